@@ -1,0 +1,100 @@
+// Command fasync runs fasync's demonstrations, tools and benchmarks:
+//
+//	fasync demo                  the LDD3 chapter 6 story on a model kernel
+//	fasync asynctest [FILE]      LDD3's asynctest on the real kernel
+//	fasync mount DIR             export model scullpipe devices through FUSE
+//	fasync bench KIND [flags]    benchmarks beside their baselines
+//
+// Each subcommand lives in a file of its own and registers itself in init.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// A command is one subcommand of fasync.
+type command struct {
+	summary string
+	run     func(args []string) int // returns the exit status
+}
+
+// commands is filled by the init functions of the subcommand files.
+var commands = map[string]command{}
+
+// benchmarks holds the kinds `fasync bench KIND` accepts, filled the same way.
+var benchmarks = map[string]command{}
+
+func register(name, summary string, run func(args []string) int) {
+	if _, dup := commands[name]; dup {
+		panic("fasync: command registered twice: " + name)
+	}
+	commands[name] = command{summary, run}
+}
+
+func registerBench(name, summary string, run func(args []string) int) {
+	if _, dup := benchmarks[name]; dup {
+		panic("fasync: benchmark registered twice: " + name)
+	}
+	benchmarks[name] = command{summary, run}
+}
+
+func init() {
+	register("bench", "run a benchmark beside its baseline (fasync bench KIND -h)", runBench)
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		usage(os.Stdout)
+		return
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "fasync: unknown command %q\n", name)
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	os.Exit(cmd.run(os.Args[2:]))
+}
+
+func runBench(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(os.Stderr, "usage: fasync bench KIND [flags]\n\nkinds:")
+		listCommands(os.Stderr, benchmarks)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	b, ok := benchmarks[args[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "fasync bench: unknown kind %q\n", args[0])
+		listCommands(os.Stderr, benchmarks)
+		return 2
+	}
+	return b.run(args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: fasync COMMAND [arguments]\n\ncommands:")
+	listCommands(w, commands)
+}
+
+func listCommands(w io.Writer, m map[string]command) {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, m[n].summary)
+	}
+}

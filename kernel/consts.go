@@ -1,0 +1,100 @@
+package kernel
+
+// Linux names and values, so driver code reads like the man pages and LDD3.
+
+// Open flags (asm-generic/fcntl.h).
+const (
+	O_RDONLY   = 0x0
+	O_WRONLY   = 0x1
+	O_RDWR     = 0x2
+	O_ACCMODE  = 0x3
+	O_APPEND   = 0x400
+	O_NONBLOCK = 0x800
+	FASYNC     = 0x2000
+	O_ASYNC    = FASYNC
+)
+
+// fcntl commands.
+const (
+	F_DUPFD     = 0
+	F_GETFD     = 1
+	F_SETFD     = 2
+	F_GETFL     = 3
+	F_SETFL     = 4
+	F_SETOWN    = 8
+	F_GETOWN    = 9
+	F_SETSIG    = 10
+	F_GETSIG    = 11
+	F_SETOWN_EX = 15
+	F_GETOWN_EX = 16
+)
+
+// Owner types for F_SETOWN_EX / F_GETOWN_EX.
+const (
+	F_OWNER_TID  = 0
+	F_OWNER_PID  = 1
+	F_OWNER_PGRP = 2
+)
+
+// Signal numbers (x86-64). Signals from SIGRTMIN up are real-time: they
+// queue instead of coalescing. SIGRTMIN is the first one a program may use,
+// as glibc reports it (the kernel reserves 32 and 33 for the C library).
+const (
+	SIGHUP   = 1
+	SIGINT   = 2
+	SIGQUIT  = 3
+	SIGKILL  = 9
+	SIGUSR1  = 10
+	SIGUSR2  = 12
+	SIGPIPE  = 13
+	SIGALRM  = 14
+	SIGTERM  = 15
+	SIGCHLD  = 17
+	SIGCONT  = 18
+	SIGSTOP  = 19
+	SIGURG   = 23
+	SIGWINCH = 28
+	SIGIO    = 29
+	SIGPOLL  = SIGIO
+	SIGRTMIN = 34
+	SIGRTMAX = 64
+	NSIG     = 65
+)
+
+// si_code values for SIGIO/SIGPOLL: the band reported by kill_fasync.
+const (
+	POLL_IN  = 1
+	POLL_OUT = 2
+	POLL_MSG = 3
+	POLL_ERR = 4
+	POLL_PRI = 5
+	POLL_HUP = 6
+)
+
+// Other si_code values.
+const (
+	SI_USER   = 0
+	SI_KERNEL = 0x80
+	SI_QUEUE  = -1
+)
+
+// sigaction flags.
+const (
+	SA_SIGINFO = 0x4
+	SA_RESTART = 0x10000000
+)
+
+// Poll event bits (asm-generic/poll.h).
+const (
+	POLLIN     = 0x1
+	POLLPRI    = 0x2
+	POLLOUT    = 0x4
+	POLLERR    = 0x8
+	POLLHUP    = 0x10
+	POLLNVAL   = 0x20
+	POLLRDNORM = 0x40
+	POLLRDBAND = 0x80
+	POLLWRNORM = 0x100
+	POLLWRBAND = 0x200
+	POLLMSG    = 0x400
+)
