@@ -1,0 +1,171 @@
+package aio
+
+import (
+	"runtime"
+	"sync/atomic"
+	"syscall"
+)
+
+// Opcodes of a ListIO entry (Request.Opcode), with Linux's (glibc's) values.
+const (
+	LIO_READ  = 0 // read Buf at Offset
+	LIO_WRITE = 1 // write Buf at Offset
+	LIO_NOP   = 2 // ignored by ListIO
+)
+
+// Modes of ListIO, with Linux's values.
+const (
+	LIO_WAIT   = 0 // block until every entry has completed
+	LIO_NOWAIT = 1 // return once every entry is queued; notify when all complete
+)
+
+// Results of Cancel, with Linux's values.
+const (
+	AIO_CANCELED    = 0 // every targeted request was cancelled
+	AIO_NOTCANCELED = 1 // at least one targeted request was running and goes on
+	AIO_ALLDONE     = 2 // no targeted request was pending
+)
+
+// AIO_PRIO_DELTA_MAX is the largest Request.Priority accepted (Linux's value).
+const AIO_PRIO_DELTA_MAX = 20
+
+// Notification kinds (Sigevent.Notify). SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD
+// and SIGEV_THREAD_ID have Linux's values; SIGEV_CHAN is fasync's own.
+const (
+	SIGEV_SIGNAL    = 0     // queue signal Signo with Value to this process
+	SIGEV_NONE      = 1     // no notification
+	SIGEV_THREAD    = 2     // run Func on a goroutine of its own
+	SIGEV_THREAD_ID = 4     // queue signal Signo with Value to thread ThreadID of this process
+	SIGEV_CHAN      = 0x100 // send the request on Chan (fasync's Go analogue)
+)
+
+// A Sigevent says how the completion of a request (or of a whole ListIO)
+// is announced, after the result is visible to Error and Return.
+//
+// The zero value is SIGEV_SIGNAL with signal 0, the null signal, which
+// announces nothing: a Request whose Notify is left alone is not notified.
+type Sigevent struct {
+	Notify int // SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_THREAD or SIGEV_CHAN
+
+	// Signo and Value are used by SIGEV_SIGNAL and SIGEV_THREAD_ID. The
+	// signal is queued with si_code SI_ASYNCIO and Value as its sigval:
+	// a signalfd reader finds it in ssi_ptr (and its low 32 bits in
+	// ssi_int). Signo 0 sends nothing.
+	Signo syscall.Signal
+	Value uint64
+	// ThreadID is the kernel thread id (gettid) SIGEV_THREAD_ID targets.
+	ThreadID int
+
+	// Func is called by SIGEV_THREAD on a new goroutine, never while the
+	// engine holds a lock, with the completed request (nil for a ListIO
+	// list notification).
+	Func func(r *Request)
+
+	// Chan receives the completed request for SIGEV_CHAN (nil for a ListIO
+	// list notification). If Chan has no room the send waits on a goroutine
+	// of its own, so a slow reader delays no other request and loses nothing.
+	Chan chan<- *Request
+}
+
+// A Request is one asynchronous I/O operation: POSIX's aiocb. The caller
+// fills the exported fields and submits the request with Read, Write, Fsync
+// or ListIO; from then until the request has completed (Error no longer
+// reports EINPROGRESS) the caller must not change the request or touch Buf.
+// After Return the request may be submitted again, which costs no
+// allocation.
+type Request struct {
+	Fd       int      // descriptor (aio_fildes)
+	Offset   int64    // file offset (aio_offset); ignored for O_APPEND files
+	Buf      []byte   // data to write or room to read into (aio_buf, aio_nbytes)
+	Priority int      // aio_reqprio: 0..AIO_PRIO_DELTA_MAX, larger is less urgent
+	Opcode   int      // LIO_READ, LIO_WRITE or LIO_NOP, used by ListIO only
+	Notify   Sigevent // how completion is announced (aio_sigevent)
+
+	// Submission snapshot, read by the backend (see backend.go). The engine
+	// copies the exported fields here at submission, so a caller breaking
+	// the rule above cannot change a request under a backend's feet.
+	fd   int
+	off  int64
+	buf  []byte
+	op   op
+	prio int
+
+	// state is the request's life-cycle stage (stateIdle ...). The result
+	// fields n and errno are written before state is set to stateDone and
+	// read only after state was seen as stateDone, so the atomic orders them.
+	state atomic.Int32
+	n     int
+	errno syscall.Errno
+
+	// Engine bookkeeping, guarded by the lock of the descriptor shard r.fd
+	// belongs to (see engine.go).
+	eng    *Engine
+	sigev  Sigevent   // Notify as submitted
+	group  *listGroup // the ListIO r was submitted by, or nil
+	fdNext *Request   // list of in-flight requests on r.fd
+	fdPrev *Request
+	seq    uint64 // submission order on r.fd
+	held   bool   // held back by the engine, not yet given to the backend
+	append bool   // a write to an O_APPEND descriptor (SPEC C12)
+	// cancelRefs counts Cancel calls that picked r as a target and have not
+	// finished; a resubmission waits for them (see Engine.Cancel).
+	cancelRefs atomic.Int32
+
+	// Backend-owned state (see backend.go).
+	bk      any
+	bkNext  *Request
+	bkPrev  *Request
+	bkState atomic.Int32
+	ring    int32
+	tag     uint64
+	pin     runtime.Pinner
+}
+
+// Life-cycle stages of a Request (Request.state).
+const (
+	stateIdle     = iota // never submitted, or its result was taken by Return
+	stateInFlight        // submitted, not yet complete
+	stateDone            // complete; the result waits for Return
+)
+
+// Error reports the status of r (aio_error): EINPROGRESS while it is in
+// flight, nil once it completed successfully, the errno it failed with
+// (ECANCELED when cancelled), or EINVAL when r was never submitted or its
+// result was already taken by Return (SPEC C2).
+func (r *Request) Error() error {
+	switch r.state.Load() {
+	case stateInFlight:
+		return syscall.EINPROGRESS
+	case stateDone:
+		if r.errno != 0 {
+			return r.errno
+		}
+		return nil
+	}
+	return syscall.EINVAL
+}
+
+// Return takes the result of the completed request r (aio_return): the
+// byte count, or -1 and the errno it failed with. The result can be taken
+// once: afterwards r is idle again and a second Return gives EINVAL. On a
+// request still in flight Return gives -1 and EINPROGRESS and leaves r
+// alone; on one never submitted, -1 and EINVAL (SPEC C3).
+func (r *Request) Return() (int, error) {
+	for {
+		switch r.state.Load() {
+		case stateInFlight:
+			return -1, syscall.EINPROGRESS
+		case stateIdle:
+			return -1, syscall.EINVAL
+		}
+		n, errno := r.n, r.errno
+		// Two concurrent Returns: only the one that moves r to idle gets
+		// the result; the other sees idle and reports EINVAL.
+		if r.state.CompareAndSwap(stateDone, stateIdle) {
+			if errno != 0 {
+				return -1, errno
+			}
+			return n, nil
+		}
+	}
+}
