@@ -1,12 +1,291 @@
 package aio
 
-// An Engine queues requests and hands them to a backend (io_uring or a
-// thread pool). The methods are being written; see AIO_BACKEND.md.
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrClosed is returned by submissions to an Engine after Close. It wraps
+// EINVAL, so errors.Is(err, syscall.EINVAL) holds.
+var ErrClosed = fmt.Errorf("aio: engine closed: %w", syscall.EINVAL)
+
+// An Engine queues requests and hands them to a backend: io_uring when the
+// kernel allows it, a pool of worker goroutines otherwise. Its methods are
+// safe for concurrent use. Create one with New; the package-level functions
+// use a default engine created on first use.
+//
+// Life of a request: submission validates it (SPEC C5), reserves a place
+// under the in-flight limit (C6), links it on its descriptor's list in
+// submission order, and starts it on the backend unless an ordering rule
+// holds it back (C10, C12). Completion unlinks it, starts whatever it was
+// holding back, publishes the result (C2, C3), wakes Suspend and ListIO
+// waiters (C7, C9), and then notifies (C11) with no engine lock held.
 type Engine struct {
-	bk backend
+	bk   backend
+	log  *slog.Logger
+	done doneFunc // e.complete, bound once so backends get it without allocating
+
+	// inflight counts submitted requests that have not completed; it never
+	// exceeds max (SPEC C6). closed is set once by Close; a submission
+	// re-checks it after reserving, so Close sees every request it must wait for.
+	inflight atomic.Int64
+	max      int64
+	closed   atomic.Bool
+
+	shards [fdShards]fdShard
+
+	// cancelMu is held by Cancel and Close for their whole run; see Cancel.
+	cancelMu sync.Mutex
+
+	// idleMu and idle let Close wait for inflight to reach zero.
+	idleMu sync.Mutex
+	idle   sync.Cond
 }
 
-// A listGroup tracks the entries of one ListIO call.
-type listGroup struct {
-	remaining int32
+// New creates an Engine. Without options it picks the backend
+// automatically (io_uring when available, else threads; the reason is
+// logged at debug level), a queue depth of 32 and an in-flight limit of
+// 65536 requests.
+func New(opts ...Option) (*Engine, error) {
+	c := config{
+		bc:  backendConfig{QueueDepth: 32, MaxInFlight: 1 << 16},
+		log: slog.Default(),
+	}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	e := &Engine{log: c.log, max: int64(c.bc.MaxInFlight)}
+	e.done = e.complete
+	e.idle.L = &e.idleMu
+	bk, err := selectBackend(&c, e.done)
+	if err != nil {
+		return nil, err
+	}
+	e.bk = bk
+	return e, nil
+}
+
+// Backend reports the name of the engine's backend: "uring" or "threads".
+func (e *Engine) Backend() string { return e.bk.name() }
+
+// InFlight reports how many submitted requests have not completed yet.
+func (e *Engine) InFlight() int { return int(e.inflight.Load()) }
+
+// Read queues r to read r.Buf from r.Fd at r.Offset (aio_read). It returns
+// as soon as the request is queued (SPEC C1).
+func (e *Engine) Read(r *Request) error { return e.submit(r, opRead, nil) }
+
+// Write queues r to write r.Buf to r.Fd at r.Offset (aio_write); on a
+// descriptor opened O_APPEND the data is appended, in submission order
+// (SPEC C1, C12).
+func (e *Engine) Write(r *Request) error { return e.submit(r, opWrite, nil) }
+
+// Fsync queues r to flush r.Fd (aio_fsync): op is O_SYNC for fsync(2) or
+// O_DSYNC for fdatasync(2); anything else is EINVAL. The request completes
+// after every write to r.Fd submitted before it (SPEC C10). A descriptor
+// that is not open fails at once with EBADF (C4).
+func (e *Engine) Fsync(op int, r *Request) error {
+	switch op {
+	case unix.O_SYNC:
+		return e.submit(r, opFsync, nil)
+	case unix.O_DSYNC:
+		return e.submit(r, opFdatasync, nil)
+	}
+	return syscall.EINVAL
+}
+
+// Error reports r's status; see Request.Error.
+func (e *Engine) Error(r *Request) error { return r.Error() }
+
+// Return takes r's result; see Request.Return.
+func (e *Engine) Return(r *Request) (int, error) { return r.Return() }
+
+// submit validates r, claims it and starts it (or holds it back).
+func (e *Engine) submit(r *Request, o op, g *listGroup) error {
+	app, err := r.check(o)
+	if err != nil {
+		return err
+	}
+	prev, err := e.claim(r)
+	if err != nil {
+		return err
+	}
+	r.prepare(e, o, app, g)
+	s := e.shard(r.fd)
+	s.mu.Lock()
+	held := s.link(r)
+	s.mu.Unlock()
+	if held {
+		return nil
+	}
+	r.one[0] = r
+	if err := e.bk.start(r.one[:]); err != nil {
+		e.unclaim(r, prev)
+		return err
+	}
+	return nil
+}
+
+// claim moves r into flight and reserves its place under the in-flight
+// limit. It returns r's previous state, for unclaim. On failure r is left
+// as it was and nothing is reserved.
+func (e *Engine) claim(r *Request) (prev int32, err error) {
+	prev, err = r.claimState()
+	if err != nil {
+		return prev, err
+	}
+	if err := e.reserve(1); err != nil {
+		r.state.Store(prev)
+		return prev, err
+	}
+	return prev, nil
+}
+
+// claimState moves r from idle or done into flight and returns the state
+// it left. A request already in flight is EINVAL: it is in use.
+func (r *Request) claimState() (prev int32, err error) {
+	if r.cancelRefs.Load() != 0 {
+		// A Cancel that picked r in an earlier life is still running; let
+		// it finish so it cannot touch this submission.
+		old := r.eng
+		old.cancelMu.Lock()
+		old.cancelMu.Unlock()
+	}
+	prev = r.state.Load()
+	if prev == stateInFlight || !r.state.CompareAndSwap(prev, stateInFlight) {
+		return prev, fmt.Errorf("aio: request already in flight: %w", syscall.EINVAL)
+	}
+	return prev, nil
+}
+
+// reserve takes n places under the in-flight limit: EAGAIN when they are
+// not all free (SPEC C6), ErrClosed after Close. On failure nothing is
+// reserved.
+func (e *Engine) reserve(n int64) error {
+	if e.inflight.Add(n) > e.max {
+		e.release(n)
+		return syscall.EAGAIN
+	}
+	if e.closed.Load() {
+		e.release(n)
+		return ErrClosed
+	}
+	return nil
+}
+
+// release gives back n places under the in-flight limit and wakes Close
+// when the last request has gone.
+func (e *Engine) release(n int64) {
+	if e.inflight.Add(-n) == 0 && e.closed.Load() {
+		e.idleMu.Lock()
+		e.idle.Broadcast()
+		e.idleMu.Unlock()
+	}
+}
+
+// unclaim undoes a submission whose backend start failed: r leaves its
+// descriptor's list and returns to its previous state, as if never submitted.
+func (e *Engine) unclaim(r *Request, prev int32) {
+	s := e.shard(r.fd)
+	s.mu.Lock()
+	ready := s.unlink(r)
+	s.mu.Unlock()
+	r.group = nil
+	e.release(1)
+	r.state.Store(prev)
+	e.startReady(ready)
+}
+
+// complete is the doneFunc every backend reports to.
+func (e *Engine) complete(r *Request, n int, errno syscall.Errno) {
+	s := e.shard(r.fd)
+	s.mu.Lock()
+	ready := s.unlink(r)
+	s.mu.Unlock()
+	e.publish(r, n, errno)
+	e.startReady(ready)
+}
+
+// publish makes the result of r, already off its descriptor's list,
+// visible and then notifies, with no engine lock held.
+func (e *Engine) publish(r *Request, n int, errno syscall.Errno) {
+	// Take what the notification needs before publishing: once r is done
+	// its owner may Return and resubmit it at once.
+	ev, g := r.sigev, r.group
+	r.n, r.errno, r.group = n, errno, nil
+	// Give the place back before publishing, so an owner who sees r done
+	// may submit again without meeting the limit (SPEC C6).
+	e.release(1)
+	r.state.Store(stateDone)
+	wakeSuspended()
+	notify(e.log, r, ev.Notify, ev.Signo, ev.Value, ev.ThreadID, ev.Func, ev.Chan)
+	if g != nil {
+		g.finish(errno)
+	}
+}
+
+// startReady starts the requests an unlink released. A start failure
+// completes the request with the failure's errno: its submission already
+// succeeded, so the error can only be reported through the request.
+func (e *Engine) startReady(ready *Request) {
+	for r := ready; r != nil; {
+		next := r.ready
+		r.ready = nil
+		r.one[0] = r
+		if err := e.bk.start(r.one[:]); err != nil {
+			e.complete(r, 0, errnoOf(err))
+		}
+		r = next
+	}
+}
+
+// errnoOf extracts the errno of err, or EIO when it carries none.
+func errnoOf(err error) syscall.Errno {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en
+	}
+	return syscall.EIO
+}
+
+// Close stops the engine: later submissions fail with ErrClosed, requests
+// still queued are cancelled (each completes with ECANCELED and is
+// notified), requests already running are waited for, and the backend is
+// released. Close is idempotent.
+func (e *Engine) Close() error {
+	if !e.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	e.cancelMu.Lock()
+	for i := range e.shards {
+		for _, fd := range e.shards[i].descriptors() {
+			e.cancelLocked(fd, nil)
+		}
+	}
+	e.cancelMu.Unlock()
+	e.idleMu.Lock()
+	for e.inflight.Load() != 0 {
+		e.idle.Wait()
+	}
+	e.idleMu.Unlock()
+	return e.bk.close()
+}
+
+// descriptors lists the descriptors with requests in flight on s.
+func (s *fdShard) descriptors() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fds := make([]int, 0, len(s.fds))
+	for fd := range s.fds {
+		fds = append(fds, fd)
+	}
+	return fds
 }

@@ -1,9 +1,13 @@
 package aio
 
 import (
+	"fmt"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Opcodes of a ListIO entry (Request.Opcode), with Linux's (glibc's) values.
@@ -76,7 +80,8 @@ type Sigevent struct {
 type Request struct {
 	Fd       int      // descriptor (aio_fildes)
 	Offset   int64    // file offset (aio_offset); ignored for O_APPEND files
-	Buf      []byte   // data to write or room to read into (aio_buf, aio_nbytes)
+	Buf      []byte   // data to write or room to read into (aio_buf)
+	Nbytes   int      // transfer size (aio_nbytes); 0 means len(Buf)
 	Priority int      // aio_reqprio: 0..AIO_PRIO_DELTA_MAX, larger is less urgent
 	Opcode   int      // LIO_READ, LIO_WRITE or LIO_NOP, used by ListIO only
 	Notify   Sigevent // how completion is announced (aio_sigevent)
@@ -102,11 +107,15 @@ type Request struct {
 	eng    *Engine
 	sigev  Sigevent   // Notify as submitted
 	group  *listGroup // the ListIO r was submitted by, or nil
-	fdNext *Request   // list of in-flight requests on r.fd
+	fdst   *fdState   // the descriptor state r is linked on while in flight
+	fdNext *Request   // list of in-flight requests on r.fd, in submission order
 	fdPrev *Request
-	seq    uint64 // submission order on r.fd
-	held   bool   // held back by the engine, not yet given to the backend
-	append bool   // a write to an O_APPEND descriptor (SPEC C12)
+	held   bool     // held back by the engine, not yet given to the backend
+	append bool     // a write to an O_APPEND descriptor (SPEC C12)
+	ready  *Request // chain of held requests just released (see fdState.release)
+	// one lets the engine pass r to backend.start as a batch of one
+	// without allocating a slice.
+	one [1]*Request
 	// cancelRefs counts Cancel calls that picked r as a target and have not
 	// finished; a resubmission waits for them (see Engine.Cancel).
 	cancelRefs atomic.Int32
@@ -166,6 +175,63 @@ func (r *Request) Return() (int, error) {
 				return -1, errno
 			}
 			return n, nil
+		}
+	}
+}
+
+// check validates r for a submission as o, reading only the exported
+// fields and the descriptor, and reports whether a write goes to an
+// O_APPEND descriptor. Every failure is an errno at submission with r
+// untouched (SPEC C4, C5).
+func (r *Request) check(o op) (appendMode bool, err error) {
+	if err := r.Notify.check(); err != nil {
+		return false, err
+	}
+	switch o {
+	case opFsync, opFdatasync:
+		// aio_fsync fails at once on a descriptor that is not open (C4).
+		if _, err := unix.FcntlInt(uintptr(r.Fd), unix.F_GETFD, 0); err != nil || r.Fd < 0 {
+			return false, syscall.EBADF
+		}
+		return false, nil
+	}
+	if r.Buf == nil {
+		return false, fmt.Errorf("aio: nil buffer: %w", syscall.EINVAL)
+	}
+	if r.Nbytes < 0 || r.Nbytes > len(r.Buf) {
+		return false, fmt.Errorf("aio: Nbytes %d with a buffer of %d: %w", r.Nbytes, len(r.Buf), syscall.EINVAL)
+	}
+	if r.Offset < 0 || r.Offset > math.MaxInt64-int64(len(r.Buf)) {
+		return false, fmt.Errorf("aio: offset %d: %w", r.Offset, syscall.EINVAL)
+	}
+	if r.Priority < 0 || r.Priority > AIO_PRIO_DELTA_MAX {
+		return false, fmt.Errorf("aio: priority %d: %w", r.Priority, syscall.EINVAL)
+	}
+	if o == opWrite && r.Fd >= 0 {
+		// A descriptor that is not open is reported by the request itself
+		// (EBADF from Error), like a read's; see doc.go.
+		fl, err := unix.FcntlInt(uintptr(r.Fd), unix.F_GETFL, 0)
+		return err == nil && fl&unix.O_APPEND != 0, nil
+	}
+	return false, nil
+}
+
+// prepare fills r's submission snapshot. r is claimed by the caller and
+// not yet visible to any backend.
+func (r *Request) prepare(e *Engine, o op, appendMode bool, g *listGroup) {
+	r.eng = e
+	r.fd = r.Fd
+	r.off = r.Offset
+	r.op = o
+	r.prio = r.Priority
+	r.append = appendMode
+	r.sigev = r.Notify
+	r.group = g
+	r.buf = nil
+	if o == opRead || o == opWrite {
+		r.buf = r.Buf
+		if r.Nbytes != 0 {
+			r.buf = r.Buf[:r.Nbytes]
 		}
 	}
 }

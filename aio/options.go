@@ -1,0 +1,148 @@
+package aio
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"syscall"
+)
+
+// An Option configures an Engine created by New.
+type Option func(*config) error
+
+// config is what the options of New set.
+type config struct {
+	backend string // "uring", "threads", or "" for automatic selection
+	bc      backendConfig
+	log     *slog.Logger
+}
+
+// WithBackend forces the backend: "uring" or "threads". The empty string
+// (the default) selects automatically: io_uring when the kernel allows it,
+// the thread pool otherwise. A forced backend that cannot run makes New
+// fail with the reason, rather than quietly using another.
+func WithBackend(name string) Option {
+	return func(c *config) error {
+		c.backend = name
+		return nil
+	}
+}
+
+// WithQueueDepth sets the backend's queue depth: submission queue entries
+// per io_uring ring; for the thread pool, the default worker count is
+// twice this. It must be positive.
+func WithQueueDepth(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("aio: queue depth %d: %w", n, syscall.EINVAL)
+		}
+		c.bc.QueueDepth = n
+		return nil
+	}
+}
+
+// WithMaxInFlight sets how many submitted requests may be incomplete at
+// once; a submission beyond it fails with EAGAIN and queues nothing
+// (SPEC C6). It must be positive.
+func WithMaxInFlight(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("aio: in-flight limit %d: %w", n, syscall.EINVAL)
+		}
+		c.bc.MaxInFlight = n
+		return nil
+	}
+}
+
+// WithWorkers sets the thread pool's number of worker goroutines (default
+// twice the queue depth). Each worker runs one request at a time. It must
+// be positive.
+func WithWorkers(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("aio: workers %d: %w", n, syscall.EINVAL)
+		}
+		c.bc.Workers = n
+		return nil
+	}
+}
+
+// WithRings sets the number of io_uring rings (default one per CPU). It
+// must be positive.
+func WithRings(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("aio: rings %d: %w", n, syscall.EINVAL)
+		}
+		c.bc.Rings = n
+		return nil
+	}
+}
+
+// WithLogger sets the logger the engine reports to (backend selection at
+// debug level, undeliverable notifications at warn level). The default is
+// slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("aio: nil logger: %w", syscall.EINVAL)
+		}
+		c.log = l
+		return nil
+	}
+}
+
+// selectBackend builds the backend c asks for, or, when c names none, the
+// available backend of lowest rank, logging at debug level why each one
+// passed over was not used.
+func selectBackend(c *config, done doneFunc) (backend, error) {
+	if c.bc.Rings == 0 {
+		c.bc.Rings = runtime.NumCPU()
+	}
+	if c.bc.Workers == 0 {
+		c.bc.Workers = 2 * c.bc.QueueDepth
+	}
+	if c.backend != "" {
+		be, ok := registry[c.backend]
+		if !ok {
+			return nil, fmt.Errorf("aio: unknown backend %q (have %v): %w", c.backend, backendNames(), syscall.EINVAL)
+		}
+		if err := be.available(); err != nil {
+			return nil, fmt.Errorf("aio: backend %s unavailable: %w", be.name, err)
+		}
+		return be.new(c.bc, done)
+	}
+	for _, be := range backendsByRank() {
+		err := be.available()
+		if err == nil {
+			var bk backend
+			bk, err = be.new(c.bc, done)
+			if err == nil {
+				c.log.Debug("aio: backend selected", "backend", be.name)
+				return bk, nil
+			}
+		}
+		c.log.Debug("aio: backend not used", "backend", be.name, "reason", err)
+	}
+	return nil, fmt.Errorf("aio: no backend available: %w", syscall.ENOSYS)
+}
+
+// backendsByRank lists the registered backends in order of preference.
+func backendsByRank() []backendEntry {
+	bes := make([]backendEntry, 0, len(registry))
+	for _, be := range registry {
+		bes = append(bes, be)
+	}
+	slices.SortFunc(bes, func(a, b backendEntry) int { return a.rank - b.rank })
+	return bes
+}
+
+// backendNames lists the registered backends' names in order of preference.
+func backendNames() []string {
+	var names []string
+	for _, be := range backendsByRank() {
+		names = append(names, be.name)
+	}
+	return names
+}

@@ -1,0 +1,197 @@
+package aio
+
+import (
+	"math/bits"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	registerBackend(backendEntry{name: "threads", rank: 100, available: func() error { return nil }, new: newThreadBackend})
+}
+
+// Stages of a request in the thread pool (Request.bkState).
+const (
+	tbIdle    = iota // not in this backend
+	tbQueued         // on a queue, cancellable
+	tbRunning        // taken by a worker
+)
+
+// threadBackend runs requests on a fixed pool of worker goroutines with
+// pread(2), pwrite(2), fsync(2) and fdatasync(2). Any worker takes any
+// request: unlike glibc there is no one-request-per-descriptor
+// serialisation (the engine orders the few requests that need it, see
+// fdState). Workers take the most urgent request first: one queue per
+// priority level, 0 (most urgent) to AIO_PRIO_DELTA_MAX, FIFO within a
+// level.
+type threadBackend struct {
+	done doneFunc
+
+	// mu guards everything below and, for queued requests, their bkNext,
+	// bkPrev and the tbQueued stage (workers and cancel flip bkState under mu).
+	mu       sync.Mutex
+	work     sync.Cond // signalled when a request is queued or the pool closes
+	queues   [AIO_PRIO_DELTA_MAX + 1]reqQueue
+	nonEmpty uint32 // bit p set when queues[p] is not empty
+	idle     int    // workers waiting on work
+	closed   bool
+
+	workers sync.WaitGroup
+}
+
+// reqQueue is a FIFO of requests linked through bkNext and bkPrev.
+type reqQueue struct{ head, tail *Request }
+
+func newThreadBackend(cfg backendConfig, done doneFunc) (backend, error) {
+	b := &threadBackend{done: done}
+	b.work.L = &b.mu
+	n := cfg.Workers
+	if n <= 0 {
+		n = 1
+	}
+	b.workers.Add(n)
+	for range n {
+		go b.worker()
+	}
+	return b, nil
+}
+
+func (b *threadBackend) name() string { return "threads" }
+
+// start queues every request of batch and wakes as many idle workers as
+// there are new requests.
+func (b *threadBackend) start(batch []*Request) error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return syscall.EBADF
+	}
+	for _, r := range batch {
+		b.push(r)
+	}
+	wake := min(len(batch), b.idle)
+	for range wake {
+		b.work.Signal()
+	}
+	b.mu.Unlock()
+	return nil
+}
+
+// push appends r to the queue of its priority. b.mu is held.
+func (b *threadBackend) push(r *Request) {
+	q := &b.queues[r.prio]
+	r.bkState.Store(tbQueued)
+	r.bkNext, r.bkPrev = nil, q.tail
+	if q.tail != nil {
+		q.tail.bkNext = r
+	} else {
+		q.head = r
+	}
+	q.tail = r
+	b.nonEmpty |= 1 << r.prio
+}
+
+// unqueue takes r off its queue. b.mu is held and r is queued.
+func (b *threadBackend) unqueue(r *Request) {
+	q := &b.queues[r.prio]
+	if r.bkPrev != nil {
+		r.bkPrev.bkNext = r.bkNext
+	} else {
+		q.head = r.bkNext
+	}
+	if r.bkNext != nil {
+		r.bkNext.bkPrev = r.bkPrev
+	} else {
+		q.tail = r.bkPrev
+	}
+	r.bkNext, r.bkPrev = nil, nil
+	if q.head == nil {
+		b.nonEmpty &^= 1 << r.prio
+	}
+}
+
+// next waits for a request and takes the most urgent one. It returns nil
+// when the pool is closed and every queue is empty.
+func (b *threadBackend) next() *Request {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.nonEmpty == 0 {
+		if b.closed {
+			return nil
+		}
+		b.idle++
+		b.work.Wait()
+		b.idle--
+	}
+	r := b.queues[bits.TrailingZeros32(b.nonEmpty)].head
+	b.unqueue(r)
+	r.bkState.Store(tbRunning)
+	return r
+}
+
+func (b *threadBackend) worker() {
+	defer b.workers.Done()
+	for {
+		r := b.next()
+		if r == nil {
+			return
+		}
+		n, errno := perform(r)
+		r.bkState.Store(tbIdle)
+		b.done(r, n, errno) // last: r is its owner's again
+	}
+}
+
+// perform runs r's system call, retrying when a signal interrupted it
+// before any data moved.
+func perform(r *Request) (n int, errno syscall.Errno) {
+	var err error
+	for {
+		switch r.op {
+		case opRead:
+			n, err = unix.Pread(r.fd, r.buf, r.off)
+		case opWrite:
+			n, err = unix.Pwrite(r.fd, r.buf, r.off)
+		case opFsync:
+			err = unix.Fsync(r.fd)
+		case opFdatasync:
+			err = unix.Fdatasync(r.fd)
+		default:
+			panic("aio: threadBackend: request with unknown op")
+		}
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return 0, errnoOf(err)
+	}
+	return n, 0
+}
+
+// cancel takes r off its queue if no worker has taken it yet, and then
+// completes it with ECANCELED on the caller's goroutine.
+func (b *threadBackend) cancel(r *Request) bool {
+	b.mu.Lock()
+	if r.bkState.Load() != tbQueued {
+		b.mu.Unlock()
+		return false
+	}
+	b.unqueue(r)
+	r.bkState.Store(tbIdle)
+	b.mu.Unlock()
+	b.done(r, 0, syscall.ECANCELED)
+	return true
+}
+
+// close lets the workers drain the queues and waits for them to exit.
+func (b *threadBackend) close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.work.Broadcast()
+	b.mu.Unlock()
+	b.workers.Wait()
+	return nil
+}
