@@ -1,0 +1,19 @@
+package kernel
+
+import "syscall"
+
+// The errors Task methods return, as the man pages name them. They are
+// syscall.Errno values so callers can use errors.Is against either these
+// names or the syscall package's.
+const (
+	EAGAIN = syscall.EAGAIN
+	EBADF  = syscall.EBADF
+	EEXIST = syscall.EEXIST
+	EFAULT = syscall.EFAULT
+	EINTR  = syscall.EINTR
+	EINVAL = syscall.EINVAL
+	EMFILE = syscall.EMFILE
+	ENOENT = syscall.ENOENT
+	EPERM  = syscall.EPERM
+	ESRCH  = syscall.ESRCH
+)

@@ -1,0 +1,154 @@
+package kernel
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// A File is an open file description (Linux's struct file): what one Open
+// created, shared by every descriptor Dup or F_DUPFD made from it. It
+// holds the access mode and status flags, the owner and signal choice for
+// fasync notifications, and the driver's per-open data.
+type File struct {
+	// Private is the driver's per-open data (filp->private_data). Set it in
+	// Opener.Open only; afterwards the kernel never touches it.
+	Private any
+
+	k    *Kernel
+	name string
+	drv  Driver
+	// The driver's optional interfaces, looked up once at open; nil when
+	// not implemented.
+	opener   Opener
+	releaser Releaser
+	reader   Reader
+	writer   Writer
+	poller   Poller
+	fasyncer Fasyncer
+
+	// refs counts the descriptors naming the file plus the calls in flight
+	// on it. Whoever drops it to 0 runs the final fasync-off and Release
+	// (SPEC A13). It is raised only by a holder of a reference, so once 0
+	// it stays 0.
+	refs atomic.Int32
+	// mu serialises writers of flags and own; readers load them without it.
+	mu sync.Mutex
+	// flags is access mode | O_NONBLOCK | O_APPEND | FASYNC. FASYNC is
+	// written only by FasyncList.Helper, so it is set exactly while the
+	// file is on a notification list (SPEC A4).
+	flags atomic.Int32
+	// own is the fasync owner and F_SETSIG choice; nil until F_SETOWN or
+	// F_SETSIG. Replaced whole, never mutated.
+	own atomic.Pointer[fown]
+}
+
+// setflMask is the status flags F_SETFL may change besides FASYNC.
+const setflMask = O_NONBLOCK | O_APPEND
+
+// newFile returns a file for device name with the open flags that a
+// descriptor keeps (access mode, O_NONBLOCK, O_APPEND) and one reference.
+// FASYNC at open is ignored, as Linux does.
+func newFile(k *Kernel, name string, d Driver, flags int) *File {
+	f := &File{k: k, name: name, drv: d}
+	f.opener, _ = d.(Opener)
+	f.releaser, _ = d.(Releaser)
+	f.reader, _ = d.(Reader)
+	f.writer, _ = d.(Writer)
+	f.poller, _ = d.(Poller)
+	f.fasyncer, _ = d.(Fasyncer)
+	f.flags.Store(int32(flags & (O_ACCMODE | setflMask)))
+	f.refs.Store(1)
+	return f
+}
+
+// Flags returns the access mode and status flags, as F_GETFL reports them.
+func (f *File) Flags() int { return int(f.flags.Load()) }
+
+// Nonblock reports whether O_NONBLOCK is set: drivers return EAGAIN
+// instead of sleeping (SPEC M2).
+func (f *File) Nonblock() bool { return f.flags.Load()&O_NONBLOCK != 0 }
+
+// Readable reports whether the access mode allows reading.
+func (f *File) Readable() bool { return f.flags.Load()&O_ACCMODE != O_WRONLY }
+
+// Writable reports whether the access mode allows writing.
+func (f *File) Writable() bool { return f.flags.Load()&O_ACCMODE != O_RDONLY }
+
+// Name returns the device name the file was opened by.
+func (f *File) Name() string { return f.name }
+
+// Driver returns the driver serving the file.
+func (f *File) Driver() Driver { return f.drv }
+
+// Kernel returns the kernel the file belongs to.
+func (f *File) Kernel() *Kernel { return f.k }
+
+// Poll returns the driver's readiness mask, registering pt on its wait
+// queues (pt may be nil). A driver without Poller is always ready for
+// reading and writing (Linux's DEFAULT_POLLMASK).
+func (f *File) Poll(pt *PollTable) int16 {
+	if f.poller != nil {
+		return f.poller.Poll(f, pt)
+	}
+	return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
+}
+
+// SetFlags sets the status flags as F_SETFL does, for callers without a
+// task and descriptor (devfs): the driver's Fasync runs, with fd -1, only
+// when FASYNC changes; its error aborts the call with nothing changed
+// (SPEC A11). Access-mode bits are ignored.
+func (f *File) SetFlags(flags int) error { return f.setfl(-1, flags) }
+
+// setfl is F_SETFL on f through descriptor fd (SPEC A11).
+func (f *File) setfl(fd, arg int) error {
+	if (arg^f.Flags())&FASYNC != 0 && f.fasyncer != nil {
+		// The driver's Fasync adds or removes the file on its list; Helper
+		// sets or clears FASYNC to match, so the flag is never set here.
+		if err := f.fasyncer.Fasync(fd, f, arg&FASYNC != 0); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	fl := f.flags.Load()
+	f.flags.Store(fl&^setflMask | int32(arg)&setflMask)
+	f.mu.Unlock()
+	return nil
+}
+
+// setFasync sets or clears FASYNC; only FasyncList.Helper calls it.
+func (f *File) setFasync(on bool) {
+	f.mu.Lock()
+	fl := f.flags.Load()
+	if on {
+		fl |= FASYNC
+	} else {
+		fl &^= FASYNC
+	}
+	f.flags.Store(fl)
+	f.mu.Unlock()
+}
+
+// get adds a reference; the caller must already hold one (or hold the
+// task lock over a descriptor naming f).
+func (f *File) get() { f.refs.Add(1) }
+
+// put drops a reference; the last one takes the file off its notification
+// lists and releases it (SPEC A13). It returns the driver's Release error.
+func (f *File) put() error {
+	if f.refs.Add(-1) != 0 {
+		return nil
+	}
+	return f.final()
+}
+
+// final runs when the last reference is gone: fasync off first, so no
+// notification reaches the owner of a closed file, then Release.
+func (f *File) final() error {
+	if f.Flags()&FASYNC != 0 && f.fasyncer != nil {
+		_ = f.fasyncer.Fasync(-1, f, false) // as Linux: close cannot fail here
+	}
+	if f.releaser != nil {
+		return f.releaser.Release(f)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package kernel
+
+import "context"
+
+// Open opens device name and returns the lowest free descriptor for a new
+// open file description with the given flags (access mode, O_NONBLOCK,
+// O_APPEND; FASYNC is ignored at open, as Linux does). The driver's Open
+// may sleep and is interruptible (SPEC S3). ENOENT for an unknown device,
+// EINVAL for access mode 3, EMFILE when the table is full, ESRCH on a
+// dead task.
+func (t *Task) Open(ctx context.Context, name string, flags int) (int, error) {
+	defer t.safePoint()
+	if flags&O_ACCMODE == O_ACCMODE {
+		return -1, EINVAL
+	}
+	if !t.Alive() {
+		return -1, ESRCH
+	}
+	d, ok := t.k.device(name)
+	if !ok {
+		return -1, ENOENT
+	}
+	f := newFile(t.k, name, d, flags)
+	if f.opener != nil {
+		_, err := t.blockingCall(ctx, nil, func(ctx context.Context) (int, error) {
+			return 0, f.opener.Open(ctx, f)
+		})
+		if err != nil {
+			return -1, err // discarded without Release, as Opener says
+		}
+	}
+	t.mu.Lock()
+	fd, err := -1, error(EBADF) // the task died while the driver opened
+	if !t.dead {
+		fd, err = t.installLocked(f, 0)
+	}
+	t.mu.Unlock()
+	if err != nil {
+		_ = f.put() // opened, so released
+		return -1, err
+	}
+	return fd, nil
+}
+
+// Read reads from descriptor fd into p through the driver (SPEC M1, M2).
+// EBADF for a bad or write-only descriptor, EINVAL if the driver cannot
+// read. Interruptions are as the contract says: EINTR, restart after an
+// SA_RESTART handler, EBADF when fd is closed meanwhile, the context's
+// error when ctx ends.
+func (t *Task) Read(ctx context.Context, fd int, p []byte) (int, error) {
+	defer t.safePoint()
+	e, err := t.getEntry(fd)
+	if err != nil {
+		return 0, err
+	}
+	f := e.file
+	defer f.put()
+	if !f.Readable() {
+		return 0, EBADF
+	}
+	if f.reader == nil {
+		return 0, EINVAL
+	}
+	return t.blockingCall(ctx, e, func(ctx context.Context) (int, error) {
+		return f.reader.Read(ctx, f, p)
+	})
+}
+
+// Write writes p to descriptor fd through the driver, with the same rules
+// as Read (EBADF for a read-only descriptor).
+func (t *Task) Write(ctx context.Context, fd int, p []byte) (int, error) {
+	defer t.safePoint()
+	e, err := t.getEntry(fd)
+	if err != nil {
+		return 0, err
+	}
+	f := e.file
+	defer f.put()
+	if !f.Writable() {
+		return 0, EBADF
+	}
+	if f.writer == nil {
+		return 0, EINVAL
+	}
+	return t.blockingCall(ctx, e, func(ctx context.Context) (int, error) {
+		return f.writer.Write(ctx, f, p)
+	})
+}

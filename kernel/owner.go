@@ -1,0 +1,118 @@
+package kernel
+
+// fown is a file's fasync owner and signal choice (Linux's fown_struct).
+// A File holds it behind an atomic pointer and replaces it whole, so
+// FasyncList.Kill reads it with one load and no lock.
+type fown struct {
+	typ  int  // F_OWNER_TID, F_OWNER_PID or F_OWNER_PGRP
+	id   int  // pid, tid or pgid; 0 = no owner
+	cred Cred // credentials of the task that set the owner (SPEC A10)
+	sig  int  // F_SETSIG: 0 = plain SIGIO (SPEC A7, A12)
+}
+
+// FOwnerEx is struct f_owner_ex, for F_SETOWN_EX and F_GETOWN_EX.
+type FOwnerEx struct {
+	Type int // F_OWNER_TID, F_OWNER_PID or F_OWNER_PGRP
+	Pid  int // thread, process or process group id
+}
+
+// owner returns the current owner record (a zero one if none was set).
+func (f *File) owner() fown {
+	if o := f.own.Load(); o != nil {
+		return *o
+	}
+	return fown{}
+}
+
+// setOwner makes (typ, id) the owner, recording by's credentials for the
+// permission check (SPEC A9, A10). id 0 clears the owner; an id naming no
+// live task or group is ESRCH. The signal choice is kept.
+func (f *File) setOwner(by *Task, typ, id int) error {
+	if id != 0 {
+		exists := false
+		if typ == F_OWNER_PGRP {
+			exists = f.k.groupExists(id)
+		} else {
+			_, exists = f.k.Task(id)
+		}
+		if !exists {
+			return ESRCH
+		}
+	}
+	f.mu.Lock()
+	o := f.owner()
+	o.typ, o.id, o.cred = typ, id, by.cred
+	f.own.Store(&o)
+	f.mu.Unlock()
+	return nil
+}
+
+// setown is F_SETOWN: arg > 0 a process, arg < 0 process group -arg, 0 no
+// owner.
+func (f *File) setown(by *Task, arg int) error {
+	if arg < 0 {
+		if -arg < 0 { // the most negative int has no group
+			return EINVAL
+		}
+		return f.setOwner(by, F_OWNER_PGRP, -arg)
+	}
+	return f.setOwner(by, F_OWNER_PID, arg)
+}
+
+// getown is F_GETOWN: the owner's pid, minus its pgid for a group, or 0.
+func (f *File) getown() int {
+	o := f.owner()
+	if o.typ == F_OWNER_PGRP {
+		return -o.id
+	}
+	return o.id
+}
+
+// setsig is F_SETSIG: 0..64, 0 meaning plain SIGIO (SPEC A12).
+func (f *File) setsig(sig int) error {
+	if sig < 0 || sig >= NSIG {
+		return EINVAL
+	}
+	f.mu.Lock()
+	o := f.owner()
+	o.sig = sig
+	f.own.Store(&o)
+	f.mu.Unlock()
+	return nil
+}
+
+// sendSigio notifies f's owner that descriptor fd is ready with band
+// (send_sigio): every owning task that the credentials recorded at
+// F_SETOWN may signal (A10) gets the file's F_SETSIG signal with fd and
+// band, or plain sig when F_SETSIG is 0 or the real-time queue is full
+// (A7). No owner, or a dead one, is skipped silently (A6).
+func (f *File) sendSigio(fd, sig, band int, mask int16) {
+	o := f.own.Load()
+	if o == nil || o.id == 0 {
+		return
+	}
+	if o.typ == F_OWNER_PGRP {
+		for _, t := range f.k.groupMembers(o.id) {
+			sigioTo(t, o, fd, sig, band, mask)
+		}
+		return
+	}
+	if t, ok := f.k.Task(o.id); ok {
+		sigioTo(t, o, fd, sig, band, mask)
+	}
+}
+
+// sigioTo sends one fasync notification to t on behalf of owner o.
+func sigioTo(t *Task, o *fown, fd, sig, band int, mask int16) {
+	if !mayKill(o.cred, t.cred) {
+		return // dropped for this target only (A10)
+	}
+	if o.sig != 0 {
+		err := t.send(SigInfo{Signo: o.sig, Code: band, Fd: fd, Band: int(mask)})
+		if err != EAGAIN {
+			return
+		}
+		// The real-time queue is full: fall back to plain SIGIO (A7).
+	}
+	_ = t.send(SigInfo{Signo: sig, Code: SI_KERNEL})
+}

@@ -1,0 +1,76 @@
+package kernel
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// A PollTable is the poll_table of one poll call: a Poller registers it on
+// each wait queue whose wake-up could change its answer (PollTable.Wait),
+// and every WakeUp of one of those queues calls the table's wake function,
+// until Free.
+type PollTable struct {
+	wake func()
+	// freed is set by Free; fire checks it so that no wake starts after
+	// Free has returned unless a WakeUp was already past its check.
+	freed atomic.Bool
+	// mu guards queues and orders Wait against Free. Lock order: mu before
+	// any WaitQueue.mu.
+	mu     sync.Mutex
+	queues map[*WaitQueue]struct{}
+}
+
+// NewPollTable returns a poll table whose wake function is called (from
+// WakeUp, on the waker's goroutine, without queue locks held) after any
+// queue the table waits on is woken, until Free. wake must not block; a
+// wake racing with Free may still run once, so it must tolerate that. A nil
+// wake makes a table that only records registrations.
+func NewPollTable(wake func()) *PollTable {
+	return &PollTable{wake: wake}
+}
+
+// Wait registers pt on q (poll_wait). Registering twice on the same queue
+// is the same as once. A nil pt or q is a no-op, so drivers can pass on
+// the table they were given without checking it.
+func (pt *PollTable) Wait(q *WaitQueue) {
+	if pt == nil || q == nil {
+		return
+	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	if pt.freed.Load() {
+		return
+	}
+	if _, ok := pt.queues[q]; ok {
+		return
+	}
+	if pt.queues == nil {
+		pt.queues = make(map[*WaitQueue]struct{})
+	}
+	pt.queues[q] = struct{}{}
+	q.addPoll(pt)
+}
+
+// Free unregisters pt from every queue it waits on. It is idempotent and
+// safe on a nil table.
+func (pt *PollTable) Free() {
+	if pt == nil {
+		return
+	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	if pt.freed.Swap(true) {
+		return
+	}
+	for q := range pt.queues {
+		q.removePoll(pt)
+	}
+	pt.queues = nil
+}
+
+// fire calls the wake function unless pt has been freed.
+func (pt *PollTable) fire() {
+	if pt.wake != nil && !pt.freed.Load() {
+		pt.wake()
+	}
+}

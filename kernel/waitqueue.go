@@ -1,0 +1,135 @@
+package kernel
+
+import (
+	"context"
+	"sync"
+	"syscall"
+)
+
+// ERESTARTSYS is what WaitQueue.Wait returns when its context ends before
+// the condition holds: the model's "a signal is pending, unwind and let the
+// kernel decide". Drivers return it unchanged from Read, Write and Open; the
+// kernel turns it into EINTR, a transparent restart (SA_RESTART, SPEC S3),
+// EBADF or the caller's context error. It never escapes a Task method.
+const ERESTARTSYS = syscall.Errno(512)
+
+// A WaitQueue is a set of sleepers (goroutines in Wait) and poll tables
+// waiting for a device's state to change, like Linux's wait_queue_head_t.
+// The zero value is ready to use; a WaitQueue must not be copied after use.
+type WaitQueue struct {
+	// mu guards ch and polls. It is a leaf lock: nothing is called and no
+	// other lock is taken while it is held (WakeUp fires poll tables after
+	// dropping it).
+	mu sync.Mutex
+	// ch is closed by the next WakeUp; every sleeper registered since the
+	// previous WakeUp holds it. nil while nobody sleeps, so a WakeUp with no
+	// sleepers allocates nothing.
+	ch chan struct{}
+	// polls are the poll tables registered with PollTable.Wait.
+	polls map[*PollTable]struct{}
+}
+
+// Wait sleeps until cond reports true or ctx ends, like
+// wait_event_interruptible. It reports nil when cond held and ERESTARTSYS
+// when ctx ended first (the condition is checked once more after ctx ends
+// and wins, as in Linux).
+//
+// If mu is non-nil it must be held on entry; Wait evaluates cond with it
+// held, releases it while sleeping and holds it again on return, so the
+// state cond reads can be guarded by mu (sync.Cond style). If mu is nil,
+// cond must read state that is safe to read concurrently. Either way a
+// wake-up cannot be lost: Wait registers on the queue before its last look
+// at cond, so a state change after that look is followed by a WakeUp that
+// finds it. A nil cond means "until the next WakeUp".
+func (q *WaitQueue) Wait(ctx context.Context, mu sync.Locker, cond func() bool) error {
+	woken := false
+	check := func() bool {
+		if cond == nil {
+			return woken
+		}
+		return cond()
+	}
+	for {
+		if check() {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ERESTARTSYS
+		}
+		ch := q.register()
+		if mu != nil {
+			// Registered while mu is held: whoever changes the state
+			// takes mu after this, so its WakeUp closes ch.
+			mu.Unlock()
+		} else if check() {
+			return nil
+		}
+		var err error
+		select {
+		case <-ch:
+			woken = true
+		case <-ctx.Done():
+			err = ERESTARTSYS
+		}
+		if mu != nil {
+			mu.Lock()
+		}
+		if err != nil {
+			if check() {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// register returns the channel the next WakeUp closes.
+func (q *WaitQueue) register() <-chan struct{} {
+	q.mu.Lock()
+	if q.ch == nil {
+		q.ch = make(chan struct{})
+	}
+	ch := q.ch
+	q.mu.Unlock()
+	return ch
+}
+
+// WakeUp wakes every sleeper in Wait (each re-checks its condition) and
+// then fires every poll table registered on q, like
+// wake_up_interruptible. The poll tables' wake functions run on the calling
+// goroutine after q's lock is dropped, so WakeUp may be called with a
+// driver's own lock held as long as the wake functions do not take it.
+func (q *WaitQueue) WakeUp() {
+	var buf [8]*PollTable
+	pts := buf[:0]
+	q.mu.Lock()
+	ch := q.ch
+	q.ch = nil
+	for pt := range q.polls {
+		pts = append(pts, pt)
+	}
+	q.mu.Unlock()
+	if ch != nil {
+		close(ch)
+	}
+	for _, pt := range pts {
+		pt.fire()
+	}
+}
+
+// addPoll registers pt to be fired by WakeUp.
+func (q *WaitQueue) addPoll(pt *PollTable) {
+	q.mu.Lock()
+	if q.polls == nil {
+		q.polls = make(map[*PollTable]struct{})
+	}
+	q.polls[pt] = struct{}{}
+	q.mu.Unlock()
+}
+
+// removePoll unregisters pt.
+func (q *WaitQueue) removePoll(pt *PollTable) {
+	q.mu.Lock()
+	delete(q.polls, pt)
+	q.mu.Unlock()
+}
