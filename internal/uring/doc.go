@@ -1,0 +1,26 @@
+// Package uring is a small io_uring in pure Go: raw io_uring_setup,
+// io_uring_enter and io_uring_register through golang.org/x/sys/unix, no
+// cgo. It is the fast backend of package aio (SPEC section C, C13: POSIX
+// AIO on real files through io_uring when the kernel allows it).
+//
+// Two layers:
+//
+//   - Ring is one io_uring: setup with flag fallback, the mmap'd SQ, CQ and
+//     SQE array (one mapping with IORING_FEAT_SINGLE_MMAP), SQE preparation
+//     (READ, WRITE, READ_FIXED, WRITE_FIXED, FSYNC, ASYNC_CANCEL, NOP),
+//     batched submission, reaping, registered buffers, files and eventfd.
+//     Its SQ side and CQ side are each for one goroutine at a time.
+//   - Loop drives a Ring from one goroutine and is safe for concurrent
+//     use: submitters queue SQEs, the loop hands them to the kernel with one
+//     io_uring_enter per round, reaps, calls a Handler, and parks in the Go
+//     netpoller on the ring's eventfd when idle, holding no OS thread.
+//
+// Available reports whether io_uring can be used here, and if not, why
+// (the kernel.io_uring_disabled sysctl, seccomp EPERM, ENOSYS).
+//
+// Kernel facts this package leans on: a page-cached read completes inline,
+// inside io_uring_enter, on the entering thread, so a ring uses at most one
+// core for such reads and more cores need more rings; a read that would
+// block (an empty pipe) is parked on a poll and can be cancelled; disk
+// reads in flight cannot.
+package uring

@@ -1,0 +1,264 @@
+package uring
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A Handler receives the completions of a Loop's requests: the user_data
+// the request's SQE carried and the CQE's res (a byte count, or a negated
+// errno) and flags. The loop goroutine calls it, one completion at a time,
+// holding no lock, so it may Submit again at once.
+type Handler func(userData uint64, res int32, flags uint32)
+
+// A Loop is a Ring driven by one goroutine of its own, and safe for
+// concurrent use. Any goroutine queues SQEs with Submit; the loop goroutine
+// hands everything queued to the kernel with one io_uring_enter, reaps the
+// CQ, and calls the Handler. When there is nothing to do it parks in Go's
+// netpoller on an eventfd registered with the ring, so an idle Loop holds
+// no OS thread; a submitter that finds it parked wakes it through the same
+// eventfd.
+//
+// Because every io_uring_enter is made by the loop goroutine, requests
+// that the kernel completes inline (page-cached reads and writes) run on
+// the loop's thread, not the submitter's: n Loops spread such work over n
+// cores.
+type Loop struct {
+	ring   *Ring
+	handle Handler
+	limit  int32    // user requests in flight at most (LoopConfig.Entries)
+	efd    *os.File // eventfd registered with ring; non-blocking, read through the netpoller
+	rbuf   [8]byte  // the loop goroutine's eventfd read buffer
+
+	deadlineSet bool // the loop goroutine set a read deadline on efd
+
+	// mu guards the SQ side of ring (NextSQE, Flush) and the fields below
+	// it. The loop goroutine never holds mu while it enters the kernel or
+	// calls the Handler.
+	mu      sync.Mutex
+	closed  bool                  // no more Submit or Cancel
+	waiters map[uint64]chan int32 // internal op's user_data → its result's destination
+	nextOp  uint64                // source of internal ops' user_data
+
+	// inflight counts SQEs queued (user requests and internal ops) whose
+	// completion has not been reaped. It grows under mu and shrinks in the
+	// loop goroutine, before the Handler runs, so a Handler may resubmit.
+	inflight atomic.Int32
+
+	// state is loopParked from just before the loop goroutine last checks
+	// for work until it wakes, loopRunning otherwise. A submitter that
+	// moves it from parked to running writes the eventfd: the Dekker pair
+	// (submitter: store SQ tail, load state; loop: store state, load SQ
+	// tail) guarantees that one of the two sees the other.
+	state atomic.Int32
+
+	closing atomic.Bool   // Close was called: cancel, drain, exit
+	exited  chan struct{} // closed when the loop goroutine returns
+}
+
+const (
+	loopRunning = iota
+	loopParked
+)
+
+// internalTag marks the user_data of SQEs the Loop makes itself
+// (cancellations); a caller's user_data must leave this bit clear.
+const internalTag = 1 << 63
+
+// opReserve is room kept in the rings, beyond LoopConfig.Entries, for
+// internal ops, so a Loop full of requests can still cancel them.
+const opReserve = 8
+
+// closeRecancel is how often a closing Loop repeats its cancel-everything
+// while requests remain: a request that was between two kernel queues
+// (say, about to arm a poll) can miss one cancellation.
+const closeRecancel = 50 * time.Millisecond
+
+// LoopConfig says how to build a Loop.
+type LoopConfig struct {
+	// Entries is the most requests the Loop holds at once; Submit beyond
+	// it gives ErrRingFull. The rings are sized so that this many never
+	// overflow them.
+	Entries uint32
+	// Flags are IORING_SETUP_* flags added to the Loop's defaults
+	// (SUBMIT_ALL, COOP_TASKRUN). SINGLE_ISSUER, DEFER_TASKRUN and SQPOLL
+	// are refused: the loop goroutine is not bound to a thread.
+	Flags uint32
+}
+
+// loopFlags are the setup flags every Loop asks for. SUBMIT_ALL keeps one
+// bad SQE from holding back the rest of a batch; COOP_TASKRUN spares the
+// submitting thread an interrupt per asynchronous completion (the
+// completion is posted at its next kernel entry or wake-up instead);
+// NO_SQARRAY drops the SQ index array the Loop would fill with the identity.
+const loopFlags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_NO_SQARRAY
+
+// NewLoop sets up a ring, registers an eventfd with it and starts the loop
+// goroutine, which calls h for every completion. h must not call Cancel
+// or Close: they wait for the loop goroutine that is running h.
+func NewLoop(cfg LoopConfig, h Handler) (*Loop, error) {
+	if cfg.Entries == 0 || cfg.Entries > 1<<14 || h == nil {
+		return nil, fmt.Errorf("uring: NewLoop(entries %d, handler nil %t): %w", cfg.Entries, h == nil, syscall.EINVAL)
+	}
+	if cfg.Flags&(IORING_SETUP_SINGLE_ISSUER|IORING_SETUP_DEFER_TASKRUN|IORING_SETUP_SQPOLL) != 0 {
+		return nil, fmt.Errorf("uring: NewLoop: flags %#x need a thread-bound submitter: %w", cfg.Flags, syscall.EINVAL)
+	}
+	sq := uint32(1)
+	for sq < cfg.Entries+opReserve {
+		sq <<= 1
+	}
+	ring, err := Setup(Config{Entries: sq, CQEntries: 2 * sq, Flags: cfg.Flags | loopFlags})
+	if err != nil {
+		return nil, err
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		ring.Close()
+		return nil, fmt.Errorf("uring: eventfd: %w", err)
+	}
+	if err := ring.RegisterEventfd(efd); err != nil {
+		unix.Close(efd)
+		ring.Close()
+		return nil, err
+	}
+	l := &Loop{
+		ring:    ring,
+		handle:  h,
+		limit:   int32(cfg.Entries),
+		efd:     os.NewFile(uintptr(efd), "io_uring-eventfd"),
+		waiters: make(map[uint64]chan int32),
+		exited:  make(chan struct{}),
+	}
+	go l.run()
+	return l, nil
+}
+
+// Ring is the Loop's ring, for registering buffers or files. Its SQ and CQ
+// sides belong to the Loop: do not prepare, submit or reap on it.
+func (l *Loop) Ring() *Ring { return l.ring }
+
+// Submit copies sqes into the ring for the loop goroutine to hand to the
+// kernel. It reports how many it queued: all of them, or fewer with
+// ErrRingFull when the Loop already holds LoopConfig.Entries requests
+// (sqes[n:] were not queued), or none with ErrClosed after Close. The
+// Handler receives each queued request's completion exactly once.
+//
+// Buffers the SQEs point at must stay valid (and pinned, if Go memory)
+// until their completions reach the Handler.
+func (l *Loop) Submit(sqes []SQE) (int, error) {
+	for i := range sqes {
+		if sqes[i].UserData&internalTag != 0 {
+			return 0, fmt.Errorf("uring: Submit: user_data %#x has bit 63 set (reserved): %w", sqes[i].UserData, syscall.EINVAL)
+		}
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return 0, ErrClosed
+	}
+	n := min(len(sqes), int(l.limit-l.inflight.Load()))
+	for i := 0; i < n; i++ {
+		*l.ring.NextSQE() = sqes[i]
+	}
+	l.inflight.Add(int32(n))
+	l.ring.Flush()
+	l.mu.Unlock()
+	if n > 0 {
+		l.wake()
+	}
+	if n < len(sqes) {
+		return n, ErrRingFull
+	}
+	return n, nil
+}
+
+// InFlight reports how many requests the Loop holds (queued or in the
+// kernel, completion not yet handled).
+func (l *Loop) InFlight() int { return int(l.inflight.Load()) }
+
+// Cancel asks the kernel to cancel the request whose SQE carried target
+// (IORING_OP_ASYNC_CANCEL) and waits for the answer: 0 when the request was
+// found and cancelled (its completion reaches the Handler with
+// -ECANCELED), -ENOENT when it was not pending (already complete, or
+// never submitted), -EALREADY when it is running and may still complete
+// normally.
+func (l *Loop) Cancel(target uint64) (int32, error) {
+	ch := make(chan int32, 1)
+	if err := l.queueOp(ch, func(s *SQE, ud uint64) { s.PrepCancel(target, ud) }); err != nil {
+		return 0, err
+	}
+	return <-ch, nil
+}
+
+// queueOp queues an internal op prepared by prep; its result goes to ch
+// (nil: dropped). Internal ops may use the opReserve beyond the limit and
+// are queued even while closing, since Close itself queues one.
+func (l *Loop) queueOp(ch chan int32, prep func(s *SQE, ud uint64)) error {
+	l.mu.Lock()
+	if l.closed && ch != nil {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	if l.inflight.Load() >= l.limit+opReserve {
+		l.mu.Unlock()
+		return ErrRingFull
+	}
+	l.nextOp++
+	ud := internalTag | l.nextOp
+	if ch != nil {
+		l.waiters[ud] = ch
+	}
+	prep(l.ring.NextSQE(), ud)
+	l.inflight.Add(1)
+	l.ring.Flush()
+	l.mu.Unlock()
+	l.wake()
+	return nil
+}
+
+// wake makes sure the loop goroutine will look at the SQ again: if it is
+// parked (or about to be), this moves it to running and writes the eventfd.
+func (l *Loop) wake() {
+	if l.state.Load() == loopParked && l.state.CompareAndSwap(loopParked, loopRunning) {
+		l.kick()
+	}
+}
+
+// wakeByte is the eventfd increment: 1, in host byte order.
+var wakeByte = []byte{1, 0, 0, 0, 0, 0, 0, 0}
+
+func (l *Loop) kick() {
+	l.efd.Write(wakeByte) // fails only once closed, when nobody waits
+}
+
+// Close stops the Loop: later Submits fail with ErrClosed, every request
+// still in flight is cancelled (IORING_OP_ASYNC_CANCEL of everything,
+// repeated until none remain), and Close returns once each has completed
+// and reached the Handler (cancelled ones with -ECANCELED) and the ring
+// is released. A request the kernel cannot interrupt (a disk read already
+// issued) is waited for.
+func (l *Loop) Close() error {
+	l.mu.Lock()
+	already := l.closed
+	l.closed = true
+	l.mu.Unlock()
+	if already {
+		<-l.exited
+		return ErrClosed
+	}
+	l.closing.Store(true)
+	l.state.Store(loopRunning)
+	l.kick()
+	<-l.exited
+	err := l.ring.Close()
+	if cerr := l.efd.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,95 @@
+package uring
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// run is the loop goroutine: submit what is queued, reap and handle what
+// completed, and park when neither has anything, until Close has drained
+// every request.
+func (l *Loop) run() {
+	defer close(l.exited)
+	var cqes [64]CQE
+	var lastCancel time.Time
+	for {
+		if p := l.ring.Pending(); p > 0 {
+			l.enter(p, 0, 0)
+		}
+		if n := l.ring.Reap(cqes[:]); n > 0 {
+			l.complete(cqes[:n])
+			continue
+		}
+		if l.ring.CQOverflowed() {
+			l.enter(0, 0, IORING_ENTER_GETEVENTS) // flush the backlog into the CQ
+			continue
+		}
+		var deadline time.Time
+		if l.closing.Load() {
+			if l.inflight.Load() == 0 {
+				return
+			}
+			if time.Since(lastCancel) >= closeRecancel {
+				lastCancel = time.Now()
+				l.queueOp(nil, func(s *SQE, ud uint64) { s.PrepCancelAll(ud) })
+				continue
+			}
+			deadline = lastCancel.Add(closeRecancel)
+		}
+		l.park(deadline)
+	}
+}
+
+// enter is io_uring_enter for the loop goroutine. Errors that mean "try
+// again later" (no memory for requests, CQ backlog) return and let the
+// loop reap first; anything else is a broken ring.
+func (l *Loop) enter(toSubmit, minComplete, flags uint32) {
+	_, err := l.ring.Enter(toSubmit, minComplete, flags)
+	if err == nil || errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EBUSY) || errors.Is(err, unix.ENOMEM) {
+		return
+	}
+	panic(fmt.Sprintf("uring: Loop on ring fd %d: %v", l.ring.fd, err))
+}
+
+// complete delivers reaped completions: internal ops to their waiters,
+// everything else to the Handler. inflight drops first, so the Handler
+// finds room to resubmit.
+func (l *Loop) complete(cqes []CQE) {
+	l.inflight.Add(-int32(len(cqes)))
+	for i := range cqes {
+		c := &cqes[i]
+		if c.UserData&internalTag == 0 {
+			l.handle(c.UserData, c.Res, c.Flags)
+			continue
+		}
+		l.mu.Lock()
+		ch := l.waiters[c.UserData]
+		delete(l.waiters, c.UserData)
+		l.mu.Unlock()
+		if ch != nil {
+			ch <- c.Res // buffered: never blocks
+		}
+	}
+}
+
+// park waits in the netpoller until the eventfd is written (by the kernel
+// posting a completion, or by a submitter) or deadline passes (zero: no
+// deadline). It announces itself parked before its last look at the queues,
+// so a submitter racing with it either is seen here or sees it parked and
+// writes the eventfd.
+func (l *Loop) park(deadline time.Time) {
+	l.state.Store(loopParked)
+	if l.ring.Pending() > 0 || l.ring.Ready() > 0 {
+		l.state.Store(loopRunning)
+		return
+	}
+	if !deadline.IsZero() || l.deadlineSet {
+		l.efd.SetReadDeadline(deadline)
+		l.deadlineSet = !deadline.IsZero()
+	}
+	l.efd.Read(l.rbuf[:]) // a deadline error just means: look again
+	l.state.Store(loopRunning)
+}
