@@ -1,0 +1,118 @@
+package sigio
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// Owner types for F_SETOWN_EX and F_GETOWN_EX (include/uapi/asm-generic/fcntl.h).
+// golang.org/x/sys/unix has F_SETOWN_EX but not these.
+const (
+	F_OWNER_TID  = 0 // the owner is one thread
+	F_OWNER_PID  = 1 // the owner is a process (thread group)
+	F_OWNER_PGRP = 2 // the owner is a process group
+)
+
+// fOwnerEx is struct f_owner_ex: the argument of F_SETOWN_EX and F_GETOWN_EX.
+type fOwnerEx struct {
+	Type int32
+	Pid  int32
+}
+
+// A Band is the si_code of a signal-driven I/O signal: which kind of
+// readiness the descriptor reports (include/uapi/asm-generic/siginfo.h).
+type Band int32
+
+// The SIGPOLL si_codes. The kernel sends one per notification; si_band
+// carries the matching poll mask (A8 in the SPEC).
+const (
+	POLL_IN  Band = 1 // data input available
+	POLL_OUT Band = 2 // output buffers available
+	POLL_MSG Band = 3 // input message available
+	POLL_ERR Band = 4 // i/o error
+	POLL_PRI Band = 5 // high priority input available
+	POLL_HUP Band = 6 // device disconnected
+)
+
+var bandNames = [...]string{
+	POLL_IN:  "POLL_IN",
+	POLL_OUT: "POLL_OUT",
+	POLL_MSG: "POLL_MSG",
+	POLL_ERR: "POLL_ERR",
+	POLL_PRI: "POLL_PRI",
+	POLL_HUP: "POLL_HUP",
+}
+
+// String returns the Linux name of b (POLL_IN ...), or "Band(n)" for a value
+// the kernel never sends.
+func (b Band) String() string {
+	if b >= POLL_IN && b <= POLL_HUP {
+		return bandNames[b]
+	}
+	return fmt.Sprintf("Band(%d)", int32(b))
+}
+
+// valid reports whether b is one of the six codes a fasync signal carries.
+func (b Band) valid() bool { return b >= POLL_IN && b <= POLL_HUP }
+
+// Poll mask bits as si_band and poll(2) report them (include/uapi/asm-generic/poll.h).
+const (
+	POLLIN     = unix.POLLIN
+	POLLPRI    = unix.POLLPRI
+	POLLOUT    = unix.POLLOUT
+	POLLERR    = unix.POLLERR
+	POLLHUP    = unix.POLLHUP
+	POLLNVAL   = unix.POLLNVAL
+	POLLRDNORM = 0x040
+	POLLRDBAND = 0x080
+	POLLWRNORM = 0x100
+	POLLWRBAND = 0x200
+	POLLMSG    = 0x400
+)
+
+// bandMask is the kernel's band_table (fs/fcntl.c): the si_band that goes
+// with each si_code. Used for events synthesised by poll(2), so they carry
+// the same mask a signal would.
+var bandMask = [...]uint32{
+	POLL_IN:  POLLIN | POLLRDNORM,
+	POLL_OUT: POLLOUT | POLLWRNORM | POLLWRBAND,
+	POLL_MSG: POLLIN | POLLRDNORM | POLLMSG,
+	POLL_ERR: POLLERR,
+	POLL_PRI: POLLPRI | POLLRDBAND,
+	POLL_HUP: POLLHUP | POLLERR,
+}
+
+// Mask returns the poll mask the kernel puts in si_band for b, or 0 for an
+// invalid band.
+func (b Band) Mask() uint32 {
+	if !b.valid() {
+		return 0
+	}
+	return bandMask[b]
+}
+
+// Signal numbers a Watcher may use. 32 and 33 belong to glibc's threads and
+// 34 (SIGRTMIN as glibc reports it) is commonly taken; the Go runtime uses
+// none of the real-time signals but does use SIGURG for preemption.
+const (
+	MinSignal = 35
+	MaxSignal = 64
+	// DefaultSignal is used when Options.Signal is zero. Nothing in libc,
+	// the Go runtime or this project claims it; if another Watcher of this
+	// process holds it, the next free signal up (wrapping within
+	// MinSignal..MaxSignal) is chosen.
+	DefaultSignal = 45
+)
+
+// sigaddset adds sig to set, as sigaddset(3) does.
+func sigaddset(set *unix.Sigset_t, sig unix.Signal) {
+	n := uint(sig - 1)
+	set.Val[n/64] |= 1 << (n % 64)
+}
+
+// sigismember reports whether sig is in set.
+func sigismember(set *unix.Sigset_t, sig unix.Signal) bool {
+	n := uint(sig - 1)
+	return set.Val[n/64]&(1<<(n%64)) != 0
+}

@@ -1,0 +1,315 @@
+package sigio
+
+import (
+	"errors"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The owner thread. Everything in this file except do and ring runs on it.
+//
+// Signals raised by fasync with F_OWNER_TID are queued on that one thread.
+// The thread blocks them (and SIGIO, the kernel's overflow fallback), so no
+// handler runs; a signalfd created with the same mask dequeues them with
+// their siginfo. signalfd only returns signals pending for the thread that
+// reads it (or for the whole process), so the reader must be the owner
+// thread itself: hence runtime.LockOSThread, never undone. When the goroutine
+// returns while still locked, the runtime ends the thread, and its signal
+// mask with it, so no other goroutine ever runs with these signals blocked.
+
+type op int
+
+const (
+	opWatch op = iota
+	opUnwatch
+	opClose
+)
+
+// A request is a Watch, Unwatch or Close waiting for the owner thread.
+type request struct {
+	op   op
+	fd   int
+	done chan error // buffered: the owner never waits for the requester
+}
+
+// run is the owner goroutine: it locks itself to its thread, sets the thread
+// up, reports through ready, then serves signals and requests until Close.
+func (w *Watcher) run(ready chan<- error) {
+	runtime.LockOSThread() // never unlocked, see above
+	if err := w.setup(); err != nil {
+		ready <- err
+		return
+	}
+	ready <- nil
+	w.loop()
+	w.shutdown()
+}
+
+func (w *Watcher) setup() error {
+	w.tid = unix.Gettid()
+	var set unix.Sigset_t
+	sigaddset(&set, w.sig)
+	sigaddset(&set, unix.SIGIO)
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
+		return err
+	}
+	sfd, err := unix.Signalfd(-1, &set, unix.SFD_NONBLOCK|unix.SFD_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(sfd)
+		return err
+	}
+	w.sfd, w.efd = sfd, efd
+	return nil
+}
+
+// loop waits in poll(2) for a signal or a request. Synthesised events are
+// delivered first, so a Watch's Polled events precede signals read after it.
+func (w *Watcher) loop() {
+	buf := make([]unix.SignalfdSiginfo, 64)
+	pfd := []unix.PollFd{
+		{Fd: int32(w.sfd), Events: unix.POLLIN},
+		{Fd: int32(w.efd), Events: unix.POLLIN},
+	}
+	for !w.closing {
+		w.flush()
+		if w.closing {
+			break
+		}
+		if _, err := unix.Poll(pfd, -1); err != nil {
+			if err == unix.EINTR { // the runtime's own signals (SIGURG ...)
+				continue
+			}
+			panic("sigio: owner thread: poll: " + err.Error())
+		}
+		if pfd[1].Revents != 0 {
+			var cnt [8]byte
+			unix.Read(w.efd, cnt[:])
+			w.serveRequests()
+		}
+		if pfd[0].Revents != 0 && !w.closing {
+			w.readSignals(buf)
+		}
+	}
+}
+
+// readSignals reads every queued siginfo, a batch at a time.
+func (w *Watcher) readSignals(buf []unix.SignalfdSiginfo) {
+	size := int(unsafe.Sizeof(buf[0]))
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), len(buf)*size)
+	for !w.closing {
+		n, err := unix.Read(w.sfd, raw)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil { // EAGAIN: the queue is empty
+			return
+		}
+		for i := range n / size {
+			w.dispatch(&buf[i])
+			if w.closing {
+				return
+			}
+		}
+		if n < len(raw) {
+			return
+		}
+	}
+}
+
+// dispatch turns one siginfo into an event, or accounts for dropping it.
+func (w *Watcher) dispatch(si *unix.SignalfdSiginfo) {
+	w.stats.signals.Add(1)
+	if unix.Signal(si.Signo) == unix.SIGIO {
+		w.resync()
+		return
+	}
+	band := Band(si.Code)
+	if !band.valid() { // SI_USER, SI_QUEUE, SI_TKILL: not from fasync
+		w.stats.foreign.Add(1)
+		return
+	}
+	fd := int(si.Fd)
+	if w.watched[fd] == nil {
+		w.stats.stale.Add(1) // queued before Unwatch, read after it
+		return
+	}
+	w.emit(Event{Fd: fd, Band: band, Mask: si.Band})
+}
+
+// resync reports a queue overflow. The SIGIO may also have been a
+// process-directed one meant for os/signal (signalfd takes those too), so
+// live Classics are told as well.
+func (w *Watcher) resync() {
+	w.stats.resyncs.Add(1)
+	nudgeClassics()
+	w.emit(Event{Fd: -1, Resync: true})
+	if w.repoll {
+		for fd := range w.watched {
+			w.pending = append(w.pending, readiness(fd)...)
+		}
+	}
+}
+
+// emit delivers ev to the handler or the channel. While the channel is full
+// it keeps serving requests, so a consumer that calls Unwatch or Close
+// instead of receiving cannot deadlock with the owner; an event whose
+// descriptor is unwatched meanwhile is dropped.
+func (w *Watcher) emit(ev Event) {
+	if w.handler != nil {
+		w.stats.events.Add(1)
+		w.handler(ev)
+		return
+	}
+	for {
+		select {
+		case w.events <- ev:
+			w.stats.events.Add(1)
+			return
+		case <-w.kick:
+			w.serveRequests()
+			if w.closing || (!ev.Resync && w.watched[ev.Fd] == nil) {
+				return
+			}
+		}
+	}
+}
+
+// flush delivers the synthesised events, skipping those whose descriptor
+// was unwatched since they were made.
+func (w *Watcher) flush() {
+	for len(w.pending) > 0 && !w.closing {
+		ev := w.pending[0]
+		w.pending = w.pending[1:]
+		if w.watched[ev.Fd] != nil {
+			w.emit(ev)
+		}
+	}
+	w.pending = nil
+}
+
+// serveRequests runs the requests queued by do.
+func (w *Watcher) serveRequests() {
+	w.mu.Lock()
+	reqs := w.reqs
+	w.reqs = nil
+	w.mu.Unlock()
+	for _, r := range reqs {
+		err := w.serve(r)
+		if r.op == opClose {
+			w.closer, w.closeErr = r, err
+			continue
+		}
+		r.done <- err
+	}
+}
+
+// serve executes one request on the owner thread.
+func (w *Watcher) serve(r *request) error {
+	switch r.op {
+	case opWatch:
+		return w.watch(r.fd)
+	case opUnwatch:
+		a := w.watched[r.fd]
+		if a == nil {
+			return ErrNotWatched
+		}
+		delete(w.watched, r.fd)
+		return a.disarm()
+	case opClose:
+		w.closing = true
+		var errs []error
+		for fd, a := range w.watched {
+			delete(w.watched, fd)
+			if err := a.disarm(); err != nil && !errors.Is(err, ErrStale) {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	panic("sigio: request with unknown op")
+}
+
+func (w *Watcher) watch(fd int) error {
+	if a := w.watched[fd]; a != nil {
+		if a.sameFile() {
+			return ErrWatched
+		}
+		// The watched file was closed (which removed its fasync entry)
+		// and fd now names another one: forget the old watch.
+		delete(w.watched, fd)
+	}
+	a, err := arm(fd, int(w.sig), fOwnerEx{Type: F_OWNER_TID, Pid: int32(w.tid)})
+	if err != nil {
+		return err
+	}
+	w.watched[fd] = a
+	w.pending = append(w.pending, readiness(fd)...)
+	return nil
+}
+
+// do hands a request to the owner thread and waits for its answer. Called
+// on the owner thread itself (from the Handler), it runs the request there
+// and then, since waiting for oneself would never end.
+func (w *Watcher) do(o op, fd int) error {
+	r := &request{op: o, fd: fd, done: make(chan error, 1)}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	if o == opClose {
+		w.closed = true
+	}
+	if unix.Gettid() == w.tid { // only the owner goroutine runs on that thread
+		w.mu.Unlock()
+		return w.serve(r)
+	}
+	w.reqs = append(w.reqs, r)
+	w.ring()
+	w.mu.Unlock()
+	err := <-r.done
+	if o == opClose {
+		<-w.done
+	}
+	return err
+}
+
+// ring wakes the owner thread wherever it waits. Called with mu held.
+func (w *Watcher) ring() {
+	one := [8]byte{1}
+	unix.Write(w.efd, one[:])
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// shutdown releases everything once the loop has ended. Requests that
+// arrived meanwhile are refused; Close callers are answered last, when the
+// descriptors, the signal and the channel are all released.
+func (w *Watcher) shutdown() {
+	w.mu.Lock()
+	w.closed = true
+	reqs := w.reqs
+	w.reqs = nil
+	unix.Close(w.efd)
+	w.mu.Unlock()
+	for _, r := range reqs {
+		r.done <- ErrClosed // do refuses a second Close, so none is here
+	}
+	unix.Close(w.sfd)
+	releaseSignal(w.sig)
+	if w.events != nil {
+		close(w.events)
+	}
+	close(w.done)
+	if w.closer != nil {
+		w.closer.done <- w.closeErr
+	}
+}
