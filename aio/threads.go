@@ -145,21 +145,15 @@ func (b *threadBackend) worker() {
 }
 
 // perform runs r's system call, retrying when a signal interrupted it
-// before any data moved.
+// before any data moved. On a descriptor that cannot seek (a pipe, a
+// socket, a terminal) pread and pwrite fail with ESPIPE; the transfer then
+// uses read or write at the descriptor's position, as glibc's AIO does.
 func perform(r *Request) (n int, errno syscall.Errno) {
 	var err error
 	for {
-		switch r.op {
-		case opRead:
-			n, err = unix.Pread(r.fd, r.buf, r.off)
-		case opWrite:
-			n, err = unix.Pwrite(r.fd, r.buf, r.off)
-		case opFsync:
-			err = unix.Fsync(r.fd)
-		case opFdatasync:
-			err = unix.Fdatasync(r.fd)
-		default:
-			panic("aio: threadBackend: request with unknown op")
+		n, err = syscallOf(r, false)
+		if err == syscall.ESPIPE && (r.op == opRead || r.op == opWrite) {
+			n, err = syscallOf(r, true)
 		}
 		if err != syscall.EINTR {
 			break
@@ -169,6 +163,28 @@ func perform(r *Request) (n int, errno syscall.Errno) {
 		return 0, errnoOf(err)
 	}
 	return n, 0
+}
+
+// syscallOf makes r's system call once; stream selects read/write over
+// pread/pwrite.
+func syscallOf(r *Request, stream bool) (int, error) {
+	switch r.op {
+	case opRead:
+		if stream {
+			return unix.Read(r.fd, r.buf)
+		}
+		return unix.Pread(r.fd, r.buf, r.off)
+	case opWrite:
+		if stream {
+			return unix.Write(r.fd, r.buf)
+		}
+		return unix.Pwrite(r.fd, r.buf, r.off)
+	case opFsync:
+		return 0, unix.Fsync(r.fd)
+	case opFdatasync:
+		return 0, unix.Fdatasync(r.fd)
+	}
+	panic("aio: threadBackend: request with unknown op")
 }
 
 // cancel takes r off its queue if no worker has taken it yet, and then

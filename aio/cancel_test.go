@@ -1,0 +1,197 @@
+package aio
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// C8: Cancel of one request or of every request on a descriptor.
+func TestCancel(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
+		t.Run("C8/all-done", func(t *testing.T) {
+			e := newEngine(t)
+			f, _ := tempFile(t, 100, os.O_RDONLY)
+			r := &Request{Fd: int(f.Fd()), Buf: make([]byte, 10)}
+			if res, err := e.Cancel(int(f.Fd()), nil); res != AIO_ALLDONE || err != nil {
+				t.Fatalf("Cancel with nothing in flight = %d, %v; want AIO_ALLDONE", res, err)
+			}
+			if err := e.Read(r); err != nil {
+				t.Fatal(err)
+			}
+			waitDoneT(t, r)
+			if res, err := e.Cancel(int(f.Fd()), r); res != AIO_ALLDONE || err != nil {
+				t.Fatalf("Cancel of a completed request = %d, %v; want AIO_ALLDONE", res, err)
+			}
+			mustReturn(t, r, 10) // left untouched
+		})
+
+		t.Run("C8/running-request", func(t *testing.T) {
+			e := newEngine(t)
+			pr, pw := pipe(t)
+			r := &Request{Fd: pr, Buf: make([]byte, 4)}
+			if err := e.Read(r); err != nil {
+				t.Fatal(err)
+			}
+			waitRunning(t, e, r)
+			res, err := e.Cancel(pr, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCancelResult(t, res, r)
+			if e.Backend() == "threads" && res != AIO_NOTCANCELED {
+				t.Fatalf("threads: Cancel of a running pread = %d, want AIO_NOTCANCELED", res)
+			}
+			unix.Write(pw, []byte("data"))
+			waitDoneT(t, r)
+			if res == AIO_NOTCANCELED {
+				mustReturn(t, r, 4) // not cancelled: left to finish
+			}
+		})
+
+		t.Run("C8/queued-request-on-one-worker", func(t *testing.T) {
+			// One worker held by a pipe read: the second request waits in
+			// the queue, where the thread pool can still cancel it.
+			e := newEngine(t, WithWorkers(1))
+			pr, pw := pipe(t)
+			f, _ := tempFile(t, 100, os.O_RDONLY)
+			blocker := &Request{Fd: pr, Buf: make([]byte, 1)}
+			queued := &Request{Fd: int(f.Fd()), Buf: make([]byte, 10)}
+			if err := e.Read(blocker); err != nil {
+				t.Fatal(err)
+			}
+			waitRunning(t, e, blocker)
+			if err := e.Read(queued); err != nil {
+				t.Fatal(err)
+			}
+			res, err := e.Cancel(int(f.Fd()), queued)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCancelResult(t, res, queued)
+			if e.Backend() == "threads" && res != AIO_CANCELED {
+				t.Fatalf("threads: Cancel of a queued request = %d, want AIO_CANCELED", res)
+			}
+			unix.Write(pw, []byte("x"))
+			waitDoneT(t, blocker, queued)
+			mustReturn(t, blocker, 1) // the other request is untouched
+		})
+
+		t.Run("C8/nil-cancels-every-request-on-fd", func(t *testing.T) {
+			e := newEngine(t)
+			pr, pw := pipe(t)
+			other, opw := pipe(t)
+			rs := make([]*Request, 4)
+			for i := range rs {
+				rs[i] = &Request{Fd: pr, Buf: make([]byte, 1)}
+				if err := e.Read(rs[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			untouched := &Request{Fd: other, Buf: make([]byte, 1)}
+			if err := e.Read(untouched); err != nil {
+				t.Fatal(err)
+			}
+			res, err := e.Cancel(pr, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCancelResult(t, res, rs...)
+			mustStatus(t, untouched, syscall.EINPROGRESS)
+			unix.Write(opw, []byte("u"))
+			waitDoneT(t, untouched)
+			mustReturn(t, untouched, 1)
+			// Finish whatever was running and could not be stopped: one
+			// byte for each, since any of them may take any byte.
+			running := 0
+			for _, r := range rs {
+				if r.Error() == syscall.EINPROGRESS {
+					running++
+				}
+			}
+			unix.Write(pw, make([]byte, running))
+			waitDoneT(t, rs...)
+		})
+
+		t.Run("C8/held-fsync-is-cancelled-by-the-engine", func(t *testing.T) {
+			// A write blocked on a full pipe holds an fsync back (C10);
+			// Cancel stops the held fsync without the backend.
+			e := newEngine(t)
+			pr, pw := pipe(t)
+			n := fillPipe(t, pw)
+			w := &Request{Fd: pw, Buf: []byte("blocked")}
+			s := &Request{Fd: pw}
+			if err := e.Write(w); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Fsync(unix.O_SYNC, s); err != nil {
+				t.Fatal(err)
+			}
+			if res, err := e.Cancel(pw, s); res != AIO_CANCELED || err != nil {
+				t.Fatalf("Cancel of a held fsync = %d, %v; want AIO_CANCELED", res, err)
+			}
+			mustStatus(t, s, syscall.ECANCELED)
+			drain(t, pr, n)
+			waitDoneT(t, w)
+			mustReturn(t, w, 7)
+		})
+
+		t.Run("C8/bad-arguments", func(t *testing.T) {
+			e := newEngine(t)
+			pr, pw := pipe(t)
+			f, _ := tempFile(t, 10, os.O_RDONLY)
+			r := &Request{Fd: pr, Buf: make([]byte, 1)}
+			if err := e.Read(r); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Cancel(int(f.Fd()), r); !errors.Is(err, syscall.EINVAL) {
+				t.Fatalf("Cancel with the wrong descriptor: %v, want EINVAL", err)
+			}
+			other := newEngine(t)
+			if _, err := other.Cancel(pr, r); !errors.Is(err, syscall.EINVAL) {
+				t.Fatalf("Cancel on another engine: %v, want EINVAL", err)
+			}
+			if _, err := e.Cancel(-1, nil); err != syscall.EBADF {
+				t.Fatalf("Cancel(-1): %v, want EBADF", err)
+			}
+			mustStatus(t, r, syscall.EINPROGRESS) // untouched by the failed calls
+			unix.Write(pw, []byte("k"))
+			waitDoneT(t, r)
+			mustReturn(t, r, 1)
+		})
+	})
+}
+
+// checkCancelResult checks that Cancel's result agrees with the targets'
+// states as Cancel returned (C8): AIO_CANCELED means every target reports
+// ECANCELED; AIO_NOTCANCELED means at least one is still in progress and
+// every other reports ECANCELED.
+func checkCancelResult(t *testing.T, res int, targets ...*Request) {
+	t.Helper()
+	cancelled, running := 0, 0
+	for _, r := range targets {
+		switch r.Error() {
+		case syscall.ECANCELED:
+			cancelled++
+		case syscall.EINPROGRESS:
+			running++
+		default:
+			t.Fatalf("target status %v after Cancel: neither cancelled nor running", r.Error())
+		}
+	}
+	switch res {
+	case AIO_CANCELED:
+		if running != 0 {
+			t.Fatalf("AIO_CANCELED but %d targets still running", running)
+		}
+	case AIO_NOTCANCELED:
+		if running == 0 {
+			t.Fatalf("AIO_NOTCANCELED but every target was cancelled")
+		}
+	default:
+		t.Fatalf("Cancel = %d with %d targets in flight", res, len(targets))
+	}
+}

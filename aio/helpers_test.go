@@ -1,0 +1,184 @@
+package aio
+
+import (
+	"bytes"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// newEngineFunc makes an engine on the backend under test, closed when the
+// test ends.
+type newEngineFunc func(t *testing.T, opts ...Option) *Engine
+
+// forEachBackend runs f as a subtest per registered backend: "threads"
+// always, "uring" once aio/uring.go registers it. A backend that cannot
+// run here is skipped with its reason, so every SPEC C test covers every
+// backend that exists without naming them.
+func forEachBackend(t *testing.T, f func(t *testing.T, newEngine newEngineFunc)) {
+	t.Helper()
+	for _, be := range backendsByRank() {
+		t.Run(be.name, func(t *testing.T) {
+			if err := be.available(); err != nil {
+				t.Skipf("backend %s unavailable here: %v", be.name, err)
+			}
+			f(t, func(t *testing.T, opts ...Option) *Engine {
+				t.Helper()
+				e, err := New(append([]Option{WithBackend(be.name)}, opts...)...)
+				if err != nil {
+					t.Fatalf("New(%s): %v", be.name, err)
+				}
+				t.Cleanup(func() {
+					if err := e.Close(); err != nil {
+						t.Errorf("Close: %v", err)
+					}
+				})
+				return e
+			})
+		})
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a generous
+// deadline. It waits on a condition, never a fixed time.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitDoneT waits until r completes, failing the test if it never does.
+func waitDoneT(t *testing.T, rs ...*Request) {
+	t.Helper()
+	for _, r := range rs {
+		if err := Suspend(t.Context(), []*Request{r}, 10*time.Second); err != nil {
+			t.Fatalf("request did not complete: %v", err)
+		}
+	}
+}
+
+// waitRunning waits until the backend has taken r, where the backend can
+// tell (a thread-pool worker has picked it up); io_uring hands every
+// request to the kernel at once.
+func waitRunning(t *testing.T, e *Engine, r *Request) {
+	t.Helper()
+	if e.Backend() == "threads" {
+		waitFor(t, "a worker to take the request", func() bool { return r.bkState.Load() == tbRunning })
+	}
+}
+
+// tempFile creates a file of size random bytes in t.TempDir, opened with
+// flags, and returns it with its contents.
+func tempFile(t *testing.T, size int, flags int) (*os.File, []byte) {
+	t.Helper()
+	data := make([]byte, size)
+	rand.Read(data)
+	name := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(name, flags, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f, data
+}
+
+// fileContents reads f's whole file through its name.
+func fileContents(t *testing.T, f *os.File) []byte {
+	t.Helper()
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// pipe returns a pipe's read and write descriptors, closed at the end of
+// the test. A read of the read end is held in progress until the test
+// writes: the deterministic way to keep a request running.
+func pipe(t *testing.T) (r, w int) {
+	t.Helper()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		unix.Close(p[0])
+		unix.Close(p[1])
+	})
+	return p[0], p[1]
+}
+
+// fillPipe fills the pipe whose write end is w, so the next write blocks.
+func fillPipe(t *testing.T, w int) int {
+	t.Helper()
+	if err := unix.SetNonblock(w, true); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 65536)
+	total := 0
+	for {
+		n, err := unix.Write(w, buf)
+		if err == syscall.EAGAIN {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	if err := unix.SetNonblock(w, false); err != nil {
+		t.Fatal(err)
+	}
+	return total
+}
+
+// drain reads n bytes from r.
+func drain(t *testing.T, r, n int) {
+	t.Helper()
+	buf := make([]byte, 65536)
+	for n > 0 {
+		m, err := unix.Read(r, buf[:min(n, len(buf))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		n -= m
+	}
+}
+
+// mustStatus checks r's status (Error) matches want (nil for success).
+func mustStatus(t *testing.T, r *Request, want error) {
+	t.Helper()
+	got := r.Error()
+	if (want == nil) != (got == nil) || (want != nil && got != want) {
+		t.Fatalf("Error() = %v, want %v", got, want)
+	}
+}
+
+// mustReturn checks Return gives n bytes with no error.
+func mustReturn(t *testing.T, r *Request, n int) {
+	t.Helper()
+	got, err := r.Return()
+	if err != nil || got != n {
+		t.Fatalf("Return() = %d, %v; want %d, nil", got, err, n)
+	}
+}
+
+func mustEqual(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: contents differ (len %d vs %d)", what, len(got), len(want))
+	}
+}
