@@ -21,6 +21,7 @@ type pipeDev struct {
 	fasyncErr  error    // returned by Fasync when set (A11)
 	openErr    error    // returned by Open when set
 	openBlocks bool     // Open sleeps until its context ends
+	waitErrs   []error  // what readQ.Wait returned to Read when it failed (S3)
 }
 
 func (d *pipeDev) record(ev string) {
@@ -64,6 +65,7 @@ func (d *pipeDev) Read(ctx context.Context, f *File, p []byte) (int, error) {
 		return 0, EAGAIN
 	}
 	if err := d.readQ.Wait(ctx, &d.mu, func() bool { return len(d.buf) > 0 }); err != nil {
+		d.waitErrs = append(d.waitErrs, err)
 		d.mu.Unlock()
 		return 0, err
 	}
@@ -119,6 +121,13 @@ func (d *pipeDev) Fasync(fd int, f *File, on bool) error {
 	}
 	_, err := d.async.Helper(fd, f, on)
 	return err
+}
+
+// waitErrors returns a copy of the errors Read's Wait returned.
+func (d *pipeDev) waitErrors() []error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]error(nil), d.waitErrs...)
 }
 
 // bareDev implements no optional interface at all.
