@@ -126,6 +126,14 @@ func (w *Watcher) readSignals(buf []unix.SignalfdSiginfo) {
 func (w *Watcher) dispatch(si *unix.SignalfdSiginfo) {
 	w.stats.signals.Add(1)
 	if unix.Signal(si.Signo) == unix.SIGIO {
+		if si.Code <= 0 && si.Pid != 0 {
+			// Sent by a process (kill, tgkill, sigqueue), not the
+			// kernel's overflow fallback, which comes as SI_KERNEL: it
+			// was meant for os/signal, which signalfd beat to it.
+			w.stats.foreign.Add(1)
+			nudgeClassics()
+			return
+		}
 		w.resync()
 		return
 	}
@@ -142,9 +150,10 @@ func (w *Watcher) dispatch(si *unix.SignalfdSiginfo) {
 	w.emit(Event{Fd: fd, Band: band, Mask: si.Band})
 }
 
-// resync reports a queue overflow. The SIGIO may also have been a
-// process-directed one meant for os/signal (signalfd takes those too), so
-// live Classics are told as well.
+// resync reports a queue overflow. A SIGIO from the kernel may also be a
+// process-directed one raised for a Classic's descriptor (signalfd dequeues
+// those too, and they look the same), so live Classics are told as well,
+// and the caller sees a Resync it did not strictly need.
 func (w *Watcher) resync() {
 	w.stats.resyncs.Add(1)
 	nudgeClassics()

@@ -80,7 +80,7 @@ type Stats struct {
 	Events  uint64 // events delivered: from signals, polled and resync
 	Resyncs uint64 // plain SIGIOs read: the kernel's queue overflowed
 	Stale   uint64 // signals for a descriptor no longer watched, dropped
-	Foreign uint64 // the signal sent by kill/sigqueue rather than fasync, dropped
+	Foreign uint64 // signals sent by a process (kill, tgkill, sigqueue) rather than by fasync, dropped
 }
 
 // New starts a Watcher: it claims the signal and starts the owner thread.
