@@ -86,7 +86,7 @@ func TestFasyncUpdatesFd(t *testing.T) {
 	mustFcntl(t, task, fd, F_SETOWN, task.Pid())
 	mustFcntl(t, task, fd, F_SETSIG, SIGRTMIN)
 	mustFcntl(t, task, fd, F_SETFL, FASYNC)
-	mustFcntl(t, task, dup, F_SETFL, 0)     // A3: same file: FASYNC off for both
+	mustFcntl(t, task, dup, F_SETFL, 0)      // A3: same file: FASYNC off for both
 	mustFcntl(t, task, dup, F_SETFL, FASYNC) // on again through the dup
 	if d.async.Len() != 1 {
 		t.Fatalf("A3: %d entries for one open file", d.async.Len())
