@@ -1,0 +1,78 @@
+// Package kernel is fasync's model kernel: the pieces of Linux that
+// asynchronous notification stands on — tasks and signals, open files and
+// fcntl, wait queues and poll, fasync notification lists, and
+// character-device drivers — in-process, instance-based and pure Go.
+// It implements SPEC.md sections "IO models" (M1–M3, M4(a)), A (fasync
+// and fcntl) and S (signals); its API contract is team/KERNEL_API.md.
+//
+// A Kernel (New) has its own device table (Register), pid space and
+// limits; nothing is package-level. A Task (Kernel.NewTask) is a process:
+// it opens devices by name and gets descriptors, reads, writes, polls,
+// and uses fcntl exactly as a C program would, with Linux's names and
+// values (F_SETOWN, F_SETSIG, FASYNC, POLL_IN, SIGIO ...). A driver is any
+// value implementing some of the small interfaces in driver.go (Opener,
+// Releaser, Reader, Writer, Poller, Fasyncer); the kernel checks which,
+// as Linux checks which file_operations are set. Drivers sleep on a
+// WaitQueue, register poll tables with PollTable.Wait, and keep their
+// asynchronous readers on a FasyncList (Helper from their Fasync method,
+// Kill when data arrives).
+//
+// # Delivery model
+//
+// Sending a signal (Task.Kill, Task.Sigqueue, Kernel.Kill, or
+// FasyncList.Kill on behalf of a file's owner) never runs the target's
+// code. It looks at the target's disposition at send time: an ignored
+// signal is discarded; a default-fatal one terminates the task at once;
+// a handled one is queued — standard signals coalesce to one pending
+// instance keeping the first SigInfo, real-time ones (32..64) queue in
+// order up to Config.SigPendingMax (beyond it Kill and Sigqueue fail with
+// EAGAIN and a fasync notification falls back to plain SIGIO, SPEC A7) —
+// and every blocking call of the target in flight is interrupted: the
+// context its driver sleeps on is cancelled, and WaitQueue.Wait returns
+// ERESTARTSYS.
+//
+// Handlers run on the task's own goroutines at safe points, as Linux
+// delivers on return to user space: when an interrupted blocking call
+// unwinds, on return from any Task system-call method, and in Pause. One
+// goroutine at a time delivers for a task, so a task's handlers never run
+// concurrently; a signal arriving while a handler runs is delivered after
+// it returns, by the same goroutine (as if sa_mask blocked every signal).
+// After an interrupted call's handler ran, the kernel returns EINTR, or
+// restarts the call transparently when the handler had SA_RESTART (SPEC
+// S3); Poll and Pause always return EINTR, as in Linux. A blocked call
+// also returns the caller's ctx error when ctx ends, and EBADF when its
+// descriptor is closed, its task exits or the kernel closes. ERESTARTSYS
+// never escapes a Task method.
+//
+// # Deliberate differences from Linux
+//
+//   - SIGIO (like SIGCHLD, SIGURG, SIGWINCH, SIGCONT) is ignored by
+//     default; Linux terminates. A notification reaching a task that never
+//     asked for one is harmless (SPEC S2).
+//   - Tasks are single-threaded processes: TID == PID, and F_OWNER_TID
+//     names the process. Several goroutines may still call one task; each
+//     is then a thread of it, and one of them runs each handler.
+//   - The real-time queue limit is per task, not per user.
+//   - Closing a descriptor wakes calls blocked on it with EBADF (Linux
+//     lets them sleep on); a poll over it reports POLLNVAL. Kernel.Close
+//     wakes every blocked call with EBADF.
+//   - SIGSTOP terminates (the model has no stopped state); neither it nor
+//     SIGKILL can be caught or ignored.
+//   - FASYNC is set by FasyncList.Helper, so it shows in F_GETFL exactly
+//     while the file is on a list (SPEC A4); a driver without Fasyncer
+//     accepts F_SETFL|FASYNC and never shows it (SPEC A11).
+//
+// # Lock ordering
+//
+// Kernel locks are taken in this order, and none is held while a driver
+// method or a signal handler runs (drivers' own locks therefore come
+// before all of them; a driver may call WakeUp and FasyncList.Kill with
+// its lock held):
+//
+//	FasyncList.mu → fasyncEntry.mu → Kernel.mu → Task.mu
+//	FasyncList.mu → File.mu (FASYNC updates)
+//	PollTable.mu → WaitQueue.mu
+//
+// WaitQueue.mu and File.mu are leaves. Task.mu may be held while a call's
+// context is cancelled: cancellation runs no user code.
+package kernel
