@@ -52,9 +52,11 @@ type Poller interface {
 }
 
 // Fasyncer is implemented by devices that notify asynchronously. Fasync is
-// called by fcntl(F_SETFL) when FASYNC changes, and with on=false before
-// Release when the file still has FASYNC set. It normally delegates to
-// FasyncList.Helper. An error aborts the F_SETFL with no flag changed.
+// called by fcntl(F_SETFL) when FASYNC changes, and with fd -1 and
+// on=false before Release when the file still has FASYNC set. It normally
+// delegates to FasyncList.Helper, which also sets or clears FASYNC on the
+// file: the flag shows in F_GETFL exactly while the file is on a list
+// (SPEC A4). An error aborts the F_SETFL with no flag changed (A11).
 // Without Fasyncer, F_SETFL succeeds but FASYNC never shows in F_GETFL.
 type Fasyncer interface {
 	Fasync(fd int, f *File, on bool) error
