@@ -35,7 +35,13 @@ func FuzzOps(f *testing.F) {
 	trace := os.Getenv("FUZZOPS_TRACE") != ""
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h := newFuzzHarness(t)
-		defer h.k.Close()
+		defer func() {
+			watchdog := time.AfterFunc(fuzzStepLimit, func() {
+				panic(fmt.Sprintf("FuzzOps: kernel Close did not return within %v: deadlock", fuzzStepLimit))
+			})
+			h.k.Close()
+			watchdog.Stop()
+		}()
 		in := &fuzzInput{data: data}
 		for step := 0; step < fuzzMaxSteps && !in.done(); step++ {
 			op := in.next() % opCount
