@@ -49,6 +49,15 @@ const (
 //
 // The engine never holds a lock of its own while it calls start, cancel or
 // close, so each of them may call done synchronously.
+//
+// Concurrency between the calls: the engine links a request on its
+// descriptor's list before it calls start, so a concurrent Cancel may call
+// cancel(r) while start(batch containing r) is still running, or before it
+// has begun. The backend must synchronise its per-request state between
+// the two (the thread pool does it under its queue lock); reporting false
+// for a request start has not reached yet is correct (the request then
+// runs, and Cancel reports AIO_NOTCANCELED). cancel is never called for a
+// request after done was called for it, until it is started again.
 type backend interface {
 	name() string // "uring" or "threads"
 	// start begins every request of batch without waiting for its I/O (one
