@@ -56,8 +56,9 @@ const (
 // has begun. The backend must synchronise its per-request state between
 // the two (the thread pool does it under its queue lock); reporting false
 // for a request start has not reached yet is correct (the request then
-// runs, and Cancel reports AIO_NOTCANCELED). cancel is never called for a
-// request after done was called for it, until it is started again.
+// runs, and Cancel reports AIO_NOTCANCELED). Likewise cancel(r) may come
+// after done was called for r (it completed meanwhile) and must then
+// report false; r is not started again before that cancel call returns.
 type backend interface {
 	name() string // "uring" or "threads"
 	// start begins every request of batch without waiting for its I/O (one
