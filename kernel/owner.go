@@ -8,6 +8,11 @@ type fown struct {
 	id   int  // pid, tid or pgid; 0 = no owner
 	cred Cred // credentials of the task that set the owner (SPEC A10)
 	sig  int  // F_SETSIG: 0 = plain SIGIO (SPEC A7, A12)
+	// task is the owning task for F_OWNER_TID and F_OWNER_PID, resolved
+	// at F_SETOWN time (pids are never reused, so it stays the task id
+	// named; a dead one is skipped at send time, A6), sparing every
+	// notification a lookup in the kernel's table.
+	task *Task
 }
 
 // FOwnerEx is struct f_owner_ex, for F_SETOWN_EX and F_GETOWN_EX.
@@ -28,12 +33,13 @@ func (f *File) owner() fown {
 // permission check (SPEC A9, A10). id 0 clears the owner; an id naming no
 // live task or group is ESRCH. The signal choice is kept.
 func (f *File) setOwner(by *Task, typ, id int) error {
+	var task *Task
 	if id != 0 {
 		exists := false
 		if typ == F_OWNER_PGRP {
 			exists = f.k.groupExists(id)
 		} else {
-			_, exists = f.k.Task(id)
+			task, exists = f.k.Task(id)
 		}
 		if !exists {
 			return ESRCH
@@ -41,7 +47,7 @@ func (f *File) setOwner(by *Task, typ, id int) error {
 	}
 	f.mu.Lock()
 	o := f.owner()
-	o.typ, o.id, o.cred = typ, id, by.cred
+	o.typ, o.id, o.cred, o.task = typ, id, by.cred, task
 	f.own.Store(&o)
 	f.mu.Unlock()
 	return nil
@@ -97,9 +103,7 @@ func (f *File) sendSigio(fd, sig, band int, mask int16) {
 		}
 		return
 	}
-	if t, ok := f.k.Task(o.id); ok {
-		sigioTo(t, o, fd, sig, band, mask)
-	}
+	sigioTo(o.task, o, fd, sig, band, mask) // send skips it if dead (A6)
 }
 
 // sigioTo sends one fasync notification to t on behalf of owner o.

@@ -163,8 +163,10 @@ func (t *Task) send(info SigInfo) error {
 		return err
 	}
 	t.npending.Store(int32(t.sigs.count()))
-	for c := range t.calls {
-		c.cancel(errSignal)
+	if len(t.calls) > 0 {
+		for c := range t.calls {
+			c.cancel(errSignal)
+		}
 	}
 	t.mu.Unlock()
 	return nil
