@@ -58,6 +58,13 @@ func (k *Kernel) kill(pid int, info SigInfo, cred *Cred, self *Task) error {
 	if info.Signo < 0 || info.Signo >= NSIG {
 		return EINVAL
 	}
+	if pid > 0 { // one task: no target slice
+		t, ok := k.Task(pid)
+		if !ok {
+			return ESRCH
+		}
+		return signalOne(t, info, cred)
+	}
 	targets := k.targets(pid, self)
 	if len(targets) == 0 {
 		return ESRCH
@@ -92,14 +99,9 @@ func signalOne(t *Task, info SigInfo, cred *Cred) error {
 	return t.send(info)
 }
 
-// targets returns the live tasks kill's pid selects, by pid.
+// targets returns the live tasks a pid <= 0 selects, by pid.
 func (k *Kernel) targets(pid int, self *Task) []*Task {
 	switch {
-	case pid > 0:
-		if t, ok := k.Task(pid); ok {
-			return []*Task{t}
-		}
-		return nil
 	case pid == 0:
 		if self == nil {
 			return nil
