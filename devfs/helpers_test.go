@@ -1,0 +1,346 @@
+package devfs_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/kernel"
+	"github.com/fasync-go/fasync/scull"
+)
+
+// patience bounds every wait for a condition. It only turns a hang into a
+// failure; no test asserts how fast anything is.
+const patience = 20 * time.Second
+
+// A mounted export of scullpipe devices for one test.
+type export struct {
+	Dir  string
+	K    *kernel.Kernel
+	FS   *devfs.FS
+	M    *devfs.Mount
+	Stat func() []byte
+}
+
+// dev is the path of device i.
+func (e *export) dev(i int) string { return filepath.Join(e.Dir, fmt.Sprintf("scullpipe%d", i)) }
+
+// hold keeps device i open (O_RDWR) in a process of its own until the
+// test ends: scullpipe frees its buffer when the last file closes (B8),
+// so data meant for a later opener needs a holder in between (B9).
+func (e *export) hold(t testing.TB, i int) *proc {
+	t.Helper()
+	p := start(t, "sh", "-c", "exec 3<>"+e.dev(i)+"; echo held; exec sleep 100000")
+	p.expect("held")
+	return p
+}
+
+// requireFUSE skips the test when the machine cannot mount FUSE, naming
+// the missing piece.
+func requireFUSE(t testing.TB) {
+	t.Helper()
+	if err := devfs.CheckHost(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+}
+
+// mountScull mounts n scullpipe devices of size bytes on a fresh
+// directory. Cleanup unmounts (lazily, so a test that failed with files
+// open leaves no stale mount), waits for serving to end and closes the
+// kernel.
+func mountScull(t testing.TB, n, size int) *export {
+	t.Helper()
+	requireFUSE(t)
+	dir := t.TempDir()
+	k := kernel.New(kernel.Config{})
+	pipes, err := scull.Register(k, scull.Config{Devices: n, Size: size})
+	if err != nil {
+		t.Fatalf("scull.Register: %v", err)
+	}
+	status := func() []byte { return []byte(pipes.StatusText()) }
+	fsys := devfs.New(k, devfs.Options{Status: status})
+	m, err := fsys.Mount(dir)
+	if err != nil {
+		k.Close()
+		t.Fatalf("mount: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := devfs.Unmount(dir, true); err != nil && !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("lazy unmount: %v", err)
+		}
+		select {
+		case <-m.Done():
+		case <-time.After(patience):
+			t.Errorf("serving did not end within %v of the unmount", patience)
+		}
+		k.Close()
+		<-m.Done()
+		m.Close()
+	})
+	return &export{Dir: dir, K: k, FS: fsys, M: m, Stat: status}
+}
+
+// waitFor polls cond until it holds, failing the test after patience.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(patience)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", patience, what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Syscall numbers (x86-64) a client sleeps in while it waits.
+const (
+	sysRead = 0
+)
+
+var sysWaits = map[int]bool{7: true, 23: true, 232: true, 270: true, 271: true, 281: true, 441: true} // poll select epoll_wait pselect6 ppoll epoll_pwait epoll_pwait2
+
+// inSyscall reports which system call pid is sleeping in, or -1.
+func inSyscall(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/syscall")
+	if err != nil {
+		return -1
+	}
+	nr, err := strconv.Atoi(strings.Fields(string(b) + " x")[0])
+	if err != nil {
+		return -1
+	}
+	return nr
+}
+
+// waitBlocked waits until process pid sleeps in one of the system calls.
+func waitBlocked(t testing.TB, pid int, nrs ...int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("pid %d to block in syscall %v", pid, nrs), func() bool {
+		nr := inSyscall(pid)
+		for _, want := range nrs {
+			if nr == want {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// A proc is a client process with its output collected line by line.
+type proc struct {
+	t     testing.TB
+	cmd   *exec.Cmd
+	lines chan string
+	out   bytes.Buffer // raw stdout, complete after wait
+	mu    sync.Mutex
+	done  chan struct{}
+	err   error
+}
+
+// start runs name with args; cleanup kills it if still running.
+func start(t testing.TB, name string, args ...string) *proc {
+	t.Helper()
+	return startIn(t, nil, name, args...)
+}
+
+// startIn is start with the process's standard input read from stdin.
+func startIn(t testing.TB, stdin io.Reader, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, cmd: exec.Command(name, args...), lines: make(chan string, 1024), done: make(chan struct{})}
+	p.cmd.Stdin = stdin
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	p.cmd.Stderr = &stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		r := bufio.NewReader(stdout)
+		for {
+			line, err := r.ReadString('\n')
+			p.mu.Lock()
+			p.out.WriteString(line)
+			p.mu.Unlock()
+			if line != "" {
+				p.lines <- strings.TrimSuffix(line, "\n")
+			}
+			if err != nil {
+				break
+			}
+		}
+		p.err = p.cmd.Wait()
+		if stderr.Len() > 0 {
+			t.Logf("%s stderr: %s", name, stderr.Bytes())
+		}
+		close(p.lines)
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// pid returns the process id.
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// expect reads the next output line and fails unless it equals want.
+func (p *proc) expect(want string) {
+	p.t.Helper()
+	if got := p.next(); got != want {
+		p.t.Fatalf("%s: got line %q, want %q", p.cmd.Args[0], got, want)
+	}
+}
+
+// next returns the next output line ("" after exit).
+func (p *proc) next() string {
+	p.t.Helper()
+	select {
+	case l := <-p.lines:
+		return l
+	case <-time.After(patience):
+		p.t.Fatalf("%s printed nothing within %v", p.cmd.Args, patience)
+		return ""
+	}
+}
+
+// wait waits for exit and returns the exit error (nil for status 0).
+func (p *proc) wait() error {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(patience):
+		p.t.Fatalf("%s did not exit within %v", p.cmd.Args, patience)
+		return nil
+	}
+}
+
+// output is everything the process printed; valid after wait.
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// run runs a client to completion and returns its stdout, trimmed.
+func run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	p := start(t, name, args...)
+	if err := p.wait(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, p.output())
+	}
+	return strings.TrimSpace(p.output())
+}
+
+// runStatus runs a client to completion whatever its exit status (the
+// clients report an errno by name and a non-zero status) and returns its
+// stdout, trimmed.
+func runStatus(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	p := start(t, name, args...)
+	p.wait()
+	return strings.TrimSpace(p.output())
+}
+
+// Test clients built with gcc once per test binary.
+var (
+	clientsOnce sync.Once
+	clientsDir  string
+	clientsErr  error
+)
+
+// cclient returns the path of testdata/NAME.c built with gcc, skipping
+// the test when gcc is missing.
+func cclient(t testing.TB, name string) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("skipping: gcc not found (apt-get install gcc)")
+	}
+	clientsOnce.Do(func() {
+		clientsDir, clientsErr = os.MkdirTemp("", "devfs-clients")
+		if clientsErr != nil {
+			return
+		}
+		for _, c := range []string{"devclient", "fbench"} {
+			out, err := exec.Command("gcc", "-O2", "-Wall", "-o", filepath.Join(clientsDir, c),
+				filepath.Join("testdata", c+".c")).CombinedOutput()
+			if err != nil {
+				clientsErr = fmt.Errorf("gcc %s.c: %v\n%s", c, err, out)
+				return
+			}
+		}
+	})
+	if clientsErr != nil {
+		t.Fatal(clientsErr)
+	}
+	return filepath.Join(clientsDir, name)
+}
+
+// python returns the python3 interpreter, skipping when it is missing.
+func python(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("skipping: python3 not found (apt-get install python3)")
+	}
+	return p
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if clientsDir != "" {
+		os.RemoveAll(clientsDir)
+	}
+	os.Exit(code)
+}
+
+// mounted reports whether dir is a mount point (in /proc/self/mountinfo).
+func mounted(t testing.TB, dir string) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// readAll reads the file at path to the end; for the status file.
+func readAll(t testing.TB, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

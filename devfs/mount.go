@@ -1,0 +1,157 @@
+package devfs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+
+	"bazil.org/fuse"
+	"bazil.org/fuse/fs"
+	"golang.org/x/sys/unix"
+)
+
+// ErrNoFUSE is wrapped by CheckHost's and Mount's error when the machine
+// cannot mount FUSE file systems; the message names the missing piece.
+var ErrNoFUSE = errors.New("FUSE unavailable")
+
+// CheckHost reports whether this machine can mount a FUSE file system: it
+// needs the /dev/fuse device and the fusermount3 helper (Debian and Ubuntu
+// package fuse3). The error names what is missing and how to get it.
+func CheckHost() error {
+	var missing []string
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		missing = append(missing, "/dev/fuse (the kernel's FUSE device: load the fuse module or, in a container, pass --device /dev/fuse)")
+	}
+	if _, err := exec.LookPath("fusermount3"); err != nil {
+		missing = append(missing, "fusermount3 (apt-get install fuse3)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: missing %s", ErrNoFUSE, strings.Join(missing, " and "))
+	}
+	return nil
+}
+
+// A Mount is a file system made by New, mounted and being served
+// (FS.Mount).
+type Mount struct {
+	// Dir is the mount point.
+	Dir string
+
+	fs   *FS
+	conn *fuse.Conn
+	done chan struct{} // closed when serving has ended
+	err  error         // Serve's result, set before done closes
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Mount mounts fsys on the existing directory dir and serves it on a
+// goroutine until the file system is unmounted (by Close, Unmount,
+// fusermount3 -u or umount). When serving ends, every model task still
+// standing for a process exits. An FS can be mounted once.
+func (fsys *FS) Mount(dir string) (*Mount, error) {
+	if err := CheckHost(); err != nil {
+		return nil, err
+	}
+	fsys.mu.Lock()
+	taken := fsys.mounted
+	fsys.mounted = true
+	fsys.mu.Unlock()
+	if taken {
+		return nil, fmt.Errorf("devfs: mount %s: file system already mounted: %w", dir, syscall.EBUSY)
+	}
+	conn, err := fuse.Mount(dir, fuse.FSName("fasync"), fuse.Subtype("fasync"))
+	if err != nil {
+		return nil, fmt.Errorf("devfs: mount %s: %w", dir, err)
+	}
+	m := &Mount{Dir: dir, fs: fsys, conn: conn, done: make(chan struct{})}
+	fsys.srv = fs.New(conn, nil)
+	go func() {
+		m.err = fsys.srv.Serve(fsys)
+		fsys.tasks.exitAll()
+		close(m.done)
+	}()
+	return m, nil
+}
+
+// Done is closed when serving has ended: the file system was unmounted
+// and, after a lazy unmount, the last open file was closed.
+func (m *Mount) Done() <-chan struct{} { return m.done }
+
+// Err returns why serving ended (nil for an unmount); valid after Done.
+func (m *Mount) Err() error {
+	<-m.done
+	return m.err
+}
+
+// Unmount detaches the file system. With lazy false it fails with EBUSY
+// while files are open; with lazy true (MNT_DETACH, fusermount3 -uz) the
+// name disappears at once and serving ends when the last file closes.
+func (m *Mount) Unmount(lazy bool) error { return Unmount(m.Dir, lazy) }
+
+// Close stops the export (SPEC R4): it unmounts, detaching lazily when
+// files are still open, and returns once serving has ended, that is once
+// every client has closed its files. A caller that wants to tell its user
+// why it is waiting calls Unmount itself first.
+func (m *Mount) Close() error {
+	m.closeOnce.Do(func() {
+		select {
+		case <-m.done:
+		default:
+			err := m.Unmount(false)
+			if errors.Is(err, syscall.EBUSY) {
+				err = m.Unmount(true)
+			}
+			if err != nil {
+				m.closeErr = err
+				return
+			}
+			<-m.done
+		}
+		if err := m.conn.Close(); err != nil && m.closeErr == nil {
+			m.closeErr = err
+		}
+	})
+	return m.closeErr
+}
+
+// Unmount detaches the FUSE file system mounted on dir, lazily
+// (MNT_DETACH) if lazy is set. As root it calls umount2 directly;
+// otherwise it runs fusermount3 -u (-uz when lazy). A busy mount is
+// reported as an error wrapping EBUSY; a directory that is not mounted as
+// one wrapping EINVAL.
+func Unmount(dir string, lazy bool) error {
+	flags := 0
+	if lazy {
+		flags = unix.MNT_DETACH
+	}
+	err := unix.Unmount(dir, flags)
+	if err == nil {
+		return nil
+	}
+	if err != unix.EPERM {
+		return &os.PathError{Op: "unmount", Path: dir, Err: err}
+	}
+	args := []string{"-u"}
+	if lazy {
+		args = []string{"-u", "-z"}
+	}
+	out, err := exec.Command("fusermount3", append(args, "--", dir)...).CombinedOutput()
+	if err == nil {
+		return nil
+	}
+	msg := string(bytes.TrimSpace(out))
+	switch {
+	case strings.Contains(msg, "busy"):
+		return &os.PathError{Op: "unmount", Path: dir, Err: syscall.EBUSY}
+	case strings.Contains(msg, "not found in"), strings.Contains(msg, "not mounted"):
+		return &os.PathError{Op: "unmount", Path: dir, Err: syscall.EINVAL}
+	}
+	return fmt.Errorf("unmount %s: fusermount3: %v: %s", dir, err, msg)
+}
