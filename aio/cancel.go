@@ -46,10 +46,15 @@ func (e *Engine) Cancel(fd int, r *Request) (int, error) {
 
 // owns reports whether r is in flight on e and linked on fd's list.
 func (e *Engine) owns(fd int, r *Request) bool {
+	if r.eng != e {
+		// Another engine's request: its links are guarded by that
+		// engine's locks, not ours.
+		return false
+	}
 	s := e.shard(fd)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return r.fdst != nil && r.fdst.fd == fd && r.eng == e
+	return r.fdst != nil && r.fdst.fd == fd
 }
 
 // cancelLocked cancels every request in flight on fd, or only r when r is
