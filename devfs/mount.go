@@ -22,12 +22,16 @@ var ErrNoFUSE = errors.New("FUSE unavailable")
 // CheckHost reports whether this machine can mount a FUSE file system: it
 // needs the /dev/fuse device and the fusermount3 helper (Debian and Ubuntu
 // package fuse3). The error names what is missing and how to get it.
-func CheckHost() error {
+func CheckHost() error { return checkHost("/dev/fuse", exec.LookPath) }
+
+// checkHost is CheckHost with the device path and the program lookup as
+// parameters, so tests can take either away.
+func checkHost(dev string, lookPath func(string) (string, error)) error {
 	var missing []string
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		missing = append(missing, "/dev/fuse (the kernel's FUSE device: load the fuse module or, in a container, pass --device /dev/fuse)")
+	if _, err := os.Stat(dev); err != nil {
+		missing = append(missing, dev+" (the kernel's FUSE device: modprobe fuse, or pass --device /dev/fuse to the container)")
 	}
-	if _, err := exec.LookPath("fusermount3"); err != nil {
+	if _, err := lookPath("fusermount3"); err != nil {
 		missing = append(missing, "fusermount3 (apt-get install fuse3)")
 	}
 	if len(missing) > 0 {

@@ -1,0 +1,134 @@
+package main
+
+// fasync mount: scullpipe devices of a model kernel, exported through FUSE
+// to every process on the machine (SPEC R3, R4; package devfs).
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/kernel"
+	"github.com/fasync-go/fasync/scull"
+)
+
+func init() {
+	register("mount", "export scullpipe devices to real processes through FUSE (fasync mount DIR)", runMount)
+}
+
+const mountUsage = `usage: fasync mount [--devices N] [--size BYTES] DIR
+
+Mounts scullpipe0 .. scullpipeN-1 and a read-only status file on DIR and
+serves them in the foreground. cat, dd, shell redirection and programs using
+poll, select or epoll work on them as on LDD3's /dev/scullpipe (blocking
+reads, EAGAIN under O_NONBLOCK, Ctrl-C interrupts a blocked reader).
+FUSE has no fasync: O_ASYNC on these files never raises SIGIO.
+
+SIGINT or SIGTERM unmounts; while files are still open the mount is detached
+lazily and fasync exits when the last one closes (a second signal exits at
+once, and clients still using the files get ECONNABORTED).
+
+Needs /dev/fuse and fusermount3 (apt-get install fuse3).
+`
+
+func runMount(args []string) int {
+	fl := flag.NewFlagSet("mount", flag.ContinueOnError)
+	fl.Usage = func() {
+		fmt.Fprint(fl.Output(), mountUsage, "\nflags:\n")
+		fl.PrintDefaults()
+	}
+	devices := fl.Int("devices", scull.DefaultDevices, "number of scullpipe devices")
+	size := fl.Int("size", scull.DefaultSize, "buffer size of each device in bytes (B1)")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fl.NArg() != 1 {
+		fl.Usage()
+		return 2
+	}
+	if *devices < 1 {
+		fmt.Fprintln(os.Stderr, "fasync mount: --devices must be at least 1")
+		return 2
+	}
+	if err := devfs.CheckHost(); err != nil {
+		fmt.Fprintln(os.Stderr, "fasync mount: cannot mount:", err)
+		return 1
+	}
+	return serveMount(os.Stdout, fl.Arg(0), scull.Config{Devices: *devices, Size: *size})
+}
+
+// serveMount mounts the devices on dir and serves them until a signal or
+// an outside unmount; it returns the exit status.
+func serveMount(out io.Writer, dir string, cfg scull.Config) int {
+	k := kernel.New(kernel.Config{})
+	defer k.Close()
+	pipes, err := scull.Register(k, cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "fasync mount: %d devices of %d bytes: %v\n", cfg.Devices, cfg.Size, err)
+		return 2
+	}
+	fsys := devfs.New(k, devfs.Options{Status: func() []byte { return []byte(pipes.StatusText()) }})
+
+	// Signals are caught before mounting so none can slip between the
+	// mount and the wait.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	m, err := fsys.Mount(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fasync mount:", err)
+		return 1
+	}
+	names := pipes.Names()
+	fmt.Fprintf(out, "fasync mount: serving %s .. %s (%d bytes each) and status on %s; SIGINT or SIGTERM unmounts\n",
+		names[0], names[len(names)-1], pipes.Pipe(0).Size(), dir)
+
+	select {
+	case <-m.Done():
+		fmt.Fprintf(out, "fasync mount: %s was unmounted from outside\n", dir)
+		return exitStatus(m.Err(), m.Close())
+	case sig := <-sigs:
+		fmt.Fprintf(out, "fasync mount: %v: unmounting %s\n", sig, dir)
+	}
+	return stopMount(out, m, sigs)
+}
+
+// stopMount unmounts (R4): at once when no file is open, otherwise lazily,
+// waiting for the last close unless a second signal says stop now.
+func stopMount(out io.Writer, m *devfs.Mount, sigs <-chan os.Signal) int {
+	err := m.Unmount(false)
+	if errors.Is(err, syscall.EBUSY) {
+		fmt.Fprintf(out, "fasync mount: files are still open: detached %s lazily; exiting when the last one is closed (signal again to stop now)\n", m.Dir)
+		err = m.Unmount(true)
+	}
+	if err != nil && !errors.Is(err, syscall.EINVAL) { // EINVAL: already unmounted from outside
+		fmt.Fprintln(os.Stderr, "fasync mount:", err)
+		return 1
+	}
+	select {
+	case <-m.Done():
+		return exitStatus(m.Err(), m.Close())
+	case sig := <-sigs:
+		// Exiting closes /dev/fuse: the kernel aborts the connection
+		// and clients still using the files get ECONNABORTED.
+		fmt.Fprintf(out, "fasync mount: %v again: stopping with files still open\n", sig)
+		return 1
+	}
+}
+
+func exitStatus(serveErr, closeErr error) int {
+	if err := errors.Join(serveErr, closeErr); err != nil {
+		fmt.Fprintln(os.Stderr, "fasync mount:", err)
+		return 1
+	}
+	return 0
+}

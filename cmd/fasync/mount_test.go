@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fasync-go/fasync/devfs"
+)
+
+// mountPatience bounds waits that only guard against hangs; the one
+// stated bound (R4: clients fail within 1 s of the server's death) is
+// checked separately.
+const mountPatience = 20 * time.Second
+
+// buildFasync builds this command into a temporary directory: the tests
+// run it as a separate process, as a user would.
+func buildFasync(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fasync")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// A child is a process started by a test, with its output collected.
+type child struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	lines chan string
+	done  chan struct{}
+	err   error
+}
+
+func startChild(t *testing.T, stdin *os.File, name string, args ...string) *child {
+	t.Helper()
+	c := &child{t: t, cmd: exec.Command(name, args...), lines: make(chan string, 100), done: make(chan struct{})}
+	c.cmd.Stdin = stdin
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	c.cmd.Stderr = &stderr
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			c.lines <- s.Text()
+		}
+		c.err = c.cmd.Wait()
+		if stderr.Len() > 0 {
+			c.lines <- "stderr: " + strings.TrimSpace(stderr.String())
+		}
+		close(c.lines)
+		close(c.done)
+	}()
+	t.Cleanup(func() {
+		c.cmd.Process.Kill()
+		<-c.done
+	})
+	return c
+}
+
+// expectPrefix waits for an output line starting with prefix.
+func (c *child) expectPrefix(prefix string) string {
+	c.t.Helper()
+	timeout := time.After(mountPatience)
+	for {
+		select {
+		case l, ok := <-c.lines:
+			if !ok {
+				c.t.Fatalf("%v exited (%v) before printing %q", c.cmd.Args, c.err, prefix)
+			}
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		case <-timeout:
+			c.t.Fatalf("%v did not print %q within %v", c.cmd.Args, prefix, mountPatience)
+		}
+	}
+}
+
+// wait waits for exit within d and returns the exit error.
+func (c *child) wait(d time.Duration) error {
+	c.t.Helper()
+	select {
+	case <-c.done:
+		return c.err
+	case <-time.After(d):
+		c.t.Fatalf("%v still running after %v", c.cmd.Args, d)
+		return nil
+	}
+}
+
+func (c *child) exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// isMounted reports whether dir is a mount point.
+func isMounted(t *testing.T, dir string) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// blockedIn waits until pid sleeps in one of the system calls nrs.
+func blockedIn(t *testing.T, pid int, nrs ...string) {
+	t.Helper()
+	deadline := time.Now().Add(mountPatience)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/syscall")
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			for _, nr := range nrs {
+				if f[0] == nr {
+					return
+				}
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("pid %d never blocked in syscall %v", pid, nrs)
+}
+
+// startServer runs fasync mount on a fresh directory and waits until it
+// serves. Cleanup kills it and removes the mount lazily, so no stale
+// mount is left behind whatever happened.
+func startServer(t *testing.T, bin string, args ...string) (*child, string) {
+	t.Helper()
+	dir := t.TempDir()
+	srv := startChild(t, nil, bin, append(append([]string{"mount"}, args...), dir)...)
+	t.Cleanup(func() {
+		srv.cmd.Process.Kill()
+		<-srv.done
+		exec.Command("fusermount3", "-uz", dir).Run()
+	})
+	srv.expectPrefix("fasync mount: serving")
+	return srv, dir
+}
+
+// TestMountCommand runs `fasync mount` as a separate process, the way it
+// is used: devices appear, programs use them, signals stop it (R4).
+func TestMountCommand(t *testing.T) {
+	bin := buildFasync(t)
+
+	t.Run("R4/missing-fusermount3-is-named", func(t *testing.T) {
+		cmd := exec.Command(bin, "mount", t.TempDir())
+		cmd.Env = append(os.Environ(), "PATH="+t.TempDir()) // no fusermount3 on PATH
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("exit %v, want status 1\n%s", err, out)
+		}
+		for _, want := range []string{"fusermount3", "apt-get install fuse3"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("message does not name %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("R4/bad-usage", func(t *testing.T) {
+		for _, args := range [][]string{{"mount"}, {"mount", "--devices", "0", "/tmp"}, {"mount", "--bogus", "/tmp"}} {
+			err := exec.Command(bin, args...).Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+				t.Errorf("%v: %v, want exit status 2", args, err)
+			}
+		}
+	})
+
+	if err := devfs.CheckHost(); err != nil {
+		t.Skipf("skipping the rest: %v", err)
+	}
+	t.Run("R3,B1,B10/flags-and-status", func(t *testing.T) { testMountFlags(t, bin) })
+	for name, sig := range map[string]syscall.Signal{"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM} {
+		t.Run("R4/"+name+"-unmounts", func(t *testing.T) { testMountSignal(t, bin, sig) })
+	}
+	t.Run("R4/lazy-unmount-while-open", func(t *testing.T) { testMountLazy(t, bin) })
+	t.Run("R4/killed-server-fails-clients-within-1s", func(t *testing.T) { testMountKilled(t, bin) })
+}
+
+// R3, B1, B10: --devices and --size shape the export; the status file
+// shows them; data goes through.
+func testMountFlags(t *testing.T, bin string) {
+	_, dir := startServer(t, bin, "--devices", "2", "--size", "100")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != "scullpipe0 scullpipe1 status" {
+		t.Fatalf("listing %q", got)
+	}
+	status, err := os.ReadFile(filepath.Join(dir, "status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(status), "100") {
+		t.Errorf("status does not show the 100-byte size:\n%s", status)
+	}
+	cat := startChild(t, nil, "cat", filepath.Join(dir, "scullpipe1"))
+	blockedIn(t, cat.cmd.Process.Pid, "0")
+	if out, err := exec.Command("sh", "-c", "echo over > "+filepath.Join(dir, "scullpipe1")).CombinedOutput(); err != nil {
+		t.Fatalf("echo: %v %s", err, out)
+	}
+	if l := cat.expectPrefix("over"); l != "over" {
+		t.Fatalf("cat printed %q", l)
+	}
+}
+
+// R4: a signal with no file open unmounts and exits 0.
+func testMountSignal(t *testing.T, bin string, sig syscall.Signal) {
+	srv, dir := startServer(t, bin)
+	srv.cmd.Process.Signal(sig)
+	if err := srv.wait(mountPatience); err != nil {
+		t.Fatalf("fasync mount exited with %v", err)
+	}
+	if isMounted(t, dir) {
+		t.Fatal("still mounted after exit")
+	}
+}
+
+// R4: SIGTERM with a file open detaches lazily; the client keeps using
+// its descriptor; the server exits 0 once it closes.
+func testMountLazy(t *testing.T, bin string) {
+	srv, dir := startServer(t, bin)
+	goAhead, tell, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tell.Close()
+	client := startChild(t, goAhead, "sh", "-c",
+		"exec 3<>"+filepath.Join(dir, "scullpipe0")+"; echo open; read x; echo through >&3; dd bs=8 count=1 status=none <&3; exec 3>&-")
+	goAhead.Close()
+	client.expectPrefix("open")
+
+	srv.cmd.Process.Signal(syscall.SIGTERM)
+	srv.expectPrefix("fasync mount: files are still open: detached")
+	if isMounted(t, dir) {
+		t.Fatal("still mounted after the lazy unmount")
+	}
+	if srv.exited() {
+		t.Fatal("server exited while a client still held a file open")
+	}
+	tell.Write([]byte("go\n"))
+	if l := client.expectPrefix("through"); l != "through" {
+		t.Fatalf("client got %q through the detached mount", l)
+	}
+	if err := client.wait(mountPatience); err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	if err := srv.wait(mountPatience); err != nil {
+		t.Fatalf("fasync mount exited with %v after the last close", err)
+	}
+}
+
+// R4: killing the server makes every blocked client fail within 1 s (a
+// blocked reader, a writer blocked on a full device, a poller) and
+// nothing hangs; the dead mount answers ENOTCONN.
+func testMountKilled(t *testing.T, bin string) {
+	srv, dir := startServer(t, bin, "--size", "64")
+	dev0, dev1 := filepath.Join(dir, "scullpipe0"), filepath.Join(dir, "scullpipe1")
+	reader := startChild(t, nil, "cat", dev0)
+	writer := startChild(t, nil, "dd", "if=/dev/zero", "of="+dev1, "bs=16", "status=none")
+	poller := startChild(t, nil, "python3", "-c",
+		"import os,select\nfd=os.open('"+dev0+"',os.O_RDONLY)\np=select.poll()\np.register(fd,select.POLLIN)\nprint(p.poll(-1), flush=True)\nos.read(fd,1)")
+	blockedIn(t, reader.cmd.Process.Pid, "0")
+	blockedIn(t, writer.cmd.Process.Pid, "1")
+	blockedIn(t, poller.cmd.Process.Pid, "7", "271")
+
+	srv.cmd.Process.Kill()
+	killed := time.Now()
+	bound := time.NewTimer(time.Until(killed.Add(time.Second)))
+	defer bound.Stop()
+	for _, c := range []*child{reader, writer, poller} {
+		if !c.exited() {
+			select {
+			case <-c.done:
+			case <-bound.C:
+				t.Fatalf("%v still running 1 s after the server was killed (R4 bound)", c.cmd.Args)
+			}
+		}
+		if c.err == nil {
+			t.Errorf("%v exited 0 after the server died, want a failure", c.cmd.Args)
+		}
+		for l := range c.lines {
+			t.Logf("%s after the kill: %s", c.cmd.Args[0], l)
+		}
+	}
+	if _, err := os.Stat(dev0); !errors.Is(err, syscall.ENOTCONN) {
+		t.Errorf("stat on the dead mount: %v, want ENOTCONN", err)
+	}
+}
