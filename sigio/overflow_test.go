@@ -68,6 +68,11 @@ func overflowChild() error {
 		return err
 	}
 	r, wr := p[0], p[1]
+	var p2 [2]int
+	if err := unix.Pipe2(p2[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		return err
+	}
+	wr2 := p2[1]
 	if err := w.Watch(r); err != nil {
 		return err
 	}
@@ -77,6 +82,13 @@ func overflowChild() error {
 		}
 	}
 	if err := unix.Close(wr); err != nil { // a last POLL_IN (or SIGIO) ends the story
+		return err
+	}
+
+	// The queue is full now: requests must still get through (the
+	// doorbell falls back to SIGIO, and the owner serves requests while
+	// it waits on the full channel).
+	if err := watchWithin(w, wr2); err != nil {
 		return err
 	}
 
@@ -110,4 +122,16 @@ func overflowChild() error {
 		return fmt.Errorf("pipe holds %d bytes after the resync, want %d", n, writes)
 	}
 	return nil
+}
+
+// watchWithin runs w.Watch(fd) and gives up after the test deadline.
+func watchWithin(w *Watcher, fd int) error {
+	done := make(chan error, 1)
+	go func() { done <- w.Watch(fd) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(deadline):
+		return fmt.Errorf("Watch blocked for %v while the signal queue was full", deadline)
+	}
 }

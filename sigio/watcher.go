@@ -52,13 +52,15 @@ type Watcher struct {
 	repoll  bool
 	tid     int // the owner thread; set before New returns, then read-only
 
-	// mu guards reqs, closed and the doorbell: a request is queued and the
-	// doorbell rung under mu, and the owner closes efd under mu after
-	// setting closed, so nobody writes to a closed (or reused) descriptor.
+	pid    int    // this process, for the doorbell
+	cookie uint64 // si_value of the doorbell signal, unique to this Watcher
+
+	// mu guards reqs and closed. A request is queued and the doorbell rung
+	// under mu, and the owner sets closed under mu before its thread ends,
+	// so no doorbell is ever aimed at a finished (or reused) thread id.
 	mu     sync.Mutex
 	reqs   []*request
 	closed bool
-	efd    int           // eventfd the owner polls beside the signalfd
 	kick   chan struct{} // cap 1: wakes an owner blocked sending to events
 	done   chan struct{} // closed when the owner thread has finished
 
@@ -72,6 +74,9 @@ type Watcher struct {
 
 	stats struct{ signals, events, resyncs, stale, foreign atomic.Uint64 }
 }
+
+// cookies numbers the doorbells of the Watchers of this process.
+var cookies atomic.Uint64
 
 // Stats counts what a Watcher has seen since New. Every signal read is
 // accounted for: Signals = events carried by signals + Resyncs + Stale + Foreign.
@@ -96,6 +101,7 @@ func New(opts *Options) (*Watcher, error) {
 	}
 	w := &Watcher{
 		sig:     sig,
+		cookie:  cookies.Add(1) | 0x5349_4749_4f00_0000, // "SIGIO" in the high bytes
 		handler: o.Handler,
 		repoll:  o.Repoll,
 		kick:    make(chan struct{}, 1),
