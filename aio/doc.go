@@ -1,4 +1,93 @@
-// Package aio is POSIX asynchronous I/O (aio_read, aio_write, aio_fsync,
-// aio_error, aio_return, aio_suspend, aio_cancel, lio_listio) for Go, on real
-// files and descriptors, implementing SPEC section C (C1–C13).
+// Package aio is POSIX asynchronous I/O for Go on real files and
+// descriptors: aio_read, aio_write, aio_fsync, aio_error, aio_return,
+// aio_suspend, aio_cancel and lio_listio as Read, Write, Fsync, Error,
+// Return, Suspend, Cancel and ListIO. It implements SPEC section C; tests
+// cite the IDs (C1–C13) they check.
+//
+// # Engines and backends
+//
+// An Engine (New) queues requests and hands them to a backend: io_uring
+// when the kernel allows it, else a pool of worker goroutines running
+// pread(2)/pwrite(2)/fsync(2)/fdatasync(2). The choice is automatic (the
+// reason a backend was passed over is logged with log/slog at debug level)
+// and can be forced with WithBackend. The package-level functions use a
+// default engine created on first use; programs that want to control an
+// engine's life (tests, servers) create their own and Close it.
+//
+// # Requests
+//
+// A Request is the aiocb: descriptor, offset, buffer, priority, ListIO
+// opcode and notification. Submission returns as soon as the request is
+// queued (C1); from then until it completes the caller must leave the
+// request and its buffer alone. Error reports EINPROGRESS, then nil or the
+// errno (C2); Return takes the result once, after which the request is
+// idle and may be submitted again without allocating (C3). Submissions
+// beyond the in-flight limit (WithMaxInFlight) fail with EAGAIN and queue
+// nothing (C6). A negative offset or priority, a priority above
+// AIO_PRIO_DELTA_MAX, a nil buffer or an Nbytes beyond the buffer fail with
+// EINVAL at submission (C5).
+//
+// Bad descriptors (C4), the behaviour chosen: Read and Write on a
+// descriptor that is not open are accepted, and the request completes with
+// EBADF (Error reports it and the notification fires), as with a write on
+// a read-only descriptor; this keeps submission free of a system call per
+// read. Fsync and Cancel check the descriptor and fail at once with EBADF.
+//
+// Order: requests run in parallel, with no one-request-per-descriptor
+// serialisation, except where SPEC C asks for order. An Fsync completes
+// after every write submitted before it on its descriptor (C10); writes to
+// a descriptor opened with O_APPEND (checked with F_GETFL at submission)
+// run one after another, so they land in submission order (C12). On a
+// descriptor that cannot seek (pipe, socket, terminal) the thread pool
+// uses read and write at the descriptor's position, as glibc does.
+//
+// Cancel (C8) stops requests that have not started: those still queued in
+// the thread pool, those the engine holds back for ordering, and on
+// io_uring whatever the kernel can still cancel. A request already running
+// in a worker's system call goes on (AIO_NOTCANCELED). Close cancels what
+// it can and waits for the rest.
+//
+// # Notification
+//
+// Each request's Notify (a Sigevent) says how its completion is announced,
+// always after the result is visible to Error and Return, also for a
+// cancelled request (C11):
+//
+//   - SIGEV_NONE, or the zero Sigevent (signal 0, the null signal): nothing.
+//   - SIGEV_THREAD: Func runs on a goroutine of its own, never under an
+//     engine lock, so it may submit, cancel or wait.
+//   - SIGEV_CHAN: the request is sent on Chan; when Chan has no room the
+//     send waits on a goroutine of its own, so nothing is lost and no other
+//     completion waits.
+//   - SIGEV_SIGNAL and SIGEV_THREAD_ID: the real-time (or any) signal
+//     Signo is queued to this process, or to thread ThreadID of it, with
+//     rt_sigqueueinfo(2)/rt_tgsigqueueinfo(2), si_code SI_ASYNCIO and Value
+//     as its sigval.
+//
+// Receiving a completion signal in Go. The runtime installs a handler for
+// every signal, so:
+//
+//   - os/signal: signal.Notify(ch, sig) receives a SIGEV_SIGNAL signal, but
+//     only its number — the value is lost, and standard signals coalesce.
+//     Without Notify the runtime ignores a real-time signal.
+//   - With the value: dedicate a goroutine to runtime.LockOSThread (and
+//     never unlock it), block the signal on that thread with
+//     unix.PthreadSigmask, open unix.Signalfd for it there, and aim
+//     SIGEV_THREAD_ID at the thread's unix.Gettid. Each read of the
+//     signalfd on that thread gives a unix.SignalfdSiginfo whose Ptr is
+//     Value (Int its low 32 bits) and whose Code is SI_ASYNCIO. A
+//     process-directed SIGEV_SIGNAL would be taken by the runtime's handler
+//     on some other thread before the signalfd saw it. Use signals 35–64
+//     (the runtime and libc use 32–34; SIGURG preempts goroutines).
+//
+// ListIO's own notification (LIO_NOWAIT) is sent once after every entry
+// completed; its Func and Chan receive a nil *Request.
+//
+// # Differences from POSIX
+//
+// Blocking calls take a context.Context: Suspend and ListIO(LIO_WAIT)
+// return an error matching both EINTR and ctx.Err() when it ends. Suspend
+// takes a time.Duration (0 checks once, NoTimeout waits without limit).
+// Return gives -1 and the errno on failure. Request.Nbytes defaults to
+// len(Buf). SIGEV_CHAN is fasync's own.
 package aio
