@@ -65,12 +65,6 @@ func (tr *tracer) log(who, format string, args ...any) {
 	fmt.Fprintf(tr.w, "[%9.3f ms] %-11s %s\n", ms, who, fmt.Sprintf(format, args...))
 }
 
-// since formats the time elapsed since start in milliseconds, as the
-// trace's timestamps are.
-func since(start time.Time) string {
-	return fmt.Sprintf("%.3f ms", float64(time.Since(start).Microseconds())/1000)
-}
-
 // scene prints a heading between the parts of the story.
 func (tr *tracer) scene(title string) {
 	tr.mu.Lock()
@@ -213,17 +207,6 @@ func pauseLoop(ctx context.Context, t *kernel.Task, body func() error) <-chan er
 		}
 	}()
 	return done
-}
-
-// recv waits for one value from ch, bounded by ctx.
-func recv[T any](ctx context.Context, ch <-chan T, what string) (T, error) {
-	select {
-	case v := <-ch:
-		return v, nil
-	case <-ctx.Done():
-		var zero T
-		return zero, fmt.Errorf("waiting for %s: %w", what, ctx.Err())
-	}
 }
 
 // asynctest: a reader that sleeps in pause() and reads only when SIGIO
@@ -448,7 +431,8 @@ func (s *story) group(ctx context.Context) error {
 func (s *story) blockedWriter(ctx context.Context) error {
 	s.tr.scene("6. a writer blocked on a full pipe hears POLL_OUT when a reader drains")
 	t := s.k.NewTask("bulk-writer", kernel.Cred{})
-	act := s.handler(nil)
+	heard := make(chan struct{}, 1)
+	act := s.handler(func(*kernel.SigInfo) { heard <- struct{}{} })
 	act.Flags = kernel.SA_RESTART
 	if _, err := t.Sigaction(kernel.SIGIO, act); err != nil {
 		return err
@@ -475,7 +459,19 @@ func (s *story) blockedWriter(ctx context.Context) error {
 			p = p[n:]
 			s.tr.log(t.Name(), "write(%d bytes) returned %d after %s (%d left)", len(p)+n, n, since(start), len(p))
 		}
-		res <- nil
+		// The reader wakes the writer before it sends POLL_OUT, so the
+		// write may finish first; the signal is then delivered at the
+		// task's next safe point, which pause() provides.
+		select {
+		case <-heard:
+			res <- nil
+		default:
+			if err := t.Pause(ctx); !errors.Is(err, syscall.EINTR) {
+				res <- fmt.Errorf("bulk-writer: pause for POLL_OUT: %w", err)
+				return
+			}
+			res <- nil
+		}
 	}()
 	// Let the writer fill the buffer and fall asleep on it.
 	time.Sleep(pace)

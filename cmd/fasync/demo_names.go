@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fasync-go/fasync/kernel"
 )
 
 // Linux names for the numbers the demo prints: the trace names SIGIO,
-// POLL_IN and POLLIN the way the man pages do, never bare numbers.
+// POLL_IN and POLLIN the way the man pages do, never bare numbers. Also the
+// demo's two small generic helpers.
 
 var signalNames = map[int]string{
 	kernel.SIGHUP: "SIGHUP", kernel.SIGINT: "SIGINT", kernel.SIGQUIT: "SIGQUIT",
@@ -83,4 +86,21 @@ func describeSignal(info *kernel.SigInfo) string {
 	}
 	return fmt.Sprintf("%s (%s; F_SETSIG 0: no descriptor or band, so it must check every file)",
 		name, codeName(info.Code))
+}
+
+// since formats the time elapsed since start in milliseconds, as the
+// trace's timestamps are.
+func since(start time.Time) string {
+	return fmt.Sprintf("%.3f ms", float64(time.Since(start).Microseconds())/1000)
+}
+
+// recv waits for one value from ch, bounded by ctx.
+func recv[T any](ctx context.Context, ch <-chan T, what string) (T, error) {
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-ctx.Done():
+		var zero T
+		return zero, fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+	}
 }
