@@ -460,3 +460,42 @@ func TestB10Status(t *testing.T) {
 		t.Fatalf("B10: String() = %q", s)
 	}
 }
+
+// keepListed is a scullpipe whose Fasync ignores "off", so the kernel's own
+// fasync-off before Release (A13) does nothing and only Pipe.Release can
+// take the file off the list.
+type keepListed struct{ *Pipe }
+
+func (d keepListed) Fasync(fd int, f *kernel.File, on bool) error {
+	if !on {
+		return nil
+	}
+	return d.Pipe.Fasync(fd, f, on)
+}
+
+// TestB8ReleaseOnItsOwn: Release itself removes the file from the
+// notification lists, without relying on the kernel having done it.
+func TestB8ReleaseOnItsOwn(t *testing.T) {
+	k := kernel.New(kernel.Config{})
+	defer k.Close()
+	p, _ := NewPipe("wrapped", 0)
+	if err := k.Register("wrapped", keepListed{p}); err != nil {
+		t.Fatal(err)
+	}
+	task := k.NewTask("t", kernel.Cred{})
+	fd := open(t, task, "wrapped", kernel.O_RDWR)
+	setAsync(t, task, fd, task.Pid(), 0)
+	f := file(t, task, fd)
+	if s := p.Status(); s.AsyncReaders != 1 || s.AsyncWriters != 1 {
+		t.Fatalf("before close: %v", s)
+	}
+	if err := task.Close(fd); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Status(); s.AsyncReaders != 0 || s.AsyncWriters != 0 || s.Readers+s.Writers != 0 || s.Allocated {
+		t.Fatalf("B8: Release left %v", s)
+	}
+	if f.Flags()&kernel.FASYNC != 0 {
+		t.Fatal("A4: FASYNC still set on a file no list holds")
+	}
+}
