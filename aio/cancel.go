@@ -3,8 +3,6 @@ package aio
 import (
 	"fmt"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // Cancel tries to cancel r, or with r nil every request in flight on fd
@@ -17,7 +15,7 @@ import (
 // r on another descriptor than fd, or submitted to another engine, is
 // EINVAL.
 func (e *Engine) Cancel(fd int, r *Request) (int, error) {
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil || fd < 0 {
+	if !e.fds.isOpen(fd) {
 		return -1, syscall.EBADF
 	}
 	if r != nil {

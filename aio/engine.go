@@ -28,6 +28,7 @@ var ErrClosed = fmt.Errorf("aio: engine closed: %w", syscall.EINVAL)
 // waiters (C7, C9), and then notifies (C11) with no engine lock held.
 type Engine struct {
 	bk   backend
+	fds  fdSpace // where descriptors live: the process, or a model task
 	log  *slog.Logger
 	done doneFunc // e.complete, bound once so backends get it without allocating
 
@@ -62,7 +63,7 @@ func New(opts ...Option) (*Engine, error) {
 			return nil, err
 		}
 	}
-	e := &Engine{log: c.log, max: int64(c.bc.MaxInFlight)}
+	e := &Engine{fds: hostFds{}, log: c.log, max: int64(c.bc.MaxInFlight)}
 	e.done = e.complete
 	e.idle.L = &e.idleMu
 	bk, err := selectBackend(&c, e.done)
@@ -110,7 +111,7 @@ func (e *Engine) Return(r *Request) (int, error) { return r.Return() }
 
 // submit validates r, claims it and starts it (or holds it back).
 func (e *Engine) submit(r *Request, o op, g *listGroup) error {
-	app, err := r.check(o)
+	app, err := r.check(o, e.fds)
 	if err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ func (e *Engine) ListIO(ctx context.Context, mode int, list []*Request, notify *
 	}
 	g := groupPool.Get().(*listGroup)
 	g.mode, g.ev, g.log = mode, ev, e.log
-	valid := g.checkAll(list)
+	valid := g.checkAll(list, e.fds)
 	if err := e.reserve(int64(valid)); err != nil {
 		g.put()
 		return err
@@ -129,7 +129,7 @@ func (e *Engine) ListIO(ctx context.Context, mode int, list []*Request, notify *
 }
 
 // checkAll validates every entry of list into g.checks and counts the good ones.
-func (g *listGroup) checkAll(list []*Request) (valid int) {
+func (g *listGroup) checkAll(list []*Request, fds fdSpace) (valid int) {
 	for _, r := range list {
 		var c entryCheck
 		switch {
@@ -143,7 +143,7 @@ func (g *listGroup) checkAll(list []*Request) (valid int) {
 			c.err = fmt.Errorf("aio: ListIO opcode %d: %w", r.Opcode, syscall.EINVAL)
 		}
 		if !c.skip && c.err == nil {
-			c.append, c.err = r.check(c.op)
+			c.append, c.err = r.check(c.op, fds)
 			if c.err == nil {
 				valid++
 			}

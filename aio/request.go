@@ -6,8 +6,6 @@ import (
 	"runtime"
 	"sync/atomic"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // Opcodes of a ListIO entry (Request.Opcode), with Linux's (glibc's) values.
@@ -180,17 +178,17 @@ func (r *Request) Return() (int, error) {
 }
 
 // check validates r for a submission as o, reading only the exported
-// fields and the descriptor, and reports whether a write goes to an
-// O_APPEND descriptor. Every failure is an errno at submission with r
-// untouched (SPEC C4, C5).
-func (r *Request) check(o op) (appendMode bool, err error) {
+// fields and asking fds about the descriptor, and reports whether a write
+// goes to an O_APPEND descriptor. Every failure is an errno at submission
+// with r untouched (SPEC C4, C5).
+func (r *Request) check(o op, fds fdSpace) (appendMode bool, err error) {
 	if err := r.Notify.check(); err != nil {
 		return false, err
 	}
 	switch o {
 	case opFsync, opFdatasync:
 		// aio_fsync fails at once on a descriptor that is not open (C4).
-		if _, err := unix.FcntlInt(uintptr(r.Fd), unix.F_GETFD, 0); err != nil || r.Fd < 0 {
+		if !fds.isOpen(r.Fd) {
 			return false, syscall.EBADF
 		}
 		return false, nil
@@ -207,13 +205,9 @@ func (r *Request) check(o op) (appendMode bool, err error) {
 	if r.Priority < 0 || r.Priority > AIO_PRIO_DELTA_MAX {
 		return false, fmt.Errorf("aio: priority %d: %w", r.Priority, syscall.EINVAL)
 	}
-	if o == opWrite && r.Fd >= 0 {
-		// A descriptor that is not open is reported by the request itself
-		// (EBADF from Error), like a read's; see doc.go.
-		fl, err := unix.FcntlInt(uintptr(r.Fd), unix.F_GETFL, 0)
-		return err == nil && fl&unix.O_APPEND != 0, nil
-	}
-	return false, nil
+	// A descriptor that is not open is reported by the request itself
+	// (EBADF from Error), for writes as for reads; see doc.go.
+	return o == opWrite && fds.appends(r.Fd), nil
 }
 
 // prepare fills r's submission snapshot. r is claimed by the caller and

@@ -28,6 +28,7 @@ const (
 // level.
 type threadBackend struct {
 	done doneFunc
+	run  func(r *Request) (n int, errno syscall.Errno) // performs r: perform, or a model task's call
 
 	// mu guards everything below and, for queued requests, their bkNext,
 	// bkPrev and the tbQueued stage (workers and cancel flip bkState under mu).
@@ -45,7 +46,12 @@ type threadBackend struct {
 type reqQueue struct{ head, tail *Request }
 
 func newThreadBackend(cfg backendConfig, done doneFunc) (backend, error) {
-	b := &threadBackend{done: done}
+	return newPool(cfg, done, perform), nil
+}
+
+// newPool starts a worker pool that performs each request with run.
+func newPool(cfg backendConfig, done doneFunc, run func(*Request) (int, syscall.Errno)) *threadBackend {
+	b := &threadBackend{done: done, run: run}
 	b.work.L = &b.mu
 	n := cfg.Workers
 	if n <= 0 {
@@ -55,7 +61,7 @@ func newThreadBackend(cfg backendConfig, done doneFunc) (backend, error) {
 	for range n {
 		go b.worker()
 	}
-	return b, nil
+	return b
 }
 
 func (b *threadBackend) name() string { return "threads" }
@@ -138,7 +144,7 @@ func (b *threadBackend) worker() {
 		if r == nil {
 			return
 		}
-		n, errno := perform(r)
+		n, errno := b.run(r)
 		r.bkState.Store(tbIdle)
 		b.done(r, n, errno) // last: r is its owner's again
 	}
