@@ -162,7 +162,8 @@ func (l *Loop) Submit(sqes []SQE) (int, error) {
 		l.mu.Unlock()
 		return 0, ErrClosed
 	}
-	n := min(len(sqes), int(l.limit-l.inflight.Load()))
+	// inflight may exceed limit by internal ops (opReserve): no room then.
+	n := max(0, min(len(sqes), int(l.limit-l.inflight.Load())))
 	for i := 0; i < n; i++ {
 		*l.ring.NextSQE() = sqes[i]
 	}

@@ -320,3 +320,28 @@ func threads(t testing.TB) int {
 	t.Fatal("no Threads line in /proc/self/status")
 	return 0
 }
+
+// C6: while internal ops (cancellations) use the reserve beyond Entries,
+// Submit finds no room, queues nothing and leaves the count alone.
+func TestLoopFullWhileCancelling(t *testing.T) {
+	res := newResults()
+	l := newLoop(t, 1, res.handle)
+	rfd, wfd := pipe(t)
+	buf := pageBuf(t, 1)
+	var sqe [1]SQE
+	sqe[0].PrepRead(rfd, buf, -1, 1)
+	if n, err := l.Submit(sqe[:]); n != 1 || err != nil {
+		t.Fatalf("Submit: %d, %v", n, err)
+	}
+	l.inflight.Add(1) // stands for a cancellation in flight in the reserve
+	sqe[0].PrepRead(rfd, buf, -1, 2)
+	n, err := l.Submit(sqe[:])
+	l.inflight.Add(-1)
+	if n != 0 || !errors.Is(err, ErrRingFull) || l.InFlight() != 1 {
+		t.Fatalf("Submit over the limit: %d, %v, InFlight %d; want 0, ErrRingFull, 1", n, err, l.InFlight())
+	}
+	unix.Write(wfd, []byte("x"))
+	if res.wait(t, 1) != 1 {
+		t.Fatal("first read failed")
+	}
+}

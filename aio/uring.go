@@ -1,0 +1,261 @@
+package aio
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+
+	"github.com/fasync-go/fasync/internal/uring"
+)
+
+func init() {
+	registerBackend(backendEntry{name: "uring", rank: 0, available: uring.Available, new: newUringBackend})
+}
+
+// Stages of a request in the io_uring backend (Request.bkState).
+const (
+	ubIdle    = iota // not in this backend
+	ubBacklog        // waiting on its ring's backlog for room in the ring
+	ubRing           // handed to the ring: the kernel may own r.buf
+)
+
+// uringBackend performs requests on io_uring, with one ring per core:
+// the kernel completes a page-cached read inline, on the thread that
+// entered the ring, so one ring keeps at most one core busy. Each ring is
+// a uring.Loop, whose goroutine makes every io_uring_enter of that ring
+// (one per round, for everything queued since the last) and reaps its
+// completions, parking in the netpoller when idle.
+//
+// A request keeps the ring it was first given (round robin) for every
+// later submission, so an owner who resubmits from the completion path
+// stays on one ring, and requests spread evenly over the rings.
+//
+// The SQE of a request carries the request's address as user_data. That
+// is safe because the engine keeps r reachable (on its descriptor's list)
+// until done is called, and Go does not move heap objects; the buffer,
+// which the kernel writes, is pinned with r.pin while the kernel owns it.
+type uringBackend struct {
+	done  doneFunc
+	rings []*uringRing
+	next  atomic.Uint32 // round-robin ring choice for requests new to this backend
+}
+
+// uringRing is one Loop and the requests waiting for room in it.
+type uringRing struct {
+	b    *uringBackend
+	loop *uring.Loop
+
+	// mu guards backlog and moves between ubBacklog and the other stages.
+	// Lock order: mu, then the Loop's own lock (inside Submit).
+	mu      sync.Mutex
+	backlog backlog
+	// waiting is the backlog's length, read without mu on the completion
+	// path: a completion that sees 0 needs no lock. See backlogRest for
+	// why no request is stranded.
+	waiting atomic.Int32
+}
+
+// maxRingEntries bounds a ring's queue depth; deeper engines use the backlog.
+const maxRingEntries = 4096
+
+// sqeChunk is how many SQEs start prepares on its stack per Submit.
+const sqeChunk = 32
+
+func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
+	n := cfg.Rings
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	depth := min(max(cfg.QueueDepth, 1), maxRingEntries)
+	if cfg.MaxInFlight > 0 {
+		depth = min(depth, cfg.MaxInFlight)
+	}
+	b := &uringBackend{done: done}
+	for range n {
+		q := &uringRing{b: b}
+		loop, err := uring.NewLoop(uring.LoopConfig{Entries: uint32(depth)}, q.handle)
+		if err != nil {
+			b.close()
+			return nil, fmt.Errorf("aio: io_uring backend: %w", err)
+		}
+		q.loop = loop
+		b.rings = append(b.rings, q)
+	}
+	return b, nil
+}
+
+func (b *uringBackend) name() string { return "uring" }
+
+// ringOf returns r's ring, choosing one the first time r comes here.
+func (b *uringBackend) ringOf(r *Request) *uringRing {
+	k := int(r.ring) - 1
+	if k < 0 || k >= len(b.rings) {
+		k = int(b.next.Add(1) % uint32(len(b.rings)))
+		r.ring = int32(k + 1)
+	}
+	return b.rings[k]
+}
+
+// start hands the batch to the rings: one Submit (so one io_uring_enter
+// by that ring's loop) per ring per chunk of requests. Requests that find
+// their ring full wait on its backlog. start never fails: a closed ring is
+// reported through done.
+func (b *uringBackend) start(batch []*Request) error {
+	if len(batch) == 1 { // the usual case: Read, Write, Fsync
+		q := b.ringOf(batch[0])
+		q.submit(batch)
+		return nil
+	}
+	for _, r := range batch {
+		b.ringOf(r)
+	}
+	var mine [sqeChunk]*Request
+	for k, q := range b.rings {
+		n := 0
+		for _, r := range batch {
+			if int(r.ring)-1 != k {
+				continue
+			}
+			mine[n] = r
+			n++
+			if n == len(mine) {
+				q.submit(mine[:n])
+				n = 0
+			}
+		}
+		if n > 0 {
+			q.submit(mine[:n])
+		}
+	}
+	return nil
+}
+
+// submit hands reqs (at most sqeChunk) to q's loop, or to q's backlog when
+// the ring is full or others already wait.
+func (q *uringRing) submit(reqs []*Request) {
+	var sqes [sqeChunk]uring.SQE
+	for i, r := range reqs {
+		if len(r.buf) > 0 {
+			r.pin.Pin(unsafe.SliceData(r.buf))
+		}
+		r.bkState.Store(ubRing)
+		prepSQE(&sqes[i], r)
+	}
+	n := 0
+	if q.waiting.Load() == 0 {
+		var err error
+		n, err = q.loop.Submit(sqes[:len(reqs)])
+		if err != nil && err != uring.ErrRingFull {
+			q.fail(reqs[n:], err)
+			return
+		}
+	}
+	if n < len(reqs) {
+		q.backlogRest(reqs[n:])
+	}
+}
+
+// prepSQE fills s for r.
+func prepSQE(s *uring.SQE, r *Request) {
+	tag := uint64(uintptr(unsafe.Pointer(r)))
+	switch r.op {
+	case opRead:
+		s.PrepRead(r.fd, r.buf, r.off, tag)
+	case opWrite:
+		s.PrepWrite(r.fd, r.buf, r.off, tag)
+	case opFsync:
+		s.PrepFsync(r.fd, false, tag)
+	case opFdatasync:
+		s.PrepFsync(r.fd, true, tag)
+	default:
+		panic("aio: uringBackend: request with unknown op")
+	}
+}
+
+// requestOf is the request whose address tag carries (see prepSQE).
+func requestOf(tag uint64) *Request {
+	return *(**Request)(unsafe.Pointer(&tag))
+}
+
+// fail completes reqs, which never reached the kernel, with err's errno
+// (the ring was closed under them: EBADF, as a closed thread pool gives).
+func (q *uringRing) fail(reqs []*Request, err error) {
+	errno := syscall.EBADF
+	if err != uring.ErrClosed {
+		errno = errnoOf(err)
+	}
+	for _, r := range reqs {
+		r.bkState.Store(ubIdle)
+		r.pin.Unpin()
+		q.b.done(r, 0, errno)
+	}
+}
+
+// handle is the ring's completion handler, run on its loop goroutine.
+func (q *uringRing) handle(tag uint64, res int32, _ uint32) {
+	r := requestOf(tag)
+	n, errno := 0, syscall.Errno(0)
+	if res < 0 {
+		errno = syscall.Errno(-res)
+	} else {
+		n = int(res)
+	}
+	r.bkState.Store(ubIdle)
+	r.pin.Unpin()
+	q.b.done(r, n, errno) // last use of r: it is its owner's again
+	if q.waiting.Load() > 0 {
+		q.drain()
+	}
+}
+
+// cancel stops r: a request still on the backlog is taken off and
+// completed with ECANCELED here; one in the ring gets an
+// IORING_OP_ASYNC_CANCEL, and cancel reports true only when its completion
+// says the target was found and cancelled (the target then completes with
+// -ECANCELED). A read parked on an empty pipe is cancellable; a disk or
+// page-cache transfer that has started is not.
+func (b *uringBackend) cancel(r *Request) bool {
+	// The engine may ask before start has run for r (it picks targets
+	// from its lists, which r joins first): r is then idle here, and
+	// r.ring is not to be read yet. The bkState store in start that
+	// follows the choice of ring orders the two.
+	if r.bkState.Load() == ubIdle {
+		return false
+	}
+	q := b.rings[r.ring-1]
+	q.mu.Lock()
+	switch r.bkState.Load() {
+	case ubBacklog:
+		q.backlog.remove(r)
+		q.waiting.Add(-1)
+		r.bkState.Store(ubIdle)
+		q.mu.Unlock()
+		r.pin.Unpin()
+		b.done(r, 0, syscall.ECANCELED)
+		return true
+	case ubIdle:
+		q.mu.Unlock()
+		return false
+	}
+	q.mu.Unlock()
+	res, err := q.loop.Cancel(uint64(uintptr(unsafe.Pointer(r))))
+	return err == nil && res == 0
+}
+
+// close releases the rings. The engine calls it once nothing is in
+// flight; Loop.Close would cancel and wait for anything left anyway.
+func (b *uringBackend) close() error {
+	var first error
+	for _, q := range b.rings {
+		if q.loop == nil {
+			continue
+		}
+		if err := q.loop.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

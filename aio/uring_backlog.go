@@ -1,0 +1,98 @@
+package aio
+
+import (
+	"syscall"
+
+	"github.com/fasync-go/fasync/internal/uring"
+)
+
+// A backlog is a FIFO of requests waiting for room in a ring, linked
+// through bkNext and bkPrev.
+type backlog struct{ head, tail *Request }
+
+func (q *backlog) pushBack(r *Request) {
+	r.bkNext, r.bkPrev = nil, q.tail
+	if q.tail != nil {
+		q.tail.bkNext = r
+	} else {
+		q.head = r
+	}
+	q.tail = r
+}
+
+func (q *backlog) popFront() { q.remove(q.head) }
+
+func (q *backlog) remove(r *Request) {
+	if r.bkPrev != nil {
+		r.bkPrev.bkNext = r.bkNext
+	} else {
+		q.head = r.bkNext
+	}
+	if r.bkNext != nil {
+		r.bkNext.bkPrev = r.bkPrev
+	} else {
+		q.tail = r.bkPrev
+	}
+	r.bkNext, r.bkPrev = nil, nil
+}
+
+// backlogRest queues reqs to wait for room and then tries to move the
+// backlog into the ring at once. The second step closes a race with the
+// completion path, which looks at waiting (without mu) only after it has
+// made room: if it looked before reqs were counted here, the room it made
+// is visible to the drain below.
+func (q *uringRing) backlogRest(reqs []*Request) {
+	q.mu.Lock()
+	for _, r := range reqs {
+		r.bkState.Store(ubBacklog)
+		q.backlog.pushBack(r)
+	}
+	q.waiting.Add(int32(len(reqs)))
+	q.mu.Unlock()
+	q.drain()
+}
+
+// drain moves requests from the backlog into the ring while it has room.
+func (q *uringRing) drain() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var sqes [sqeChunk]uring.SQE
+	for q.backlog.head != nil {
+		n := 0
+		for r := q.backlog.head; r != nil && n < len(sqes); r = r.bkNext {
+			prepSQE(&sqes[n], r)
+			n++
+		}
+		// Mark them before the kernel can complete them.
+		r := q.backlog.head
+		for i := 0; i < n; i, r = i+1, r.bkNext {
+			r.bkState.Store(ubRing)
+		}
+		got, err := q.loop.Submit(sqes[:n])
+		for i := 0; i < got; i++ {
+			q.backlog.popFront()
+		}
+		q.waiting.Add(-int32(got))
+		if got < n {
+			for r := q.backlog.head; r != nil; r = r.bkNext {
+				r.bkState.Store(ubBacklog)
+			}
+			if err == uring.ErrClosed {
+				q.failBacklog()
+			}
+			return
+		}
+	}
+}
+
+// failBacklog completes every backlog request with EBADF. q.mu is held;
+// done does not come back into q.
+func (q *uringRing) failBacklog() {
+	for r := q.backlog.head; r != nil; r = q.backlog.head {
+		q.backlog.popFront()
+		q.waiting.Add(-1)
+		r.bkState.Store(ubIdle)
+		r.pin.Unpin()
+		q.b.done(r, 0, syscall.EBADF)
+	}
+}
