@@ -56,9 +56,11 @@ func Register(k *kernel.Kernel, cfg Config) (*Pipes, error) {
 	return ps, nil
 }
 
-// Unregister removes the devices from the kernel's device table. Files
-// already open keep working until they are closed, as with rmmod of a
-// busy module that Linux would refuse; it reports the first error met.
+// Unregister removes the devices from the kernel's device table, so new
+// opens fail with ENOENT. Files already open keep working until they are
+// closed (Linux would refuse to unload a module in use; the model lets the
+// names go and keeps the devices alive for their open files). It reports
+// every error met, joined.
 func (ps *Pipes) Unregister() error {
 	var errs []error
 	for _, p := range ps.pipes {
