@@ -72,8 +72,7 @@ const (
 )
 
 // bandMask is the kernel's band_table (fs/fcntl.c): the si_band that goes
-// with each si_code. Used for events synthesised by poll(2), so they carry
-// the same mask a signal would.
+// with each si_code.
 var bandMask = [...]uint32{
 	POLL_IN:  POLLIN | POLLRDNORM,
 	POLL_OUT: POLLOUT | POLLWRNORM | POLLWRBAND,

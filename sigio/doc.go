@@ -22,11 +22,12 @@
 //     ends (Close) the thread ends with it, taking its signal mask along.
 //   - On that thread the real-time signal and SIGIO are blocked with
 //     pthread_sigmask, so no handler ever runs; a signalfd with the same mask
-//     reads them with their siginfo. The thread waits in poll(2) on the
-//     signalfd and an eventfd that Watch, Unwatch and Close ring: those run on
-//     the owner thread too, so they are ordered with the events (no event for
-//     a descriptor after its Unwatch returns, no event lost between arming
-//     and the first read).
+//     reads them with their siginfo. The thread sleeps in a blocking read(2)
+//     of the signalfd, one system call per wake-up. Watch, Unwatch and Close
+//     wake it with the watcher's own signal (queued to the thread with
+//     SI_QUEUE and a cookie) and run on the owner thread too, so they are
+//     ordered with the events: no event for a descriptor after its Unwatch
+//     returns, none dropped between arming and the first read.
 //
 // Events reach Go either through a channel (Events) or a callback
 // (Options.Handler) that runs on the owner thread, one event at a time.
