@@ -48,7 +48,7 @@ func BenchmarkLatency(b *testing.B) {
 	b.Run("signalfd-channel", benchSignalfdChannel)
 	b.Run("os-signal-SIGIO", benchOsSignal)
 	b.Run("netpoller-read", benchNetpoller)
-	b.Run("C-SA_SIGINFO", benchC)
+	b.Run("C-SA_SIGINFO", benchC(buildLatencyC(b.TempDir()))) // built once, in this run
 	c, ok := p50s.Load("C")
 	if !ok {
 		return
@@ -177,47 +177,24 @@ func benchNetpoller(b *testing.B) {
 	percentiles(b, "netpoller-read", samples)
 }
 
-var (
-	cBuild     sync.Once
-	cBinary    string
-	cBuildErr  error
-	cBuildDir  string
-	cBuildLock sync.Mutex
-)
-
-// buildLatencyC compiles testdata/latency.c with gcc into a temporary
-// directory, once per test binary run.
-func buildLatencyC(tb testing.TB) string {
-	tb.Helper()
-	cBuild.Do(func() {
-		gcc, err := exec.LookPath("gcc")
-		if err != nil {
-			cBuildErr = fmt.Errorf("gcc not found (install gcc to build the C baseline): %w", err)
-			return
-		}
-		if cBuildDir, err = os.MkdirTemp("", "sigio-latency-"); err != nil {
-			cBuildErr = err
-			return
-		}
-		cBinary = filepath.Join(cBuildDir, "latency")
-		out, err := exec.Command(gcc, "-O2", "-Wall", "-pthread", "-o", cBinary, "testdata/latency.c").CombinedOutput()
-		if err != nil {
-			cBuildErr = fmt.Errorf("gcc: %v\n%s", err, out)
-		}
-	})
-	if cBuildErr != nil {
-		if _, err := exec.LookPath("gcc"); err != nil {
-			tb.Skip(cBuildErr)
-		}
-		tb.Fatal(cBuildErr)
+// buildLatencyC compiles testdata/latency.c with gcc into dir. A missing
+// gcc is reported with skip set, so callers skip rather than fail.
+func buildLatencyC(dir string) (bin string, skip bool, err error) {
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		return "", true, fmt.Errorf("gcc not found (install gcc to build the C baseline): %w", err)
 	}
-	return cBinary
+	bin = filepath.Join(dir, "latency")
+	if out, err := exec.Command(gcc, "-O2", "-Wall", "-pthread", "-o", bin, "testdata/latency.c").CombinedOutput(); err != nil {
+		return "", false, fmt.Errorf("gcc: %v\n%s", err, out)
+	}
+	return bin, false, nil
 }
 
 // runLatencyC runs the C program for n rounds and returns its p50 and p99.
-func runLatencyC(tb testing.TB, n int) (p50, p99 int64) {
+func runLatencyC(tb testing.TB, bin string, n int) (p50, p99 int64) {
 	tb.Helper()
-	out, err := exec.Command(buildLatencyC(tb), fmt.Sprint(n), fmt.Sprint(DefaultSignal)).Output()
+	out, err := exec.Command(bin, fmt.Sprint(n), fmt.Sprint(DefaultSignal)).Output()
 	if err != nil {
 		tb.Fatalf("latency: %v", err)
 	}
@@ -228,20 +205,35 @@ func runLatencyC(tb testing.TB, n int) (p50, p99 int64) {
 	return p50, p99
 }
 
-func benchC(b *testing.B) {
-	buildLatencyC(b)
-	b.ResetTimer()
-	p50, p99 := runLatencyC(b, b.N)
-	b.StopTimer()
-	b.ReportMetric(float64(p50), "p50-ns")
-	b.ReportMetric(float64(p99), "p99-ns")
-	p50s.Store("C", p50)
+// benchC runs the C program built by BenchmarkLatency for b.N rounds.
+func benchC(bin string, skip bool, err error) func(b *testing.B) {
+	return func(b *testing.B) {
+		if skip {
+			b.Skip(err)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		p50, p99 := runLatencyC(b, bin, b.N)
+		b.StopTimer()
+		b.ReportMetric(float64(p50), "p50-ns")
+		b.ReportMetric(float64(p99), "p99-ns")
+		p50s.Store("C", p50)
+	}
 }
 
 // TestLatencyProgram: the C baseline builds and reports sane figures, so the
 // benchmark's comparison is not silently broken (SPEC R1).
 func TestLatencyProgram(t *testing.T) {
-	p50, p99 := runLatencyC(t, 200)
+	bin, skip, err := buildLatencyC(t.TempDir())
+	if skip {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p50, p99 := runLatencyC(t, bin, 200)
 	if p50 <= 0 || p99 < p50 {
 		t.Fatalf("p50 %d ns, p99 %d ns", p50, p99)
 	}
