@@ -64,6 +64,9 @@ func New(opts ...Option) (*Engine, error) {
 		}
 	}
 	e := &Engine{fds: hostFds{}, log: c.log, max: int64(c.bc.MaxInFlight)}
+	if c.task != nil {
+		e.fds = taskFds{c.task}
+	}
 	e.done = e.complete
 	e.idle.L = &e.idleMu
 	bk, err := selectBackend(&c, e.done)
@@ -74,7 +77,8 @@ func New(opts ...Option) (*Engine, error) {
 	return e, nil
 }
 
-// Backend reports the name of the engine's backend: "uring" or "threads".
+// Backend reports the name of the engine's backend: "uring", "threads",
+// or "model" for an engine bound to a model task (WithTask).
 func (e *Engine) Backend() string { return e.bk.name() }
 
 // InFlight reports how many submitted requests have not completed yet.

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"syscall"
+
+	"github.com/fasync-go/fasync/kernel"
 )
 
 // An Option configures an Engine created by New.
@@ -16,6 +18,7 @@ type config struct {
 	backend string // "uring", "threads", or "" for automatic selection
 	bc      backendConfig
 	log     *slog.Logger
+	task    *kernel.Task // WithTask: serve this model task's descriptors
 }
 
 // WithBackend forces the backend: "uring" or "threads". The empty string
@@ -102,6 +105,12 @@ func selectBackend(c *config, done doneFunc) (backend, error) {
 	}
 	if c.bc.Workers == 0 {
 		c.bc.Workers = 2 * c.bc.QueueDepth
+	}
+	if c.task != nil {
+		if c.backend != "" && c.backend != "model" {
+			return nil, fmt.Errorf("aio: backend %q with a model task: %w", c.backend, syscall.EINVAL)
+		}
+		return newModelBackend(c.task, c.bc, done), nil
 	}
 	if c.backend != "" {
 		be, ok := registry[c.backend]
