@@ -47,6 +47,23 @@
 // in a worker's system call goes on (AIO_NOTCANCELED). Close cancels what
 // it can and waits for the rest.
 //
+// The thread pool honours Priority: a worker takes the queued request of
+// lowest Priority (most urgent) first, FIFO among equals. The io_uring
+// backend passes requests to the kernel in submission order.
+//
+// # Model devices
+//
+// An engine created WithTask(t) serves the descriptors of a model kernel
+// task (package kernel) through the same API (C13). A driver that
+// implements AsyncReader or AsyncWriter gets a Kiocb and completes it when
+// it likes, holding no goroutine meanwhile, and may register a cancel
+// function (Kiocb.SetCancel); any other driver's synchronous Read or Write
+// runs through t.Read or t.Write on a worker goroutine, where Cancel can
+// stop it by ending the call's context (AIO_CANCELED). Worker goroutines
+// act as threads of t, so t's signal handlers may run on them. Model
+// devices are streams (offsets are ignored) and have no fsync (EINVAL).
+// Close waits for kiocbs a driver queued without a cancel function.
+//
 // # Notification
 //
 // Each request's Notify (a Sigevent) says how its completion is announced,

@@ -1,0 +1,77 @@
+package aio
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// The thread pool runs the most urgent queued request first (Priority,
+// validated as C5 says): with one worker held by a pipe read, queued
+// requests complete in priority order, FIFO among equals.
+func TestThreadsPriorityOrder(t *testing.T) {
+	e, err := New(WithBackend("threads"), WithWorkers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	pr, pw := pipe(t)
+	f, _ := tempFile(t, 100, os.O_RDONLY)
+	blocker := &Request{Fd: pr, Buf: make([]byte, 1)}
+	if err := e.Read(blocker); err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, e, blocker)
+	ch := make(chan *Request, 8)
+	prios := []int{5, 0, AIO_PRIO_DELTA_MAX, 3, 0}
+	rs := make([]*Request, len(prios))
+	for i, p := range prios {
+		rs[i] = &Request{Fd: int(f.Fd()), Buf: make([]byte, 1), Priority: p, Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
+		if err := e.Read(rs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unix.Write(pw, []byte("x"))
+	for _, want := range []*Request{rs[1], rs[4], rs[3], rs[0], rs[2]} {
+		if got := <-ch; got != want {
+			t.Fatalf("C5/priority-order: completed priority %d, want %d", got.Priority, want.Priority)
+		}
+	}
+}
+
+// C13: automatic selection picks io_uring when it is available, else the
+// thread pool, and says why at debug level.
+func TestAutoSelection(t *testing.T) {
+	var logBuf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e, err := New(WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	want := "threads"
+	if be, ok := registry["uring"]; ok && be.available() == nil {
+		want = "uring"
+	}
+	if e.Backend() != want {
+		t.Fatalf("C13/auto: backend %q, want %q", e.Backend(), want)
+	}
+	if !bytes.Contains(logBuf.Bytes(), []byte("backend="+want)) {
+		t.Fatalf("C13/auto: selection not logged at debug level: %q", logBuf.String())
+	}
+	if want == "threads" && len(registry) > 1 && !bytes.Contains(logBuf.Bytes(), []byte("backend not used")) {
+		t.Fatalf("C13/auto: reason for passing io_uring over not logged: %q", logBuf.String())
+	}
+	// Forcing works either way.
+	th, err := New(WithBackend("threads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer th.Close()
+	if th.Backend() != "threads" {
+		t.Fatalf("C13/forced: backend %q", th.Backend())
+	}
+}
