@@ -264,3 +264,37 @@ func drainConn(t *testing.T, c *net.TCPConn) {
 	fd := connFd(t, c)
 	drain(t, fd)
 }
+
+// TestTTYOwnerClaim records the kernel behaviour that fixes arm's order: a
+// tty given O_ASYNC with no owner claims one (the foreground process group
+// of a controlling terminal, else the caller), but keeps an owner already
+// set (SPEC R1).
+func TestTTYOwnerClaim(t *testing.T) {
+	t.Run("R1/O_ASYNC-first-tty-claims-the-process", func(t *testing.T) {
+		_, s := openPty(t)
+		if o := stateOf(t, s).owner; o != (fOwnerEx{}) {
+			t.Fatalf("fresh pty has owner %+v", o)
+		}
+		fl := stateOf(t, s).flags
+		if _, err := unix.FcntlInt(uintptr(s), unix.F_SETFL, fl|unix.O_ASYNC); err != nil {
+			t.Fatal(err)
+		}
+		// __tty_fasync claims task_pid(current) as PIDTYPE_TGID: the
+		// calling thread's pid, which F_GETOWN_EX shows as F_OWNER_PID
+		// (with the thread's id, or 0 once that thread has ended).
+		if got := stateOf(t, s).owner; got.Type != F_OWNER_PID {
+			t.Fatalf("owner after O_ASYNC %+v, want an F_OWNER_PID claimed by the tty", got)
+		}
+	})
+	t.Run("R1/owner-first-is-kept", func(t *testing.T) {
+		w := newWatcher(t, nil)
+		_, s := openPty(t)
+		if err := w.Watch(s); err != nil {
+			t.Fatal(err)
+		}
+		want := fOwnerEx{Type: F_OWNER_TID, Pid: int32(w.OwnerTID())}
+		if got := stateOf(t, s).owner; got != want {
+			t.Fatalf("owner after Watch %+v, want %+v", got, want)
+		}
+	})
+}

@@ -43,9 +43,9 @@ func NewClassic() *Classic {
 	return c
 }
 
-// Watch makes fd raise SIGIO at this process: F_SETSIG 0, O_ASYNC, then
-// F_SETOWN_EX {F_OWNER_PID, getpid()}, which the kernel treats exactly as
-// F_SETOWN getpid(). If fd is already ready, C is notified at once (data
+// Watch makes fd raise SIGIO at this process: F_SETSIG 0, F_SETOWN_EX
+// {F_OWNER_PID, getpid()} (which the kernel treats exactly as F_SETOWN
+// getpid()), then O_ASYNC, in the order arm explains. If fd is already ready, C is notified at once (data
 // already waiting raises no signal). Errors are those of Watcher.Watch.
 func (c *Classic) Watch(fd int) error {
 	c.mu.Lock()

@@ -32,9 +32,13 @@
 // Events reach Go either through a channel (Events) or a callback
 // (Options.Handler) that runs on the owner thread, one event at a time.
 //
-// Arming is F_SETSIG, then O_ASYNC OR'd into the existing flags, then the
-// owner — the order that works for ttys, whose fasync method resets the owner
-// when O_ASYNC goes on. A descriptor whose file type has no fasync method
+// Arming is F_SETSIG, then the owner, then O_ASYNC OR'd into the existing
+// flags, so no notification goes out before signal and owner are final. It
+// is the order that is safe for ttys: when O_ASYNC goes on and no owner is
+// set, a tty makes its foreground process group the owner, and a key pressed
+// before the owner is changed would send the real-time signal to every
+// process of the group (whose default action kills them); an owner already
+// set is kept. A descriptor whose file type has no fasync method
 // (regular files, eventfd, timerfd, signalfd, epoll, /dev/null) accepts
 // O_ASYNC and drops it; Watch checks F_GETFL and refuses it with
 // ErrCannotSignal (SPEC R2). Data already waiting raises no signal, so Watch

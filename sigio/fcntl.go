@@ -48,12 +48,17 @@ type armed struct {
 
 // arm makes fd signal-driven: signal sig (0 = plain SIGIO) to owner.
 //
-// The order is the one that is safe for ttys: F_SETSIG, then O_ASYNC, then
-// the owner. A tty's fasync method overwrites the owner with the terminal's
-// foreground process group (or the caller) whenever O_ASYNC goes on, so an
-// owner set before O_ASYNC would be lost. F_SETFL accepts O_ASYNC on a file
-// without a fasync method and silently drops it, so F_GETFL is checked
-// afterwards (SPEC R2). On any failure the descriptor is left as it was.
+// The order is F_SETSIG, the owner, then O_ASYNC, so that no notification
+// is ever sent before both signal and owner are final. This is also the
+// order that is safe for ttys: a tty's fasync method, when O_ASYNC goes on
+// and the file has no owner yet, makes the terminal's foreground process
+// group (or the caller's process) the owner. Set O_ASYNC first and a key
+// pressed before the owner is changed sends the signal to every process of
+// that group, where a real-time signal's default action kills them. With an
+// owner already set, the tty keeps it (its claim is not forced), as
+// TestTTYOwnerClaim shows. F_SETFL accepts O_ASYNC on a file without a
+// fasync method and silently drops it, so F_GETFL is checked afterwards
+// (SPEC R2). On any failure the descriptor is left as it was.
 func arm(fd, sig int, owner fOwnerEx) (*armed, error) {
 	if fd < 0 {
 		return nil, unix.EBADF
@@ -79,7 +84,12 @@ func arm(fd, sig int, owner fOwnerEx) (*armed, error) {
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETSIG, sig); err != nil {
 		return nil, fmt.Errorf("F_SETSIG %d: %w", sig, err)
 	}
+	if err := setOwnerEx(fd, owner); err != nil {
+		a.restoreSig()
+		return nil, fmt.Errorf("F_SETOWN_EX: %w", err)
+	}
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags|unix.O_ASYNC); err != nil {
+		a.restoreOwner()
 		a.restoreSig()
 		return nil, fmt.Errorf("F_SETFL O_ASYNC: %w", err)
 	}
@@ -88,12 +98,9 @@ func arm(fd, sig int, owner fOwnerEx) (*armed, error) {
 		err = ErrCannotSignal
 	}
 	if err != nil {
+		a.restoreOwner()
 		a.restoreSig()
 		return nil, err
-	}
-	if err := setOwnerEx(fd, owner); err != nil {
-		a.disarm()
-		return nil, fmt.Errorf("F_SETOWN_EX: %w", err)
 	}
 	return a, nil
 }
@@ -114,7 +121,14 @@ func (a *armed) disarm() error {
 	if _, err := unix.FcntlInt(uintptr(a.fd), unix.F_SETFL, flags&^unix.O_ASYNC); err != nil {
 		return fmt.Errorf("F_SETFL: %w", err)
 	}
-	err = setOwnerEx(a.fd, a.owner)
+	if err := a.restoreOwner(); err != nil {
+		return err
+	}
+	return a.restoreSig()
+}
+
+func (a *armed) restoreOwner() error {
+	err := setOwnerEx(a.fd, a.owner)
 	if errors.Is(err, unix.ESRCH) {
 		// The previous owner has exited; no owner is the nearest state.
 		err = setOwnerEx(a.fd, fOwnerEx{Type: a.owner.Type})
@@ -122,7 +136,7 @@ func (a *armed) disarm() error {
 	if err != nil {
 		return fmt.Errorf("F_SETOWN_EX: %w", err)
 	}
-	return a.restoreSig()
+	return nil
 }
 
 func (a *armed) restoreSig() error {

@@ -162,6 +162,9 @@ func (w *Watcher) emit(ev Event) {
 		case <-w.kick:
 			w.serveRequests()
 			if w.closing || (!ev.Resync && w.watched[ev.Fd] == nil) {
+				if !ev.Polled && !ev.Resync {
+					w.stats.stale.Add(1)
+				}
 				return
 			}
 		}

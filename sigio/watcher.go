@@ -79,7 +79,8 @@ type Watcher struct {
 var cookies atomic.Uint64
 
 // Stats counts what a Watcher has seen since New. Every signal read is
-// accounted for: Signals = events carried by signals + Resyncs + Stale + Foreign.
+// accounted for: Signals = events carried by signals + Resyncs + Stale +
+// Foreign, except a last event or Resync dropped because Close came first.
 type Stats struct {
 	Signals uint64 // siginfos read from the signalfd
 	Events  uint64 // events delivered: from signals, polled and resync
@@ -146,9 +147,9 @@ func (w *Watcher) Stats() Stats {
 	}
 }
 
-// Watch makes fd signal-driven and reports its events: F_SETSIG, O_ASYNC
-// (added to the existing flags), F_SETOWN_EX to the owner thread, then a
-// poll(2) so readiness that already exists is reported as Polled events.
+// Watch makes fd signal-driven and reports its events: F_SETSIG, F_SETOWN_EX
+// to the owner thread, O_ASYNC (added to the existing flags), then a poll(2)
+// so readiness that already exists is reported as Polled events.
 //
 // Errors leave fd as it was: EBADF for a closed or invalid descriptor,
 // ErrCannotSignal (EINVAL) for a file type that cannot signal (SPEC R2),

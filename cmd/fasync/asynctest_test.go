@@ -36,8 +36,16 @@ type atProc struct {
 // startAsynctest runs bin asynctest args with stdin as its standard input.
 func startAsynctest(t *testing.T, bin string, stdin *os.File, args ...string) *atProc {
 	t.Helper()
+	return startAsynctestAttr(t, bin, stdin, nil, args...)
+}
+
+// startAsynctestAttr is startAsynctest with process attributes (a session,
+// a controlling terminal).
+func startAsynctestAttr(t *testing.T, bin string, stdin *os.File, attr *syscall.SysProcAttr, args ...string) *atProc {
+	t.Helper()
 	p := &atProc{t: t, cmd: exec.Command(bin, append([]string{"asynctest"}, args...)...), exited: make(chan struct{})}
 	p.cmd.Stdin = stdin
+	p.cmd.SysProcAttr = attr
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +194,7 @@ func TestAsynctest(t *testing.T) {
 	t.Run("B11/exit-on-eof", func(t *testing.T) { testExitOnEOF(t, bin) })
 	t.Run("B11/data-waiting-at-start", func(t *testing.T) { testDataWaiting(t, bin) })
 	t.Run("B11/FILE-is-a-FIFO", func(t *testing.T) { testFIFO(t, bin) })
+	t.Run("B11/R1/controlling-terminal", func(t *testing.T) { testTerminal(t, bin) })
 	t.Run("R2/regular-file-refused", func(t *testing.T) { testRegularFile(t, bin) })
 	t.Run("B11/usage", func(t *testing.T) {
 		p := startAsynctest(t, bin, nil, "a", "b")
@@ -341,5 +350,58 @@ func testRegularFile(t *testing.T, bin string) {
 		if len(p.output()) != 0 {
 			t.Errorf("%s: copied %q from a file it refused", c.name, p.output())
 		}
+	}
+}
+
+// testTerminal: standard input is a pty that is the process's controlling
+// terminal, as in an interactive shell. The tty's fasync method resets the
+// owner to the terminal's foreground process group when O_ASYNC goes on;
+// only because the owner is set after O_ASYNC do the lines typed reach the
+// watcher's thread (SPEC B11, R1).
+func testTerminal(t *testing.T, bin string) {
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	defer m.Close()
+	mfd := int(m.Fd())
+	if err := unix.IoctlSetPointerInt(mfd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetUint32(mfd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slave, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startAsynctestAttr(t, bin, slave, &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}, "-v")
+	slave.Close() // the child has its own copy
+	p.waitFor("O_ASYNC on the terminal", func() bool { return p.armed(0) })
+	// Echo goes back to the master; nobody needs it, but it must not fill
+	// the pty, so read it away.
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, err := m.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	var sent []byte
+	for i := range 5 {
+		line := []byte(fmt.Sprintf("line %d typed at the terminal\n", i))
+		if _, err := m.Write(line); err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, line...)
+		p.waitOutput(sent)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("exit status %d after SIGINT, want 0; stderr:\n%s", code, p.stderr())
 	}
 }
