@@ -51,12 +51,15 @@ type Loop struct {
 	// loop goroutine, before the Handler runs, so a Handler may resubmit.
 	inflight atomic.Int32
 
-	// state is loopParked from just before the loop goroutine last checks
+	// state says where the loop goroutine waits: loopParked (on efd, in
+	// the netpoller) or loopIdle (on wakeCh) from just before its last look
 	// for work until it wakes, loopRunning otherwise. A submitter that
-	// moves it from parked to running writes the eventfd: the Dekker pair
-	// (submitter: store SQ tail, load state; loop: store state, load SQ
-	// tail) guarantees that one of the two sees the other.
-	state atomic.Int32
+	// moves it from a parked stage to running wakes the loop there. The
+	// Dekker pair (submitter: add to inflight, load state; loop: store
+	// state, load inflight and the SQ) guarantees that one of the two
+	// sees the other.
+	state  atomic.Int32
+	wakeCh chan struct{} // loopIdle's wake-up; buffered, so a send never blocks
 
 	closing atomic.Bool   // Close was called: cancel, drain, exit
 	exited  chan struct{} // closed when the loop goroutine returns
@@ -64,7 +67,8 @@ type Loop struct {
 
 const (
 	loopRunning = iota
-	loopParked
+	loopParked  // waiting on efd: requests are in the kernel
+	loopIdle    // waiting on wakeCh: nothing in flight at all
 )
 
 // internalTag marks the user_data of SQEs the Loop makes itself
@@ -133,6 +137,7 @@ func NewLoop(cfg LoopConfig, h Handler) (*Loop, error) {
 		limit:   int32(cfg.Entries),
 		efd:     os.NewFile(uintptr(efd), "io_uring-eventfd"),
 		waiters: make(map[uint64]chan int32),
+		wakeCh:  make(chan struct{}, 1),
 		exited:  make(chan struct{}),
 	}
 	go l.run()
@@ -224,10 +229,29 @@ func (l *Loop) queueOp(ch chan int32, prep func(s *SQE, ud uint64)) error {
 }
 
 // wake makes sure the loop goroutine will look at the SQ again: if it is
-// parked (or about to be), this moves it to running and writes the eventfd.
+// parked or idle (or about to be), this moves it to running and wakes it
+// where it waits.
 func (l *Loop) wake() {
-	if l.state.Load() == loopParked && l.state.CompareAndSwap(loopParked, loopRunning) {
-		l.kick()
+	switch l.state.Load() {
+	case loopParked:
+		if l.state.CompareAndSwap(loopParked, loopRunning) {
+			l.kick()
+		}
+	case loopIdle:
+		if l.state.CompareAndSwap(loopIdle, loopRunning) {
+			l.poke()
+		}
+	}
+}
+
+// poke wakes an idle loop goroutine. A Go channel costs no system call,
+// and the runtime runs the woken goroutine next on the waker's P, once
+// the waker blocks: a submitter finishes its burst of Submits before the
+// loop takes them all into one io_uring_enter.
+func (l *Loop) poke() {
+	select {
+	case l.wakeCh <- struct{}{}:
+	default: // a wake-up is already pending
 	}
 }
 
@@ -256,6 +280,7 @@ func (l *Loop) Close() error {
 	l.closing.Store(true)
 	l.state.Store(loopRunning)
 	l.kick()
+	l.poke()
 	<-l.exited
 	err := l.ring.Close()
 	if cerr := l.efd.Close(); err == nil {

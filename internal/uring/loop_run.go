@@ -75,12 +75,24 @@ func (l *Loop) complete(cqes []CQE) {
 	}
 }
 
-// park waits in the netpoller until the eventfd is written (by the kernel
-// posting a completion, or by a submitter) or deadline passes (zero: no
-// deadline). It announces itself parked before its last look at the queues,
-// so a submitter racing with it either is seen here or sees it parked and
-// writes the eventfd.
+// park waits for work. With requests in the kernel it waits in the
+// netpoller until the eventfd is written (by the kernel posting a
+// completion, or by a submitter) or deadline passes (zero: none); with
+// nothing in flight no completion can come, so it waits on wakeCh for a
+// submitter, which is cheaper (see poke). It announces where it waits
+// before its last look at the queues, so a submitter racing with it is
+// either seen here or sees the announcement and wakes it.
 func (l *Loop) park(deadline time.Time) {
+	if deadline.IsZero() && l.inflight.Load() == 0 {
+		l.state.Store(loopIdle)
+		if l.inflight.Load() != 0 || l.closing.Load() {
+			l.state.Store(loopRunning)
+			return
+		}
+		<-l.wakeCh
+		l.state.Store(loopRunning)
+		return
+	}
 	l.state.Store(loopParked)
 	if l.ring.Pending() > 0 || l.ring.Ready() > 0 {
 		l.state.Store(loopRunning)

@@ -284,7 +284,7 @@ func TestLoopIdleHoldsNoThread(t *testing.T) {
 	}()
 	parked := waitFor(10*time.Second, func() bool {
 		for _, l := range loops {
-			if l.state.Load() != loopParked {
+			if l.state.Load() == loopRunning {
 				return false
 			}
 		}

@@ -1,0 +1,324 @@
+package aio
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/uring"
+)
+
+// needUring skips t when io_uring cannot be used here, naming why.
+func needUring(t testing.TB) {
+	t.Helper()
+	if err := uring.Available(); err != nil {
+		t.Skipf("io_uring unavailable, skipping: %v", err)
+	}
+}
+
+// C13: with io_uring available, automatic selection picks it, with one
+// ring per CPU unless told otherwise.
+func TestUringSelectedAutomatically(t *testing.T) {
+	needUring(t)
+	e, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Backend() != "uring" {
+		t.Fatalf("Backend() = %q, want uring", e.Backend())
+	}
+	if n := len(e.bk.(*uringBackend).rings); n != runtime.NumCPU() {
+		t.Fatalf("%d rings, want %d (one per CPU)", n, runtime.NumCPU())
+	}
+	e2, err := New(WithBackend("uring"), WithRings(3), WithQueueDepth(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	if n := len(e2.bk.(*uringBackend).rings); n != 3 {
+		t.Fatalf("WithRings(3): %d rings", n)
+	}
+}
+
+// C6, C8: requests beyond the ring's depth wait on its backlog, where
+// Cancel takes them off at once (AIO_CANCELED); the rest run when room
+// appears, nothing lost.
+func TestUringBacklog(t *testing.T) {
+	needUring(t)
+	e, err := New(WithBackend("uring"), WithRings(1), WithQueueDepth(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	pr, pw := pipe(t)
+	rs := make([]*Request, 4)
+	for i := range rs {
+		rs[i] = &Request{Fd: pr, Buf: make([]byte, 1)}
+		if err := e.Read(rs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range rs[1:] {
+		if r.bkState.Load() != ubBacklog {
+			t.Fatalf("C6/backlog: request beyond depth 1 in stage %d, want the backlog", r.bkState.Load())
+		}
+	}
+	res, err := e.Cancel(pr, rs[2])
+	if err != nil || res != AIO_CANCELED {
+		t.Fatalf("C8/backlog-cancel: Cancel = %d, %v; want AIO_CANCELED", res, err)
+	}
+	mustStatus(t, rs[2], syscall.ECANCELED)
+	unix.Write(pw, []byte("abc"))
+	waitDoneT(t, rs[0], rs[1], rs[3])
+	for _, r := range []*Request{rs[0], rs[1], rs[3]} {
+		mustReturn(t, r, 1)
+	}
+}
+
+// C8: a read parked on an empty pipe is cancelled through
+// IORING_OP_ASYNC_CANCEL: AIO_CANCELED, and the request reports
+// ECANCELED when Cancel returns.
+func TestUringCancelInKernel(t *testing.T) {
+	needUring(t)
+	e, err := New(WithBackend("uring"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	pr, _ := pipe(t)
+	r := &Request{Fd: pr, Buf: make([]byte, 8)}
+	if err := e.Read(r); err != nil {
+		t.Fatal(err)
+	}
+	if r.bkState.Load() != ubRing {
+		t.Fatalf("request in stage %d, want in the ring", r.bkState.Load())
+	}
+	res, err := e.Cancel(pr, r)
+	if err != nil || res != AIO_CANCELED {
+		t.Fatalf("Cancel = %d, %v; want AIO_CANCELED", res, err)
+	}
+	mustStatus(t, r, syscall.ECANCELED)
+}
+
+// C1: a steady stream of reads costs no allocation per request: the
+// request, its SQE, its pinning and its channel notification all reuse
+// memory.
+func TestUringZeroAllocsPerRequest(t *testing.T) {
+	needUring(t)
+	e, err := New(WithBackend("uring"), WithRings(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	f, _ := tempFile(t, 1<<16, os.O_RDONLY)
+	ch := make(chan *Request, 1)
+	r := &Request{Fd: int(f.Fd()), Buf: make([]byte, 4096), Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
+	round := func() {
+		if err := e.Read(r); err != nil {
+			panic(err)
+		}
+		<-ch
+		if n, err := r.Return(); n != 4096 || err != nil {
+			panic(fmt.Sprint("Return: ", n, err))
+		}
+	}
+	round() // first use: the ring, the pinner and the descriptor state warm up
+	if allocs := testing.AllocsPerRun(2000, round); allocs > 0.01 {
+		t.Fatalf("%.3f allocations per request, want 0", allocs)
+	}
+}
+
+// C4: a request on a descriptor that is not open completes with EBADF.
+func TestUringBadDescriptor(t *testing.T) {
+	needUring(t)
+	e, err := New(WithBackend("uring"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	f, _ := tempFile(t, 16, os.O_RDONLY)
+	fd := int(f.Fd())
+	f.Close() // fd is now closed, and Read does not check it
+	r := &Request{Fd: fd, Buf: make([]byte, 4)}
+	if err := e.Read(r); err != nil {
+		if !errors.Is(err, syscall.EBADF) {
+			t.Fatalf("Read on a closed descriptor: %v, want EBADF", err)
+		}
+		return
+	}
+	waitDoneT(t, r)
+	mustStatus(t, r, syscall.EBADF)
+}
+
+// Benchmarks: 4 KiB random reads of a page-cached 1 GiB file at queue
+// depth 32, through an Engine on each backend, beside 32 goroutines doing
+// os.File.ReadAt (the baseline) in the same run:
+//
+//	go test -run '^$' -bench 'Uring.*RandRead4K' -benchtime 2000000x ./aio/
+//
+// The file is os.TempDir()/fasync-bench-1g.dat (FASYNC_BENCH_FILE
+// overrides), made once and shared with internal/uring's benchmarks and
+// `fasync bench aio`.
+
+const (
+	ubenchSize  = 1 << 30
+	ubenchBS    = 4096
+	ubenchDepth = 32
+)
+
+var ubenchFileName = sync.OnceValues(func() (string, error) {
+	name := os.Getenv("FASYNC_BENCH_FILE")
+	if name == "" {
+		name = filepath.Join(os.TempDir(), "fasync-bench-1g.dat")
+	}
+	if st, err := os.Stat(name); err != nil || st.Size() < ubenchSize {
+		f, err := os.Create(name)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		chunk := make([]byte, 1<<20)
+		for off := int64(0); off < ubenchSize; off += int64(len(chunk)) {
+			for i := range chunk {
+				chunk[i] = byte(off>>20) ^ byte(i*7)
+			}
+			if _, err := f.WriteAt(chunk, off); err != nil {
+				return "", err
+			}
+		}
+	}
+	return name, nil
+})
+
+// benchFile opens the benchmark file and reads it once so it is cached.
+func ubenchFile(b *testing.B) *os.File {
+	name, err := ubenchFileName()
+	if err != nil {
+		b.Fatalf("bench file: %v", err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	buf := make([]byte, 1<<20)
+	for off := int64(0); off < ubenchSize; off += int64(len(buf)) {
+		f.ReadAt(buf, off)
+	}
+	return f
+}
+
+// ubenchBufs is n page-aligned buffers of size bytes, outside the Go heap.
+func ubenchBufs(b *testing.B, n, size int) [][]byte {
+	mem, err := unix.Mmap(-1, 0, n*size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { unix.Munmap(mem) })
+	bufs := make([][]byte, n)
+	for i := range bufs {
+		bufs[i] = mem[i*size : (i+1)*size : (i+1)*size]
+	}
+	return bufs
+}
+
+type ubenchRand uint64
+
+func (x *ubenchRand) offset() int64 {
+	*x ^= *x << 13
+	*x ^= *x >> 7
+	*x ^= *x << 17
+	return int64(uint64(*x)%(ubenchSize/ubenchBS)) * ubenchBS
+}
+
+// BenchmarkUringRandRead4K runs the baseline (32 goroutines, each doing
+// os.File.ReadAt into its own page-aligned buffer) and the Engine on
+// io_uring (one ring per CPU) and on the thread pool, one after another in
+// one run; compare ns/op.
+func BenchmarkUringRandRead4K(b *testing.B) {
+	needUring(b)
+	f := ubenchFile(b)
+	b.Run("baseline=goroutines-ReadAt", func(b *testing.B) { ubenchGoroutines(b, f) })
+	b.Run("engine=uring", func(b *testing.B) { ubenchEngine(b, f, WithBackend("uring")) })
+	b.Run("engine=threads", func(b *testing.B) { ubenchEngine(b, f, WithBackend("threads")) })
+}
+
+func ubenchGoroutines(b *testing.B, f *os.File) {
+	bufs := ubenchBufs(b, ubenchDepth, ubenchBS)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.SetBytes(ubenchBS)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for g := range ubenchDepth {
+		wg.Go(func() {
+			rnd := ubenchRand(88172645463325252 + uint64(g))
+			for next.Add(1) <= int64(b.N) {
+				if _, err := f.ReadAt(bufs[g], rnd.offset()); err != nil {
+					panic(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// ubenchEngine keeps 32 reads in flight on an Engine: one worker goroutine
+// per CPU owns an equal share of the requests, is notified through its
+// own channel (SIGEV_CHAN), takes each result and resubmits at once.
+func ubenchEngine(b *testing.B, f *os.File, opts ...Option) {
+	e, err := New(opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	workers := min(runtime.GOMAXPROCS(0), ubenchDepth)
+	bufs := ubenchBufs(b, ubenchDepth, ubenchBS)
+	var issued atomic.Int64
+	var wg sync.WaitGroup
+	b.SetBytes(ubenchBS)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for w := range workers {
+		wg.Go(func() {
+			per := ubenchDepth / workers
+			ch := make(chan *Request, per)
+			reqs := make([]Request, per)
+			rnd := ubenchRand(88172645463325252 + uint64(w))
+			inflight := 0
+			submit := func(r *Request) {
+				r.Offset = rnd.offset()
+				if err := e.Read(r); err != nil {
+					panic(err)
+				}
+				inflight++
+			}
+			for i := range reqs {
+				reqs[i] = Request{Fd: int(f.Fd()), Buf: bufs[w*per+i], Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
+				if issued.Add(1) <= int64(b.N) {
+					submit(&reqs[i])
+				}
+			}
+			for inflight > 0 {
+				r := <-ch
+				inflight--
+				if n, err := r.Return(); n != ubenchBS {
+					panic(fmt.Sprint("read: ", n, err))
+				}
+				if issued.Add(1) <= int64(b.N) {
+					submit(r)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// `fasync bench aio`: POSIX AIO on a real file through the aio Engine,
+// with fio's vocabulary, optionally beside fio and a goroutine baseline
+// measured in the same invocation (--compare). SPEC section C; the
+// performance goals are in issue 3 and the README's Performance section.
+
+func init() {
+	registerBench("aio", "AIO on a real file through the aio Engine, fio-style (--compare runs fio too)", runBenchAIO)
+}
+
+// aioJob is one benchmark's parameters, in fio's terms.
+type aioJob struct {
+	rw       string // randread, randwrite, read, write
+	bs       int64
+	iodepth  int
+	size     int64
+	runtime  time.Duration
+	direct   bool
+	filename string
+	engine   string // uring, threads, goroutines
+	rings    int    // io_uring rings (0: one per CPU)
+	progress io.Writer
+}
+
+func (j *aioJob) isRead() bool   { return j.rw == "randread" || j.rw == "read" }
+func (j *aioJob) isRandom() bool { return j.rw == "randread" || j.rw == "randwrite" }
+
+// aioResult is what one run measured.
+type aioResult struct {
+	Name      string  `json:"name"`
+	IOPS      float64 `json:"iops"`
+	BWBytes   float64 `json:"bw_bytes"`
+	IOs       int64   `json:"ios"`
+	RuntimeNS int64   `json:"runtime_ns"`
+	Clat      clatNS  `json:"clat_ns"`
+	Ratio     float64 `json:"ratio,omitempty"` // the engine's IOPS over this one's (--compare)
+	Err       string  `json:"error,omitempty"`
+}
+
+// clatNS is completion latency: submission to completion seen by the submitter.
+type clatNS struct {
+	P50  int64   `json:"p50"`
+	P99  int64   `json:"p99"`
+	Mean float64 `json:"mean"`
+}
+
+// aioReport is the --json output: the engine's result at the top level,
+// the job, and with --compare the other runs.
+type aioReport struct {
+	aioResult
+	Engine  string      `json:"engine"`
+	RW      string      `json:"rw"`
+	BS      int64       `json:"bs"`
+	IODepth int         `json:"iodepth"`
+	Size    int64       `json:"size"`
+	Direct  bool        `json:"direct"`
+	CPUs    int         `json:"cpus"`
+	Compare []aioResult `json:"compare,omitempty"`
+}
+
+func runBenchAIO(args []string) int { return benchAIO(args, os.Stdout, os.Stderr) }
+
+// benchAIO is `fasync bench aio` writing its result to stdout and its
+// progress and errors to stderr.
+func benchAIO(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fasync bench aio", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rw := fs.String("rw", "randread", "randread, randwrite, read or write")
+	bs := fs.String("bs", "4k", "block size (k, m, g suffixes are powers of 1024)")
+	iodepth := fs.Int("iodepth", 32, "requests kept in flight")
+	size := fs.String("size", "1g", "file size; the file is created and filled if smaller")
+	rt := fs.String("runtime", "10s", "how long to run (seconds, or a Go duration)")
+	direct := fs.Bool("direct", false, "open the file O_DIRECT (--direct=1)")
+	filename := fs.String("filename", "", "file to use (default: TMPDIR/fasync-bench-SIZE.dat)")
+	engine := fs.String("engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), or goroutines (IODEPTH goroutines doing ReadAt/WriteAt)")
+	rings := fs.Int("rings", 0, "io_uring rings for --engine uring (0: one per CPU)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, progress: stderr}
+	if err := job.parse(*bs, *size, *rt); err != nil {
+		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+		return 2
+	}
+	if err := prepareFile(job); err != nil {
+		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+		return 1
+	}
+	res, err := runAIOJob(job)
+	if err != nil {
+		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+		return 1
+	}
+	rep := aioReport{aioResult: res, Engine: job.engine, RW: job.rw, BS: job.bs, IODepth: job.iodepth,
+		Size: job.size, Direct: job.direct, CPUs: runtime.NumCPU()}
+	if *compare {
+		rep.Compare = compareAIO(job, res)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+		return 0
+	}
+	printAIOReport(stdout, &rep)
+	return 0
+}
+
+// parse checks the job and fills the parsed sizes and duration.
+func (j *aioJob) parse(bs, size, rt string) error {
+	switch j.rw {
+	case "randread", "randwrite", "read", "write":
+	default:
+		return fmt.Errorf("--rw %q: want randread, randwrite, read or write", j.rw)
+	}
+	switch j.engine {
+	case "uring", "threads", "goroutines":
+	default:
+		return fmt.Errorf("--engine %q: want uring, threads or goroutines", j.engine)
+	}
+	var err error
+	if j.bs, err = parseSize(bs); err != nil || j.bs <= 0 || j.bs > 64<<20 {
+		return fmt.Errorf("--bs %q: want a size from 1 byte to 64m", bs)
+	}
+	if j.size, err = parseSize(size); err != nil || j.size < j.bs {
+		return fmt.Errorf("--size %q: want a size of at least one block (%d)", size, j.bs)
+	}
+	j.size -= j.size % j.bs
+	if j.runtime, err = parseRuntime(rt); err != nil || j.runtime <= 0 {
+		return fmt.Errorf("--runtime %q: want seconds or a Go duration", rt)
+	}
+	if j.iodepth <= 0 || j.iodepth > 4096 {
+		return fmt.Errorf("--iodepth %d: want 1..4096", j.iodepth)
+	}
+	if j.direct && j.bs%512 != 0 {
+		return fmt.Errorf("--direct needs --bs a multiple of 512, not %d", j.bs)
+	}
+	if j.rings < 0 {
+		return fmt.Errorf("--rings %d: want 0 (one per CPU) or more", j.rings)
+	}
+	if j.filename == "" {
+		j.filename = filepath.Join(os.TempDir(), "fasync-bench-"+formatSize(j.size)+".dat")
+	}
+	return nil
+}
+
+// parseSize reads fio's sizes: a number with an optional k, m, g or t
+// suffix (powers of 1024; "kib", "kb" and the like are accepted too).
+func parseSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "ib"), "b")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k':
+			mult = 1 << 10
+		case 'm':
+			mult = 1 << 20
+		case 'g':
+			mult = 1 << 30
+		case 't':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			t = t[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || v < 0 || v > (1<<62)/mult {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return v * mult, nil
+}
+
+// formatSize writes n the way parseSize reads it, in the largest exact unit.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		s string
+		v int64
+	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if n >= u.v && n%u.v == 0 {
+			return strconv.FormatInt(n/u.v, 10) + u.s
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// parseRuntime reads fio's runtime: plain seconds, or a Go duration.
+func parseRuntime(s string) (time.Duration, error) {
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(v * float64(time.Second)), nil
+	}
+	return time.ParseDuration(s)
+}
+
+// printAIOReport writes the human-readable result, and the comparison
+// table when there is one.
+func printAIOReport(w io.Writer, rep *aioReport) {
+	fmt.Fprintf(w, "%s %s bs=%s iodepth=%d size=%s direct=%t cpus=%d\n", rep.Engine, rep.RW,
+		formatSize(rep.BS), rep.IODepth, formatSize(rep.Size), rep.Direct, rep.CPUs)
+	rows := append([]aioResult{rep.aioResult}, rep.Compare...)
+	fmt.Fprintf(w, "%-34s %12s %10s %10s %10s %8s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "ours/x")
+	for _, r := range rows {
+		if r.Err != "" {
+			fmt.Fprintf(w, "%-34s %s\n", r.Name, r.Err)
+			continue
+		}
+		ratio := "1.00"
+		if r.Ratio != 0 {
+			ratio = strconv.FormatFloat(r.Ratio, 'f', 2, 64)
+		}
+		fmt.Fprintf(w, "%-34s %12.0f %10.1f %10.1f %10.1f %8s\n", r.Name, r.IOPS, r.BWBytes/(1<<20),
+			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, ratio)
+	}
+}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasync-go/fasync/internal/uring"
+)
+
+// C13: `fasync bench aio` runs briefly on each engine and reports the
+// JSON fields it promises, with I/O actually done.
+func TestBenchAIOJSON(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		engine string
+		rw     string
+		direct bool
+	}{
+		{"uring", "randread", false},
+		{"uring", "randwrite", false},
+		{"uring", "read", true},
+		{"threads", "randread", false},
+		{"goroutines", "randread", false},
+	} {
+		name := tc.engine + "/" + tc.rw
+		if tc.direct {
+			name += "/direct"
+		}
+		t.Run("C13/"+name, func(t *testing.T) {
+			if tc.engine == "uring" {
+				if err := uring.Available(); err != nil {
+					t.Skipf("io_uring unavailable: %v", err)
+				}
+			}
+			args := []string{"--engine", tc.engine, "--rw", tc.rw, "--size", "8m", "--runtime", "300ms",
+				"--iodepth", "8", "--filename", filepath.Join(dir, "data"), "--json"}
+			if tc.direct {
+				args = append(args, "--direct=1")
+			}
+			var stdout, stderr bytes.Buffer
+			if code := benchAIO(args, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d, stderr: %s", code, stderr.String())
+			}
+			var rep map[string]any
+			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
+			}
+			checkResultJSON(t, rep)
+			if !strings.Contains(stderr.String(), "done in") {
+				t.Errorf("no progress line on stderr: %q", stderr.String())
+			}
+		})
+	}
+}
+
+// checkResultJSON checks the fields issue 3 names: iops, bw_bytes,
+// clat_ns.p50 and clat_ns.p99, all positive.
+func checkResultJSON(t *testing.T, rep map[string]any) {
+	t.Helper()
+	for _, k := range []string{"iops", "bw_bytes"} {
+		if v, ok := rep[k].(float64); !ok || v <= 0 {
+			t.Errorf("%s = %v, want a positive number", k, rep[k])
+		}
+	}
+	clat, ok := rep["clat_ns"].(map[string]any)
+	if !ok {
+		t.Fatalf("clat_ns = %v, want an object", rep["clat_ns"])
+	}
+	for _, k := range []string{"p50", "p99"} {
+		if v, ok := clat[k].(float64); !ok || v <= 0 {
+			t.Errorf("clat_ns.%s = %v, want a positive number", k, clat[k])
+		}
+	}
+	if clat["p50"].(float64) > clat["p99"].(float64) {
+		t.Errorf("p50 %v above p99 %v", clat["p50"], clat["p99"])
+	}
+}
+
+// C13: --compare runs the other engines and, with fio installed, fio's
+// configurations, and gives each a ratio.
+func TestBenchAIOCompare(t *testing.T) {
+	if err := uring.Available(); err != nil {
+		t.Skipf("io_uring unavailable: %v", err)
+	}
+	_, fioErr := exec.LookPath("fio")
+	if fioErr != nil {
+		t.Logf("fio not installed: the comparison runs without it")
+	}
+	args := []string{"--size", "8m", "--runtime", "200ms", "--iodepth", "4",
+		"--filename", filepath.Join(t.TempDir(), "data"), "--compare", "--json"}
+	var stdout, stderr bytes.Buffer
+	if code := benchAIO(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
+	}
+	var rep struct {
+		IOPS    float64 `json:"iops"`
+		Compare []struct {
+			Name  string  `json:"name"`
+			IOPS  float64 `json:"iops"`
+			Ratio float64 `json:"ratio"`
+			Err   string  `json:"error"`
+		} `json:"compare"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
+	}
+	want := map[string]bool{"goroutines x4 ReadAt": false, "fasync aio (threads, 4 workers)": false}
+	if fioErr == nil {
+		for _, c := range fioConfigs(4) {
+			want[c.name] = false
+		}
+	}
+	for _, c := range rep.Compare {
+		if _, ok := want[c.Name]; ok {
+			want[c.Name] = true
+		}
+		if c.Err != "" && fioErr == nil {
+			t.Errorf("%s: %s", c.Name, c.Err)
+		}
+		if c.Err == "" && (c.IOPS <= 0 || c.Ratio <= 0) {
+			t.Errorf("%s: iops %v ratio %v, want positive", c.Name, c.IOPS, c.Ratio)
+		}
+	}
+	for name, seen := range want {
+		if !seen {
+			t.Errorf("comparison has no row %q", name)
+		}
+	}
+	// And the table form prints the same rows.
+	var table bytes.Buffer
+	if code := benchAIO(args[:len(args)-1], &table, &bytes.Buffer{}); code != 0 || !strings.Contains(table.String(), "ours/x") {
+		t.Fatalf("table output (exit %d):\n%s", code, table.String())
+	}
+}
+
+// Bad flags are a usage error (exit 2) naming the flag, never a panic.
+func TestBenchAIOBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--rw", "trim"},
+		{"--engine", "spdk"},
+		{"--bs", "0"},
+		{"--bs", "4x"},
+		{"--size", "1k", "--bs", "4k"},
+		{"--runtime", "soon"},
+		{"--iodepth", "0"},
+		{"--direct=1", "--bs", "1000"},
+		{"--rings", "-1"},
+		{"--no-such-flag"},
+	} {
+		var stderr bytes.Buffer
+		if code := benchAIO(args, &bytes.Buffer{}, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr.String())
+		}
+	}
+}
+
+func TestParseSizeAndRuntime(t *testing.T) {
+	sizes := map[string]int64{"4k": 4096, "4K": 4096, "4KiB": 4096, "1m": 1 << 20, "1g": 1 << 30, "512": 512, "2kb": 2048}
+	for in, want := range sizes {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+		if in == "512" || strings.HasSuffix(in, "k") || strings.HasSuffix(in, "m") || strings.HasSuffix(in, "g") {
+			if back, _ := parseSize(formatSize(want)); back != want {
+				t.Errorf("formatSize(%d) = %q does not parse back", want, formatSize(want))
+			}
+		}
+	}
+	for _, bad := range []string{"", "k", "-1", "1q", "99999999999g"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) succeeded", bad)
+		}
+	}
+	rts := map[string]time.Duration{"10": 10 * time.Second, "1.5": 1500 * time.Millisecond, "300ms": 300 * time.Millisecond, "2m": 2 * time.Minute}
+	for in, want := range rts {
+		if got, err := parseRuntime(in); err != nil || got != want {
+			t.Errorf("parseRuntime(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
+
+// The histogram's percentiles land within its bucket precision (~3%).
+func TestLatHist(t *testing.T) {
+	var h latHist
+	for v := int64(1); v <= 100000; v++ {
+		h.add(v * 10) // 10 ns .. 1 ms, uniform
+	}
+	for _, c := range []struct {
+		p    float64
+		want float64
+	}{{0.5, 500000}, {0.99, 990000}, {0.01, 10000}} {
+		got := float64(h.percentile(c.p))
+		if got < c.want*0.96 || got > c.want*1.04 {
+			t.Errorf("percentile(%v) = %v, want about %v", c.p, got, c.want)
+		}
+	}
+	if m := h.mean(); m < 500000*0.99 || m > 500010*1.01 {
+		t.Errorf("mean %v, want about 500005", m)
+	}
+	for v := int64(0); v < 1<<40; v = v*3 + 1 {
+		if b := latBucket(v); latValue(b) > v*2+16 || latValue(b) < v/2 {
+			t.Errorf("value %d: bucket %d stands for %d", v, b, latValue(b))
+		}
+	}
+}
+
+// fio's JSON is read from the job's direction, after any warning lines.
+func TestParseFio(t *testing.T) {
+	out := []byte(`fio: some warning
+{"jobs":[{"error":0,
+ "read":{"iops":723456.5,"bw_bytes":2963271680,"total_ios":7234565,"runtime":10000,
+  "clat_ns":{"mean":40123.5,"percentile":{"50.000000":38144,"99.000000":67072}}},
+ "write":{"iops":0,"bw_bytes":0,"total_ios":0,"runtime":0,"clat_ns":{"mean":0}}}]}`)
+	r, err := parseFio(out, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.IOPS != 723456.5 || r.BWBytes != 2963271680 || r.Clat.P50 != 38144 || r.Clat.P99 != 67072 || r.RuntimeNS != 10e9 {
+		t.Fatalf("parsed %+v", r)
+	}
+	if _, err := parseFio([]byte(`{"jobs":[{"error":5}]}`), true); err == nil {
+		t.Fatal("a job error was not reported")
+	}
+	job := &aioJob{rw: "randread", bs: 4096, size: 1 << 30, iodepth: 32, runtime: 10 * time.Second, filename: "/f"}
+	args := strings.Join(fioArgs(job, fioConfigs(32)[2]), " ")
+	for _, want := range []string{"--iomem_align=4096", "--fixedbufs=1", "--iodepth_batch_submit=32", "--direct=0", "--runtime=10s", "--bs=4096"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("fio arguments %q lack %q", args, want)
+		}
+	}
+}

@@ -1,0 +1,228 @@
+package uring
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// Benchmarks of the ring on its own, each beside its baseline in the same
+// run: 4 KiB random reads of a page-cached 1 GiB file at queue depth 32
+// (the issue's workload), against 32 goroutines doing os.File.ReadAt.
+//
+//	go test -run '^$' -bench . -benchtime 2000000x ./internal/uring/
+//
+// The file is os.TempDir()/fasync-bench-1g.dat, made once and reused
+// (FASYNC_BENCH_FILE overrides), the same file `fasync bench aio` uses.
+
+const (
+	benchSize  = 1 << 30
+	benchBS    = 4096
+	benchDepth = 32
+)
+
+var benchFileOnce = sync.OnceValues(func() (string, error) {
+	name := os.Getenv("FASYNC_BENCH_FILE")
+	if name == "" {
+		name = filepath.Join(os.TempDir(), "fasync-bench-1g.dat")
+	}
+	if st, err := os.Stat(name); err == nil && st.Size() >= benchSize {
+		return name, warm(name)
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	chunk := make([]byte, 1<<20)
+	for off := int64(0); off < benchSize; off += int64(len(chunk)) {
+		for i := range chunk {
+			chunk[i] = pattern(off + int64(i))
+		}
+		if _, err := f.WriteAt(chunk, off); err != nil {
+			return "", err
+		}
+	}
+	return name, warm(name)
+})
+
+// warm reads the file once so every page is cached.
+func warm(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for off := int64(0); off < benchSize; off += int64(len(buf)) {
+		if _, err := f.ReadAt(buf, off); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func benchFile(b *testing.B) *os.File {
+	name, err := benchFileOnce()
+	if err != nil {
+		b.Fatalf("bench file: %v", err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return f
+}
+
+// xorshift is a small per-goroutine random source for offsets.
+type xorshift uint64
+
+func (x *xorshift) offset() int64 {
+	*x ^= *x << 13
+	*x ^= *x >> 7
+	*x ^= *x << 17
+	return int64(uint64(*x)%(benchSize/benchBS)) * benchBS
+}
+
+// BenchmarkRingRandRead4K is one goroutine driving a raw Ring: 32 reads
+// per io_uring_enter, reaped, resubmitted. One ring, one core.
+func BenchmarkRingRandRead4K(b *testing.B) {
+	needUring(b)
+	f := benchFile(b)
+	r := newRing(b, Config{Entries: benchDepth, Flags: IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_NO_SQARRAY})
+	runtime.LockOSThread() // SINGLE_ISSUER: this thread submits
+	defer runtime.UnlockOSThread()
+	bufs := pageBuf(b, benchDepth*benchBS)
+	rnd := xorshift(88172645463325252)
+	fd := int(f.Fd())
+	var cqes [benchDepth]CQE
+	b.SetBytes(benchBS)
+	b.ReportAllocs()
+	b.ResetTimer()
+	issued, done := 0, 0
+	for i := 0; i < benchDepth && issued < b.N; i++ {
+		r.NextSQE().PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), uint64(i))
+		issued++
+	}
+	for done < b.N {
+		if _, err := r.SubmitAndWait(1); err != nil {
+			b.Fatal(err)
+		}
+		n := r.Reap(cqes[:])
+		for _, c := range cqes[:n] {
+			if c.Res != benchBS {
+				b.Fatalf("read res %d", c.Res)
+			}
+			done++
+			if issued < b.N {
+				i := c.UserData
+				r.NextSQE().PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), i)
+				issued++
+			}
+		}
+	}
+}
+
+// BenchmarkLoopRandRead4K drives n Loops at a total depth of 32; each
+// completion resubmits from the Handler, so every Loop keeps its own
+// core busy with no hand-off.
+func BenchmarkLoopRandRead4K(b *testing.B) {
+	needUring(b)
+	for _, loops := range []int{1, 2} {
+		b.Run(fmt.Sprintf("loops=%d", loops), func(b *testing.B) { benchLoops(b, loops) })
+	}
+}
+
+func benchLoops(b *testing.B, nloops int) {
+	f := benchFile(b)
+	fd := int(f.Fd())
+	bufs := pageBuf(b, benchDepth*benchBS)
+	var issued, done atomic.Int64
+	finished := make(chan struct{})
+	loops := make([]*Loop, nloops)
+	for k := range loops {
+		rnd := xorshift(88172645463325252 + uint64(k))
+		var l *Loop
+		handler := func(ud uint64, res int32, _ uint32) {
+			if res != benchBS {
+				panic(fmt.Sprintf("read res %d", res))
+			}
+			if issued.Add(1) <= int64(b.N) {
+				var sqe [1]SQE
+				sqe[0].PrepRead(fd, bufs[ud*benchBS:(ud+1)*benchBS], rnd.offset(), ud)
+				if _, err := l.Submit(sqe[:]); err != nil {
+					panic(err)
+				}
+			}
+			if done.Add(1) == int64(b.N) {
+				close(finished)
+			}
+		}
+		var err error
+		l, err = NewLoop(LoopConfig{Entries: benchDepth}, handler)
+		if err != nil {
+			b.Fatal(err)
+		}
+		loops[k] = l
+		defer l.Close()
+	}
+	b.SetBytes(benchBS)
+	b.ReportAllocs()
+	b.ResetTimer()
+	rnd := xorshift(1)
+	for i := 0; i < benchDepth && issued.Add(1) <= int64(b.N); i++ {
+		var sqe [1]SQE
+		sqe[0].PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), uint64(i))
+		if _, err := loops[i%nloops].Submit(sqe[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-finished
+}
+
+// BenchmarkGoroutinesReadAt4K is the baseline: 32 goroutines, each doing
+// os.File.ReadAt of 4 KiB at random offsets into a page-aligned buffer.
+func BenchmarkGoroutinesReadAt4K(b *testing.B) {
+	f := benchFile(b)
+	bufs := pageBuf(b, benchDepth*benchBS)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.SetBytes(benchBS)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for g := 0; g < benchDepth; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			buf := bufs[g*benchBS : (g+1)*benchBS]
+			rnd := xorshift(88172645463325252 + uint64(g))
+			for next.Add(1) <= int64(b.N) {
+				if _, err := f.ReadAt(buf, rnd.offset()); err != nil {
+					panic(err)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+}
+
+// BenchmarkRingNop measures the ring's own cost: 32 NOPs per enter.
+func BenchmarkRingNop(b *testing.B) {
+	r := newRing(b, Config{Entries: benchDepth})
+	var cqes [benchDepth]CQE
+	b.ReportAllocs()
+	for i := 0; i < b.N; i += benchDepth {
+		for j := 0; j < benchDepth; j++ {
+			r.NextSQE().PrepNop(uint64(j))
+		}
+		if _, err := r.SubmitAndWait(benchDepth); err != nil {
+			b.Fatal(err)
+		}
+		r.Reap(cqes[:])
+	}
+}
