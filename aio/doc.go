@@ -48,8 +48,8 @@
 // it can and waits for the rest.
 //
 // The thread pool honours Priority: a worker takes the queued request of
-// lowest Priority (most urgent) first, FIFO among equals. The io_uring
-// backend passes requests to the kernel in submission order.
+// lowest Priority (most urgent) first, FIFO among equals. Other backends
+// may ignore it.
 //
 // # Model devices
 //
