@@ -231,9 +231,29 @@ func (p *proc) wait() error {
 	case <-p.done:
 		return p.err
 	case <-time.After(patience):
-		p.t.Fatalf("%s did not exit within %v", p.cmd.Args, patience)
+		p.t.Fatalf("%s did not exit within %v\n%s", p.cmd.Args, patience, stuck(p.pid()))
 		return nil
 	}
+}
+
+// stuck describes where process pid and its children sleep, for the
+// message of a test that caught a hang.
+func stuck(pid int) string {
+	var b strings.Builder
+	pids := []int{pid}
+	if kids, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)); err == nil {
+		for _, f := range strings.Fields(string(kids)) {
+			if k, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, k)
+			}
+		}
+	}
+	for _, p := range pids {
+		sc, _ := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", p))
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stack", p))
+		fmt.Fprintf(&b, "pid %d syscall %s%s", p, sc, st)
+	}
+	return b.String()
 }
 
 // output is everything the process printed; valid after wait.
@@ -298,14 +318,26 @@ func cclient(t testing.TB, name string) string {
 }
 
 // python returns the python3 interpreter, skipping when it is missing.
+// It resolves the real executable once, since a version manager's shim
+// (pyenv) adds a shell start-up to every run.
 func python(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil {
+	pythonOnce.Do(func() {
+		out, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output()
+		if err == nil {
+			pythonPath = strings.TrimSpace(string(out))
+		}
+	})
+	if pythonPath == "" {
 		t.Skip("skipping: python3 not found (apt-get install python3)")
 	}
-	return p
+	return pythonPath
 }
+
+var (
+	pythonOnce sync.Once
+	pythonPath string
+)
 
 func TestMain(m *testing.M) {
 	code := m.Run()

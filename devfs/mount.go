@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"bazil.org/fuse"
-	"bazil.org/fuse/fs"
 	"golang.org/x/sys/unix"
 )
 
@@ -75,9 +74,10 @@ func (fsys *FS) Mount(dir string) (*Mount, error) {
 		return nil, fmt.Errorf("devfs: mount %s: %w", dir, err)
 	}
 	m := &Mount{Dir: dir, fs: fsys, conn: conn, done: make(chan struct{})}
-	fsys.srv = fs.New(conn, nil)
+	s := newServer(fsys, conn)
 	go func() {
-		m.err = fsys.srv.Serve(fsys)
+		m.err = s.serve()
+		s.releaseAll()
 		fsys.tasks.exitAll()
 		close(m.done)
 	}()

@@ -107,8 +107,9 @@ func serveMount(out io.Writer, dir string, cfg scull.Config) int {
 func stopMount(out io.Writer, m *devfs.Mount, sigs <-chan os.Signal) int {
 	err := m.Unmount(false)
 	if errors.Is(err, syscall.EBUSY) {
-		fmt.Fprintf(out, "fasync mount: files are still open: detached %s lazily; exiting when the last one is closed (signal again to stop now)\n", m.Dir)
-		err = m.Unmount(true)
+		if err = m.Unmount(true); err == nil {
+			fmt.Fprintf(out, "fasync mount: files are still open: detached %s lazily; exiting when the last one is closed (signal again to stop now)\n", m.Dir)
+		}
 	}
 	if err != nil && !errors.Is(err, syscall.EINVAL) { // EINVAL: already unmounted from outside
 		fmt.Fprintln(os.Stderr, "fasync mount:", err)

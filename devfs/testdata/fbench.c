@@ -75,11 +75,22 @@ static int tput(const char *wfile, const char *rfile, long long total, size_t bs
 	if (posix_memalign((void **)&buf, 4096, bs))
 		die("posix_memalign");
 	memset(buf, 'x', bs);
+	/*
+	 * The reader opens before the writer exists and can exit: a
+	 * scullpipe frees its buffer when the last file closes (B8), so a
+	 * writer that wrote everything and closed before the reader opened
+	 * would take the data with it. O_NONBLOCK keeps a FIFO's open from
+	 * waiting for a writer; it is cleared before reading.
+	 */
+	fd = openx(rfile, O_RDONLY | O_NONBLOCK);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		die("fcntl");
 	pid = fork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
 		long long left = total;
+		close(fd);
 		fd = openx(wfile, O_WRONLY);
 		while (left > 0) {
 			size_t n = left < (long long)bs ? (size_t)left : bs;
@@ -88,7 +99,6 @@ static int tput(const char *wfile, const char *rfile, long long total, size_t bs
 		}
 		_exit(0);
 	}
-	fd = openx(rfile, O_RDONLY);
 	t0 = now();
 	while (got < total) {
 		ssize_t n = read(fd, buf, bs);
