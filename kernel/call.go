@@ -5,53 +5,98 @@ import (
 	"errors"
 )
 
-// A call is one blocking system call in flight on a task. Its context is
-// what the driver sleeps on; the kernel cancels it with a cause saying why:
+// A call is one blocking system call in flight on a task, and it is also
+// the context.Context its driver runs under (callctx.go). The kernel
+// cancels it, saying why in its state:
 //
-//	errSignal  a signal with a handler was queued (the model's ERESTARTSYS)
-//	EBADF      the call's descriptor was closed, or the task exited
-//	           (Exit, a fatal signal, Kernel.Close)
+//	callSignal  a signal with a handler was queued (the model's ERESTARTSYS)
+//	callBadf    the call's descriptor was closed, or the task exited
+//	            (Exit, a fatal signal, Kernel.Close)
 //
-// or it ends because the caller's own context did.
-type call struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	entry  *fdEntry // descriptor the call works on; nil for Open, Poll, Pause
-}
+// or it ends because the caller's own context did. Calls are registered
+// in Task.calls (a slice, so registering and unregistering allocate
+// nothing once it has grown) and recycled through a short per-task free
+// list, so a system call that does not sleep allocates nothing.
 
 // errSignal is the cancellation cause of a call interrupted by a signal.
 var errSignal = errors.New("kernel: interrupted by a signal")
+
+// maxFreeCalls bounds a task's free list of call records: one per
+// goroutine calling into the task at once is all that is ever reused.
+const maxFreeCalls = 8
 
 // beginCall registers a blocking call on t. If a signal is already
 // pending (and no other goroutine is delivering it), the call starts out
 // interrupted: registering and checking under one lock is what keeps a
 // signal sent just before the call from being missed.
 func (t *Task) beginCall(ctx context.Context, e *fdEntry) (*call, error) {
-	cctx, cancel := context.WithCancelCause(ctx)
-	c := &call{ctx: cctx, cancel: cancel, entry: e}
 	t.mu.Lock()
 	if t.dead || (e != nil && e.closed.Load()) {
 		t.mu.Unlock()
-		cancel(nil)
 		return nil, EBADF
 	}
-	t.calls[c] = struct{}{}
-	if t.sigs.count() > 0 && !t.delivering {
-		c.cancel(errSignal)
+	c := t.freeCalls
+	if c != nil {
+		t.freeCalls = c.next
+		t.nfree--
+		c.next = nil
+	} else {
+		c = new(call)
 	}
+	// parent is written before state: Err loads state first, so whoever
+	// sees the call live also sees its parent.
+	c.parent = ctx
+	c.entry = e
+	st := int32(callLive)
+	if t.sigs.count() > 0 && !t.delivering {
+		st = callSignal
+	}
+	c.state.Store(st)
+	c.idx = len(t.calls)
+	t.calls = append(t.calls, c)
 	t.mu.Unlock()
 	return c, nil
 }
 
-// endCall unregisters c and reports why its context was cancelled (nil if
-// it was not; the caller's context's cause if that ended first).
+// endCall unregisters c and reports why it was cancelled: errSignal or
+// EBADF when the kernel cancelled it, else the caller's context's error
+// (nil if that has not ended). Afterwards c's context reports
+// context.Canceled, as a cancelled context.WithCancel child would, until
+// the record is reused by a later call of the task (driver.go: a driver
+// must not use its ctx after returning).
 func (t *Task) endCall(c *call) error {
+	parent := c.parent
 	t.mu.Lock()
-	delete(t.calls, c)
+	last := len(t.calls) - 1
+	moved := t.calls[last]
+	t.calls[c.idx] = moved
+	moved.idx = c.idx
+	t.calls[last] = nil
+	t.calls = t.calls[:last]
+	// c is off the list, so no cancel can change its state any more.
+	st := c.state.Load()
+	c.state.Store(callEnded)
+	m := c.mat.Load()
+	if m == nil && t.nfree < maxFreeCalls {
+		// A call whose driver never asked for Done or Value left nothing
+		// behind that could still watch it: recycle the record.
+		c.parent = context.Background() // keep no reference to the caller's ctx
+		c.entry = nil
+		c.next = t.freeCalls
+		t.freeCalls = c
+		t.nfree++
+	}
 	t.mu.Unlock()
-	cause := context.Cause(c.ctx)
-	c.cancel(nil)
-	return cause
+	if m != nil {
+		m.cancel(nil) // as context.WithCancelCause's cancel at the end of the call
+	}
+	switch st {
+	case callSignal:
+		return errSignal
+	case callBadf:
+		return EBADF
+	}
+	return parent.Err()
 }
 
 // blockingCall runs op (a driver's Open, Read or Write) as an
@@ -63,10 +108,10 @@ func (t *Task) blockingCall(ctx context.Context, e *fdEntry, op func(context.Con
 		if err != nil {
 			return 0, err
 		}
-		n, err := op(c.ctx)
+		n, err := op(c)
 		cause := t.endCall(c)
 		if err == nil || cause == nil || !isInterruption(err) {
-			if errors.Is(err, ERESTARTSYS) {
+			if err != nil && errors.Is(err, ERESTARTSYS) {
 				// Returned without an interruption: still never escapes.
 				err = EINTR
 			}

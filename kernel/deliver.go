@@ -95,7 +95,7 @@ func (t *Task) Pause(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		werr := t.handledQ.Wait(c.ctx, nil, handled)
+		werr := t.handledQ.Wait(c, nil, handled)
 		cause := t.endCall(c)
 		if werr == nil {
 			return EINTR

@@ -73,6 +73,17 @@
 //	FasyncList.mu → File.mu (FASYNC updates)
 //	PollTable.mu → WaitQueue.mu
 //
-// WaitQueue.mu and File.mu are leaves. Task.mu may be held while a call's
-// context is cancelled: cancellation runs no user code.
+//	Task.mu → call.mu (cancelling a system call's context)
+//
+// WaitQueue.mu, File.mu and call.mu are leaves. Task.mu may be held while
+// a call's context is cancelled: cancellation runs no user code.
+//
+// # Cost of a system call
+//
+// The context a driver method receives is the kernel's own per-call
+// record (callctx.go), recycled by its task: a call the driver completes
+// without sleeping allocates nothing. WaitQueue.Wait sleeps on it
+// without making a Done channel; a driver that calls Done or Value gets a
+// real context.WithCancelCause child of the caller's context, made then,
+// so derived contexts and context.Cause behave as usual.
 package kernel

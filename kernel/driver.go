@@ -32,6 +32,13 @@ type Releaser interface {
 // gave it, and the kernel decides between EINTR and restarting the call.
 // Drivers must honour f.Nonblock() and return EAGAIN instead of sleeping.
 // Without Reader, read fails with EINVAL.
+//
+// The ctx given to Open, Read and Write belongs to that one call: use it
+// only until the method returns (goroutines the method starts must be
+// done with it by then). The kernel recycles it for the task's next call
+// unless the driver called its Done or Value method, in which case it
+// stays cancelled for good once the call has returned, like any
+// context.WithCancel child.
 type Reader interface {
 	Read(ctx context.Context, f *File, p []byte) (int, error)
 }

@@ -104,9 +104,9 @@ func (t *Task) Close(fd int) error {
 	}
 	t.fds[fd] = nil
 	e.closed.Store(true)
-	for c := range t.calls {
+	for _, c := range t.calls {
 		if c.entry == e {
-			c.cancel(EBADF)
+			c.cancel(callBadf)
 		}
 	}
 	t.mu.Unlock()

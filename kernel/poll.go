@@ -52,11 +52,13 @@ func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (i
 		if err != nil {
 			return 0, err
 		}
+		cancelled, done := c.sleepChans()
 		select {
 		case <-ready:
 		case <-expired:
 			timedOut = true // one last scan, as Linux does
-		case <-c.ctx.Done():
+		case <-cancelled: // a signal, or the task exiting
+		case <-done: // the caller's ctx
 		}
 		if cause := t.endCall(c); cause != nil {
 			if restart, err := t.interrupted(ctx, cause, false); !restart {

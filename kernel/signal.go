@@ -163,10 +163,8 @@ func (t *Task) send(info SigInfo) error {
 		return err
 	}
 	t.npending.Store(int32(t.sigs.count()))
-	if len(t.calls) > 0 {
-		for c := range t.calls {
-			c.cancel(errSignal)
-		}
+	for _, c := range t.calls {
+		c.cancel(callSignal)
 	}
 	t.mu.Unlock()
 	return nil

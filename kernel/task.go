@@ -27,8 +27,10 @@ type Task struct {
 	// code).
 	mu         sync.Mutex
 	dead       bool
-	fds        []*fdEntry         // index = descriptor; nil = free
-	calls      map[*call]struct{} // blocking calls in flight
+	fds        []*fdEntry // index = descriptor; nil = free
+	calls      []*call    // blocking calls in flight; call.idx is the position
+	freeCalls  *call      // ended call records kept for reuse (call.go)
+	nfree      int        // length of freeCalls
 	actions    [NSIG]Sigaction
 	sigs       sigPending
 	delivering bool // a goroutine is in deliverSignals' loop
@@ -46,7 +48,7 @@ type Task struct {
 
 // newTask returns a task not yet entered in k's tables.
 func newTask(k *Kernel, pid int, name string, cred Cred) *Task {
-	return &Task{k: k, pid: pid, pgid: pid, name: name, cred: cred, calls: make(map[*call]struct{})}
+	return &Task{k: k, pid: pid, pgid: pid, name: name, cred: cred}
 }
 
 // Pid returns the task's process id (also its thread id).
@@ -137,8 +139,8 @@ func (t *Task) markDead(async bool) bool {
 	t.alive.Store(false)
 	t.sigs = sigPending{}
 	t.npending.Store(0)
-	for c := range t.calls {
-		c.cancel(EBADF)
+	for _, c := range t.calls {
+		c.cancel(callBadf)
 	}
 	t.mu.Unlock()
 	return true

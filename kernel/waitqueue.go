@@ -49,6 +49,11 @@ func (q *WaitQueue) Wait(ctx context.Context, mu sync.Locker, cond func() bool) 
 		}
 		return cond()
 	}
+	// A system call's own context (every driver method the kernel calls
+	// gets one) is slept on without ever making its Done channel: the
+	// call's wake channel closes when the kernel cancels it, and the
+	// caller's Done channel when the caller's ctx ends (callctx.go).
+	kc, _ := ctx.(*call)
 	for {
 		if check() {
 			return nil
@@ -57,6 +62,14 @@ func (q *WaitQueue) Wait(ctx context.Context, mu sync.Locker, cond func() bool) 
 			return ERESTARTSYS
 		}
 		ch := q.register()
+		var cancelled, done <-chan struct{}
+		if kc != nil {
+			// After the Err check: a cancel in between leaves cancelled
+			// closed, so it is not missed.
+			cancelled, done = kc.sleepChans()
+		} else {
+			done = ctx.Done()
+		}
 		if mu != nil {
 			// Registered while mu is held: whoever changes the state
 			// takes mu after this, so its WakeUp closes ch.
@@ -68,7 +81,9 @@ func (q *WaitQueue) Wait(ctx context.Context, mu sync.Locker, cond func() bool) 
 		select {
 		case <-ch:
 			woken = true
-		case <-ctx.Done():
+		case <-cancelled:
+			err = ERESTARTSYS
+		case <-done:
 			err = ERESTARTSYS
 		}
 		if mu != nil {
