@@ -3,7 +3,8 @@
 // fcntl, wait queues and poll, fasync notification lists, and
 // character-device drivers — in-process, instance-based and pure Go.
 // It implements SPEC.md sections "IO models" (M1–M3, M4(a)), A (fasync
-// and fcntl) and S (signals); its API contract is team/KERNEL_API.md.
+// and fcntl) and S (signals), and the kernel side of C13 (drivers'
+// asynchronous I/O, kiocb.go); its API contract is team/KERNEL_API.md.
 //
 // A Kernel (New) has its own device table (Register), pid space and
 // limits; nothing is package-level. A Task (Kernel.NewTask) is a process:
@@ -11,11 +12,14 @@
 // and uses fcntl exactly as a C program would, with Linux's names and
 // values (F_SETOWN, F_SETSIG, FASYNC, POLL_IN, SIGIO ...). A driver is any
 // value implementing some of the small interfaces in driver.go (Opener,
-// Releaser, Reader, Writer, Poller, Fasyncer); the kernel checks which,
-// as Linux checks which file_operations are set. Drivers sleep on a
-// WaitQueue, register poll tables with PollTable.Wait, and keep their
-// asynchronous readers on a FasyncList (Helper from their Fasync method,
-// Kill when data arrives).
+// Releaser, Reader, Writer, Poller, Fasyncer) and kiocb.go (AioReader,
+// AioWriter); the kernel checks which, as Linux checks which
+// file_operations are set. Drivers sleep on a WaitQueue, register poll
+// tables with PollTable.Wait, and keep their asynchronous readers on a
+// FasyncList (Helper from their Fasync method, Kill when data arrives).
+// A driver serving AIO queues the Kiocb that Task.AioRead or
+// Task.AioWrite hands it and completes it later (Kiocb.Complete), holding
+// no goroutine meanwhile.
 //
 // # Delivery model
 //
@@ -56,6 +60,10 @@
 //   - Closing a descriptor wakes calls blocked on it with EBADF (Linux
 //     lets them sleep on); a poll over it reports POLLNVAL. Kernel.Close
 //     wakes every blocked call with EBADF.
+//   - A queued kiocb survives its task's exit and Kernel.Close (it keeps
+//     its file, unreleased, until it completes): its submitter cancels it
+//     (aio.Engine.Close does). Linux cancels a process's kiocbs when its
+//     address space goes (exit_aio); the model has no such hook.
 //   - SIGSTOP terminates (the model has no stopped state); neither it nor
 //     SIGKILL can be caught or ignored.
 //   - FASYNC is set by FasyncList.Helper, so it shows in F_GETFL exactly
@@ -75,8 +83,11 @@
 //
 //	Task.mu → call.mu (cancelling a system call's context)
 //
-// WaitQueue.mu, File.mu and call.mu are leaves. Task.mu may be held while
-// a call's context is cancelled: cancellation runs no user code.
+// WaitQueue.mu, File.mu, call.mu and Kiocb.mu are leaves. Task.mu may be
+// held while a call's context is cancelled: cancellation runs no user
+// code. Kiocb.Complete is the exception to "with its lock held": it may
+// run the driver's Release and the submitter's completion, so a driver
+// calls it with its own locks dropped.
 //
 // # Cost of a system call
 //

@@ -5,7 +5,9 @@ import "context"
 // A Driver is the value registered for a device name with Kernel.Register.
 // It implements any subset of the interfaces below; the kernel checks which
 // ones, exactly as Linux checks which file_operations are non-nil, and
-// behaves as documented on each interface when one is missing.
+// behaves as documented on each interface when one is missing. The
+// interfaces for asynchronous I/O, AioReader and AioWriter, live in
+// kiocb.go beside the Kiocb they take (SPEC C13).
 type Driver any
 
 // Opener is implemented by drivers that act on open. Open is called once
