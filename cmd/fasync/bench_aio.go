@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -47,8 +48,11 @@ type aioResult struct {
 	IOs       int64   `json:"ios"`
 	RuntimeNS int64   `json:"runtime_ns"`
 	Clat      clatNS  `json:"clat_ns"`
-	Ratio     float64 `json:"ratio,omitempty"` // the engine's IOPS over this one's (--compare)
-	Err       string  `json:"error,omitempty"`
+	// CPUPerIO is the CPU time (user+system, all threads) spent per I/O:
+	// a measure of cost that, unlike IOPS, holds up on a busy machine.
+	CPUPerIO float64 `json:"cpu_ns_per_io,omitempty"`
+	Ratio    float64 `json:"ratio,omitempty"` // the engine's IOPS over this one's (--compare)
+	Err      string  `json:"error,omitempty"`
 }
 
 // clatNS is completion latency: submission to completion seen by the submitter.
@@ -90,6 +94,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	rings := fs.Int("rings", 0, "io_uring rings for --engine uring (0: one per CPU)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the engine's run to this file")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -105,7 +110,19 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
 		return 1
 	}
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+			return 1
+		}
+		defer pf.Close()
+		pprof.StartCPUProfile(pf)
+	}
 	res, err := runAIOJob(job)
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
 		return 1
@@ -218,7 +235,7 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 	fmt.Fprintf(w, "%s %s bs=%s iodepth=%d size=%s direct=%t cpus=%d\n", rep.Engine, rep.RW,
 		formatSize(rep.BS), rep.IODepth, formatSize(rep.Size), rep.Direct, rep.CPUs)
 	rows := append([]aioResult{rep.aioResult}, rep.Compare...)
-	fmt.Fprintf(w, "%-34s %12s %10s %10s %10s %8s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "ours/x")
+	fmt.Fprintf(w, "%-34s %12s %10s %10s %10s %10s %8s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "CPU µs/IO", "ours/x")
 	for _, r := range rows {
 		if r.Err != "" {
 			fmt.Fprintf(w, "%-34s %s\n", r.Name, r.Err)
@@ -228,7 +245,7 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 		if r.Ratio != 0 {
 			ratio = strconv.FormatFloat(r.Ratio, 'f', 2, 64)
 		}
-		fmt.Fprintf(w, "%-34s %12.0f %10.1f %10.1f %10.1f %8s\n", r.Name, r.IOPS, r.BWBytes/(1<<20),
-			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, ratio)
+		fmt.Fprintf(w, "%-34s %12.0f %10.1f %10.1f %10.1f %10.2f %8s\n", r.Name, r.IOPS, r.BWBytes/(1<<20),
+			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, r.CPUPerIO/1e3, ratio)
 	}
 }

@@ -91,9 +91,11 @@ func fioArgs(job *aioJob, c fioConfig) []string {
 // fioJSON is the part of fio's JSON output compared here.
 type fioJSON struct {
 	Jobs []struct {
-		Error int     `json:"error"`
-		Read  fioStat `json:"read"`
-		Write fioStat `json:"write"`
+		Error  int     `json:"error"`
+		UsrCPU float64 `json:"usr_cpu"` // percent of the job's runtime
+		SysCPU float64 `json:"sys_cpu"`
+		Read   fioStat `json:"read"`
+		Write  fioStat `json:"write"`
 	} `json:"jobs"`
 }
 
@@ -134,12 +136,15 @@ func parseFio(out []byte, read bool) (aioResult, error) {
 	if fj.Jobs[0].Error != 0 {
 		return aioResult{}, fmt.Errorf("fio job error %d", fj.Jobs[0].Error)
 	}
-	st := fj.Jobs[0].Write
+	j := fj.Jobs[0]
+	st := j.Write
 	if read {
-		st = fj.Jobs[0].Read
+		st = j.Read
 	}
+	cpu := (j.UsrCPU + j.SysCPU) / 100 * float64(st.Runtime) * 1e6 // ns
 	return aioResult{
-		IOPS: st.IOPS, BWBytes: st.BWBytes, IOs: st.IOs,
+		CPUPerIO: cpu / float64(max(st.IOs, 1)),
+		IOPS:     st.IOPS, BWBytes: st.BWBytes, IOs: st.IOs,
 		RuntimeNS: int64(time.Duration(st.Runtime) * time.Millisecond),
 		Clat: clatNS{P50: st.Clat.Percentile["50.000000"], P99: st.Clat.Percentile["99.000000"],
 			Mean: st.Clat.Mean},

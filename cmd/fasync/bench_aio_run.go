@@ -277,7 +277,7 @@ func startGoroutines(job *aioJob, f *os.File, bufs [][]byte, offs *offsets, stop
 // measure lets the submitters run for job.runtime with a progress line on
 // job.progress, stops them, and sums up.
 func measure(job *aioJob, name string, meters []*meter, stop *atomic.Bool, wg *sync.WaitGroup) (aioResult, error) {
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), cpuTime()
 	tick := time.NewTicker(time.Second)
 	deadline := time.NewTimer(job.runtime)
 	last, lastT := int64(0), t0
@@ -303,7 +303,7 @@ loop:
 	tick.Stop()
 	stop.Store(true)
 	wg.Wait()
-	elapsed := time.Since(t0)
+	elapsed, cpu := time.Since(t0), cpuTime()-cpu0
 	fmt.Fprintf(job.progress, "\r%s: done in %.1fs%30s\n", name, elapsed.Seconds(), "")
 	var h latHist
 	for _, m := range meters {
@@ -315,10 +315,18 @@ loop:
 	ios := int64(h.n)
 	return aioResult{
 		Name: name, IOs: ios, RuntimeNS: int64(elapsed),
-		IOPS:    float64(ios) / elapsed.Seconds(),
-		BWBytes: float64(ios) * float64(job.bs) / elapsed.Seconds(),
-		Clat:    clatNS{P50: h.percentile(0.50), P99: h.percentile(0.99), Mean: h.mean()},
+		IOPS:     float64(ios) / elapsed.Seconds(),
+		BWBytes:  float64(ios) * float64(job.bs) / elapsed.Seconds(),
+		Clat:     clatNS{P50: h.percentile(0.50), P99: h.percentile(0.99), Mean: h.mean()},
+		CPUPerIO: float64(cpu) / float64(max(ios, 1)),
 	}, nil
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru unix.Rusage
+	unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // latHist is a log-linear latency histogram in nanoseconds: 16 buckets per

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // Benchmarks of the ring on its own, each beside its baseline in the same
@@ -79,6 +81,20 @@ func benchFile(b *testing.B) *os.File {
 	return f
 }
 
+// cpuMeter reports, at the end of a benchmark, the CPU time (user and
+// system, every thread of the process) per op: unlike ns/op it holds up
+// when other processes share the machine.
+func cpuMeter(b *testing.B) func() {
+	start := cpuTime()
+	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
+}
+
+func cpuTime() int64 {
+	var ru unix.Rusage
+	unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
 // xorshift is a small per-goroutine random source for offsets.
 type xorshift uint64
 
@@ -90,13 +106,27 @@ func (x *xorshift) offset() int64 {
 }
 
 // BenchmarkRingRandRead4K is one goroutine driving a raw Ring: 32 reads
-// per io_uring_enter, reaped, resubmitted. One ring, one core.
+// per io_uring_enter, reaped, resubmitted. One ring, one core; the
+// sub-benchmarks differ in setup flags.
 func BenchmarkRingRandRead4K(b *testing.B) {
 	needUring(b)
-	f := benchFile(b)
-	r := newRing(b, Config{Entries: benchDepth, Flags: IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_NO_SQARRAY})
+	for _, c := range []struct {
+		name  string
+		flags uint32
+	}{
+		{"plain", 0},
+		{"coop", IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_NO_SQARRAY},
+		{"single-issuer-defer", IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_NO_SQARRAY},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchRing(b, c.flags) })
+	}
+}
+
+func benchRing(b *testing.B, flags uint32) {
 	runtime.LockOSThread() // SINGLE_ISSUER: this thread submits
 	defer runtime.UnlockOSThread()
+	f := benchFile(b)
+	r := newRing(b, Config{Entries: benchDepth, Flags: flags})
 	bufs := pageBuf(b, benchDepth*benchBS)
 	rnd := xorshift(88172645463325252)
 	fd := int(f.Fd())
@@ -104,6 +134,7 @@ func BenchmarkRingRandRead4K(b *testing.B) {
 	b.SetBytes(benchBS)
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cpuMeter(b)()
 	issued, done := 0, 0
 	for i := 0; i < benchDepth && issued < b.N; i++ {
 		r.NextSQE().PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), uint64(i))
@@ -174,6 +205,7 @@ func benchLoops(b *testing.B, nloops int) {
 	b.SetBytes(benchBS)
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cpuMeter(b)()
 	rnd := xorshift(1)
 	for i := 0; i < benchDepth && issued.Add(1) <= int64(b.N); i++ {
 		var sqe [1]SQE
@@ -195,6 +227,7 @@ func BenchmarkGoroutinesReadAt4K(b *testing.B) {
 	b.SetBytes(benchBS)
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer cpuMeter(b)()
 	for g := 0; g < benchDepth; g++ {
 		wg.Add(1)
 		go func(g int) {

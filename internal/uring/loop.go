@@ -61,6 +61,8 @@ type Loop struct {
 	state  atomic.Int32
 	wakeCh chan struct{} // loopIdle's wake-up; buffered, so a send never blocks
 
+	stats loopStats // written by the loop goroutine only
+
 	closing atomic.Bool   // Close was called: cancel, drain, exit
 	exited  chan struct{} // closed when the loop goroutine returns
 }
@@ -70,6 +72,27 @@ const (
 	loopParked  // waiting on efd: requests are in the kernel
 	loopIdle    // waiting on wakeCh: nothing in flight at all
 )
+
+// loopStats are the loop goroutine's counters, for LoopStats.
+type loopStats struct {
+	enters, submitted, reaped, parks, idles atomic.Uint64
+}
+
+// LoopStats counts what a Loop's goroutine has done: how well it batches
+// (Submitted/Enters is the mean SQEs per io_uring_enter) and how often it
+// had to wait (Parks on the eventfd with requests in the kernel, Idles on
+// its channel with nothing in flight).
+type LoopStats struct {
+	Enters, Submitted, Reaped, Parks, Idles uint64
+}
+
+// Stats reports the Loop's counters so far.
+func (l *Loop) Stats() LoopStats {
+	return LoopStats{
+		Enters: l.stats.enters.Load(), Submitted: l.stats.submitted.Load(), Reaped: l.stats.reaped.Load(),
+		Parks: l.stats.parks.Load(), Idles: l.stats.idles.Load(),
+	}
+}
 
 // internalTag marks the user_data of SQEs the Loop makes itself
 // (cancellations); a caller's user_data must leave this bit clear.

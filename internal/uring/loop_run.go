@@ -47,7 +47,9 @@ func (l *Loop) run() {
 // again later" (no memory for requests, CQ backlog) return and let the
 // loop reap first; anything else is a broken ring.
 func (l *Loop) enter(toSubmit, minComplete, flags uint32) {
-	_, err := l.ring.Enter(toSubmit, minComplete, flags)
+	n, err := l.ring.Enter(toSubmit, minComplete, flags)
+	l.stats.enters.Add(1)
+	l.stats.submitted.Add(uint64(max(n, 0)))
 	if err == nil || errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EBUSY) || errors.Is(err, unix.ENOMEM) {
 		return
 	}
@@ -59,6 +61,7 @@ func (l *Loop) enter(toSubmit, minComplete, flags uint32) {
 // finds room to resubmit.
 func (l *Loop) complete(cqes []CQE) {
 	l.inflight.Add(-int32(len(cqes)))
+	l.stats.reaped.Add(uint64(len(cqes)))
 	for i := range cqes {
 		c := &cqes[i]
 		if c.UserData&internalTag == 0 {
@@ -89,6 +92,7 @@ func (l *Loop) park(deadline time.Time) {
 			l.state.Store(loopRunning)
 			return
 		}
+		l.stats.idles.Add(1)
 		<-l.wakeCh
 		l.state.Store(loopRunning)
 		return
@@ -102,6 +106,7 @@ func (l *Loop) park(deadline time.Time) {
 		l.efd.SetReadDeadline(deadline)
 		l.deadlineSet = !deadline.IsZero()
 	}
+	l.stats.parks.Add(1)
 	l.efd.Read(l.rbuf[:]) // a deadline error just means: look again
 	l.state.Store(loopRunning)
 }
