@@ -35,6 +35,31 @@ func (t *Task) beginCall(ctx context.Context, e *fdEntry) (*call, error) {
 		t.mu.Unlock()
 		return nil, EBADF
 	}
+	c := t.registerLocked(ctx, e)
+	t.mu.Unlock()
+	return c, nil
+}
+
+// beginFdCall is getEntry and beginCall under one lock, the start of a
+// Read or Write: it returns descriptor fd's slot, with a reference on its
+// file that the caller drops with file.put, and the registered call.
+func (t *Task) beginFdCall(ctx context.Context, fd int) (*call, *fdEntry, error) {
+	t.mu.Lock()
+	e, err := t.entryLocked(fd) // a dead task's table is empty: EBADF
+	if err != nil {
+		t.mu.Unlock()
+		return nil, nil, err
+	}
+	e.file.get()
+	c := t.registerLocked(ctx, e)
+	t.mu.Unlock()
+	return c, e, nil
+}
+
+// registerLocked takes a call record (recycled if one is free), enters it
+// in t.calls, and starts it interrupted when a signal is pending. t.mu is
+// held and t is alive.
+func (t *Task) registerLocked(ctx context.Context, e *fdEntry) *call {
 	c := t.freeCalls
 	if c != nil {
 		t.freeCalls = c.next
@@ -54,8 +79,7 @@ func (t *Task) beginCall(ctx context.Context, e *fdEntry) (*call, error) {
 	c.state.Store(st)
 	c.idx = len(t.calls)
 	t.calls = append(t.calls, c)
-	t.mu.Unlock()
-	return c, nil
+	return c
 }
 
 // endCall unregisters c and reports why it was cancelled: errSignal or
@@ -101,12 +125,15 @@ func (t *Task) endCall(c *call) error {
 
 // blockingCall runs op (a driver's Open, Read or Write) as an
 // interruptible call on t, restarting it after a signal whose handler had
-// SA_RESTART (SPEC S3).
-func (t *Task) blockingCall(ctx context.Context, e *fdEntry, op func(context.Context) (int, error)) (int, error) {
+// SA_RESTART (SPEC S3). c is the call already begun for the first
+// attempt, or nil to begin one.
+func (t *Task) blockingCall(ctx context.Context, e *fdEntry, c *call, op func(context.Context) (int, error)) (int, error) {
 	for {
-		c, err := t.beginCall(ctx, e)
-		if err != nil {
-			return 0, err
+		if c == nil {
+			var err error
+			if c, err = t.beginCall(ctx, e); err != nil {
+				return 0, err
+			}
 		}
 		n, err := op(c)
 		cause := t.endCall(c)
@@ -121,6 +148,7 @@ func (t *Task) blockingCall(ctx context.Context, e *fdEntry, op func(context.Con
 		if !restart {
 			return 0, err
 		}
+		c = nil
 	}
 }
 

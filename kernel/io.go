@@ -22,7 +22,7 @@ func (t *Task) Open(ctx context.Context, name string, flags int) (int, error) {
 	}
 	f := newFile(t.k, name, d, flags)
 	if f.opener != nil {
-		_, err := t.blockingCall(ctx, nil, func(ctx context.Context) (int, error) {
+		_, err := t.blockingCall(ctx, nil, nil, func(ctx context.Context) (int, error) {
 			return 0, f.opener.Open(ctx, f)
 		})
 		if err != nil {
@@ -49,19 +49,17 @@ func (t *Task) Open(ctx context.Context, name string, flags int) (int, error) {
 // error when ctx ends.
 func (t *Task) Read(ctx context.Context, fd int, p []byte) (int, error) {
 	defer t.safePoint()
-	e, err := t.getEntry(fd)
+	c, e, err := t.beginFdCall(ctx, fd)
 	if err != nil {
 		return 0, err
 	}
 	f := e.file
 	defer f.put()
-	if !f.Readable() {
-		return 0, EBADF
+	if err := accessError(f.Readable(), f.reader != nil); err != nil {
+		t.endCall(c)
+		return 0, err
 	}
-	if f.reader == nil {
-		return 0, EINVAL
-	}
-	return t.blockingCall(ctx, e, func(ctx context.Context) (int, error) {
+	return t.blockingCall(ctx, e, c, func(ctx context.Context) (int, error) {
 		return f.reader.Read(ctx, f, p)
 	})
 }
@@ -70,19 +68,31 @@ func (t *Task) Read(ctx context.Context, fd int, p []byte) (int, error) {
 // as Read (EBADF for a read-only descriptor).
 func (t *Task) Write(ctx context.Context, fd int, p []byte) (int, error) {
 	defer t.safePoint()
-	e, err := t.getEntry(fd)
+	c, e, err := t.beginFdCall(ctx, fd)
 	if err != nil {
 		return 0, err
 	}
 	f := e.file
 	defer f.put()
-	if !f.Writable() {
-		return 0, EBADF
+	if err := accessError(f.Writable(), f.writer != nil); err != nil {
+		t.endCall(c)
+		return 0, err
 	}
-	if f.writer == nil {
-		return 0, EINVAL
-	}
-	return t.blockingCall(ctx, e, func(ctx context.Context) (int, error) {
+	return t.blockingCall(ctx, e, c, func(ctx context.Context) (int, error) {
 		return f.writer.Write(ctx, f, p)
 	})
+}
+
+// accessError is read(2)'s and write(2)'s check of a descriptor: EBADF
+// when its access mode forbids the operation, EINVAL when the driver
+// cannot do it. The call is registered before the check (one lock for
+// both), so a failed check unregisters it.
+func accessError(allowed, implemented bool) error {
+	if !allowed {
+		return EBADF
+	}
+	if !implemented {
+		return EINVAL
+	}
+	return nil
 }
