@@ -61,7 +61,8 @@ type uringRing struct {
 // maxRingEntries bounds a ring's queue depth; deeper engines use the backlog.
 const maxRingEntries = 4096
 
-// sqeChunk is how many SQEs start prepares on its stack per Submit.
+// sqeChunk is how many requests of a batch start gathers per ring before
+// handing them to it.
 const sqeChunk = 32
 
 func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
@@ -133,21 +134,23 @@ func (b *uringBackend) start(batch []*Request) error {
 	return nil
 }
 
-// submit hands reqs (at most sqeChunk) to q's loop, or to q's backlog when
-// the ring is full or others already wait.
+// submit hands reqs to q's loop, preparing their SQEs in place in the
+// ring, or to q's backlog when the ring is full or others already wait.
 func (q *uringRing) submit(reqs []*Request) {
-	var sqes [sqeChunk]uring.SQE
-	for i, r := range reqs {
+	for _, r := range reqs {
 		if len(r.buf) > 0 {
 			r.pin.Pin(unsafe.SliceData(r.buf))
 		}
-		r.bkState.Store(ubRing)
-		prepSQE(&sqes[i], r)
+		r.bkState.Store(ubRing) // before the kernel can complete it
 	}
 	n := 0
 	if q.waiting.Load() == 0 {
-		var err error
-		n, err = q.loop.Submit(sqes[:len(reqs)])
+		b, err := q.loop.Reserve(len(reqs))
+		n = b.Len()
+		for i, r := range reqs[:n] {
+			prepSQE(b.SQE(i), r)
+		}
+		b.Commit()
 		if err != nil && err != uring.ErrRingFull {
 			q.fail(reqs[n:], err)
 			return

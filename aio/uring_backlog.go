@@ -56,30 +56,23 @@ func (q *uringRing) backlogRest(reqs []*Request) {
 func (q *uringRing) drain() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var sqes [sqeChunk]uring.SQE
 	for q.backlog.head != nil {
-		n := 0
-		for r := q.backlog.head; r != nil && n < len(sqes); r = r.bkNext {
-			prepSQE(&sqes[n], r)
-			n++
-		}
-		// Mark them before the kernel can complete them.
+		b, err := q.loop.Reserve(int(q.waiting.Load()))
+		n := b.Len()
 		r := q.backlog.head
 		for i := 0; i < n; i, r = i+1, r.bkNext {
-			r.bkState.Store(ubRing)
+			r.bkState.Store(ubRing) // before the kernel can complete it
+			prepSQE(b.SQE(i), r)
 		}
-		got, err := q.loop.Submit(sqes[:n])
-		for i := 0; i < got; i++ {
+		b.Commit()
+		for range n {
 			q.backlog.popFront()
 		}
-		q.waiting.Add(-int32(got))
-		if got < n {
-			for r := q.backlog.head; r != nil; r = r.bkNext {
-				r.bkState.Store(ubBacklog)
-			}
-			if err == uring.ErrClosed {
-				q.failBacklog()
-			}
+		q.waiting.Add(-int32(n))
+		if err == uring.ErrClosed {
+			q.failBacklog()
+		}
+		if err != nil {
 			return
 		}
 	}

@@ -231,6 +231,19 @@ func ubenchBufs(b *testing.B, n, size int) [][]byte {
 	return bufs
 }
 
+// ubenchCPU reports, when the benchmark ends, the process's CPU time
+// (user and system, all threads) per op: unlike ns/op it holds up when
+// other processes share the machine.
+func ubenchCPU(b *testing.B) func() {
+	cpu := func() int64 {
+		var ru unix.Rusage
+		unix.Getrusage(unix.RUSAGE_SELF, &ru)
+		return ru.Utime.Nano() + ru.Stime.Nano()
+	}
+	start := cpu()
+	return func() { b.ReportMetric(float64(cpu()-start)/float64(b.N), "cpu-ns/op") }
+}
+
 type ubenchRand uint64
 
 func (x *ubenchRand) offset() int64 {
@@ -259,6 +272,7 @@ func ubenchGoroutines(b *testing.B, f *os.File) {
 	b.SetBytes(ubenchBS)
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer ubenchCPU(b)()
 	for g := range ubenchDepth {
 		wg.Go(func() {
 			rnd := ubenchRand(88172645463325252 + uint64(g))
@@ -288,6 +302,7 @@ func ubenchEngine(b *testing.B, f *os.File, opts ...Option) {
 	b.SetBytes(ubenchBS)
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer ubenchCPU(b)()
 	for w := range workers {
 		wg.Go(func() {
 			per := ubenchDepth / workers
@@ -321,4 +336,14 @@ func ubenchEngine(b *testing.B, f *os.File, opts ...Option) {
 		})
 	}
 	wg.Wait()
+	b.StopTimer()
+	if ub, ok := e.bk.(*uringBackend); ok {
+		var enters, sqes, waits uint64
+		for _, q := range ub.rings {
+			st := q.loop.Stats()
+			enters, sqes, waits = enters+st.Enters, sqes+st.Submitted, waits+st.Parks+st.Idles
+		}
+		b.ReportMetric(float64(sqes)/float64(max(enters, 1)), "sqes/enter")
+		b.ReportMetric(float64(waits)/float64(b.N), "waits/op")
+	}
 }

@@ -82,6 +82,9 @@ func fioArgs(job *aioJob, c fioConfig) []string {
 		"--bs=" + strconv.FormatInt(job.bs, 10), "--size=" + strconv.FormatInt(job.size, 10),
 		"--iodepth=" + strconv.Itoa(job.iodepth), "--direct=" + direct,
 		"--runtime=" + strconv.FormatFloat(job.runtime.Seconds(), 'f', -1, 64) + "s", "--time_based",
+		// fio drops the file's page cache before a run unless told not
+		// to (invalidate=1): the cached comparison would read the disk.
+		"--invalidate=0",
 		"--iomem_align=4096", "--norandommap", "--randrepeat=0", "--numjobs=1",
 		"--group_reporting", "--output-format=json",
 	}

@@ -36,8 +36,6 @@ type Loop struct {
 	efd    *os.File // eventfd registered with ring; non-blocking, read through the netpoller
 	rbuf   [8]byte  // the loop goroutine's eventfd read buffer
 
-	deadlineSet bool // the loop goroutine set a read deadline on efd
-
 	// mu guards the SQ side of ring (NextSQE, Flush) and the fields below
 	// it. The loop goroutine never holds mu while it enters the kernel or
 	// calls the Handler.
@@ -75,22 +73,24 @@ const (
 
 // loopStats are the loop goroutine's counters, for LoopStats.
 type loopStats struct {
-	enters, submitted, reaped, parks, idles atomic.Uint64
+	enters, submitted, reaped, parks, idles, late atomic.Uint64
 }
 
 // LoopStats counts what a Loop's goroutine has done: how well it batches
 // (Submitted/Enters is the mean SQEs per io_uring_enter) and how often it
 // had to wait (Parks on the eventfd with requests in the kernel, Idles on
-// its channel with nothing in flight).
+// its channel with nothing in flight). Late counts eventfd waits that
+// timed out (after parkRecheck) with a completion in the CQ: a missed
+// signal, which should not happen.
 type LoopStats struct {
-	Enters, Submitted, Reaped, Parks, Idles uint64
+	Enters, Submitted, Reaped, Parks, Idles, Late uint64
 }
 
 // Stats reports the Loop's counters so far.
 func (l *Loop) Stats() LoopStats {
 	return LoopStats{
 		Enters: l.stats.enters.Load(), Submitted: l.stats.submitted.Load(), Reaped: l.stats.reaped.Load(),
-		Parks: l.stats.parks.Load(), Idles: l.stats.idles.Load(),
+		Parks: l.stats.parks.Load(), Idles: l.stats.idles.Load(), Late: l.stats.late.Load(),
 	}
 }
 
@@ -106,6 +106,9 @@ const opReserve = 8
 // while requests remain: a request that was between two kernel queues
 // (say, about to arm a poll) can miss one cancellation.
 const closeRecancel = 50 * time.Millisecond
+
+// parkRecheck bounds a wait on the eventfd: see park.
+const parkRecheck = 10 * time.Millisecond
 
 // LoopConfig says how to build a Loop.
 type LoopConfig struct {
@@ -154,6 +157,7 @@ func NewLoop(cfg LoopConfig, h Handler) (*Loop, error) {
 		ring.Close()
 		return nil, err
 	}
+	ring.SetEventfdEnabled(false) // the loop starts running; see park
 	l := &Loop{
 		ring:    ring,
 		handle:  h,
@@ -180,31 +184,75 @@ func (l *Loop) Ring() *Ring { return l.ring }
 // Buffers the SQEs point at must stay valid (and pinned, if Go memory)
 // until their completions reach the Handler.
 func (l *Loop) Submit(sqes []SQE) (int, error) {
-	for i := range sqes {
-		if sqes[i].UserData&internalTag != 0 {
-			return 0, fmt.Errorf("uring: Submit: user_data %#x has bit 63 set (reserved): %w", sqes[i].UserData, syscall.EINVAL)
-		}
+	b, err := l.Reserve(len(sqes))
+	for i := 0; i < b.Len(); i++ {
+		*b.SQE(i) = sqes[i]
 	}
+	if cerr := b.Commit(); cerr != nil {
+		return 0, cerr
+	}
+	return b.Len(), err
+}
+
+// A Batch is SQEs reserved in a Loop's ring, filled in place (no copy)
+// and handed to the loop goroutine by Commit. From Reserve to Commit the
+// Loop's submission lock is held: fill the SQEs and do nothing else.
+type Batch struct {
+	l     *Loop
+	start uint32 // ring index of the first reserved SQE
+	n     int
+}
+
+// Reserve locks the Loop's submission side and reserves up to n SQEs: all
+// of them, or fewer with ErrRingFull when the Loop already holds
+// LoopConfig.Entries requests, or none with ErrClosed after Close. The
+// Batch must be committed whatever Reserve returned: Commit releases the
+// lock.
+func (l *Loop) Reserve(n int) (Batch, error) {
 	l.mu.Lock()
 	if l.closed {
-		l.mu.Unlock()
-		return 0, ErrClosed
+		return Batch{l: l}, ErrClosed
 	}
 	// inflight may exceed limit by internal ops (opReserve): no room then.
-	n := max(0, min(len(sqes), int(l.limit-l.inflight.Load())))
-	for i := 0; i < n; i++ {
-		*l.ring.NextSQE() = sqes[i]
+	got := max(0, min(n, int(l.limit-l.inflight.Load())))
+	b := Batch{l: l, start: l.ring.sqeTail, n: got}
+	l.ring.sqeTail += uint32(got) // room is certain: SQ entries >= limit+opReserve
+	if got < n {
+		return b, ErrRingFull
 	}
-	l.inflight.Add(int32(n))
+	return b, nil
+}
+
+// Len reports how many SQEs b holds.
+func (b *Batch) Len() int { return b.n }
+
+// SQE returns the i-th SQE of b, to be filled with one of the Prep methods.
+func (b *Batch) SQE(i int) *SQE {
+	r := b.l.ring
+	return &r.sqes[(b.start+uint32(i))&r.sqMask]
+}
+
+// Commit hands b's SQEs to the loop goroutine and releases the Loop's
+// submission lock. A user_data with bit 63 set (reserved for the Loop's
+// own operations) makes it drop the whole batch with EINVAL.
+func (b *Batch) Commit() error {
+	l := b.l
+	for i := 0; i < b.n; i++ {
+		if ud := b.SQE(i).UserData; ud&internalTag != 0 {
+			l.ring.sqeTail -= uint32(b.n)
+			l.mu.Unlock()
+			return fmt.Errorf("uring: user_data %#x has bit 63 set (reserved): %w", ud, syscall.EINVAL)
+		}
+	}
+	if b.n == 0 {
+		l.mu.Unlock()
+		return nil
+	}
+	l.inflight.Add(int32(b.n))
 	l.ring.Flush()
 	l.mu.Unlock()
-	if n > 0 {
-		l.wake()
-	}
-	if n < len(sqes) {
-		return n, ErrRingFull
-	}
-	return n, nil
+	l.wake()
+	return nil
 }
 
 // InFlight reports how many requests the Loop holds (queued or in the

@@ -85,6 +85,16 @@ func (l *Loop) complete(cqes []CQE) {
 // submitter, which is cheaper (see poke). It announces where it waits
 // before its last look at the queues, so a submitter racing with it is
 // either seen here or sees the announcement and wakes it.
+//
+// The kernel signals the eventfd only while the loop waits on it: the
+// rest of the time IORING_CQ_EVENTFD_DISABLED is set, since every signal
+// costs an epoll wake-up, often of another thread, and the running loop
+// reaps without one. Enabling is a store followed by a load of the CQ
+// tail, and posting in the kernel is a store of the tail, a full barrier
+// (the wq_has_sleeper check of its CQ wait queue) and a load of the flag,
+// so one of the two sees the other. parkRecheck bounds the wait anyway,
+// so a missed signal could cost latency, never a hang; Stats counts such
+// late finds.
 func (l *Loop) park(deadline time.Time) {
 	if deadline.IsZero() && l.inflight.Load() == 0 {
 		l.state.Store(loopIdle)
@@ -98,15 +108,21 @@ func (l *Loop) park(deadline time.Time) {
 		return
 	}
 	l.state.Store(loopParked)
+	l.ring.SetEventfdEnabled(true)
 	if l.ring.Pending() > 0 || l.ring.Ready() > 0 {
+		l.ring.SetEventfdEnabled(false)
 		l.state.Store(loopRunning)
 		return
 	}
-	if !deadline.IsZero() || l.deadlineSet {
-		l.efd.SetReadDeadline(deadline)
-		l.deadlineSet = !deadline.IsZero()
+	if deadline.IsZero() {
+		deadline = time.Now().Add(parkRecheck)
 	}
+	l.efd.SetReadDeadline(deadline)
 	l.stats.parks.Add(1)
-	l.efd.Read(l.rbuf[:]) // a deadline error just means: look again
+	_, err := l.efd.Read(l.rbuf[:])
+	l.ring.SetEventfdEnabled(false)
 	l.state.Store(loopRunning)
+	if err != nil && l.ring.Ready() > 0 {
+		l.stats.late.Add(1) // a completion posted without a signal
+	}
 }
