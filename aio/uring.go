@@ -41,6 +41,10 @@ type uringBackend struct {
 	done  doneFunc
 	rings []*uringRing
 	next  atomic.Uint32 // round-robin ring choice for requests new to this backend
+
+	// chanRing maps a notification channel to its ring (see ringOf). An
+	// entry costs a few words and is made once per channel per engine.
+	chanRing sync.Map
 }
 
 // uringRing is one Loop and the requests waiting for room in it.
@@ -91,13 +95,37 @@ func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
 func (b *uringBackend) name() string { return "uring" }
 
 // ringOf returns r's ring, choosing one the first time r comes here.
+//
+// Requests announced on the same channel (SIGEV_CHAN; r.sigev is set by
+// the engine before start) share a ring, and each new channel gets the
+// next ring in turn. The goroutine draining a channel and the loop
+// goroutine of its ring then hand batches to each other on one P (the
+// runtime runs a goroutine woken by a channel operation next on the
+// waker's P), with no cache line crossing cores, while the consumers of
+// different channels run on different rings in parallel. Requests
+// notified otherwise take the rings in turn.
 func (b *uringBackend) ringOf(r *Request) *uringRing {
 	k := int(r.ring) - 1
 	if k < 0 || k >= len(b.rings) {
-		k = int(b.next.Add(1) % uint32(len(b.rings)))
+		if ch := r.sigev.Chan; r.sigev.Notify == SIGEV_CHAN && ch != nil {
+			k = b.ringOfChan(ch)
+		} else {
+			k = b.nextRing()
+		}
 		r.ring = int32(k + 1)
 	}
 	return b.rings[k]
+}
+
+func (b *uringBackend) nextRing() int { return int(b.next.Add(1) % uint32(len(b.rings))) }
+
+// ringOfChan returns the ring of the requests announced on ch.
+func (b *uringBackend) ringOfChan(ch chan<- *Request) int {
+	if k, ok := b.chanRing.Load(ch); ok {
+		return k.(int)
+	}
+	k, _ := b.chanRing.LoadOrStore(ch, b.nextRing())
+	return k.(int)
 }
 
 // start hands the batch to the rings: one Submit (so one io_uring_enter

@@ -347,3 +347,60 @@ func ubenchEngine(b *testing.B, f *os.File, opts ...Option) {
 		b.ReportMetric(float64(waits)/float64(b.N), "waits/op")
 	}
 }
+
+// BenchmarkUringLayers splits the cost of a cached 4 KiB random read at
+// depth 32 by layer, in one run: the io_uring backend alone, each
+// completion resubmitting its request from the ring's goroutine (no
+// engine, no hand-off), against the full Engine with channel
+// notification and one consumer goroutine per CPU (as `fasync bench aio`
+// drives it). Compare cpu-ns/op.
+func BenchmarkUringLayers(b *testing.B) {
+	needUring(b)
+	f := ubenchFile(b)
+	b.Run("backend-only", func(b *testing.B) { ubenchBackend(b, f) })
+	b.Run("engine+chan", func(b *testing.B) { ubenchEngine(b, f, WithBackend("uring")) })
+	b.Run("baseline=goroutines-ReadAt", func(b *testing.B) { ubenchGoroutines(b, f) })
+}
+
+func ubenchBackend(b *testing.B, f *os.File) {
+	bufs := ubenchBufs(b, ubenchDepth, ubenchBS)
+	var issued, completed atomic.Int64
+	finished := make(chan struct{})
+	var bk backend
+	rnds := make([]ubenchRand, ubenchDepth)
+	done := func(r *Request, n int, errno syscall.Errno) {
+		if n != ubenchBS {
+			panic(fmt.Sprint("read: ", n, errno))
+		}
+		if issued.Add(1) <= int64(b.N) {
+			r.off = rnds[r.Notify.Value].offset()
+			r.one[0] = r
+			bk.start(r.one[:])
+		}
+		if completed.Add(1) == int64(b.N) {
+			close(finished)
+		}
+	}
+	var err error
+	bk, err = newUringBackend(backendConfig{QueueDepth: ubenchDepth, Rings: runtime.NumCPU()}, done)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bk.close()
+	reqs := make([]Request, ubenchDepth)
+	b.SetBytes(ubenchBS)
+	b.ReportAllocs()
+	b.ResetTimer()
+	defer ubenchCPU(b)()
+	for i := range reqs {
+		r := &reqs[i]
+		rnds[i] = ubenchRand(88172645463325252 + uint64(i))
+		r.Notify.Value = uint64(i) // which random source: not used by the backend
+		r.fd, r.buf, r.op, r.off = int(f.Fd()), bufs[i], opRead, rnds[i].offset()
+		if issued.Add(1) <= int64(b.N) {
+			r.one[0] = r
+			bk.start(r.one[:])
+		}
+	}
+	<-finished
+}

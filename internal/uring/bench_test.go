@@ -118,11 +118,14 @@ func BenchmarkRingRandRead4K(b *testing.B) {
 		{"coop", IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_NO_SQARRAY},
 		{"single-issuer-defer", IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_NO_SQARRAY},
 	} {
-		b.Run(c.name, func(b *testing.B) { benchRing(b, c.flags) })
+		b.Run(c.name, func(b *testing.B) { benchRing(b, c.flags, false) })
 	}
+	b.Run("fixed-file-and-buffers", func(b *testing.B) { benchRing(b, 0, true) })
 }
 
-func benchRing(b *testing.B, flags uint32) {
+// benchRing drives one ring from one locked goroutine; fixed registers
+// the file and the buffers (IOSQE_FIXED_FILE, READ_FIXED).
+func benchRing(b *testing.B, flags uint32, fixed bool) {
 	runtime.LockOSThread() // SINGLE_ISSUER: this thread submits
 	defer runtime.UnlockOSThread()
 	f := benchFile(b)
@@ -131,13 +134,30 @@ func benchRing(b *testing.B, flags uint32) {
 	rnd := xorshift(88172645463325252)
 	fd := int(f.Fd())
 	var cqes [benchDepth]CQE
+	prep := func(i uint64) {
+		s := r.NextSQE()
+		if !fixed {
+			s.PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), i)
+			return
+		}
+		s.PrepReadFixed(0, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), 0, i)
+		s.Flags |= IOSQE_FIXED_FILE
+	}
+	if fixed {
+		if err := r.RegisterFiles([]int32{int32(fd)}); err != nil {
+			b.Fatal(err)
+		}
+		if err := r.RegisterBuffers([][]byte{bufs}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.SetBytes(benchBS)
 	b.ReportAllocs()
 	b.ResetTimer()
 	defer cpuMeter(b)()
 	issued, done := 0, 0
 	for i := 0; i < benchDepth && issued < b.N; i++ {
-		r.NextSQE().PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), uint64(i))
+		prep(uint64(i))
 		issued++
 	}
 	for done < b.N {
@@ -151,8 +171,7 @@ func benchRing(b *testing.B, flags uint32) {
 			}
 			done++
 			if issued < b.N {
-				i := c.UserData
-				r.NextSQE().PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), i)
+				prep(c.UserData)
 				issued++
 			}
 		}
