@@ -54,6 +54,8 @@ func (q *WaitQueue) Wait(ctx context.Context, mu sync.Locker, cond func() bool) 
 	// call's wake channel closes when the kernel cancels it, and the
 	// caller's Done channel when the caller's ctx ends (callctx.go).
 	kc, _ := ctx.(*call)
+	var cancelled, done <-chan struct{}
+	fetched := false
 	for {
 		if check() {
 			return nil
@@ -62,13 +64,18 @@ func (q *WaitQueue) Wait(ctx context.Context, mu sync.Locker, cond func() bool) 
 			return ERESTARTSYS
 		}
 		ch := q.register()
-		var cancelled, done <-chan struct{}
-		if kc != nil {
-			// After the Err check: a cancel in between leaves cancelled
-			// closed, so it is not missed.
-			cancelled, done = kc.sleepChans()
-		} else {
-			done = ctx.Done()
+		if !fetched {
+			// Once per Wait, the first time it sleeps; both stay valid
+			// for the rest of it. cancelled is closed by the kernel's
+			// cancel, or already closed if the cancel came after the Err
+			// check, so no cancellation is missed; once it is closed
+			// every later select (and the Err check) ends the wait.
+			if kc != nil {
+				cancelled, done = kc.sleepChans()
+			} else {
+				done = ctx.Done()
+			}
+			fetched = true
 		}
 		if mu != nil {
 			// Registered while mu is held: whoever changes the state
