@@ -55,14 +55,18 @@
 //
 // An engine created WithTask(t) serves the descriptors of a model kernel
 // task (package kernel) through the same API (C13). A driver that
-// implements AsyncReader or AsyncWriter gets a Kiocb and completes it when
-// it likes, holding no goroutine meanwhile, and may register a cancel
-// function (Kiocb.SetCancel); any other driver's synchronous Read or Write
-// runs through t.Read or t.Write on a worker goroutine, where Cancel can
-// stop it by ending the call's context (AIO_CANCELED). Worker goroutines
-// act as threads of t, so t's signal handlers may run on them. Model
-// devices are streams (offsets are ignored) and have no fsync (EINVAL).
-// Close waits for kiocbs a driver queued without a cancel function.
+// implements kernel.AioReader or kernel.AioWriter gets each request as a
+// kernel.Kiocb (through t.AioRead or t.AioWrite) and completes it when it
+// likes, holding no goroutine meanwhile; it may register a cancel function
+// (Kiocb.SetCancel) that Cancel uses. scullpipe's reads take this path.
+// Any other driver's synchronous Read or Write runs through t.Read or
+// t.Write on a worker goroutine, where Cancel can stop it by ending the
+// call's context (AIO_CANCELED). Worker goroutines act as threads of t, so
+// t's signal handlers may run on them. A queued kiocb keeps its open file
+// (closing the descriptor does not stop it, as in Linux) until it
+// completes; Close cancels what it can and waits for kiocbs a driver
+// queued without a cancel function. Model devices are streams (offsets
+// are ignored) and have no fsync (EINVAL).
 //
 // # Notification
 //

@@ -13,82 +13,12 @@ import (
 // AIO on model devices (SPEC C13). An engine created WithTask(t) serves
 // the descriptors of model task t: its requests are reads and writes of
 // the task's open files, through the same API as on real files. A driver
-// may implement AsyncReader and AsyncWriter (the kiocb idea: it starts the
-// transfer and completes it later, holding no goroutine); otherwise the
-// engine runs the driver's synchronous Read or Write through t.Read or
-// t.Write on a worker goroutine, as the kernel's AIO punts a synchronous
-// file to a worker thread.
-
-// EIOCBQUEUED, returned by AioRead or AioWrite, says the driver has queued
-// the operation and will report it with Kiocb.Complete (Linux's
-// kernel-internal value).
-const EIOCBQUEUED = syscall.Errno(529)
-
-// AsyncReader is implemented by model drivers that read asynchronously.
-// AioRead starts a read of len(k.Buf) bytes from k.File and must not
-// sleep. It either returns the result at once (a byte count, or an error)
-// and never calls k.Complete, or returns EIOCBQUEUED and later calls
-// k.Complete exactly once, from any goroutine. A driver that can stop a
-// queued read registers how with k.SetCancel. Without AsyncReader, AIO
-// reads use the driver's Reader on a worker goroutine.
-type AsyncReader interface {
-	AioRead(k *Kiocb) (int, error)
-}
-
-// AsyncWriter is AsyncReader's counterpart for writes of k.Buf.
-type AsyncWriter interface {
-	AioWrite(k *Kiocb) (int, error)
-}
-
-// A Kiocb is one asynchronous read or write handed to a model driver:
-// Linux's struct kiocb.
-type Kiocb struct {
-	File *kernel.File
-	Buf  []byte // to fill (read) or to send (write)
-	Pos  int64  // the request's offset; stream devices ignore it
-
-	r    *Request
-	done doneFunc
-
-	mu        sync.Mutex
-	cancelFn  func() error
-	completed bool
-}
-
-// Complete reports the result of a queued operation (ki_complete): n
-// bytes, or err. A positive n is a (possibly short) success even with an
-// error, as read(2) reports a partial transfer. Calls after the first are
-// ignored.
-func (k *Kiocb) Complete(n int, err error) {
-	k.mu.Lock()
-	if k.completed {
-		k.mu.Unlock()
-		return
-	}
-	k.completed = true
-	k.mu.Unlock()
-	n, errno := result(n, err, nil)
-	k.done(k.r, n, errno)
-}
-
-// SetCancel registers how to stop the queued operation
-// (kiocb_set_cancel_fn). fn returns nil when the operation will complete
-// with ECANCELED — the driver calls Complete(0, syscall.ECANCELED), from
-// fn itself or later — and an error when it can no longer be stopped.
-func (k *Kiocb) SetCancel(fn func() error) {
-	k.mu.Lock()
-	k.cancelFn = fn
-	k.mu.Unlock()
-}
-
-// cancel asks the driver to stop k and reports whether it will complete
-// with ECANCELED.
-func (k *Kiocb) cancel() bool {
-	k.mu.Lock()
-	fn, completed := k.cancelFn, k.completed
-	k.mu.Unlock()
-	return !completed && fn != nil && fn() == nil
-}
+// that implements kernel.AioReader or kernel.AioWriter gets the request as
+// a kernel.Kiocb (Task.AioRead, Task.AioWrite) and completes it later,
+// holding no goroutine; otherwise the engine runs the driver's
+// synchronous Read or Write through t.Read or t.Write on a worker
+// goroutine, as the kernel's AIO punts a synchronous file to a worker
+// thread.
 
 // result turns a driver's or task's (n, err) into a request's result. A
 // call ended by the request's own context was cancelled.
@@ -130,9 +60,9 @@ func (s taskFds) appends(fd int) bool {
 	return err == nil && f.Flags()&kernel.O_APPEND != 0
 }
 
-// modelBackend performs requests on a model task's files: directly through
-// a driver's AsyncReader or AsyncWriter, else on a worker pool calling the
-// task's Read and Write.
+// modelBackend performs requests on a model task's files: as kiocbs of a
+// driver's kernel.AioReader or kernel.AioWriter, else on a worker pool
+// calling the task's Read and Write.
 type modelBackend struct {
 	task *kernel.Task
 	done doneFunc
@@ -144,7 +74,7 @@ type modelBackend struct {
 
 // A modelOp is the backend's state for one submission of a request (r.bk).
 type modelOp struct {
-	kiocb    *Kiocb             // the driver's, on the asynchronous path
+	kiocb    *kernel.Kiocb      // the driver's, on the asynchronous path
 	ctx      context.Context    // the synchronous call's; stop cancels it
 	stop     context.CancelFunc //
 	running  bool               // a worker has begun the synchronous call
@@ -184,37 +114,38 @@ func (b *modelBackend) start(batch []*Request) error {
 	return nil
 }
 
-// startAsync hands r to its driver's AsyncReader or AsyncWriter, if the
-// driver has the one r needs and the file's access mode allows it, and
-// reports whether it did. Otherwise the synchronous path runs r, and the
-// task reports a bad descriptor or access mode as it would for read(2).
+// startAsync submits r to its driver as a kiocb and reports whether it
+// did: then the driver, or the kernel for a submission that failed,
+// reports r. It reports false when the driver has no asynchronous
+// operation for r (EOPNOTSUPP), and the synchronous path runs r.
 func (b *modelBackend) startAsync(r *Request, op *modelOp) bool {
-	f, err := b.task.File(r.fd)
-	if err != nil {
+	if r.op != opRead && r.op != opWrite {
 		return false
 	}
-	var aio func(*Kiocb) (int, error)
-	switch drv := f.Driver(); {
-	case r.op == opRead && f.Readable():
-		if ar, ok := drv.(AsyncReader); ok {
-			aio = ar.AioRead
-		}
-	case r.op == opWrite && f.Writable():
-		if aw, ok := drv.(AsyncWriter); ok {
-			aio = aw.AioWrite
-		}
-	}
-	if aio == nil {
-		return false
-	}
-	k := &Kiocb{File: f, Buf: r.buf, Pos: r.off, r: r, done: b.done}
+	iocb := kernel.NewKiocb(r.buf, r.off, func(n int, err error) {
+		n, errno := result(n, err, nil)
+		b.done(r, n, errno)
+	})
+	// Visible to cancel before the driver can queue it.
 	b.mu.Lock()
-	op.kiocb = k
+	op.kiocb = iocb
 	b.mu.Unlock()
-	n, err := aio(k)
-	if !errors.Is(err, EIOCBQUEUED) {
-		k.Complete(n, err)
+	var err error
+	if r.op == opRead {
+		err = b.task.AioRead(r.fd, iocb)
+	} else {
+		err = b.task.AioWrite(r.fd, iocb)
 	}
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, kernel.EOPNOTSUPP):
+		b.mu.Lock()
+		op.kiocb = nil
+		b.mu.Unlock()
+		return false
+	}
+	b.done(r, 0, errnoOf(err)) // EBADF: a bad or wrong-mode descriptor, as read(2)
 	return true
 }
 
@@ -261,7 +192,7 @@ func (b *modelBackend) cancel(r *Request) bool {
 	}
 	b.mu.Lock()
 	op, _ := r.bk.(*modelOp)
-	var k *Kiocb
+	var k *kernel.Kiocb
 	running := false
 	if op != nil {
 		k, running = op.kiocb, op.running
@@ -271,7 +202,7 @@ func (b *modelBackend) cancel(r *Request) bool {
 	case op == nil:
 		return false
 	case k != nil:
-		return k.cancel()
+		return k.Cancel() == nil
 	case !running:
 		return false // between start and a worker: let it run
 	}

@@ -20,9 +20,9 @@ import (
 type mailbox struct {
 	mu      sync.Mutex
 	data    []byte
-	waiting []*Kiocb // queued reads, oldest first
-	noStop  bool     // do not register a cancel function
-	aioRead int      // AioRead calls
+	waiting []*kernel.Kiocb // queued reads, oldest first
+	noStop  bool            // do not register a cancel function
+	aioRead int             // AioRead calls
 }
 
 var errSyncPath = errors.New("mailbox: synchronous path used")
@@ -35,7 +35,7 @@ func (m *mailbox) Write(ctx context.Context, f *kernel.File, p []byte) (int, err
 	return 0, errSyncPath
 }
 
-func (m *mailbox) AioRead(k *Kiocb) (int, error) {
+func (m *mailbox) AioRead(k *kernel.Kiocb) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.aioRead++
@@ -48,11 +48,11 @@ func (m *mailbox) AioRead(k *Kiocb) (int, error) {
 	if !m.noStop {
 		k.SetCancel(func() error { return m.stop(k) })
 	}
-	return 0, EIOCBQUEUED
+	return 0, kernel.EIOCBQUEUED
 }
 
 // stop takes a queued read off the list and completes it as cancelled.
-func (m *mailbox) stop(k *Kiocb) error {
+func (m *mailbox) stop(k *kernel.Kiocb) error {
 	m.mu.Lock()
 	for i, w := range m.waiting {
 		if w == k {
@@ -66,10 +66,10 @@ func (m *mailbox) stop(k *Kiocb) error {
 	return syscall.EBUSY // already being completed
 }
 
-func (m *mailbox) AioWrite(k *Kiocb) (int, error) {
+func (m *mailbox) AioWrite(k *kernel.Kiocb) (int, error) {
 	m.mu.Lock()
 	m.data = append(m.data, k.Buf...)
-	var ready []*Kiocb
+	var ready []*kernel.Kiocb
 	var counts []int
 	for len(m.waiting) > 0 && len(m.data) > 0 {
 		w := m.waiting[0]
@@ -86,32 +86,57 @@ func (m *mailbox) AioWrite(k *Kiocb) (int, error) {
 	return len(k.Buf), nil
 }
 
-// modelSetup is a kernel with scullpipe0 and a mailbox, a task, and an
-// engine bound to the task.
+// syncPipe is a scullpipe offering the kernel only its synchronous
+// operations (no AioRead), so the engine runs its reads on workers.
+type syncPipe struct{ p *scull.Pipe }
+
+func (s syncPipe) Open(ctx context.Context, f *kernel.File) error { return s.p.Open(ctx, f) }
+func (s syncPipe) Release(f *kernel.File) error                   { return s.p.Release(f) }
+func (s syncPipe) Read(ctx context.Context, f *kernel.File, p []byte) (int, error) {
+	return s.p.Read(ctx, f, p)
+}
+func (s syncPipe) Write(ctx context.Context, f *kernel.File, p []byte) (int, error) {
+	return s.p.Write(ctx, f, p)
+}
+
+// modelSetup is a kernel with scullpipe0 (asynchronous reads), a
+// synchronous-only pipe and a mailbox (asynchronous reads and writes), a
+// task, and an engine bound to the task.
 type modelSetup struct {
-	k    *kernel.Kernel
-	t    *kernel.Task
-	e    *Engine
-	box  *mailbox
-	scul int // descriptor of scullpipe0, O_RDWR
-	mbox int // descriptor of the mailbox, O_RDWR
+	k     *kernel.Kernel
+	t     *kernel.Task
+	e     *Engine
+	pipes *scull.Pipes
+	box   *mailbox
+	scul  int // descriptor of scullpipe0, O_RDWR
+	sync  int // descriptor of the synchronous pipe, O_RDWR
+	mbox  int // descriptor of the mailbox, O_RDWR
 }
 
 func newModelSetup(t *testing.T, opts ...Option) *modelSetup {
 	t.Helper()
 	k := kernel.New(kernel.Config{})
 	t.Cleanup(func() { k.Close() })
-	if _, err := scull.Register(k, scull.Config{Devices: 1}); err != nil {
+	pipes, err := scull.Register(k, scull.Config{Devices: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := scull.NewPipe("syncpipe", 0)
+	if err != nil {
 		t.Fatal(err)
 	}
 	box := &mailbox{}
-	if err := k.Register("mailbox", box); err != nil {
-		t.Fatal(err)
+	for name, d := range map[string]kernel.Driver{"syncpipe": syncPipe{sp}, "mailbox": box} {
+		if err := k.Register(name, d); err != nil {
+			t.Fatal(err)
+		}
 	}
 	task := k.NewTask("aio", kernel.Cred{})
-	s := &modelSetup{k: k, t: task, box: box}
-	var err error
+	s := &modelSetup{k: k, t: task, pipes: pipes, box: box}
 	if s.scul, err = task.Open(t.Context(), scull.DeviceName(0), kernel.O_RDWR); err != nil {
+		t.Fatal(err)
+	}
+	if s.sync, err = task.Open(t.Context(), "syncpipe", kernel.O_RDWR); err != nil {
 		t.Fatal(err)
 	}
 	if s.mbox, err = task.Open(t.Context(), "mailbox", kernel.O_RDWR); err != nil {
@@ -144,32 +169,33 @@ func TestModelDevices(t *testing.T) {
 		if s.e.Backend() != "model" {
 			t.Fatalf("backend %q, want model", s.e.Backend())
 		}
-		rd := &Request{Fd: s.scul, Buf: make([]byte, 5)}
+		rd := &Request{Fd: s.sync, Buf: make([]byte, 5)}
 		if err := s.e.Read(rd); err != nil {
 			t.Fatal(err)
 		}
-		mustStatus(t, rd, syscall.EINPROGRESS) // scullpipe is empty: the reader sleeps
-		wr := &Request{Fd: s.scul, Buf: []byte("hello")}
+		waitModelRunning(t, s.e, rd) // the pipe is empty: a worker sleeps in its Read
+		mustStatus(t, rd, syscall.EINPROGRESS)
+		wr := &Request{Fd: s.sync, Buf: []byte("hello")}
 		if err := s.e.Write(wr); err != nil {
 			t.Fatal(err)
 		}
 		waitDoneT(t, wr, rd)
 		mustReturn(t, wr, 5)
 		mustReturn(t, rd, 5)
-		mustEqual(t, "scull read", rd.Buf, []byte("hello"))
+		mustEqual(t, "pipe read", rd.Buf, []byte("hello"))
 	})
 
 	t.Run("C13/C8/cancel-a-sleeping-sync-read", func(t *testing.T) {
 		s := newModelSetup(t)
 		ch := make(chan *Request, 1)
-		rd := &Request{Fd: s.scul, Buf: make([]byte, 5), Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
+		rd := &Request{Fd: s.sync, Buf: make([]byte, 5), Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
 		if err := s.e.Read(rd); err != nil {
 			t.Fatal(err)
 		}
 		waitModelRunning(t, s.e, rd)
 		// The model's blocking calls give up when their context ends, so
 		// unlike a host worker in read(2) this one can be stopped.
-		if res, err := s.e.Cancel(s.scul, rd); res != AIO_CANCELED || err != nil {
+		if res, err := s.e.Cancel(s.sync, rd); res != AIO_CANCELED || err != nil {
 			t.Fatalf("Cancel = %d, %v; want AIO_CANCELED", res, err)
 		}
 		mustStatus(t, rd, syscall.ECANCELED)
@@ -179,10 +205,10 @@ func TestModelDevices(t *testing.T) {
 	})
 
 	t.Run("C13/async-driver-holds-no-worker", func(t *testing.T) {
-		// One worker, held by a sleeping scull read: mailbox reads must
-		// still queue and complete, so they do not need a worker.
+		// One worker, held by a sleeping synchronous read: mailbox reads
+		// must still queue and complete, so they do not need a worker.
 		s := newModelSetup(t, WithWorkers(1))
-		blocker := &Request{Fd: s.scul, Buf: make([]byte, 1)}
+		blocker := &Request{Fd: s.sync, Buf: make([]byte, 1)}
 		if err := s.e.Read(blocker); err != nil {
 			t.Fatal(err)
 		}
@@ -211,7 +237,7 @@ func TestModelDevices(t *testing.T) {
 		if len(got) != 10 {
 			t.Fatalf("reads got %d distinct bytes, want 10", len(got))
 		}
-		mustStatus(t, blocker, syscall.EINPROGRESS) // the worker is still asleep in scull
+		mustStatus(t, blocker, syscall.EINPROGRESS) // the worker is still asleep in the pipe
 		if s.box.aioRead != 10 {
 			t.Fatalf("AioRead called %d times, want 10", s.box.aioRead)
 		}
