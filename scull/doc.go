@@ -7,7 +7,9 @@
 // Register puts scullpipe0 .. scullpipeN-1 in a kernel's device table; tasks
 // then open them by name and use read, write, poll and fcntl (F_SETOWN,
 // F_SETSIG, F_SETFL|FASYNC) on them, exactly as a C program would use
-// /dev/scullpipe0.
+// /dev/scullpipe0. Reads also have an asynchronous form (AioRead, the
+// kernel.AioReader the aio engine uses, SPEC C13): on an empty device the
+// request is queued, holding no goroutine, and the next write completes it.
 //
 // The behaviours are specified in SPEC.md section B (B1–B10) and every test
 // here names the ID it checks. Where fasync deliberately differs from LDD3

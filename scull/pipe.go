@@ -23,12 +23,13 @@ const (
 // direction and a notification list for each direction.
 //
 // A Pipe implements kernel.Opener, kernel.Releaser, kernel.Reader,
-// kernel.Writer, kernel.Poller and kernel.Fasyncer; register it with
-// kernel.Kernel.Register (Register does that for a set of them).
+// kernel.Writer, kernel.Poller, kernel.Fasyncer and kernel.AioReader;
+// register it with kernel.Kernel.Register (Register does that for a set
+// of them).
 type Pipe struct {
 	name string
 
-	// mu is LDD3's dev->sem. It guards every field from size to bwriters.
+	// mu is LDD3's dev->sem. It guards every field from size to aioq.
 	// The driver drops it before waking sleepers or sending signals: a
 	// woken task's first act is to take mu again, and a signal handler may
 	// call back into this device.
@@ -40,6 +41,10 @@ type Pipe struct {
 	nwriters int    // open files that may write
 	breaders int    // readers asleep in Read, for the status view
 	bwriters int    // writers asleep in Write, for the status view
+	// aioq holds the asynchronous reads queued on an empty buffer, oldest
+	// first (aio.go). A write serves them before it lets mu go, so while
+	// any is queued the buffer is empty.
+	aioq []*kernel.Kiocb
 
 	inq  kernel.WaitQueue // readers sleep here until a write brings data
 	outq kernel.WaitQueue // writers sleep here until a read frees space
@@ -183,23 +188,35 @@ func (d *Pipe) Read(ctx context.Context, f *kernel.File, p []byte) (int, error) 
 			return 0, err // the kernel turns this into EINTR, a restart or EBADF
 		}
 	}
-	end := d.wp // data runs up to the write position ...
+	n := d.take(p)
+	d.mu.Unlock()
+	d.freed()
+	return n, nil
+}
+
+// take moves held data into p as one read does (B3): at most the bytes
+// up to the write position or, when wp has wrapped, to the end of the
+// buffer. Called with mu held and data held.
+func (d *Pipe) take(p []byte) int {
+	end := d.wp
 	if d.wp < d.rp {
-		end = len(d.buf) // ... or, when wp has wrapped, to the end of the buffer
+		end = len(d.buf)
 	}
 	n := copy(p, d.buf[d.rp:end])
 	d.rp += n
 	if d.rp == len(d.buf) {
 		d.rp = 0
 	}
-	d.mu.Unlock()
+	return n
+}
 
-	// Space was freed (B6): wake writers asleep on a full buffer, then tell
-	// the writers who asked for SIGIO. Both happen after mu is dropped so
-	// the woken writer does not immediately block on it.
+// freed tells writers that a read freed space (B6): it wakes writers
+// asleep on a full buffer, then signals the writers who asked for SIGIO.
+// Called after mu is dropped, so the woken writer does not immediately
+// block on it.
+func (d *Pipe) freed() {
 	d.outq.WakeUp()
 	_ = d.writers.Kill(kernel.SIGIO, kernel.POLL_OUT) // POLL_OUT is a valid band: Kill cannot fail
-	return n, nil
 }
 
 // Write is the write file operation (B4). On a full buffer it returns
@@ -236,6 +253,7 @@ func (d *Pipe) Write(ctx context.Context, f *kernel.File, p []byte) (int, error)
 	if d.wp == len(d.buf) {
 		d.wp = 0
 	}
+	served := d.serveQueued() // queued AIO reads first, in order (aio.go)
 	d.mu.Unlock()
 
 	// Data arrived (B5): wake sleeping readers, then signal the asynchronous
@@ -243,6 +261,7 @@ func (d *Pipe) Write(ctx context.Context, f *kernel.File, p []byte) (int, error)
 	// are being sent, which is the order LDD3 uses.
 	d.inq.WakeUp()
 	_ = d.readers.Kill(kernel.SIGIO, kernel.POLL_IN) // POLL_IN is a valid band: Kill cannot fail
+	d.complete(served)
 	return n, nil
 }
 
