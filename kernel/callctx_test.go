@@ -224,3 +224,105 @@ func TestCallAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestRecycledCallsUnderSignals races interruptions against calls that
+// begin, sleep, end and recycle their records: two reader goroutines of
+// one task read a pipe while a writer task fills it and a third
+// goroutine keeps signalling the readers' task and closing and reopening
+// a descriptor the readers do not use. As many bytes arrive as were sent,
+// every failed read is EINTR (S3), and nothing hangs (no interruption or
+// wake-up lost to a reused record).
+func TestRecycledCallsUnderSignals(t *testing.T) {
+	const total = 4000
+	k := newKernel(t, Config{})
+	d := newPipe(t, k, "pipe")
+	d.size = 16
+	newPipe(t, k, "other")
+	readers := k.NewTask("readers", Cred{})
+	writer := k.NewTask("writer", Cred{})
+	var signaller sync.WaitGroup
+	readers.Sigaction(SIGUSR1, Sigaction{Handler: func(*Task, *SigInfo) {}})
+	rfd := mustOpen(t, readers, "pipe", O_RDONLY)
+	wfd := mustOpen(t, writer, "pipe", O_WRONLY)
+	ctx := context.Background()
+
+	var mu sync.Mutex
+	got := 0
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			buf := make([]byte, 3)
+			for {
+				mu.Lock()
+				finished := got >= total
+				mu.Unlock()
+				if finished {
+					done <- nil
+					return
+				}
+				n, err := readers.Read(ctx, rfd, buf)
+				if err != nil && err != EINTR {
+					done <- err
+					return
+				}
+				mu.Lock()
+				got += n
+				mu.Unlock()
+				// A reader still asleep once the other has read the last
+				// byte is woken by the signaller's next SIGUSR1.
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	signaller.Add(1)
+	go func() { // interruptions at arbitrary moments
+		defer signaller.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			k.Kill(readers.Pid(), SIGUSR1)
+			if fd, err := readers.Open(ctx, "other", O_RDONLY); err == nil {
+				readers.Close(fd)
+			}
+		}
+	}()
+	wrote := make(chan error, 1)
+	go func() {
+		for sent := 0; sent < total; {
+			n, err := writer.Write(ctx, wfd, []byte("abcde")[:min(5, total-sent)])
+			if err != nil {
+				wrote <- err
+				return
+			}
+			sent += n
+		}
+		wrote <- nil
+	}()
+	if res := await(t, func() <-chan result {
+		ch := make(chan result, 1)
+		go func() { ch <- result{0, <-wrote} }()
+		return ch
+	}()); res.err != nil {
+		t.Fatalf("writer: %v", res.err)
+	}
+	for range 2 {
+		res := await(t, func() <-chan result {
+			ch := make(chan result, 1)
+			go func() { ch <- result{0, <-done} }()
+			return ch
+		}())
+		if res.err != nil {
+			t.Fatalf("S3: reader: %v, want only EINTR", res.err)
+		}
+	}
+	close(stop)
+	signaller.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if got != total {
+		t.Fatalf("read %d bytes, want %d", got, total)
+	}
+}
