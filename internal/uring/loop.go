@@ -117,17 +117,22 @@ type LoopConfig struct {
 	// overflow them.
 	Entries uint32
 	// Flags are IORING_SETUP_* flags added to the Loop's defaults
-	// (SUBMIT_ALL, COOP_TASKRUN). SINGLE_ISSUER, DEFER_TASKRUN and SQPOLL
+	// (SUBMIT_ALL, NO_SQARRAY). SINGLE_ISSUER, DEFER_TASKRUN and SQPOLL
 	// are refused: the loop goroutine is not bound to a thread.
 	Flags uint32
 }
 
 // loopFlags are the setup flags every Loop asks for. SUBMIT_ALL keeps one
-// bad SQE from holding back the rest of a batch; COOP_TASKRUN spares the
-// submitting thread an interrupt per asynchronous completion (the
-// completion is posted at its next kernel entry or wake-up instead);
-// NO_SQARRAY drops the SQ index array the Loop would fill with the identity.
-const loopFlags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_NO_SQARRAY
+// bad SQE from holding back the rest of a batch; NO_SQARRAY drops the SQ
+// index array the Loop would fill with the identity.
+//
+// Not COOP_TASKRUN: an asynchronous completion (a disk read, a pipe that
+// became readable) is finished by task work on the thread that submitted
+// it, and COOP_TASKRUN lets that wait until the thread next enters the
+// kernel. A Go thread may run goroutines for a whole scheduler tick
+// without doing so: with it, O_DIRECT reads at queue depth 32 measured
+// about 10% fewer IOPS and a third more CPU per read than without.
+const loopFlags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_NO_SQARRAY
 
 // NewLoop sets up a ring, registers an eventfd with it and starts the loop
 // goroutine, which calls h for every completion. h must not call Cancel
