@@ -117,8 +117,9 @@ func (iocb *Kiocb) Complete(n int, err error) {
 	iocb.state = kiocbDone
 	iocb.cancel = nil // a cancel function must not outlive its kiocb
 	iocb.mu.Unlock()
-	// Release before reporting, so a submitter that saw the completion
-	// finds the kernel done with the file (Linux's iocb_put after the event).
+	// The reference goes before the report (Linux posts the event, then
+	// fputs), so a submitter that saw the completion finds the kernel done
+	// with the file: once aio.Engine.Close returns, nothing is held open.
 	_ = iocb.File.put() // as Linux's fput: a Release error has nowhere to go
 	iocb.done(n, err)
 }
