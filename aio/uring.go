@@ -29,9 +29,9 @@ const (
 // (one per round, for everything queued since the last) and reaps its
 // completions, parking in the netpoller when idle.
 //
-// A request keeps the ring it was first given (round robin) for every
+// A request keeps the ring it was first given (see ringOf) for every
 // later submission, so an owner who resubmits from the completion path
-// stays on one ring, and requests spread evenly over the rings.
+// stays on one ring.
 //
 // The SQE of a request carries the request's address as user_data. That
 // is safe because the engine keeps r reachable (on its descriptor's list)
@@ -53,7 +53,7 @@ type uringRing struct {
 	loop *uring.Loop
 
 	// mu guards backlog and moves between ubBacklog and the other stages.
-	// Lock order: mu, then the Loop's own lock (inside Submit).
+	// Lock order: mu, then the Loop's own lock (inside Reserve).
 	mu      sync.Mutex
 	backlog backlog
 	// waiting is the backlog's length, read without mu on the completion

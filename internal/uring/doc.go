@@ -12,8 +12,9 @@
 //     Its SQ side and CQ side are each for one goroutine at a time.
 //   - Loop drives a Ring from one goroutine and is safe for concurrent
 //     use: submitters queue SQEs, the loop hands them to the kernel with one
-//     io_uring_enter per round, reaps, calls a Handler, and parks in the Go
-//     netpoller on the ring's eventfd when idle, holding no OS thread.
+//     io_uring_enter per round, reaps, calls a Handler, and waits holding no
+//     OS thread: in the Go netpoller on the ring's eventfd while requests
+//     are in the kernel, on a channel when nothing is in flight.
 //
 // Available reports whether io_uring can be used here, and if not, why
 // (the kernel.io_uring_disabled sysctl, seccomp EPERM, ENOSYS).
