@@ -27,7 +27,9 @@
 //     model wait queues fire the server's poll wake-up notification (M3).
 //   - A FUSE interrupt (Ctrl-C, a caught signal) cancels the blocked call's
 //     context and the client sees EINTR. FUSE cannot restart a call, so a
-//     client whose handler has SA_RESTART still sees EINTR.
+//     client whose handler has SA_RESTART still sees EINTR; so does a Go
+//     client doing raw read(2) when the runtime's preemption signal lands
+//     (os.File retries EINTR and hides it).
 //   - release closes the model file (Task.Close).
 //
 // Everything else is refused cleanly: unknown names ENOENT; create, mkdir,
@@ -40,6 +42,13 @@
 // succeeds, F_GETFL does not show O_ASYNC, and no SIGIO ever arrives. The
 // asynchronous notification of SPEC A and B5/B6 is therefore a property of
 // the model only; processes on the real machine use poll, select or epoll.
+//
+// devfs answers requests with its own loop on bazil.org/fuse's
+// connection (not bazil's fs.Server): a pool of workers each reads a
+// request and handles it where it was read, and a new worker starts
+// reading whenever the last idle one takes a request, so a handler that
+// sleeps in the driver never stops the file system. That saves a thread
+// hand-off and the allocation of a reply-sized buffer per request.
 //
 // Stopping (R4): Mount.Close unmounts; while clients still hold files open
 // it detaches the mount lazily and returns once they have closed them. If

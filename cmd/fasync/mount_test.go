@@ -201,6 +201,24 @@ func TestMountCommand(t *testing.T) {
 	}
 	t.Run("R4/lazy-unmount-while-open", func(t *testing.T) { testMountLazy(t, bin) })
 	t.Run("R4/killed-server-fails-clients-within-1s", func(t *testing.T) { testMountKilled(t, bin) })
+	t.Run("R3/bench-fuse-runs", func(t *testing.T) { testBenchFuse(t, bin) })
+}
+
+// R3: fasync bench fuse moves data through the export and a FIFO and
+// prints every case with its ratio (a small run: this checks that it
+// works, not how fast).
+func testBenchFuse(t *testing.T, bin string) {
+	out, err := exec.Command(bin, "bench", "fuse", "--bytes", "1048576", "--runs", "1",
+		"--pings", "100", "--ring", "4000,65536").Output()
+	if err != nil {
+		t.Fatalf("fasync bench fuse: %v\n%s", err, out)
+	}
+	for _, want := range []string{"fifo (64 KiB pipe buffer)", "fuse scullpipe, ring 4000", "fuse scullpipe, ring 65536",
+		"fifo 1-byte ping", "fuse 1-byte ping"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("no %q line in:\n%s", want, out)
+		}
+	}
 }
 
 // R3, B1, B10: --devices and --size shape the export; the status file

@@ -67,10 +67,10 @@ static int reap(pid_t pid)
 
 static int tput(const char *wfile, const char *rfile, long long total, size_t bs)
 {
-	char *buf;
+	char *buf, c;
 	long long got = 0, t0;
+	int fd, sync[2];
 	pid_t pid;
-	int fd;
 
 	if (posix_memalign((void **)&buf, 4096, bs))
 		die("posix_memalign");
@@ -80,11 +80,15 @@ static int tput(const char *wfile, const char *rfile, long long total, size_t bs
 	 * scullpipe frees its buffer when the last file closes (B8), so a
 	 * writer that wrote everything and closed before the reader opened
 	 * would take the data with it. O_NONBLOCK keeps a FIFO's open from
-	 * waiting for a writer; it is cleared before reading.
+	 * waiting for a writer; it is cleared before reading. The reader
+	 * starts once the writer has opened (a FIFO without writers reads as
+	 * end of file), which the writer says through a pipe.
 	 */
 	fd = openx(rfile, O_RDONLY | O_NONBLOCK);
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
 		die("fcntl");
+	if (pipe(sync) < 0)
+		die("pipe");
 	pid = fork();
 	if (pid < 0)
 		die("fork");
@@ -92,6 +96,7 @@ static int tput(const char *wfile, const char *rfile, long long total, size_t bs
 		long long left = total;
 		close(fd);
 		fd = openx(wfile, O_WRONLY);
+		writeall(sync[1], "o", 1);
 		while (left > 0) {
 			size_t n = left < (long long)bs ? (size_t)left : bs;
 			writeall(fd, buf, n);
@@ -99,6 +104,8 @@ static int tput(const char *wfile, const char *rfile, long long total, size_t bs
 		}
 		_exit(0);
 	}
+	if (read(sync[0], &c, 1) != 1)
+		die("read sync");
 	t0 = now();
 	while (got < total) {
 		ssize_t n = read(fd, buf, bs);

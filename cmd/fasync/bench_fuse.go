@@ -1,0 +1,398 @@
+package main
+
+// fasync bench fuse: exported scullpipe devices against a kernel FIFO, in
+// one run (SPEC R3). The clients are this same binary re-executed as
+// separate processes doing blocking read(2)/write(2), for the FIFO and
+// for the devices alike; the FUSE server is this process.
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/kernel"
+	"github.com/fasync-go/fasync/scull"
+)
+
+func init() {
+	registerBench("fuse", "scullpipe through FUSE beside a kernel FIFO: 64 KiB throughput, 1-byte ping", runBenchFuse)
+}
+
+// benchClientEnv marks a re-executed client process; its value is the role.
+const benchClientEnv = "FASYNC_BENCH_FUSE_CLIENT"
+
+func runBenchFuse(args []string) int {
+	if role := os.Getenv(benchClientEnv); role != "" {
+		return benchFuseClient(role, args)
+	}
+	fl := flag.NewFlagSet("bench fuse", flag.ContinueOnError)
+	total := fl.Int("bytes", 256<<20, "bytes moved per throughput run")
+	bs := fl.Int("bs", 64<<10, "bytes per read(2) and write(2)")
+	rings := fl.String("ring", "4000,65536,1048576", "scullpipe buffer sizes to measure, comma-separated")
+	pings := fl.Int("pings", 20000, "round trips per ping run")
+	runs := fl.Int("runs", 3, "runs of each case, alternating FIFO and FUSE; the median is reported")
+	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	var sizes []int
+	for _, f := range strings.Split(*rings, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < scull.MinSize || *total <= 0 || *bs <= 0 || *runs <= 0 || *pings <= 0 {
+			fmt.Fprintln(os.Stderr, "fasync bench fuse: bad --ring, --bytes, --bs, --runs or --pings")
+			return 2
+		}
+		sizes = append(sizes, n)
+	}
+	if err := devfs.CheckHost(); err != nil {
+		fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
+		return 1
+	}
+	if err := benchFuse(sizes, *total, *bs, *pings, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
+		return 1
+	}
+	return 0
+}
+
+// benchFuse mounts the devices on a temporary directory, makes the FIFOs,
+// and prints one table line per case with its ratio to the FIFO.
+func benchFuse(sizes []int, total, bs, pings, runs int) error {
+	tmp, err := os.MkdirTemp("", "fasync-bench-fuse")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "mnt")
+	fifos := []string{filepath.Join(tmp, "fifo-a"), filepath.Join(tmp, "fifo-b")}
+	for _, p := range append(fifos, dir) {
+		mk := func() error { return unix.Mkfifo(p, 0o600) }
+		if p == dir {
+			mk = func() error { return os.Mkdir(p, 0o700) }
+		}
+		if err := mk(); err != nil {
+			return err
+		}
+	}
+	k := kernel.New(kernel.Config{})
+	defer k.Close()
+	pipes, err := scull.Register(k, scull.Config{Devices: 2, Size: sizes[0]})
+	if err != nil {
+		return err
+	}
+	m, err := devfs.New(k, devfs.Options{}).Mount(dir)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	// Ctrl-C must not leave a mount behind: detach it and go; clients
+	// still using it fail with ECONNABORTED once this process is gone.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			devfs.Unmount(dir, true)
+			os.RemoveAll(tmp)
+			os.Exit(130)
+		}
+	}()
+	dev := func(i int) string { return filepath.Join(dir, scull.DeviceName(i)) }
+
+	fmt.Printf("%d-byte transfers, %d MiB per run; median of %d runs, FIFO and FUSE cases alternating\n", bs, total>>20, runs)
+	cases := []benchCase{{name: "fifo (64 KiB pipe buffer)", run: func() (float64, error) { return benchTput(fifos[0], total, bs) }}}
+	for _, size := range sizes {
+		cases = append(cases, benchCase{name: fmt.Sprintf("fuse scullpipe, ring %d", size), run: func() (float64, error) {
+			if err := pipes.Pipe(0).SetSize(size); err != nil {
+				return 0, err
+			}
+			return benchTput(dev(0), total, bs)
+		}})
+	}
+	pingCases := []benchCase{
+		{name: "fifo 1-byte ping (round trip)", run: func() (float64, error) { return benchPing(fifos[0], fifos[1], pings) }},
+		{name: "fuse 1-byte ping (round trip)", run: func() (float64, error) { return benchPing(dev(0), dev(1), pings) }},
+	}
+	all := append(append([]benchCase{}, cases...), pingCases...)
+	if err := measureAlternating(runs, all); err != nil {
+		return err
+	}
+	cases, pingCases = all[:len(cases)], all[len(cases):]
+	fmt.Printf("%-34s %14s %8s\n", "case", "median", "vs FIFO")
+	for _, c := range cases {
+		fmt.Printf("%-34s %9.0f MB/s %8.3f\n", c.name, c.median, c.median/cases[0].median)
+	}
+	for _, c := range pingCases {
+		fmt.Printf("%-34s %10.1f µs %8.1f\n", c.name, c.median/1e3, c.median/pingCases[0].median)
+	}
+	return nil
+}
+
+// A benchCase is one measurement, repeated.
+type benchCase struct {
+	name   string
+	run    func() (float64, error)
+	median float64
+}
+
+// measureAlternating runs every case once per round, runs rounds, so a
+// change in the machine's load hits the baseline and the export alike,
+// and keeps each case's median.
+func measureAlternating(runs int, cases []benchCase) error {
+	xs := make([][]float64, len(cases))
+	for r := range runs {
+		for i := range cases {
+			x, err := cases[i].run()
+			if err != nil {
+				return fmt.Errorf("%s: %w", cases[i].name, err)
+			}
+			xs[i] = append(xs[i], x)
+		}
+		fmt.Fprintf(os.Stderr, "\rround %d of %d", r+1, runs)
+	}
+	fmt.Fprintln(os.Stderr)
+	for i := range cases {
+		slices.Sort(xs[i])
+		cases[i].median = xs[i][len(xs[i])/2]
+	}
+	return nil
+}
+
+// benchTput moves total bytes through path from a writer process to a
+// reader process and returns MB/s as the reader measured it.
+func benchTput(path string, total, bs int) (float64, error) {
+	ns, err := runClients(
+		[]string{"read", path, strconv.Itoa(total), strconv.Itoa(bs)},
+		[]string{"write", path, strconv.Itoa(total), strconv.Itoa(bs)})
+	if err != nil {
+		return 0, err
+	}
+	return float64(total) / ns * 1e3, nil
+}
+
+// benchPing returns the mean round trip in ns of one byte sent over a and
+// answered over b by a second process.
+func benchPing(a, b string, count int) (float64, error) {
+	ns, err := runClients(
+		[]string{"ping", a, b, strconv.Itoa(count)},
+		[]string{"pong", a, b, strconv.Itoa(count)})
+	if err != nil {
+		return 0, err
+	}
+	return ns / float64(count), nil
+}
+
+// runClients starts the measuring client and its partner, connected by a
+// pipe on which the partner says it has opened its files (a FIFO read
+// without a writer is end of file, and a scullpipe drops its data when
+// its last file closes, B8), and returns the nanoseconds the measuring
+// client reports.
+func runClients(measure, partner []string) (float64, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	syncR, syncW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	start := func(args []string, sync *os.File) (*exec.Cmd, *bufio.Scanner, error) {
+		cmd := exec.Command(self, append([]string{"bench", "fuse"}, args[1:]...)...)
+		cmd.Env = append(os.Environ(), benchClientEnv+"="+args[0])
+		cmd.ExtraFiles = []*os.File{sync} // fd 3
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, nil, err
+		}
+		return cmd, bufio.NewScanner(out), cmd.Start()
+	}
+	mc, out, err := start(measure, syncR)
+	syncR.Close()
+	if err != nil {
+		syncW.Close()
+		return 0, err
+	}
+	pc, _, err := start(partner, syncW)
+	syncW.Close()
+	if err != nil {
+		mc.Process.Kill()
+		mc.Wait()
+		return 0, err
+	}
+	// Whichever client fails first takes its partner down, so a broken
+	// run cannot leave the other one sleeping on its device.
+	done := make(chan error, 2)
+	wait := func(c, other *exec.Cmd) {
+		err := c.Wait()
+		if err != nil {
+			other.Process.Kill()
+		}
+		done <- err
+	}
+	var line string
+	if out.Scan() {
+		line = out.Text()
+	}
+	go wait(mc, pc)
+	go wait(pc, mc)
+	if err := errors.Join(<-done, <-done); err != nil {
+		return 0, fmt.Errorf("clients %v: %w", measure, err)
+	}
+	ns, err := strconv.ParseFloat(strings.TrimPrefix(line, "ns "), 64)
+	if err != nil || ns <= 0 {
+		return 0, fmt.Errorf("client %v said %q", measure, line)
+	}
+	return ns, nil
+}
+
+// benchFuseClient is one client process. Its descriptor 3 is the sync
+// pipe: the partner (write, pong) writes a byte once its files are open,
+// the measuring client (read, ping) waits for it before starting.
+func benchFuseClient(role string, args []string) int {
+	sync := os.NewFile(3, "sync")
+	var err error
+	switch {
+	case role == "read" && len(args) == 3:
+		err = clientRead(sync, args[0], atoi(args[1]), atoi(args[2]))
+	case role == "write" && len(args) == 3:
+		err = clientWrite(sync, args[0], atoi(args[1]), atoi(args[2]))
+	case role == "ping" && len(args) == 3:
+		err = clientPing(sync, args[0], args[1], atoi(args[2]))
+	case role == "pong" && len(args) == 3:
+		err = clientPong(sync, args[0], args[1], atoi(args[2]))
+	default:
+		err = fmt.Errorf("bad client %s %v", role, args)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fasync bench fuse client:", err)
+		return 1
+	}
+	return 0
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// readSome and writeSome retry EINTR: FUSE cannot restart a call, so any
+// signal (the Go runtime's own preemption signal included) ends a sleeping
+// read on an exported file with EINTR, SA_RESTART or not. os.File retries
+// the same way.
+func readSome(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, p)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
+func writeSome(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Write(fd, p)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
+func clientRead(sync *os.File, path string, total, bs int) error {
+	// Opened before the writer can exist, without waiting for one.
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, unix.O_RDONLY); err != nil {
+		return err
+	}
+	if _, err := sync.Read(make([]byte, 1)); err != nil {
+		return err
+	}
+	buf := make([]byte, bs)
+	t0 := time.Now()
+	for got := 0; got < total; {
+		n, err := readSome(fd, buf)
+		if err != nil || n == 0 {
+			return fmt.Errorf("read after %d bytes: %v", got, err)
+		}
+		got += n
+	}
+	fmt.Printf("ns %d\n", time.Since(t0).Nanoseconds())
+	return nil
+}
+
+func clientWrite(sync *os.File, path string, total, bs int) error {
+	fd, err := unix.Open(path, unix.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	sync.Write([]byte{'o'})
+	buf := make([]byte, bs)
+	for left := total; left > 0; {
+		n, err := writeSome(fd, buf[:min(bs, left)])
+		if err != nil {
+			return err
+		}
+		left -= n
+	}
+	return nil
+}
+
+func clientPing(sync *os.File, a, b string, count int) error {
+	if _, err := sync.Read(make([]byte, 1)); err != nil {
+		return err
+	}
+	wa, err := unix.Open(a, unix.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	rb, err := unix.Open(b, unix.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	c := []byte{'p'}
+	t0 := time.Now()
+	for range count {
+		if _, err := writeSome(wa, c); err != nil {
+			return err
+		}
+		if n, err := readSome(rb, c); n != 1 {
+			return fmt.Errorf("ping read: %d %v", n, err)
+		}
+	}
+	fmt.Printf("ns %d\n", time.Since(t0).Nanoseconds())
+	return nil
+}
+
+func clientPong(sync *os.File, a, b string, count int) error {
+	sync.Write([]byte{'o'}) // the FIFO opens below pair up with ping's
+	ra, err := unix.Open(a, unix.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	wb, err := unix.Open(b, unix.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	c := []byte{0}
+	for range count {
+		if n, err := readSome(ra, c); n != 1 {
+			return fmt.Errorf("pong read: %d %v", n, err)
+		}
+		if _, err := writeSome(wb, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
