@@ -51,6 +51,9 @@ type aioResult struct {
 	// CPUPerIO is the CPU time (user+system, all threads) spent per I/O:
 	// a measure of cost that, unlike IOPS, holds up on a busy machine.
 	CPUPerIO float64 `json:"cpu_ns_per_io,omitempty"`
+	// CPUsBusy is the CPU time over the wall time: how many cores the run
+	// kept busy (fio's figure is its one job's).
+	CPUsBusy float64 `json:"cpus_busy,omitempty"`
 	Ratio    float64 `json:"ratio,omitempty"` // the engine's IOPS over this one's (--compare)
 	Err      string  `json:"error,omitempty"`
 }
@@ -235,7 +238,7 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 	fmt.Fprintf(w, "%s %s bs=%s iodepth=%d size=%s direct=%t cpus=%d\n", rep.Engine, rep.RW,
 		formatSize(rep.BS), rep.IODepth, formatSize(rep.Size), rep.Direct, rep.CPUs)
 	rows := append([]aioResult{rep.aioResult}, rep.Compare...)
-	fmt.Fprintf(w, "%-34s %12s %10s %10s %10s %10s %8s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "CPU µs/IO", "ours/x")
+	fmt.Fprintf(w, "%-34s %10s %9s %9s %9s %10s %6s %7s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "CPU µs/IO", "cores", "ours/x")
 	for _, r := range rows {
 		if r.Err != "" {
 			fmt.Fprintf(w, "%-34s %s\n", r.Name, r.Err)
@@ -245,7 +248,7 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 		if r.Ratio != 0 {
 			ratio = strconv.FormatFloat(r.Ratio, 'f', 2, 64)
 		}
-		fmt.Fprintf(w, "%-34s %12.0f %10.1f %10.1f %10.1f %10.2f %8s\n", r.Name, r.IOPS, r.BWBytes/(1<<20),
-			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, r.CPUPerIO/1e3, ratio)
+		fmt.Fprintf(w, "%-34s %10.0f %9.1f %9.1f %9.1f %10.2f %6.2f %7s\n", r.Name, r.IOPS, r.BWBytes/(1<<20),
+			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, r.CPUPerIO/1e3, r.CPUsBusy, ratio)
 	}
 }

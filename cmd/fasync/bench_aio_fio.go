@@ -147,6 +147,7 @@ func parseFio(out []byte, read bool) (aioResult, error) {
 	cpu := (j.UsrCPU + j.SysCPU) / 100 * float64(st.Runtime) * 1e6 // ns
 	return aioResult{
 		CPUPerIO: cpu / float64(max(st.IOs, 1)),
+		CPUsBusy: (j.UsrCPU + j.SysCPU) / 100,
 		IOPS:     st.IOPS, BWBytes: st.BWBytes, IOs: st.IOs,
 		RuntimeNS: int64(time.Duration(st.Runtime) * time.Millisecond),
 		Clat: clatNS{P50: st.Clat.Percentile["50.000000"], P99: st.Clat.Percentile["99.000000"],

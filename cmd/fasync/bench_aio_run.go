@@ -319,6 +319,7 @@ loop:
 		BWBytes:  float64(ios) * float64(job.bs) / elapsed.Seconds(),
 		Clat:     clatNS{P50: h.percentile(0.50), P99: h.percentile(0.99), Mean: h.mean()},
 		CPUPerIO: float64(cpu) / float64(max(ios, 1)),
+		CPUsBusy: float64(cpu) / float64(elapsed),
 	}, nil
 }
 
