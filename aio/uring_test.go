@@ -137,6 +137,82 @@ func TestUringZeroAllocsPerRequest(t *testing.T) {
 	}
 }
 
+// C9: a ListIO is one io_uring_enter: its new entries share a ring and
+// reach the kernel in one submission.
+func TestUringListIOOneEnter(t *testing.T) {
+	needUring(t)
+	e, err := New(WithBackend("uring"), WithRings(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	f, data := tempFile(t, 16*4096, os.O_RDONLY)
+	rings := e.bk.(*uringBackend).rings
+	before := []uring.LoopStats{rings[0].loop.Stats(), rings[1].loop.Stats()}
+	list := make([]*Request, 16)
+	for i := range list {
+		list[i] = &Request{Fd: int(f.Fd()), Offset: int64(i * 4096), Buf: make([]byte, 4096), Opcode: LIO_READ}
+	}
+	if err := e.ListIO(t.Context(), LIO_WAIT, list, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range list {
+		mustReturn(t, r, 4096)
+		mustEqual(t, "entry", r.Buf, data[i*4096:(i+1)*4096])
+		if r.ring != list[0].ring {
+			t.Fatalf("entry %d on ring %d, entry 0 on ring %d", i, r.ring, list[0].ring)
+		}
+	}
+	k := list[0].ring - 1
+	after := rings[k].loop.Stats()
+	if sqes, enters := after.Submitted-before[k].Submitted, after.Enters-before[k].Enters; sqes != 16 || enters != 1 {
+		t.Fatalf("ListIO of 16: %d SQEs in %d io_uring_enter calls, want 16 in 1", sqes, enters)
+	}
+}
+
+// C11: requests announced on one channel share a ring; another channel
+// gets the next ring.
+func TestUringChannelAffinity(t *testing.T) {
+	needUring(t)
+	e, err := New(WithBackend("uring"), WithRings(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	f, _ := tempFile(t, 4096, os.O_RDONLY)
+	chA, chB := make(chan *Request, 8), make(chan *Request, 8)
+	var ringsA, ringsB []int32
+	for i := 0; i < 8; i++ {
+		ch := chA
+		if i%2 == 1 {
+			ch = chB
+		}
+		r := &Request{Fd: int(f.Fd()), Buf: make([]byte, 512), Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
+		if err := e.Read(r); err != nil {
+			t.Fatal(err)
+		}
+		if ch == chA {
+			ringsA = append(ringsA, r.ring)
+		} else {
+			ringsB = append(ringsB, r.ring)
+		}
+	}
+	for i := range ringsA {
+		if ringsA[i] != ringsA[0] || ringsB[i] != ringsB[0] {
+			t.Fatalf("rings of channel A %v, of channel B %v: want one ring each", ringsA, ringsB)
+		}
+	}
+	if ringsA[0] == ringsB[0] {
+		t.Fatalf("both channels on ring %d, want different rings", ringsA[0])
+	}
+	for range 8 {
+		select {
+		case <-chA:
+		case <-chB:
+		}
+	}
+}
+
 // C4: a request on a descriptor that is not open completes with EBADF.
 func TestUringBadDescriptor(t *testing.T) {
 	needUring(t)
