@@ -34,6 +34,7 @@ type aioJob struct {
 	filename string
 	engine   string // uring, threads, goroutines
 	rings    int    // io_uring rings (0: one per CPU)
+	batch    int    // submit with ListIO in lists of batch requests (0: one Read or Write per request)
 	progress io.Writer
 }
 
@@ -95,6 +96,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	filename := fs.String("filename", "", "file to use (default: TMPDIR/fasync-bench-SIZE.dat)")
 	engine := fs.String("engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), or goroutines (IODEPTH goroutines doing ReadAt/WriteAt)")
 	rings := fs.Int("rings", 0, "io_uring rings for --engine uring (0: one per CPU)")
+	batch := fs.Int("batch", 0, "submit with ListIO in lists of this many requests, one notification per list (fio's iodepth_batch_submit); 0: one Read or Write per request")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the engine's run to this file")
@@ -104,7 +106,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, progress: stderr}
+	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, progress: stderr}
 	if err := job.parse(*bs, *size, *rt); err != nil {
 		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
 		return 2
@@ -173,6 +175,9 @@ func (j *aioJob) parse(bs, size, rt string) error {
 	}
 	if j.direct && j.bs%512 != 0 {
 		return fmt.Errorf("--direct needs --bs a multiple of 512, not %d", j.bs)
+	}
+	if j.batch < 0 || (j.batch > 0 && j.iodepth%j.batch != 0) {
+		return fmt.Errorf("--batch %d: want 0 or a divisor of --iodepth %d", j.batch, j.iodepth)
 	}
 	if j.rings < 0 {
 		return fmt.Errorf("--rings %d: want 0 (one per CPU) or more", j.rings)

@@ -154,7 +154,12 @@ func runAIOJob(job *aioJob) (aioResult, error) {
 		}
 		defer eng.Close()
 		name = "fasync aio " + describeEngine(job, eng)
-		meters = startEngineWorkers(job, eng, f, bufs, offs, &stop, &wg)
+		if job.batch > 0 {
+			name = fmt.Sprintf("fasync aio ListIO x%d %s", job.batch, describeEngine(job, eng))
+			meters = startListWorkers(job, eng, f, bufs, offs, &stop, &wg)
+		} else {
+			meters = startEngineWorkers(job, eng, f, bufs, offs, &stop, &wg)
+		}
 	}
 	return measure(job, name, meters, &stop, &wg)
 }
@@ -179,68 +184,6 @@ func describeEngine(job *aioJob, e *aio.Engine) string {
 		return fmt.Sprintf("(io_uring, %d rings)", rings)
 	}
 	return fmt.Sprintf("(threads, %d workers)", job.iodepth)
-}
-
-// startEngineWorkers keeps job.iodepth requests in flight on e. One
-// submitter goroutine per CPU owns an equal share of the requests and is
-// notified through a channel of its own (SIGEV_CHAN, no allocation); it
-// takes each result and resubmits the request at once, until stop.
-func startEngineWorkers(job *aioJob, e *aio.Engine, f *os.File, bufs [][]byte, offs *offsets, stop *atomic.Bool, wg *sync.WaitGroup) []*meter {
-	workers := min(runtime.GOMAXPROCS(0), job.iodepth)
-	meters := make([]*meter, workers)
-	base := time.Now()
-	for w := range workers {
-		m := &meter{}
-		meters[w] = m
-		lo, hi := w*job.iodepth/workers, (w+1)*job.iodepth/workers
-		wg.Go(func() { engineWorker(job, e, int(f.Fd()), bufs[lo:hi], offs, stop, m, base, uint64(w+1)) })
-	}
-	return meters
-}
-
-func engineWorker(job *aioJob, e *aio.Engine, fd int, bufs [][]byte, offs *offsets, stop *atomic.Bool, m *meter, base time.Time, seed uint64) {
-	ch := make(chan *aio.Request, len(bufs))
-	reqs := make([]aio.Request, len(bufs))
-	started := make([]time.Duration, len(bufs))
-	rnd := xorshift(seed * 0x9E3779B97F4A7C15)
-	submit := e.Read
-	if !job.isRead() {
-		submit = e.Write
-	}
-	inflight := 0
-	start := func(r *aio.Request) bool {
-		r.Offset = offs.next(&rnd)
-		started[r.Notify.Value] = time.Since(base)
-		if err := submit(r); err != nil {
-			m.err = err
-			stop.Store(true)
-			return false
-		}
-		inflight++
-		return true
-	}
-	for i := range reqs {
-		// Notify.Value is not used by SIGEV_CHAN: it carries the index.
-		reqs[i] = aio.Request{Fd: fd, Buf: bufs[i], Notify: aio.Sigevent{Notify: aio.SIGEV_CHAN, Chan: ch, Value: uint64(i)}}
-		if !start(&reqs[i]) {
-			break
-		}
-	}
-	for inflight > 0 {
-		r := <-ch
-		inflight--
-		lat := time.Since(base) - started[r.Notify.Value]
-		if _, err := r.Return(); err != nil {
-			m.err = fmt.Errorf("request at offset %d: %w", r.Offset, err)
-			stop.Store(true)
-			continue
-		}
-		m.hist.add(int64(lat))
-		m.ios.Add(1)
-		if !stop.Load() {
-			start(r)
-		}
-	}
 }
 
 // startGoroutines is the baseline: job.iodepth goroutines, each doing

@@ -26,6 +26,7 @@ func TestBenchAIOJSON(t *testing.T) {
 		{"uring", "read", true},
 		{"threads", "randread", false},
 		{"goroutines", "randread", false},
+		{"uring", "randread-listio", false},
 	} {
 		name := tc.engine + "/" + tc.rw
 		if tc.direct {
@@ -37,7 +38,11 @@ func TestBenchAIOJSON(t *testing.T) {
 					t.Skipf("io_uring unavailable: %v", err)
 				}
 			}
-			args := []string{"--engine", tc.engine, "--rw", tc.rw, "--size", "8m", "--runtime", "300ms",
+			rw, batch := tc.rw, "0"
+			if rw == "randread-listio" {
+				rw, batch = "randread", "4"
+			}
+			args := []string{"--engine", tc.engine, "--rw", rw, "--batch", batch, "--size", "8m", "--runtime", "300ms",
 				"--iodepth", "8", "--filename", filepath.Join(dir, "data"), "--json"}
 			if tc.direct {
 				args = append(args, "--direct=1")
@@ -150,6 +155,8 @@ func TestBenchAIOBadFlags(t *testing.T) {
 		{"--iodepth", "0"},
 		{"--direct=1", "--bs", "1000"},
 		{"--rings", "-1"},
+		{"--batch", "3"},
+		{"--batch", "-1"},
 		{"--no-such-flag"},
 	} {
 		var stderr bytes.Buffer
