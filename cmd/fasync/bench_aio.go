@@ -55,7 +55,7 @@ type aioResult struct {
 	// CPUsBusy is the CPU time over the wall time: how many cores the run
 	// kept busy (fio's figure is its one job's).
 	CPUsBusy float64 `json:"cpus_busy,omitempty"`
-	Ratio    float64 `json:"ratio,omitempty"` // the engine's IOPS over this one's (--compare)
+	Ratio    float64 `json:"ratio,omitempty"` // the engine's mean IOPS over this one's (--compare)
 	Err      string  `json:"error,omitempty"`
 }
 
@@ -135,7 +135,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	rep := aioReport{aioResult: res, Engine: job.engine, RW: job.rw, BS: job.bs, IODepth: job.iodepth,
 		Size: job.size, Direct: job.direct, CPUs: runtime.NumCPU()}
 	if *compare {
-		rep.Compare = compareAIO(job, res)
+		rep.Compare = compareAIO(job, &rep.aioResult)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -243,6 +243,9 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 	fmt.Fprintf(w, "%s %s bs=%s iodepth=%d size=%s direct=%t cpus=%d\n", rep.Engine, rep.RW,
 		formatSize(rep.BS), rep.IODepth, formatSize(rep.Size), rep.Direct, rep.CPUs)
 	rows := append([]aioResult{rep.aioResult}, rep.Compare...)
+	if len(rep.Compare) > 0 {
+		fmt.Fprintln(w, "ours/x: the first row's IOPS, averaged with its run again last, over the row's")
+	}
 	fmt.Fprintf(w, "%-34s %10s %9s %9s %9s %10s %6s %7s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "CPU µs/IO", "cores", "ours/x")
 	for _, r := range rows {
 		if r.Err != "" {
