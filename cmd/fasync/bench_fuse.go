@@ -70,52 +70,17 @@ func runBenchFuse(args []string) int {
 // benchFuse mounts the devices on a temporary directory, makes the FIFOs,
 // and prints one table line per case with its ratio to the FIFO.
 func benchFuse(sizes []int, total, bs, pings, runs int) error {
-	tmp, err := os.MkdirTemp("", "fasync-bench-fuse")
+	env, err := newBenchEnv(sizes[0])
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	dir := filepath.Join(tmp, "mnt")
-	fifos := []string{filepath.Join(tmp, "fifo-a"), filepath.Join(tmp, "fifo-b")}
-	for _, p := range append(fifos, dir) {
-		mk := func() error { return unix.Mkfifo(p, 0o600) }
-		if p == dir {
-			mk = func() error { return os.Mkdir(p, 0o700) }
-		}
-		if err := mk(); err != nil {
-			return err
-		}
-	}
-	k := kernel.New(kernel.Config{})
-	defer k.Close()
-	pipes, err := scull.Register(k, scull.Config{Devices: 2, Size: sizes[0]})
-	if err != nil {
-		return err
-	}
-	m, err := devfs.New(k, devfs.Options{}).Mount(dir)
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	// Ctrl-C must not leave a mount behind: detach it and go; clients
-	// still using it fail with ECONNABORTED once this process is gone.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; ok {
-			devfs.Unmount(dir, true)
-			os.RemoveAll(tmp)
-			os.Exit(130)
-		}
-	}()
-	dev := func(i int) string { return filepath.Join(dir, scull.DeviceName(i)) }
-
+	defer env.close()
+	fifos, dev := env.fifos, env.dev
 	fmt.Printf("%d-byte transfers, %d MiB per run; median of %d runs, FIFO and FUSE cases alternating\n", bs, total>>20, runs)
 	cases := []benchCase{{name: "fifo (64 KiB pipe buffer)", run: func() (float64, error) { return benchTput(fifos[0], total, bs) }}}
 	for _, size := range sizes {
 		cases = append(cases, benchCase{name: fmt.Sprintf("fuse scullpipe, ring %d", size), run: func() (float64, error) {
-			if err := pipes.Pipe(0).SetSize(size); err != nil {
+			if err := env.pipes.Pipe(0).SetSize(size); err != nil {
 				return 0, err
 			}
 			return benchTput(dev(0), total, bs)
@@ -138,6 +103,71 @@ func benchFuse(sizes []int, total, bs, pings, runs int) error {
 		fmt.Printf("%-34s %10.1f µs %8.1f\n", c.name, c.median/1e3, c.median/pingCases[0].median)
 	}
 	return nil
+}
+
+// A benchEnv is what the benchmark runs on: two FIFOs, and two scullpipe
+// devices exported on a temporary mount.
+type benchEnv struct {
+	tmp, dir string
+	fifos    []string
+	k        *kernel.Kernel
+	pipes    *scull.Pipes
+	m        *devfs.Mount
+	sigs     chan os.Signal
+}
+
+func newBenchEnv(size int) (_ *benchEnv, err error) {
+	tmp, err := os.MkdirTemp("", "fasync-bench-fuse")
+	if err != nil {
+		return nil, err
+	}
+	env := &benchEnv{tmp: tmp, dir: filepath.Join(tmp, "mnt"), k: kernel.New(kernel.Config{})}
+	defer func() {
+		if err != nil {
+			env.close()
+		}
+	}()
+	env.fifos = []string{filepath.Join(tmp, "fifo-a"), filepath.Join(tmp, "fifo-b")}
+	for _, f := range env.fifos {
+		if err := unix.Mkfifo(f, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.Mkdir(env.dir, 0o700); err != nil {
+		return nil, err
+	}
+	if env.pipes, err = scull.Register(env.k, scull.Config{Devices: 2, Size: size}); err != nil {
+		return nil, err
+	}
+	if env.m, err = devfs.New(env.k, devfs.Options{}).Mount(env.dir); err != nil {
+		return nil, err
+	}
+	// Ctrl-C must not leave a mount behind: detach it and go; clients
+	// still using it fail with ECONNABORTED once this process is gone.
+	env.sigs = make(chan os.Signal, 1)
+	signal.Notify(env.sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-env.sigs; ok {
+			devfs.Unmount(env.dir, true)
+			os.RemoveAll(tmp)
+			os.Exit(130)
+		}
+	}()
+	return env, nil
+}
+
+// dev returns the path of exported device i.
+func (env *benchEnv) dev(i int) string { return filepath.Join(env.dir, scull.DeviceName(i)) }
+
+func (env *benchEnv) close() {
+	if env.sigs != nil {
+		signal.Stop(env.sigs)
+	}
+	if env.m != nil {
+		env.m.Close()
+	}
+	env.k.Close()
+	os.RemoveAll(env.tmp)
 }
 
 // A benchCase is one measurement, repeated.
