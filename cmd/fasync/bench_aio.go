@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -55,8 +56,11 @@ type aioResult struct {
 	// CPUsBusy is the CPU time over the wall time: how many cores the run
 	// kept busy (fio's figure is its one job's).
 	CPUsBusy float64 `json:"cpus_busy,omitempty"`
-	Ratio    float64 `json:"ratio,omitempty"` // the engine's mean IOPS over this one's (--compare)
-	Err      string  `json:"error,omitempty"`
+	Ratio    float64 `json:"ratio,omitempty"` // the engine's median IOPS over this one's (--compare)
+	// IOPSRuns lists the IOPS of every run (--compare runs each row
+	// --rounds times and reports the median).
+	IOPSRuns []float64 `json:"iops_runs,omitempty"`
+	Err      string    `json:"error,omitempty"`
 }
 
 // clatNS is completion latency: submission to completion seen by the submitter.
@@ -99,6 +103,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	batch := fs.Int("batch", 0, "submit with ListIO in lists of this many requests, one notification per list (fio's iodepth_batch_submit); 0: one Read or Write per request")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
+	rounds := fs.Int("rounds", 2, "with --compare, run every row this many times, alternating the order, and report medians")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the engine's run to this file")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -107,6 +112,10 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, progress: stderr}
+	if *rounds < 1 {
+		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 or more\n", *rounds)
+		return 2
+	}
 	if err := job.parse(*bs, *size, *rt); err != nil {
 		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
 		return 2
@@ -124,7 +133,17 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		defer pf.Close()
 		pprof.StartCPUProfile(pf)
 	}
-	res, err := runAIOJob(job)
+	var res aioResult
+	var others []aioResult
+	var err error
+	if *compare {
+		res, others = compareAIO(job, *rounds)
+		if res.Err != "" {
+			err = errors.New(res.Err)
+		}
+	} else {
+		res, err = runAIOJob(job)
+	}
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -133,10 +152,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	rep := aioReport{aioResult: res, Engine: job.engine, RW: job.rw, BS: job.bs, IODepth: job.iodepth,
-		Size: job.size, Direct: job.direct, CPUs: runtime.NumCPU()}
-	if *compare {
-		rep.Compare = compareAIO(job, &rep.aioResult)
-	}
+		Size: job.size, Direct: job.direct, CPUs: runtime.NumCPU(), Compare: others}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -244,7 +260,7 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 		formatSize(rep.BS), rep.IODepth, formatSize(rep.Size), rep.Direct, rep.CPUs)
 	rows := append([]aioResult{rep.aioResult}, rep.Compare...)
 	if len(rep.Compare) > 0 {
-		fmt.Fprintln(w, "ours/x: the first row's IOPS, averaged with its run again last, over the row's")
+		fmt.Fprintln(w, "medians of the rounds (IOPS of each run in brackets); ours/x: the first row's IOPS over the row's")
 	}
 	fmt.Fprintf(w, "%-34s %10s %9s %9s %9s %10s %6s %7s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "CPU µs/IO", "cores", "ours/x")
 	for _, r := range rows {
@@ -256,7 +272,18 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 		if r.Ratio != 0 {
 			ratio = strconv.FormatFloat(r.Ratio, 'f', 2, 64)
 		}
-		fmt.Fprintf(w, "%-34s %10.0f %9.1f %9.1f %9.1f %10.2f %6.2f %7s\n", r.Name, r.IOPS, r.BWBytes/(1<<20),
+		fmt.Fprintf(w, "%-34s %10.0f %9.1f %9.1f %9.1f %10.2f %6.2f %7s", r.Name, r.IOPS, r.BWBytes/(1<<20),
 			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, r.CPUPerIO/1e3, r.CPUsBusy, ratio)
+		if len(r.IOPSRuns) > 1 {
+			fmt.Fprint(w, "  [")
+			for i, v := range r.IOPSRuns {
+				if i > 0 {
+					fmt.Fprint(w, " ")
+				}
+				fmt.Fprintf(w, "%.0fk", v/1e3)
+			}
+			fmt.Fprint(w, "]")
+		}
+		fmt.Fprintln(w)
 	}
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -33,57 +35,96 @@ func fioConfigs(depth int) []fioConfig {
 	}
 }
 
-// compareAIO runs, with the job's parameters, the goroutine baseline, the
-// engine's other backends and every fio configuration (when fio is
-// installed), then the job itself once more, and returns their results.
-// Each ratio is the job's IOPS, averaged over its first run and that last
-// one, over the row's: on a shared machine the load drifts during a long
-// comparison, and bracketing the others with two runs of ours shows how
-// much (the last row) and evens it out.
-func compareAIO(job *aioJob, ours *aioResult) []aioResult {
-	var out []aioResult
-	record := func(r aioResult, err error) {
-		if err != nil {
-			r.Err = err.Error()
-		}
-		out = append(out, r)
-	}
+// A contender is one row of the --compare table.
+type contender struct {
+	name string
+	run  func() (aioResult, error)
+}
+
+// compareAIO runs the job and, with the same parameters, the goroutine
+// baseline, the engine's other backends and every fio configuration (when
+// fio is installed), rounds times each, and returns the job's result and
+// the others'. The rounds alternate direction (forward, then backward, ...)
+// so that on a shared machine, where the load drifts during a long
+// comparison, no row always runs early or late. A row reports its median
+// run (every run's IOPS in IOPSRuns); each ratio is the job's median IOPS
+// over the row's.
+func compareAIO(job *aioJob, rounds int) (aioResult, []aioResult) {
+	rows := []contender{{job.engine, func() (aioResult, error) { return runAIOJob(job) }}}
 	for _, engine := range []string{"goroutines", "uring", "threads"} {
 		if engine == job.engine {
 			continue
 		}
 		other := *job
 		other.engine, other.batch = engine, 0
-		r, err := runAIOJob(&other)
-		if err != nil {
-			r.Name = engine
-		}
-		record(r, err)
+		rows = append(rows, contender{engine, func() (aioResult, error) { return runAIOJob(&other) }})
 	}
 	if _, err := exec.LookPath("fio"); err != nil {
-		record(aioResult{Name: "fio"}, fmt.Errorf("fio not installed (apt-get install fio): no fio comparison"))
+		rows = append(rows, contender{"fio", func() (aioResult, error) {
+			return aioResult{}, fmt.Errorf("fio not installed (apt-get install fio): no fio comparison")
+		}})
 	} else {
 		for _, c := range fioConfigs(job.iodepth) {
-			fmt.Fprintf(job.progress, "%s: running %s\n", c.name, job.runtime)
-			r, err := runFio(job, c)
-			r.Name = c.name
-			record(r, err)
+			rows = append(rows, contender{c.name, func() (aioResult, error) {
+				fmt.Fprintf(job.progress, "%s: running %s\n", c.name, job.runtime)
+				return runFio(job, c)
+			}})
 		}
 	}
-	again, err := runAIOJob(job)
-	again.Name = ours.Name + " (run again last)"
-	record(again, err)
-	mean := ours.IOPS
-	if err == nil {
-		mean = (ours.IOPS + again.IOPS) / 2
-	}
-	for i := range out {
-		if out[i].Err == "" && out[i].IOPS > 0 {
-			out[i].Ratio = mean / out[i].IOPS
+	runs := make([][]aioResult, len(rows))
+	errs := make([]error, len(rows))
+	for round := range rounds {
+		for k := range rows {
+			i := k
+			if round%2 == 1 {
+				i = len(rows) - 1 - k
+			}
+			if errs[i] != nil {
+				continue
+			}
+			r, err := rows[i].run()
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			if r.Name == "" {
+				r.Name = rows[i].name
+			}
+			runs[i] = append(runs[i], r)
 		}
 	}
-	ours.Ratio = mean / ours.IOPS
-	return out
+	results := make([]aioResult, len(rows))
+	for i := range rows {
+		if errs[i] != nil {
+			results[i] = aioResult{Name: rows[i].name, Err: errs[i].Error()}
+			continue
+		}
+		results[i] = median(runs[i])
+	}
+	for i := range results {
+		if results[i].Err == "" && results[i].IOPS > 0 && results[0].Err == "" {
+			results[i].Ratio = results[0].IOPS / results[i].IOPS
+		}
+	}
+	return results[0], results[1:]
+}
+
+// median returns the run of median IOPS (for an even count, the lower
+// middle run with IOPS and bandwidth the mean of the two middle ones),
+// listing every run's IOPS.
+func median(rs []aioResult) aioResult {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b aioResult) int { return cmp.Compare(a.IOPS, b.IOPS) })
+	m := sorted[(len(sorted)-1)/2]
+	if len(sorted)%2 == 0 {
+		hi := sorted[len(sorted)/2]
+		m.IOPS, m.BWBytes = (m.IOPS+hi.IOPS)/2, (m.BWBytes+hi.BWBytes)/2
+	}
+	m.IOPSRuns = nil
+	for _, r := range rs {
+		m.IOPSRuns = append(m.IOPSRuns, r.IOPS)
+	}
+	return m
 }
 
 // fioArgs is the fio command line for job under configuration c.

@@ -96,19 +96,21 @@ func TestBenchAIOCompare(t *testing.T) {
 	if fioErr != nil {
 		t.Logf("fio not installed: the comparison runs without it")
 	}
-	args := []string{"--size", "8m", "--runtime", "200ms", "--iodepth", "4",
+	args := []string{"--size", "8m", "--runtime", "150ms", "--iodepth", "4", "--rounds", "2",
 		"--filename", filepath.Join(t.TempDir(), "data"), "--compare", "--json"}
 	var stdout, stderr bytes.Buffer
 	if code := benchAIO(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
 	}
 	var rep struct {
-		IOPS    float64 `json:"iops"`
-		Compare []struct {
-			Name  string  `json:"name"`
-			IOPS  float64 `json:"iops"`
-			Ratio float64 `json:"ratio"`
-			Err   string  `json:"error"`
+		IOPS     float64   `json:"iops"`
+		IOPSRuns []float64 `json:"iops_runs"`
+		Compare  []struct {
+			Name     string    `json:"name"`
+			IOPS     float64   `json:"iops"`
+			IOPSRuns []float64 `json:"iops_runs"`
+			Ratio    float64   `json:"ratio"`
+			Err      string    `json:"error"`
 		} `json:"compare"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
@@ -127,9 +129,12 @@ func TestBenchAIOCompare(t *testing.T) {
 		if c.Err != "" && fioErr == nil {
 			t.Errorf("%s: %s", c.Name, c.Err)
 		}
-		if c.Err == "" && (c.IOPS <= 0 || c.Ratio <= 0) {
-			t.Errorf("%s: iops %v ratio %v, want positive", c.Name, c.IOPS, c.Ratio)
+		if c.Err == "" && (c.IOPS <= 0 || c.Ratio <= 0 || len(c.IOPSRuns) != 2) {
+			t.Errorf("%s: iops %v ratio %v runs %v, want positive and two runs", c.Name, c.IOPS, c.Ratio, c.IOPSRuns)
 		}
+	}
+	if len(rep.IOPSRuns) != 2 {
+		t.Errorf("engine runs %v, want two (--rounds 2)", rep.IOPSRuns)
 	}
 	for name, seen := range want {
 		if !seen {
@@ -138,7 +143,8 @@ func TestBenchAIOCompare(t *testing.T) {
 	}
 	// And the table form prints the same rows.
 	var table bytes.Buffer
-	if code := benchAIO(args[:len(args)-1], &table, &bytes.Buffer{}); code != 0 || !strings.Contains(table.String(), "ours/x") {
+	args = append(args[:len(args)-1], "--rounds", "1")
+	if code := benchAIO(args, &table, &bytes.Buffer{}); code != 0 || !strings.Contains(table.String(), "ours/x") {
 		t.Fatalf("table output (exit %d):\n%s", code, table.String())
 	}
 }
@@ -156,6 +162,7 @@ func TestBenchAIOBadFlags(t *testing.T) {
 		{"--direct=1", "--bs", "1000"},
 		{"--rings", "-1"},
 		{"--batch", "3"},
+		{"--compare", "--rounds", "0"},
 		{"--batch", "-1"},
 		{"--no-such-flag"},
 	} {
@@ -239,5 +246,16 @@ func TestParseFio(t *testing.T) {
 		if !strings.Contains(args, want) {
 			t.Errorf("fio arguments %q lack %q", args, want)
 		}
+	}
+}
+
+// A row's median: the middle run, or the mean of the two middle ones.
+func TestMedianOfRuns(t *testing.T) {
+	rs := []aioResult{{IOPS: 5, BWBytes: 50}, {IOPS: 1, BWBytes: 10}, {IOPS: 3, BWBytes: 30}}
+	if m := median(rs); m.IOPS != 3 || m.BWBytes != 30 || len(m.IOPSRuns) != 3 || m.IOPSRuns[0] != 5 {
+		t.Fatalf("median of 3: %+v", m)
+	}
+	if m := median(rs[:2]); m.IOPS != 3 || m.BWBytes != 30 {
+		t.Fatalf("median of 2: %+v", m)
 	}
 }
