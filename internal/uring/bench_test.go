@@ -125,10 +125,11 @@ func BenchmarkRingRandRead4K(b *testing.B) {
 
 // benchRing drives one ring from one locked goroutine; fixed registers
 // the file and the buffers (IOSQE_FIXED_FILE, READ_FIXED).
-func benchRing(b *testing.B, flags uint32, fixed bool) {
+func benchRing(b *testing.B, flags uint32, fixed bool) { benchRingOn(b, benchFile(b), flags, fixed) }
+
+func benchRingOn(b *testing.B, f *os.File, flags uint32, fixed bool) {
 	runtime.LockOSThread() // SINGLE_ISSUER: this thread submits
 	defer runtime.UnlockOSThread()
-	f := benchFile(b)
 	r := newRing(b, Config{Entries: benchDepth, Flags: flags})
 	bufs := pageBuf(b, benchDepth*benchBS)
 	rnd := xorshift(88172645463325252)
@@ -188,8 +189,9 @@ func BenchmarkLoopRandRead4K(b *testing.B) {
 	}
 }
 
-func benchLoops(b *testing.B, nloops int) {
-	f := benchFile(b)
+func benchLoops(b *testing.B, nloops int) { benchLoopsOn(b, benchFile(b), nloops) }
+
+func benchLoopsOn(b *testing.B, f *os.File, nloops int) {
 	fd := int(f.Fd())
 	bufs := pageBuf(b, benchDepth*benchBS)
 	var issued, done atomic.Int64
@@ -277,4 +279,21 @@ func BenchmarkRingNop(b *testing.B) {
 		}
 		r.Reap(cqes[:])
 	}
+}
+
+// BenchmarkLoopDirectRandRead4K is benchLoops on the file opened
+// O_DIRECT: disk-bound, it shows what the Loop adds to device latency.
+func BenchmarkLoopDirectRandRead4K(b *testing.B) {
+	needUring(b)
+	name, err := benchFileOnce()
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_DIRECT, 0)
+	if err != nil {
+		b.Skipf("O_DIRECT: %v", err)
+	}
+	defer f.Close()
+	b.Run("loop", func(b *testing.B) { benchLoopsOn(b, f, 1) })
+	b.Run("ring-waits-in-enter", func(b *testing.B) { benchRingOn(b, f, 0, false) })
 }
