@@ -55,6 +55,14 @@
 // the serving process dies, the kernel aborts the connection and clients
 // get ECONNABORTED (later ENOTCONN) instead of hanging.
 //
+// A process must not use its own mount through os.Open and friends. Go
+// registers every pollable file with its netpoller, FUSE files are
+// pollable, and the runtime's epoll_wait then asks this very server for
+// readiness (FUSE_POLL) from a thread the server may need: the process
+// can deadlock itself and, once a thread is stuck in a request to its
+// own mount, cannot even exit. Clients belong in other processes (or use
+// raw system calls); Mount.Abort is the way out of a stuck connection.
+//
 // Mounting needs /dev/fuse and fusermount3 (Debian package fuse3);
 // CheckHost reports which is missing.
 package devfs

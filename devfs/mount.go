@@ -45,10 +45,11 @@ type Mount struct {
 	// Dir is the mount point.
 	Dir string
 
-	fs   *FS
-	conn *fuse.Conn
-	done chan struct{} // closed when serving has ended
-	err  error         // Serve's result, set before done closes
+	fs     *FS
+	conn   *fuse.Conn
+	connID uint32        // the kernel's connection number (minor device), 0 if unknown
+	done   chan struct{} // closed when serving has ended
+	err    error         // Serve's result, set before done closes
 
 	closeOnce sync.Once
 	closeErr  error
@@ -81,6 +82,11 @@ func (fsys *FS) Mount(dir string) (*Mount, error) {
 		fsys.tasks.exitAll()
 		close(m.done)
 	}()
+	// Only now that requests are served may this process stat its mount.
+	var st unix.Stat_t
+	if unix.Stat(dir, &st) == nil {
+		m.connID = unix.Minor(st.Dev)
+	}
 	return m, nil
 }
 
@@ -123,6 +129,23 @@ func (m *Mount) Close() error {
 		}
 	})
 	return m.closeErr
+}
+
+// Abort ends the connection at once, as `echo 1 >
+// /sys/fs/fuse/connections/N/abort` does: every pending and future
+// request fails (clients get ECONNABORTED, later ENOTCONN) and serving
+// ends even if handlers or clients are stuck. It is the last resort after
+// a failed Close; the mount stays until unmounted (lazily, say). It needs
+// the fusectl file system mounted on /sys/fs/fuse/connections.
+func (m *Mount) Abort() error {
+	if m.connID == 0 {
+		return fmt.Errorf("devfs: abort %s: connection number unknown", m.Dir)
+	}
+	p := fmt.Sprintf("/sys/fs/fuse/connections/%d/abort", m.connID)
+	if err := os.WriteFile(p, []byte("1"), 0); err != nil {
+		return fmt.Errorf("devfs: abort %s (is fusectl mounted on /sys/fs/fuse/connections?): %w", m.Dir, err)
+	}
+	return nil
 }
 
 // Unmount detaches the FUSE file system mounted on dir, lazily

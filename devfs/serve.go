@@ -31,11 +31,12 @@ type server struct {
 	idle    atomic.Int32
 	workers sync.WaitGroup
 
-	// mu guards handles, nextHandle and calls.
+	// mu guards handles, nextHandle, calls and gone.
 	mu         sync.Mutex
 	handles    map[fuse.HandleID]any // *handle, *dataHandle
 	nextHandle fuse.HandleID
 	calls      map[fuse.RequestID]context.CancelFunc // requests an interrupt can cancel
+	gone       bool                                  // the connection has ended: new calls start cancelled
 
 	errOnce sync.Once
 	err     error // the first error that stopped serving
@@ -101,6 +102,11 @@ func (s *server) worker() {
 			if err != io.EOF {
 				s.errOnce.Do(func() { s.err = err })
 			}
+			// The connection is gone (unmounted, aborted): no answer
+			// can reach anyone, so calls still asleep in a driver are
+			// cancelled instead of waiting for an interrupt that will
+			// never come.
+			s.cancelCalls()
 			return
 		}
 		s.handle(req)
@@ -193,11 +199,24 @@ func (s *server) newCall(id fuse.RequestID) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()
 	s.calls[id] = cancel
+	if s.gone {
+		cancel()
+	}
 	s.mu.Unlock()
 	return ctx, func() {
 		s.mu.Lock()
 		delete(s.calls, id)
 		s.mu.Unlock()
+		cancel()
+	}
+}
+
+// cancelCalls cancels every request that may still be asleep.
+func (s *server) cancelCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gone = true
+	for _, cancel := range s.calls {
 		cancel()
 	}
 }

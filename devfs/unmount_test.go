@@ -89,3 +89,28 @@ func TestMountTwice(t *testing.T) {
 		t.Fatalf("second mount: %v, want EBUSY", err)
 	}
 }
+
+// R4: Abort ends a connection even with a client asleep in the driver:
+// the client fails with ECONNABORTED instead of hanging, and serving ends.
+func TestAbort(t *testing.T) {
+	e := mountScull(t, 1, 4000)
+	if _, err := os.Stat("/sys/fs/fuse/connections"); err != nil {
+		t.Skip("skipping: fusectl is not mounted on /sys/fs/fuse/connections (mount -t fusectl none /sys/fs/fuse/connections)")
+	}
+	if ents, _ := os.ReadDir("/sys/fs/fuse/connections"); len(ents) == 0 {
+		t.Skip("skipping: fusectl is not mounted on /sys/fs/fuse/connections (mount -t fusectl none /sys/fs/fuse/connections)")
+	}
+	cat := start(t, "cat", e.dev(0))
+	waitBlocked(t, cat.pid(), sysRead)
+	if err := e.M.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.wait(); err == nil {
+		t.Fatal("cat exited 0 after the abort, want a failure")
+	}
+	select {
+	case <-e.M.Done():
+	case <-time.After(patience):
+		t.Fatal("serving did not end after the abort")
+	}
+}
