@@ -107,8 +107,10 @@ const opReserve = 8
 // (say, about to arm a poll) can miss one cancellation.
 const closeRecancel = 50 * time.Millisecond
 
-// parkRecheck bounds a wait on the eventfd: see park.
-const parkRecheck = 10 * time.Millisecond
+// parkRecheck bounds a wait on the eventfd: see park. It is a safety net,
+// not a poll: a request pending for hours (a read of a quiet pipe) costs
+// ten wake-ups a second.
+const parkRecheck = 100 * time.Millisecond
 
 // LoopConfig says how to build a Loop.
 type LoopConfig struct {
