@@ -53,7 +53,26 @@ func (q *uringRing) backlogRest(reqs []*Request) {
 }
 
 // drain moves requests from the backlog into the ring while it has room.
+// When the ring is closed under them, the backlog's requests complete with
+// EBADF, after mu is released: done may start a held-back request, which
+// comes back to submit and mu.
 func (q *uringRing) drain() {
+	if closed := q.fill(); closed != nil {
+		for r := closed; r != nil; {
+			next := r.bkNext
+			r.bkNext, r.bkPrev = nil, nil
+			r.bkState.Store(ubIdle)
+			r.pin.Unpin()
+			q.b.done(r, 0, syscall.EBADF)
+			r = next
+		}
+	}
+}
+
+// fill moves requests from the backlog into the ring while it has room.
+// If the ring is closed it empties the backlog instead and returns its
+// requests, still linked through bkNext.
+func (q *uringRing) fill() (closed *Request) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for q.backlog.head != nil {
@@ -70,22 +89,14 @@ func (q *uringRing) drain() {
 		}
 		q.waiting.Add(-int32(n))
 		if err == uring.ErrClosed {
-			q.failBacklog()
+			closed = q.backlog.head
+			q.backlog = backlog{}
+			q.waiting.Store(0)
+			return closed
 		}
 		if err != nil {
-			return
+			return nil
 		}
 	}
-}
-
-// failBacklog completes every backlog request with EBADF. q.mu is held;
-// done does not come back into q.
-func (q *uringRing) failBacklog() {
-	for r := q.backlog.head; r != nil; r = q.backlog.head {
-		q.backlog.popFront()
-		q.waiting.Add(-1)
-		r.bkState.Store(ubIdle)
-		r.pin.Unpin()
-		q.b.done(r, 0, syscall.EBADF)
-	}
+	return nil
 }
