@@ -34,16 +34,13 @@ type threadBackend struct {
 	// bkPrev and the tbQueued stage (workers and cancel flip bkState under mu).
 	mu       sync.Mutex
 	work     sync.Cond // signalled when a request is queued or the pool closes
-	queues   [AIO_PRIO_DELTA_MAX + 1]reqQueue
+	queues   [AIO_PRIO_DELTA_MAX + 1]reqList
 	nonEmpty uint32 // bit p set when queues[p] is not empty
 	idle     int    // workers waiting on work
 	closed   bool
 
 	workers sync.WaitGroup
 }
-
-// reqQueue is a FIFO of requests linked through bkNext and bkPrev.
-type reqQueue struct{ head, tail *Request }
 
 func newThreadBackend(cfg backendConfig, done doneFunc) (backend, error) {
 	return newPool(cfg, done, perform), nil
@@ -87,32 +84,15 @@ func (b *threadBackend) start(batch []*Request) error {
 
 // push appends r to the queue of its priority. b.mu is held.
 func (b *threadBackend) push(r *Request) {
-	q := &b.queues[r.prio]
 	r.bkState.Store(tbQueued)
-	r.bkNext, r.bkPrev = nil, q.tail
-	if q.tail != nil {
-		q.tail.bkNext = r
-	} else {
-		q.head = r
-	}
-	q.tail = r
+	b.queues[r.prio].pushBack(r)
 	b.nonEmpty |= 1 << r.prio
 }
 
 // unqueue takes r off its queue. b.mu is held and r is queued.
 func (b *threadBackend) unqueue(r *Request) {
 	q := &b.queues[r.prio]
-	if r.bkPrev != nil {
-		r.bkPrev.bkNext = r.bkNext
-	} else {
-		q.head = r.bkNext
-	}
-	if r.bkNext != nil {
-		r.bkNext.bkPrev = r.bkPrev
-	} else {
-		q.tail = r.bkPrev
-	}
-	r.bkNext, r.bkPrev = nil, nil
+	q.remove(r)
 	if q.head == nil {
 		b.nonEmpty &^= 1 << r.prio
 	}

@@ -55,7 +55,7 @@ type uringRing struct {
 	// mu guards backlog and moves between ubBacklog and the other stages.
 	// Lock order: mu, then the Loop's own lock (inside Reserve).
 	mu      sync.Mutex
-	backlog backlog
+	backlog reqList
 	// waiting is the backlog's length, read without mu on the completion
 	// path: a completion that sees 0 needs no lock. See backlogRest for
 	// why no request is stranded.

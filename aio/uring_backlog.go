@@ -6,36 +6,6 @@ import (
 	"github.com/fasync-go/fasync/internal/uring"
 )
 
-// A backlog is a FIFO of requests waiting for room in a ring, linked
-// through bkNext and bkPrev.
-type backlog struct{ head, tail *Request }
-
-func (q *backlog) pushBack(r *Request) {
-	r.bkNext, r.bkPrev = nil, q.tail
-	if q.tail != nil {
-		q.tail.bkNext = r
-	} else {
-		q.head = r
-	}
-	q.tail = r
-}
-
-func (q *backlog) popFront() { q.remove(q.head) }
-
-func (q *backlog) remove(r *Request) {
-	if r.bkPrev != nil {
-		r.bkPrev.bkNext = r.bkNext
-	} else {
-		q.head = r.bkNext
-	}
-	if r.bkNext != nil {
-		r.bkNext.bkPrev = r.bkPrev
-	} else {
-		q.tail = r.bkPrev
-	}
-	r.bkNext, r.bkPrev = nil, nil
-}
-
 // backlogRest queues reqs to wait for room and then tries to move the
 // backlog into the ring at once. The second step closes a race with the
 // completion path, which looks at waiting (without mu) only after it has
@@ -90,7 +60,7 @@ func (q *uringRing) fill() (closed *Request) {
 		q.waiting.Add(-int32(n))
 		if err == uring.ErrClosed {
 			closed = q.backlog.head
-			q.backlog = backlog{}
+			q.backlog = reqList{}
 			q.waiting.Store(0)
 			return closed
 		}
