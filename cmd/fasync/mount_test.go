@@ -117,16 +117,11 @@ func (c *child) exited() bool {
 // isMounted reports whether dir is a mount point.
 func isMounted(t *testing.T, dir string) bool {
 	t.Helper()
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	ok, err := devfs.Mounted(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
-			return true
-		}
-	}
-	return false
+	return ok
 }
 
 // blockedIn waits until pid sleeps in one of the system calls nrs.
