@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fasync-go/fasync/internal/benchfile"
 	"github.com/fasync-go/fasync/internal/uring"
 )
 
@@ -246,39 +246,15 @@ func TestUringBadDescriptor(t *testing.T) {
 // `fasync bench aio`.
 
 const (
-	ubenchSize  = 1 << 30
+	ubenchSize  = benchfile.SharedSize
 	ubenchBS    = 4096
 	ubenchDepth = 32
 )
 
-var ubenchFileName = sync.OnceValues(func() (string, error) {
-	name := os.Getenv("FASYNC_BENCH_FILE")
-	if name == "" {
-		name = filepath.Join(os.TempDir(), "fasync-bench-1g.dat")
-	}
-	if st, err := os.Stat(name); err != nil || st.Size() < ubenchSize {
-		f, err := os.Create(name)
-		if err != nil {
-			return "", err
-		}
-		defer f.Close()
-		chunk := make([]byte, 1<<20)
-		for off := int64(0); off < ubenchSize; off += int64(len(chunk)) {
-			for i := range chunk {
-				chunk[i] = byte(off>>20) ^ byte(i*7)
-			}
-			if _, err := f.WriteAt(chunk, off); err != nil {
-				return "", err
-			}
-		}
-	}
-	return name, nil
-})
-
-// benchFile opens the benchmark file and reads it once so it is cached.
+// ubenchFile opens the shared benchmark file, laid out and cached.
 func ubenchFile(b *testing.B) *os.File {
-	name, err := ubenchFileName()
-	if err != nil {
+	name := benchfile.Shared()
+	if err := benchfile.Prepare(name, ubenchSize, true, nil); err != nil {
 		b.Fatalf("bench file: %v", err)
 	}
 	f, err := os.Open(name)
@@ -286,10 +262,6 @@ func ubenchFile(b *testing.B) *os.File {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { f.Close() })
-	buf := make([]byte, 1<<20)
-	for off := int64(0); off < ubenchSize; off += int64(len(buf)) {
-		f.ReadAt(buf, off)
-	}
 	return f
 }
 

@@ -13,46 +13,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/aio"
+	"github.com/fasync-go/fasync/internal/benchfile"
 )
 
-// prepareFile makes sure job.filename holds job.size bytes, writing
-// pseudo-random data where it falls short, and for buffered I/O reads it
-// once so the measured reads hit the page cache, as fio's do on a file
-// it just laid out.
+// prepareFile lays out job.filename and, for buffered I/O, reads it once
+// so the measured reads hit the page cache.
 func prepareFile(job *aioJob) error {
-	f, err := os.OpenFile(job.filename, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	chunk := make([]byte, 1<<20)
-	if st.Size() < job.size {
-		fmt.Fprintf(job.progress, "laying out %s (%s)\n", job.filename, formatSize(job.size))
-		rnd := xorshift(0x9E3779B97F4A7C15)
-		for off := st.Size() - st.Size()%int64(len(chunk)); off < job.size; off += int64(len(chunk)) {
-			for i := 0; i < len(chunk); i += 8 {
-				v := rnd.next()
-				for k := 0; k < 8; k++ {
-					chunk[i+k] = byte(v >> (8 * k))
-				}
-			}
-			if _, err := f.WriteAt(chunk[:min(int64(len(chunk)), job.size-off)], off); err != nil {
-				return err
-			}
-		}
-	}
-	if !job.direct {
-		for off := int64(0); off < job.size; off += int64(len(chunk)) {
-			if _, err := f.ReadAt(chunk[:min(int64(len(chunk)), job.size-off)], off); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return benchfile.Prepare(job.filename, job.size, !job.direct, job.progress)
 }
 
 // openJobFile opens the file the way the job says: read-only or

@@ -3,13 +3,14 @@ package uring
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/benchfile"
 )
 
 // Benchmarks of the ring on its own, each beside its baseline in the same
@@ -22,55 +23,15 @@ import (
 // (FASYNC_BENCH_FILE overrides), the same file `fasync bench aio` uses.
 
 const (
-	benchSize  = 1 << 30
+	benchSize  = benchfile.SharedSize
 	benchBS    = 4096
 	benchDepth = 32
 )
 
-var benchFileOnce = sync.OnceValues(func() (string, error) {
-	name := os.Getenv("FASYNC_BENCH_FILE")
-	if name == "" {
-		name = filepath.Join(os.TempDir(), "fasync-bench-1g.dat")
-	}
-	if st, err := os.Stat(name); err == nil && st.Size() >= benchSize {
-		return name, warm(name)
-	}
-	f, err := os.Create(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	chunk := make([]byte, 1<<20)
-	for off := int64(0); off < benchSize; off += int64(len(chunk)) {
-		for i := range chunk {
-			chunk[i] = pattern(off + int64(i))
-		}
-		if _, err := f.WriteAt(chunk, off); err != nil {
-			return "", err
-		}
-	}
-	return name, warm(name)
-})
-
-// warm reads the file once so every page is cached.
-func warm(name string) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	buf := make([]byte, 1<<20)
-	for off := int64(0); off < benchSize; off += int64(len(buf)) {
-		if _, err := f.ReadAt(buf, off); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
+// benchFile opens the shared benchmark file, laid out and cached.
 func benchFile(b *testing.B) *os.File {
-	name, err := benchFileOnce()
-	if err != nil {
+	name := benchfile.Shared()
+	if err := benchfile.Prepare(name, benchSize, true, nil); err != nil {
 		b.Fatalf("bench file: %v", err)
 	}
 	f, err := os.Open(name)
@@ -285,8 +246,8 @@ func BenchmarkRingNop(b *testing.B) {
 // O_DIRECT: disk-bound, it shows what the Loop adds to device latency.
 func BenchmarkLoopDirectRandRead4K(b *testing.B) {
 	needUring(b)
-	name, err := benchFileOnce()
-	if err != nil {
+	name := benchfile.Shared()
+	if err := benchfile.Prepare(name, benchSize, false, nil); err != nil {
 		b.Fatal(err)
 	}
 	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_DIRECT, 0)
