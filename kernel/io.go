@@ -48,25 +48,18 @@ func (t *Task) Open(ctx context.Context, name string, flags int) (int, error) {
 // SA_RESTART handler, EBADF when fd is closed meanwhile, the context's
 // error when ctx ends.
 func (t *Task) Read(ctx context.Context, fd int, p []byte) (int, error) {
-	defer t.safePoint()
-	c, e, err := t.beginFdCall(ctx, fd)
-	if err != nil {
-		return 0, err
-	}
-	f := e.file
-	defer f.put()
-	if err := accessError(f.Readable(), f.reader != nil); err != nil {
-		t.endCall(c)
-		return 0, err
-	}
-	return t.blockingCall(ctx, e, c, func(ctx context.Context) (int, error) {
-		return f.reader.Read(ctx, f, p)
-	})
+	return t.readWrite(ctx, fd, p, false)
 }
 
 // Write writes p to descriptor fd through the driver, with the same rules
 // as Read (EBADF for a read-only descriptor).
 func (t *Task) Write(ctx context.Context, fd int, p []byte) (int, error) {
+	return t.readWrite(ctx, fd, p, true)
+}
+
+// readWrite is Read or Write: it registers the call, checks the access
+// mode and hands p to the driver's Read or Write.
+func (t *Task) readWrite(ctx context.Context, fd int, p []byte, write bool) (int, error) {
 	defer t.safePoint()
 	c, e, err := t.beginFdCall(ctx, fd)
 	if err != nil {
@@ -74,12 +67,19 @@ func (t *Task) Write(ctx context.Context, fd int, p []byte) (int, error) {
 	}
 	f := e.file
 	defer f.put()
-	if err := accessError(f.Writable(), f.writer != nil); err != nil {
+	allowed, implemented := f.Readable(), f.reader != nil
+	if write {
+		allowed, implemented = f.Writable(), f.writer != nil
+	}
+	if err := accessError(allowed, implemented); err != nil {
 		t.endCall(c)
 		return 0, err
 	}
 	return t.blockingCall(ctx, e, c, func(ctx context.Context) (int, error) {
-		return f.writer.Write(ctx, f, p)
+		if write {
+			return f.writer.Write(ctx, f, p)
+		}
+		return f.reader.Read(ctx, f, p)
 	})
 }
 
