@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,7 @@ func runBenchFuse(args []string) int {
 	rings := fl.String("ring", "4000,65536,1048576", "scullpipe buffer sizes to measure, comma-separated")
 	pings := fl.Int("pings", 20000, "round trips per ping run")
 	runs := fl.Int("runs", 3, "runs of each case, alternating FIFO and FUSE; the median is reported")
+	cpuprofile := fl.String("cpuprofile", "", "write a CPU profile of the FUSE server (this process) to this file")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -59,6 +61,19 @@ func runBenchFuse(args []string) int {
 	if err := devfs.CheckHost(); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
 		return 1
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if err := benchFuse(sizes, *total, *bs, *pings, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
