@@ -51,9 +51,10 @@ const (
 // close, so each of them may call done synchronously.
 //
 // Concurrency between the calls: the engine links a request on its
-// descriptor's list before it calls start, so a concurrent Cancel may call
-// cancel(r) while start(batch containing r) is still running, or before it
-// has begun. The backend must synchronise its per-request state between
+// descriptor's list before it calls start (or, for a read on a backend
+// that is a tracker, Cancel finds it in the backend: see track.go), so a
+// concurrent Cancel may call cancel(r) while start(batch containing r) is
+// still running, or before it has begun. The backend must synchronise its per-request state between
 // the two (the thread pool does it under its queue lock); reporting false
 // for a request start has not reached yet is correct (the request then
 // runs, and Cancel reports AIO_NOTCANCELED). Likewise cancel(r) may come

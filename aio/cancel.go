@@ -42,23 +42,18 @@ func (e *Engine) Cancel(fd int, r *Request) (int, error) {
 	return e.cancelLocked(fd, r), nil
 }
 
-// owns reports whether r is in flight on e and linked on fd's list.
-func (e *Engine) owns(fd int, r *Request) bool {
-	if r.eng != e {
-		// Another engine's request: its links are guarded by that
-		// engine's locks, not ours.
-		return false
-	}
-	s := e.shard(fd)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return r.fdst != nil && r.fdst.fd == fd
-}
+// owns reports whether r was submitted to e. Another engine's request is
+// not ours to look for: its links are guarded by that engine's locks.
+func (e *Engine) owns(fd int, r *Request) bool { return r.eng == e }
 
-// cancelLocked cancels every request in flight on fd, or only r when r is
-// not nil, and returns the AIO_* result. e.cancelMu is held.
+// cancelLocked cancels every request in flight on fd (on any descriptor
+// when fd < 0, for Close), or only r when r is not nil, and returns the
+// AIO_* result. e.cancelMu is held.
 func (e *Engine) cancelLocked(fd int, only *Request) int {
 	held, started, ready := e.pickTargets(fd, only)
+	if e.trk != nil {
+		e.trk.visit(fd, only, func(q *Request) { started = append(started, q) })
+	}
 	// Held requests never reached the backend: the engine completes them.
 	for _, q := range held {
 		e.publish(q, 0, syscall.ECANCELED)
@@ -76,6 +71,10 @@ func (e *Engine) cancelLocked(fd int, only *Request) int {
 		q.cancelRefs.Add(-1)
 	}
 	switch {
+	case len(held)+len(started) == 0 && only != nil && only.state.Load() == stateInFlight:
+		// Submitted but not found: between its submission and the
+		// backend, or between the backend and its result. It goes on.
+		return AIO_NOTCANCELED
 	case len(held)+len(started) == 0:
 		return AIO_ALLDONE
 	case notCancelled > 0:
@@ -90,6 +89,9 @@ func (e *Engine) cancelLocked(fd int, only *Request) int {
 // (each with a cancelRefs count), and the held non-targets that may start
 // now.
 func (e *Engine) pickTargets(fd int, only *Request) (held, started []*Request, ready *Request) {
+	if fd < 0 {
+		return nil, nil, nil
+	}
 	s := e.shard(fd)
 	s.mu.Lock()
 	defer s.mu.Unlock()

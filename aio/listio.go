@@ -179,11 +179,7 @@ func (e *Engine) submitAll(g *listGroup, list []*Request) (failed bool) {
 			continue
 		}
 		r.prepare(e, c.op, c.append, g)
-		s := e.shard(r.fd)
-		s.mu.Lock()
-		held := s.link(r)
-		s.mu.Unlock()
-		if !held {
+		if !e.link(r) {
 			g.batch = append(g.batch, r)
 		}
 	}

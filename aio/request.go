@@ -108,7 +108,10 @@ type Request struct {
 	fdst   *fdState   // the descriptor state r is linked on while in flight
 	fdNext *Request   // list of in-flight requests on r.fd, in submission order
 	fdPrev *Request
-	held   bool     // held back by the engine, not yet given to the backend
+	held   bool // held back by the engine, not yet given to the backend
+	// linked says r goes on its descriptor's list; set at submission,
+	// false for a read on a tracker backend (see track.go).
+	linked bool
 	append bool     // a write to an O_APPEND descriptor (SPEC C12)
 	ready  *Request // chain of held requests just released (see fdState.release)
 	// one lets the engine pass r to backend.start as a batch of one
@@ -221,6 +224,7 @@ func (r *Request) prepare(e *Engine, o op, appendMode bool, g *listGroup) {
 	r.append = appendMode
 	r.sigev = r.Notify
 	r.group = g
+	r.linked = o != opRead || e.trk == nil
 	r.buf = nil
 	if o == opRead || o == opWrite {
 		r.buf = r.Buf

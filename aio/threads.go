@@ -3,6 +3,7 @@ package aio
 import (
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -39,7 +40,18 @@ type threadBackend struct {
 	idle     int    // workers waiting on work
 	closed   bool
 
+	// running holds, per worker, the request it is performing, for visit
+	// (see tracker): stored under mu when the worker takes the request,
+	// emptied by the worker before done, without mu.
+	running []runningSlot
+
 	workers sync.WaitGroup
+}
+
+// runningSlot is one worker's running request, alone on its cache line.
+type runningSlot struct {
+	r atomic.Pointer[Request]
+	_ [56]byte
 }
 
 func newThreadBackend(cfg backendConfig, done doneFunc) (backend, error) {
@@ -48,15 +60,15 @@ func newThreadBackend(cfg backendConfig, done doneFunc) (backend, error) {
 
 // newPool starts a worker pool that performs each request with run.
 func newPool(cfg backendConfig, done doneFunc, run func(*Request) (int, syscall.Errno)) *threadBackend {
-	b := &threadBackend{done: done, run: run}
-	b.work.L = &b.mu
 	n := cfg.Workers
 	if n <= 0 {
 		n = 1
 	}
+	b := &threadBackend{done: done, run: run, running: make([]runningSlot, n)}
+	b.work.L = &b.mu
 	b.workers.Add(n)
-	for range n {
-		go b.worker()
+	for w := range n {
+		go b.worker(&b.running[w].r)
 	}
 	return b
 }
@@ -98,9 +110,10 @@ func (b *threadBackend) unqueue(r *Request) {
 	}
 }
 
-// next waits for a request and takes the most urgent one. It returns nil
-// when the pool is closed and every queue is empty.
-func (b *threadBackend) next() *Request {
+// next waits for a request and takes the most urgent one, recording it
+// in the worker's slot. It returns nil when the pool is closed and every
+// queue is empty.
+func (b *threadBackend) next(slot *atomic.Pointer[Request]) *Request {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for b.nonEmpty == 0 {
@@ -114,17 +127,19 @@ func (b *threadBackend) next() *Request {
 	r := b.queues[bits.TrailingZeros32(b.nonEmpty)].head
 	b.unqueue(r)
 	r.bkState.Store(tbRunning)
+	slot.Store(r)
 	return r
 }
 
-func (b *threadBackend) worker() {
+func (b *threadBackend) worker(slot *atomic.Pointer[Request]) {
 	defer b.workers.Done()
 	for {
-		r := b.next()
+		r := b.next(slot)
 		if r == nil {
 			return
 		}
 		n, errno := b.run(r)
+		slot.Store(nil)
 		r.bkState.Store(tbIdle)
 		b.done(r, n, errno) // last: r is its owner's again
 	}
@@ -186,6 +201,28 @@ func (b *threadBackend) cancel(r *Request) bool {
 	b.mu.Unlock()
 	b.done(r, 0, syscall.ECANCELED)
 	return true
+}
+
+// visit lists the queued and the running requests (see tracker). mu is
+// held across both walks, so a request a worker takes meanwhile is seen
+// once.
+func (b *threadBackend) visit(fd int, only *Request, pick func(*Request)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for p := range b.queues {
+		for r := b.queues[p].head; r != nil; r = r.bkNext {
+			if isTarget(r, fd, only) {
+				r.cancelRefs.Add(1)
+				pick(r)
+			}
+		}
+	}
+	for w := range b.running {
+		slot := &b.running[w].r
+		if r := slot.Load(); r != nil && (only == nil || r == only) && pickHeld(slot, r, fd, only) {
+			pick(r)
+		}
+	}
 }
 
 // close lets the workers drain the queues and waits for them to exit.

@@ -49,8 +49,9 @@ type uringBackend struct {
 
 // uringRing is one Loop and the requests waiting for room in it.
 type uringRing struct {
-	b    *uringBackend
-	loop *uring.Loop
+	b     *uringBackend
+	loop  *uring.Loop
+	slots *ringSlots // the requests in the ring, for visit (see track.go)
 
 	// mu guards backlog and moves between ubBacklog and the other stages.
 	// Lock order: mu, then the Loop's own lock (inside Reserve).
@@ -87,6 +88,7 @@ func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
 			return nil, fmt.Errorf("aio: io_uring backend: %w", err)
 		}
 		q.loop = loop
+		q.slots = newRingSlots(loop.MaxHeld())
 		b.rings = append(b.rings, q)
 	}
 	return b, nil
@@ -202,6 +204,7 @@ func (q *uringRing) submit(reqs []*Request) {
 		b, err := q.loop.Reserve(len(reqs))
 		n = b.Len()
 		for i, r := range reqs[:n] {
+			q.slots.take(r) // under the Loop's lock, held from Reserve to Commit
 			prepSQE(b.SQE(i), r)
 		}
 		b.Commit()
@@ -260,6 +263,7 @@ func (q *uringRing) handle(tag uint64, res int32, _ uint32) {
 	} else {
 		n = int(res)
 	}
+	q.slots.give(r)
 	r.bkState.Store(ubIdle)
 	r.pin.Unpin()
 	q.b.done(r, n, errno) // last use of r: it is its owner's again
@@ -300,6 +304,24 @@ func (b *uringBackend) cancel(r *Request) bool {
 	q.mu.Unlock()
 	res, err := q.loop.Cancel(uint64(uintptr(unsafe.Pointer(r))))
 	return err == nil && res == 0
+}
+
+// visit lists the requests waiting on the rings' backlogs and those in
+// the rings (see tracker). Each ring's mu is held across both walks, so a
+// request moving from the backlog into the ring (fill, under mu) is seen
+// once.
+func (b *uringBackend) visit(fd int, only *Request, pick func(*Request)) {
+	for _, q := range b.rings {
+		q.mu.Lock()
+		for r := q.backlog.head; r != nil; r = r.bkNext {
+			if isTarget(r, fd, only) {
+				r.cancelRefs.Add(1)
+				pick(r)
+			}
+		}
+		q.slots.visit(fd, only, pick)
+		q.mu.Unlock()
+	}
 }
 
 // close releases the rings. The engine calls it once nothing is in

@@ -262,6 +262,18 @@ func (b *Batch) Commit() error {
 	return nil
 }
 
+// reapBatch is how many completions the loop goroutine reaps at once.
+const reapBatch = 64
+
+// MaxHeld bounds how many user requests can be, at one moment, between
+// their Reserve and the return of their Handler call: the LoopConfig.Entries
+// counted in flight, plus up to one reap's worth already uncounted (the
+// count drops before the Handlers of a reap run, so they may resubmit) whose
+// Handler has not returned yet. A caller keeping per-request state in a
+// table it fills at Reserve and empties in the Handler needs this many
+// entries.
+func (l *Loop) MaxHeld() int { return int(l.limit) + reapBatch }
+
 // InFlight reports how many requests the Loop holds (queued or in the
 // kernel, completion not yet handled).
 func (l *Loop) InFlight() int { return int(l.inflight.Load()) }

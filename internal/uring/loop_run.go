@@ -13,18 +13,18 @@ import (
 // every request.
 func (l *Loop) run() {
 	defer close(l.exited)
-	var cqes [64]CQE
+	var cqes [reapBatch]CQE
 	var lastCancel time.Time
 	for {
 		if p := l.ring.Pending(); p > 0 {
-			l.enter(p, 0, 0)
+			l.enter(p, 0)
 		}
 		if n := l.ring.Reap(cqes[:]); n > 0 {
 			l.complete(cqes[:n])
 			continue
 		}
 		if l.ring.CQOverflowed() {
-			l.enter(0, 0, IORING_ENTER_GETEVENTS) // flush the backlog into the CQ
+			l.enter(0, IORING_ENTER_GETEVENTS) // flush the backlog into the CQ
 			continue
 		}
 		var deadline time.Time
@@ -46,8 +46,21 @@ func (l *Loop) run() {
 // enter is io_uring_enter for the loop goroutine. Errors that mean "try
 // again later" (no memory for requests, CQ backlog) return and let the
 // loop reap first; anything else is a broken ring.
-func (l *Loop) enter(toSubmit, minComplete, flags uint32) {
-	n, err := l.ring.Enter(toSubmit, minComplete, flags)
+//
+// The call never waits (no minComplete), but it does the work of every
+// request the kernel completes inline: 16 page-cached 4 KiB reads take
+// about 20 µs. Made as an ordinary system call, that is long enough for
+// the scheduler's sysmon to see the same call twice and, with every P
+// busy (the usual case when rings fill the cores), take the P away and
+// hand it to another thread; the loop thread then loses the CPU inside the
+// kernel, its call runs longer, and the next look takes the P again. On
+// two cores measured 33,000 context switches per 2M reads instead of
+// 1,400, and 15-25% fewer reads per second, depending on which pattern
+// a run fell into. So the loop makes it as a raw system call: its P stays
+// with it, as for any goroutine computing for 20 µs (the Loop has nothing
+// else for that P to do meanwhile: its submitters wait for the results).
+func (l *Loop) enter(toSubmit, flags uint32) {
+	n, err := l.ring.EnterNoWait(toSubmit, flags)
 	l.stats.enters.Add(1)
 	l.stats.submitted.Add(uint64(max(n, 0)))
 	if err == nil || errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EBUSY) || errors.Is(err, unix.ENOMEM) {

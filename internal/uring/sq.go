@@ -71,6 +71,23 @@ func (r *Ring) Enter(toSubmit, minComplete, flags uint32) (int, error) {
 	}
 }
 
+// EnterNoWait is Enter for a call that does not wait (no minComplete),
+// made without telling the Go scheduler it is in a system call
+// (RawSyscall6). See Loop.enter for why.
+func (r *Ring) EnterNoWait(toSubmit, flags uint32) (int, error) {
+	for {
+		n, _, errno := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd),
+			uintptr(toSubmit), 0, uintptr(flags), 0, 0)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return int(n), fmt.Errorf("uring: io_uring_enter(%d, 0, %#x): %w", toSubmit, flags, errno)
+		}
+		return int(n), nil
+	}
+}
+
 // Ready reports how many CQEs wait to be reaped. It may be called from any
 // goroutine.
 func (r *Ring) Ready() uint32 {
