@@ -91,6 +91,11 @@ type backendConfig struct {
 	QueueDepth int // per ring / per worker pool
 	Rings      int // io_uring: number of rings (default runtime.NumCPU())
 	Workers    int // threads: worker goroutines (default 2*QueueDepth or so)
+	// Arena is the engine's buffer arena (WithBufferArena), nil without
+	// one: a backend that can register buffers registers it, and may then
+	// treat a request whose buf lies inside it specially (see arena.go).
+	// It stays valid until after close.
+	Arena *arena
 	// MaxInFlight is the engine's in-flight limit (SPEC C6): the backend never
 	// holds more than this many requests at once, so it may size rings and
 	// completion queues from it.

@@ -27,12 +27,15 @@ var ErrClosed = fmt.Errorf("aio: engine closed: %w", syscall.EINVAL)
 // holding back, publishes the result (C2, C3), wakes Suspend and ListIO
 // waiters (C7, C9), and then notifies (C11) with no engine lock held.
 type Engine struct {
-	bk   backend
-	trk  tracker // bk, when it can list what it holds (reads then skip the descriptor lists), else nil
-	fds  fdSpace // where descriptors live: the process, or a model task
-	log  *slog.Logger
-	done doneFunc // e.complete, bound once so backends get it without allocating
-	max  int64
+	bk  backend
+	trk tracker // bk, when it can list what it holds (reads then skip the descriptor lists), else nil
+	// arena is the WithBufferArena memory, or nil. It is never freed: the
+	// collector takes it once neither the engine nor a buffer refers to it.
+	arena *arena
+	fds   fdSpace // where descriptors live: the process, or a model task
+	log   *slog.Logger
+	done  doneFunc // e.complete, bound once so backends get it without allocating
+	max   int64
 	// closed is set once by Close; a submission re-checks it after
 	// reserving, so Close sees every request it must wait for.
 	closed atomic.Bool
@@ -75,8 +78,13 @@ func New(opts ...Option) (*Engine, error) {
 	}
 	e.done = e.complete
 	e.idle.L = &e.idleMu
+	if c.arena > 0 {
+		e.arena = newArena(c.arena)
+		c.bc.Arena = e.arena
+	}
 	bk, err := selectBackend(&c, e.done)
 	if err != nil {
+		e.unpinArena()
 		return nil, err
 	}
 	e.bk = bk
@@ -307,7 +315,17 @@ func (e *Engine) Close() error {
 		e.idle.Wait()
 	}
 	e.idleMu.Unlock()
-	return e.bk.close()
+	err := e.bk.close()
+	e.unpinArena() // the rings that registered it are closed
+	return err
+}
+
+// unpinArena releases the arena's pin once no kernel registration refers
+// to it: the buffers lent from it stay valid Go memory.
+func (e *Engine) unpinArena() {
+	if e.arena != nil {
+		e.arena.pin.Unpin()
+	}
 }
 
 // descriptors lists the descriptors with requests in flight on s.

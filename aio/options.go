@@ -19,6 +19,7 @@ type config struct {
 	bc      backendConfig
 	log     *slog.Logger
 	task    *kernel.Task // WithTask: serve this model task's descriptors
+	arena   int          // WithBufferArena: bytes, a whole number of pages (0: none)
 }
 
 // WithBackend forces the backend: "uring" or "threads". The empty string

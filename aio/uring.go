@@ -39,6 +39,7 @@ const (
 // which the kernel writes, is pinned with r.pin while the kernel owns it.
 type uringBackend struct {
 	done  doneFunc
+	arena *arena // registered with every ring as fixed buffer 0, or nil
 	rings []*uringRing
 	next  atomic.Uint32 // round-robin ring choice for requests new to this backend
 
@@ -79,7 +80,7 @@ func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
 	if cfg.MaxInFlight > 0 {
 		depth = min(depth, cfg.MaxInFlight)
 	}
-	b := &uringBackend{done: done}
+	b := &uringBackend{done: done, arena: cfg.Arena}
 	for range n {
 		q := &uringRing{b: b}
 		loop, err := uring.NewLoop(uring.LoopConfig{Entries: uint32(depth)}, q.handle)
@@ -90,6 +91,12 @@ func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
 		q.loop = loop
 		q.slots = newRingSlots(loop.MaxHeld())
 		b.rings = append(b.rings, q)
+		if b.arena != nil {
+			if err := loop.Ring().RegisterBuffers([][]byte{b.arena.mem}); err != nil {
+				b.close()
+				return nil, fmt.Errorf("aio: io_uring backend: buffer arena of %d bytes: %w", len(b.arena.mem), err)
+			}
+		}
 	}
 	return b, nil
 }
@@ -194,7 +201,9 @@ func (b *uringBackend) start(batch []*Request) error {
 // ring, or to q's backlog when the ring is full or others already wait.
 func (q *uringRing) submit(reqs []*Request) {
 	for _, r := range reqs {
-		if len(r.buf) > 0 {
+		if len(r.buf) > 0 && !q.b.arena.contains(r.buf) {
+			// The arena is pinned for the engine's life; other memory
+			// is pinned while the kernel may use it.
 			r.pin.Pin(unsafe.SliceData(r.buf))
 		}
 		r.bkState.Store(ubRing) // before the kernel can complete it
@@ -205,7 +214,7 @@ func (q *uringRing) submit(reqs []*Request) {
 		n = b.Len()
 		for i, r := range reqs[:n] {
 			q.slots.take(r) // under the Loop's lock, held from Reserve to Commit
-			prepSQE(b.SQE(i), r)
+			q.b.prepSQE(b.SQE(i), r)
 		}
 		b.Commit()
 		if err != nil && err != uring.ErrRingFull {
@@ -218,17 +227,23 @@ func (q *uringRing) submit(reqs []*Request) {
 	}
 }
 
-// prepSQE fills s for r.
-func prepSQE(s *uring.SQE, r *Request) {
+// prepSQE fills s for r: a read or write whose buffer lies wholly inside
+// the arena is READ_FIXED or WRITE_FIXED of registered buffer 0.
+func (b *uringBackend) prepSQE(s *uring.SQE, r *Request) {
 	tag := uint64(uintptr(unsafe.Pointer(r)))
-	switch r.op {
-	case opRead:
+	fixed := b.arena.contains(r.buf)
+	switch {
+	case r.op == opRead && fixed:
+		s.PrepReadFixed(r.fd, r.buf, r.off, 0, tag)
+	case r.op == opWrite && fixed:
+		s.PrepWriteFixed(r.fd, r.buf, r.off, 0, tag)
+	case r.op == opRead:
 		s.PrepRead(r.fd, r.buf, r.off, tag)
-	case opWrite:
+	case r.op == opWrite:
 		s.PrepWrite(r.fd, r.buf, r.off, tag)
-	case opFsync:
+	case r.op == opFsync:
 		s.PrepFsync(r.fd, false, tag)
-	case opFdatasync:
+	case r.op == opFdatasync:
 		s.PrepFsync(r.fd, true, tag)
 	default:
 		panic("aio: uringBackend: request with unknown op")

@@ -52,7 +52,7 @@ func (q *uringRing) fill() (closed *Request) {
 		for i := 0; i < n; i, r = i+1, r.bkNext {
 			r.bkState.Store(ubRing) // before the kernel can complete it
 			q.slots.take(r)
-			prepSQE(b.SQE(i), r)
+			q.b.prepSQE(b.SQE(i), r)
 		}
 		b.Commit()
 		for range n {
