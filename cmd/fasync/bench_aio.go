@@ -36,6 +36,7 @@ type aioJob struct {
 	engine   string // uring, threads, goroutines
 	rings    int    // io_uring rings (0: one per CPU)
 	batch    int    // submit with ListIO in lists of batch requests (0: one Read or Write per request)
+	fixed    bool   // buffers from the engine's arena (aio.WithBufferArena): fixed-buffer I/O on io_uring
 	progress io.Writer
 }
 
@@ -101,6 +102,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	engine := fs.String("engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), or goroutines (IODEPTH goroutines doing ReadAt/WriteAt)")
 	rings := fs.Int("rings", 0, "io_uring rings for --engine uring (0: one per CPU)")
 	batch := fs.Int("batch", 0, "submit with ListIO in lists of this many requests, one notification per list (fio's iodepth_batch_submit); 0: one Read or Write per request")
+	fixedbufs := fs.Bool("fixedbufs", false, "take the engine's buffers from its arena (aio.WithBufferArena), which io_uring registers: reads and writes go as READ_FIXED/WRITE_FIXED, like fio's --fixedbufs (the row is named \"fasync aio fixedbufs\"); with --compare and --engine uring the other variant runs as a row too")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
 	rounds := fs.Int("rounds", 2, "with --compare, run every row this many times, alternating the order, and report medians")
@@ -111,7 +113,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, progress: stderr}
+	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, fixed: *fixedbufs, progress: stderr}
 	if *rounds < 1 {
 		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 or more\n", *rounds)
 		return 2
@@ -262,17 +264,17 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 	if len(rep.Compare) > 0 {
 		fmt.Fprintln(w, "medians of the rounds (IOPS of each run in brackets); ours/x: the first row's IOPS over the row's")
 	}
-	fmt.Fprintf(w, "%-34s %10s %9s %9s %9s %10s %6s %7s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "CPU µs/IO", "cores", "ours/x")
+	fmt.Fprintf(w, "%-42s %10s %9s %9s %9s %10s %6s %7s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "CPU µs/IO", "cores", "ours/x")
 	for _, r := range rows {
 		if r.Err != "" {
-			fmt.Fprintf(w, "%-34s %s\n", r.Name, r.Err)
+			fmt.Fprintf(w, "%-42s %s\n", r.Name, r.Err)
 			continue
 		}
 		ratio := "1.00"
 		if r.Ratio != 0 {
 			ratio = strconv.FormatFloat(r.Ratio, 'f', 2, 64)
 		}
-		fmt.Fprintf(w, "%-34s %10.0f %9.1f %9.1f %9.1f %10.2f %6.2f %7s", r.Name, r.IOPS, r.BWBytes/(1<<20),
+		fmt.Fprintf(w, "%-42s %10.0f %9.1f %9.1f %9.1f %10.2f %6.2f %7s", r.Name, r.IOPS, r.BWBytes/(1<<20),
 			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, r.CPUPerIO/1e3, r.CPUsBusy, ratio)
 		if len(r.IOPSRuns) > 1 {
 			fmt.Fprint(w, "  [")

@@ -51,12 +51,19 @@ type contender struct {
 // over the row's.
 func compareAIO(job *aioJob, rounds int) (aioResult, []aioResult) {
 	rows := []contender{{job.engine, func() (aioResult, error) { return runAIOJob(job) }}}
+	if job.engine == "uring" {
+		// The other buffer variant of the engine: fixed buffers beside
+		// plain ones, so the table shows what registration buys.
+		other := *job
+		other.fixed = !job.fixed
+		rows = append(rows, contender{"uring", func() (aioResult, error) { return runAIOJob(&other) }})
+	}
 	for _, engine := range []string{"goroutines", "uring", "threads"} {
 		if engine == job.engine {
 			continue
 		}
 		other := *job
-		other.engine, other.batch = engine, 0
+		other.engine, other.batch, other.fixed = engine, 0, false
 		rows = append(rows, contender{engine, func() (aioResult, error) { return runAIOJob(&other) }})
 	}
 	if _, err := exec.LookPath("fio"); err != nil {

@@ -97,7 +97,14 @@ func runAIOJob(job *aioJob) (aioResult, error) {
 		return aioResult{}, err
 	}
 	defer f.Close()
-	bufs, free, err := pageBuffers(job.iodepth, job.bs)
+	var eng *aio.Engine
+	if job.engine != "goroutines" {
+		if eng, err = newJobEngine(job); err != nil {
+			return aioResult{}, err
+		}
+		defer eng.Close()
+	}
+	bufs, free, err := jobBuffers(job, eng)
 	if err != nil {
 		return aioResult{}, err
 	}
@@ -106,7 +113,6 @@ func runAIOJob(job *aioJob) (aioResult, error) {
 	var stop atomic.Bool
 	var meters []*meter
 	var wg sync.WaitGroup
-	var eng *aio.Engine
 	name := job.engine
 	switch job.engine {
 	case "goroutines":
@@ -116,10 +122,6 @@ func runAIOJob(job *aioJob) (aioResult, error) {
 		}
 		meters = startGoroutines(job, f, bufs, offs, &stop, &wg)
 	default:
-		if eng, err = newJobEngine(job); err != nil {
-			return aioResult{}, err
-		}
-		defer eng.Close()
 		name = "fasync aio " + describeEngine(job, eng)
 		if job.batch > 0 {
 			name = fmt.Sprintf("fasync aio ListIO x%d %s", job.batch, describeEngine(job, eng))
@@ -131,8 +133,37 @@ func runAIOJob(job *aioJob) (aioResult, error) {
 	return measure(job, name, meters, &stop, &wg)
 }
 
+// jobBuffers returns job.iodepth page-aligned buffers of job.bs bytes,
+// filled with random bytes (what a write job writes): from the engine's
+// arena with --fixedbufs, else mapped outside the Go heap.
+func jobBuffers(job *aioJob, e *aio.Engine) (bufs [][]byte, free func(), err error) {
+	if !job.fixed || e == nil {
+		return pageBuffers(job.iodepth, job.bs)
+	}
+	rnd := xorshift(12345)
+	for range job.iodepth {
+		b, err := e.Buffer(int(job.bs))
+		if err != nil {
+			return nil, nil, fmt.Errorf("buffers: %w", err)
+		}
+		for i := range b {
+			b[i] = byte(rnd.next())
+		}
+		bufs = append(bufs, b)
+	}
+	return bufs, func() {
+		for _, b := range bufs {
+			e.ReleaseBuffer(b)
+		}
+	}, nil
+}
+
 func newJobEngine(job *aioJob) (*aio.Engine, error) {
 	opts := []aio.Option{aio.WithBackend(job.engine), aio.WithQueueDepth(job.iodepth)}
+	if job.fixed {
+		page := (job.bs + 4095) &^ 4095
+		opts = append(opts, aio.WithBufferArena(int(page)*job.iodepth))
+	}
 	if job.rings > 0 {
 		opts = append(opts, aio.WithRings(job.rings))
 	}
@@ -143,6 +174,13 @@ func newJobEngine(job *aioJob) (*aio.Engine, error) {
 }
 
 func describeEngine(job *aioJob, e *aio.Engine) string {
+	if job.fixed {
+		return "fixedbufs " + describeBackend(job, e)
+	}
+	return describeBackend(job, e)
+}
+
+func describeBackend(job *aioJob, e *aio.Engine) string {
 	if e.Backend() == "uring" {
 		rings := job.rings
 		if rings == 0 {

@@ -20,17 +20,24 @@ func TestBenchAIOJSON(t *testing.T) {
 		engine string
 		rw     string
 		direct bool
+		fixed  bool
 	}{
-		{"uring", "randread", false},
-		{"uring", "randwrite", false},
-		{"uring", "read", true},
-		{"threads", "randread", false},
-		{"goroutines", "randread", false},
-		{"uring", "randread-listio", false},
+		{"uring", "randread", false, false},
+		{"uring", "randwrite", false, false},
+		{"uring", "read", true, false},
+		{"threads", "randread", false, false},
+		{"goroutines", "randread", false, false},
+		{"uring", "randread-listio", false, false},
+		{"uring", "randread", true, true},
+		{"uring", "randwrite", false, true},
+		{"threads", "randread", false, true},
 	} {
 		name := tc.engine + "/" + tc.rw
 		if tc.direct {
 			name += "/direct"
+		}
+		if tc.fixed {
+			name += "/fixedbufs"
 		}
 		t.Run("C13/"+name, func(t *testing.T) {
 			if tc.engine == "uring" {
@@ -47,6 +54,9 @@ func TestBenchAIOJSON(t *testing.T) {
 			if tc.direct {
 				args = append(args, "--direct=1")
 			}
+			if tc.fixed {
+				args = append(args, "--fixedbufs")
+			}
 			var stdout, stderr bytes.Buffer
 			if code := benchAIO(args, &stdout, &stderr); code != 0 {
 				t.Fatalf("exit %d, stderr: %s", code, stderr.String())
@@ -56,6 +66,9 @@ func TestBenchAIOJSON(t *testing.T) {
 				t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
 			}
 			checkResultJSON(t, rep)
+			if name, _ := rep["name"].(string); tc.fixed != strings.Contains(name, "fixedbufs") {
+				t.Errorf("row name %q with --fixedbufs %t", name, tc.fixed)
+			}
 			if !strings.Contains(stderr.String(), "done in") {
 				t.Errorf("no progress line on stderr: %q", stderr.String())
 			}
