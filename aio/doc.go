@@ -51,6 +51,18 @@
 // lowest Priority (most urgent) first, FIFO among equals. Other backends
 // may ignore it.
 //
+// # Registered buffers
+//
+// An engine created WithBufferArena owns an arena of page-aligned memory;
+// Buffer lends buffers from it and ReleaseBuffer takes them back (ENOMEM
+// when the arena is exhausted, EINVAL for a bad size or foreign memory).
+// io_uring registers the arena with every ring, and a read or write whose
+// buffer lies wholly inside it runs as READ_FIXED or WRITE_FIXED, sparing
+// the kernel a page pin per request (what O_DIRECT pays for most); other
+// buffers take the ordinary path. Registered files are not offered: a
+// descriptor number closed and reused would reach the old file through
+// the ring's table.
+//
 // # Model devices
 //
 // An engine created WithTask(t) serves the descriptors of a model kernel
