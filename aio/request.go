@@ -216,7 +216,12 @@ func (r *Request) check(o op, fds fdSpace) (appendMode bool, err error) {
 // prepare fills r's submission snapshot. r is claimed by the caller and
 // not yet visible to any backend.
 func (r *Request) prepare(e *Engine, o op, appendMode bool, g *listGroup) {
-	r.eng = e
+	if r.eng != e {
+		// Written only when it changes: Cancel reads r.eng without a lock
+		// to tell another engine's request from ours, and a resubmission
+		// to the same engine must not race with that read.
+		r.eng = e
+	}
 	r.fd = r.Fd
 	r.off = r.Offset
 	r.op = o

@@ -2,6 +2,7 @@ package aio
 
 import (
 	"os"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -127,4 +128,60 @@ func TestRingSlots(t *testing.T) {
 		}
 		s.visit(-1, nil, func(r *Request) { t.Fatalf("round %d: visit saw a request after every slot was given back", round) })
 	}
+}
+
+// C8 under concurrency for one request: Cancel(fd, r) runs in a loop
+// while r's owner resubmits it; every submission completes exactly once
+// (data intact or ECANCELED), and Cancel never touches a later life of r
+// (the owner would then see a result it did not wait for).
+func TestCancelOneRace(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
+		e := newEngine(t, WithWorkers(2))
+		f, data := tempFile(t, 1<<16, os.O_RDONLY)
+		fd := int(f.Fd())
+		ch := make(chan *Request, 1)
+		r := &Request{Fd: fd, Offset: 4096, Buf: make([]byte, 512), Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
+		if err := e.Read(r); err != nil { // r.eng is set before the canceller starts
+			t.Fatal(err)
+		}
+		<-ch
+		r.Return()
+		stop := make(chan struct{})
+		var cancels sync.WaitGroup
+		cancels.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if res, err := e.Cancel(fd, r); err != nil || res < AIO_CANCELED || res > AIO_ALLDONE {
+					t.Errorf("Cancel = %d, %v", res, err)
+					return
+				}
+			}
+		})
+		for range 500 {
+			if err := e.Read(r); err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if got := <-ch; got != r {
+				t.Fatalf("notified %p, want %p", got, r)
+			}
+			n, err := r.Return()
+			if err != nil && err != syscall.ECANCELED || err == nil && n != 512 {
+				t.Fatalf("Return = %d, %v", n, err)
+			}
+			if err == nil {
+				mustEqual(t, "C8/read beside Cancel", r.Buf, data[4096:4096+512])
+			}
+			select {
+			case q := <-ch:
+				t.Fatalf("a second notification (%p) for one submission", q)
+			default:
+			}
+		}
+		close(stop)
+		cancels.Wait()
+	})
 }
