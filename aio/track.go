@@ -94,10 +94,13 @@ func newRingSlots(n int) *ringSlots {
 
 // take gives r a slot, recorded in r.tag. The Loop's submission lock is
 // held. Running out is impossible (see ringSlots); were it to happen, r
-// would go untracked, costing Cancel the chance to find it, nothing else.
+// would go untracked, costing Cancel the chance to find it, and r is
+// pinned instead, so that the slot's other job, keeping r reachable while
+// the kernel holds its address, is still done (the handler's Unpin ends it).
 func (s *ringSlots) take(r *Request) {
 	if s.head == s.tail.Load() {
 		r.tag = noSlot
+		r.pin.Pin(r)
 		return
 	}
 	i := s.free[s.head&s.mask]

@@ -34,8 +34,9 @@ const (
 // stays on one ring.
 //
 // The SQE of a request carries the request's address as user_data. That
-// is safe because the engine keeps r reachable (on its descriptor's list)
-// until done is called, and Go does not move heap objects; the buffer,
+// is safe because r stays reachable until done is called (in its ring's
+// slot table, see ringSlots, and for writes and fsyncs on its descriptor's
+// list too), and Go does not move heap objects; the buffer,
 // which the kernel writes, is pinned with r.pin while the kernel owns it.
 type uringBackend struct {
 	done  doneFunc
