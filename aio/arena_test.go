@@ -156,16 +156,7 @@ func TestBufferArenaAllocations(t *testing.T) {
 		}
 		done := make(chan *Request, 1)
 		r := &Request{Fd: int(f.Fd()), Offset: 8192, Buf: buf, Notify: Sigevent{Notify: SIGEV_CHAN, Chan: done}}
-		read := func() {
-			if err := e.Read(r); err != nil {
-				t.Fatal(err)
-			}
-			<-done
-			if n, err := r.Return(); n != 4096 || err != nil {
-				t.Fatalf("Return = %d, %v", n, err)
-			}
-		}
-		if got := testing.AllocsPerRun(1000, read); got != 0 {
+		if got := readAllocs(t, e, r, done); got != 0 {
 			t.Errorf("C1/zero-allocs: fixed-buffer Read+Return allocates %.2f times per request", got)
 		}
 		if !bytes.Equal(buf, data[8192:8192+4096]) {

@@ -58,31 +58,27 @@ func (r *Ring) SubmitAndWait(wait uint32) (int, error) {
 // IORING_ENTER_GETEVENTS, wait for minComplete completions. EINTR is
 // retried. It reports how many SQEs the kernel consumed.
 func (r *Ring) Enter(toSubmit, minComplete, flags uint32) (int, error) {
-	for {
-		n, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd),
-			uintptr(toSubmit), uintptr(minComplete), uintptr(flags), 0, 0)
-		if errno == unix.EINTR {
-			continue
-		}
-		if errno != 0 {
-			return int(n), fmt.Errorf("uring: io_uring_enter(%d, %d, %#x): %w", toSubmit, minComplete, flags, errno)
-		}
-		return int(n), nil
-	}
+	return r.enter(unix.Syscall6, toSubmit, minComplete, flags)
 }
 
 // EnterNoWait is Enter for a call that does not wait (no minComplete),
 // made without telling the Go scheduler it is in a system call
 // (RawSyscall6). See Loop.enter for why.
 func (r *Ring) EnterNoWait(toSubmit, flags uint32) (int, error) {
+	return r.enter(unix.RawSyscall6, toSubmit, 0, flags)
+}
+
+// enter makes io_uring_enter through syscall6, retrying EINTR.
+func (r *Ring) enter(syscall6 func(trap, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2 uintptr, err unix.Errno),
+	toSubmit, minComplete, flags uint32) (int, error) {
 	for {
-		n, _, errno := unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd),
-			uintptr(toSubmit), 0, uintptr(flags), 0, 0)
+		n, _, errno := syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd),
+			uintptr(toSubmit), uintptr(minComplete), uintptr(flags), 0, 0)
 		if errno == unix.EINTR {
 			continue
 		}
 		if errno != 0 {
-			return int(n), fmt.Errorf("uring: io_uring_enter(%d, 0, %#x): %w", toSubmit, flags, errno)
+			return int(n), fmt.Errorf("uring: io_uring_enter(%d, %d, %#x): %w", toSubmit, minComplete, flags, errno)
 		}
 		return int(n), nil
 	}
