@@ -3,7 +3,6 @@ package uring
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -21,13 +20,10 @@ type Handler func(userData uint64, res int32, flags uint32)
 // A Loop is a Ring driven by one goroutine of its own, and safe for
 // concurrent use. Any goroutine queues SQEs with Submit; the loop goroutine
 // hands everything queued to the kernel with one io_uring_enter, reaps the
-// CQ, and calls the Handler. While requests are in the kernel it first
-// waits for their completions inside io_uring_enter, for at most a
-// millisecond (waitInKernel); after that, and whenever nothing is in
-// flight, it waits without holding an OS thread: in Go's netpoller on an
-// eventfd registered with the ring, or on a channel when nothing is in
-// flight. A submitter that finds it waiting wakes it there, or submits
-// for it when it waits in the kernel.
+// CQ, and calls the Handler. When it has nothing to do it waits without
+// holding an OS thread: in Go's netpoller on an eventfd registered with
+// the ring while requests are in the kernel, on a channel when nothing is
+// in flight. A submitter that finds it waiting wakes it there.
 //
 // Because every io_uring_enter is made by the loop goroutine, requests
 // that the kernel completes inline (page-cached reads and writes) run on
@@ -39,14 +35,6 @@ type Loop struct {
 	limit  int32    // user requests in flight at most (LoopConfig.Entries)
 	efd    *os.File // eventfd registered with ring; non-blocking, read through the netpoller
 	rbuf   [8]byte  // the loop goroutine's eventfd read buffer
-
-	// The loop goroutine's io_uring_enter timeout argument (waitInKernel),
-	// kept here so that the kernel reads heap memory; inKernel says the
-	// kernel takes it (IORING_FEAT_EXT_ARG).
-	waitArg    getEventsArg
-	waitTS     unix.Timespec
-	inKernel   bool
-	kernelWait time.Duration
 
 	// mu guards the SQ side of ring (NextSQE, Flush) and the fields below
 	// it. The loop goroutine never holds mu while it enters the kernel or
@@ -61,20 +49,15 @@ type Loop struct {
 	// loop goroutine, before the Handler runs, so a Handler may resubmit.
 	inflight atomic.Int32
 
-	// state says where the loop goroutine waits: loopWaiting (inside
-	// io_uring_enter), loopParked (on efd, in the netpoller) or loopIdle
-	// (on wakeCh) from just before its last look for work until it wakes,
-	// loopRunning otherwise. A submitter that moves it from a parked stage
-	// to running wakes the loop there; one that finds it loopWaiting
-	// submits for it. The Dekker pair (submitter: publish SQEs, load
-	// state; loop: store state, load inflight and the SQ) guarantees that
-	// one of the two sees the other.
+	// state says where the loop goroutine waits: loopParked (on efd, in
+	// the netpoller) or loopIdle (on wakeCh) from just before its last look
+	// for work until it wakes, loopRunning otherwise. A submitter that
+	// moves it from a parked stage to running wakes the loop there. The
+	// Dekker pair (submitter: add to inflight, load state; loop: store
+	// state, load inflight and the SQ) guarantees that one of the two
+	// sees the other.
 	state  atomic.Int32
 	wakeCh chan struct{} // loopIdle's wake-up; buffered, so a send never blocks
-
-	// helpers counts submitters inside submitFor, which Close waits out
-	// before it unmaps the ring.
-	helpers atomic.Int32
 
 	stats loopStats // written by the loop goroutine only
 
@@ -84,33 +67,30 @@ type Loop struct {
 
 const (
 	loopRunning = iota
-	loopWaiting // inside io_uring_enter, waiting for completions
 	loopParked  // waiting on efd: requests are in the kernel
 	loopIdle    // waiting on wakeCh: nothing in flight at all
 )
 
-// loopStats are the Loop's counters, for LoopStats.
+// loopStats are the loop goroutine's counters, for LoopStats.
 type loopStats struct {
-	enters, submitted, reaped, waits, parks, idles, late atomic.Uint64
+	enters, submitted, reaped, parks, idles, late atomic.Uint64
 }
 
-// LoopStats counts what a Loop has done: how well it batches
-// (Submitted/Enters is the mean SQEs per io_uring_enter; Enters includes
-// those submitters made for a waiting loop) and how often the loop
-// goroutine had to wait (Waits inside io_uring_enter and Parks on the
-// eventfd with requests in the kernel, Idles on its channel with nothing
-// in flight). Late counts eventfd waits that timed out (after
-// parkRecheck) with a completion in the CQ: a missed signal, which should
-// not happen.
+// LoopStats counts what a Loop's goroutine has done: how well it batches
+// (Submitted/Enters is the mean SQEs per io_uring_enter) and how often it
+// had to wait (Parks on the eventfd with requests in the kernel, Idles on
+// its channel with nothing in flight). Late counts eventfd waits that
+// timed out (after parkRecheck) with a completion in the CQ: a missed
+// signal, which should not happen.
 type LoopStats struct {
-	Enters, Submitted, Reaped, Waits, Parks, Idles, Late uint64
+	Enters, Submitted, Reaped, Parks, Idles, Late uint64
 }
 
 // Stats reports the Loop's counters so far.
 func (l *Loop) Stats() LoopStats {
 	return LoopStats{
 		Enters: l.stats.enters.Load(), Submitted: l.stats.submitted.Load(), Reaped: l.stats.reaped.Load(),
-		Waits: l.stats.waits.Load(), Parks: l.stats.parks.Load(), Idles: l.stats.idles.Load(), Late: l.stats.late.Load(),
+		Parks: l.stats.parks.Load(), Idles: l.stats.idles.Load(), Late: l.stats.late.Load(),
 	}
 }
 
@@ -186,15 +166,13 @@ func NewLoop(cfg LoopConfig, h Handler) (*Loop, error) {
 	}
 	ring.SetEventfdEnabled(false) // the loop starts running; see park
 	l := &Loop{
-		ring:       ring,
-		inKernel:   ring.Features()&IORING_FEAT_EXT_ARG != 0,
-		kernelWait: kernelWait,
-		handle:     h,
-		limit:      int32(cfg.Entries),
-		efd:        os.NewFile(uintptr(efd), "io_uring-eventfd"),
-		waiters:    make(map[uint64]chan int32),
-		wakeCh:     make(chan struct{}, 1),
-		exited:     make(chan struct{}),
+		ring:    ring,
+		handle:  h,
+		limit:   int32(cfg.Entries),
+		efd:     os.NewFile(uintptr(efd), "io_uring-eventfd"),
+		waiters: make(map[uint64]chan int32),
+		wakeCh:  make(chan struct{}, 1),
+		exited:  make(chan struct{}),
 	}
 	go l.run()
 	return l, nil
@@ -340,14 +318,11 @@ func (l *Loop) queueOp(ch chan int32, prep func(s *SQE, ud uint64)) error {
 	return nil
 }
 
-// wake makes sure the SQEs just published reach the kernel: if the loop
-// goroutine is parked or idle (or about to be), this moves it to running
-// and wakes it where it waits; if it waits inside io_uring_enter, this
-// submits them for it.
+// wake makes sure the loop goroutine will look at the SQ again: if it is
+// parked or idle (or about to be), this moves it to running and wakes it
+// where it waits.
 func (l *Loop) wake() {
 	switch l.state.Load() {
-	case loopWaiting:
-		l.submitFor()
 	case loopParked:
 		if l.state.CompareAndSwap(loopParked, loopRunning) {
 			l.kick()
@@ -392,19 +367,11 @@ func (l *Loop) Close() error {
 		<-l.exited
 		return ErrClosed
 	}
-	// A NOP's completion ends a wait inside io_uring_enter at once (a
-	// submitter hands it to the kernel, see wake). With the ring full of
-	// internal ops there is no room for it; the wait then ends by its
-	// timeout.
-	l.queueOp(nil, func(s *SQE, ud uint64) { s.PrepNop(ud) })
 	l.closing.Store(true)
 	l.state.Store(loopRunning)
 	l.kick()
 	l.poke()
 	<-l.exited
-	for l.helpers.Load() != 0 {
-		runtime.Gosched() // a submitFor is between its checks and its enter
-	}
 	err := l.ring.Close()
 	if cerr := l.efd.Close(); err == nil {
 		err = cerr

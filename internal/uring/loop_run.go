@@ -91,9 +91,7 @@ func (l *Loop) complete(cqes []CQE) {
 	}
 }
 
-// park waits for work. With requests in the kernel it waits for their
-// completions inside io_uring_enter for up to kernelWait (see
-// waitInKernel; not while closing, which has a deadline), then in the
+// park waits for work. With requests in the kernel it waits in the
 // netpoller until the eventfd is written (by the kernel posting a
 // completion, or by a submitter) or deadline passes (zero: none); with
 // nothing in flight no completion can come, so it waits on wakeCh for a
@@ -121,20 +119,6 @@ func (l *Loop) park(deadline time.Time) {
 		<-l.wakeCh
 		l.state.Store(loopRunning)
 		return
-	}
-	if deadline.IsZero() && l.inKernel {
-		l.state.Store(loopWaiting)
-		if l.ring.Pending() > 0 || l.ring.Ready() > 0 || l.closing.Load() {
-			l.state.Store(loopRunning)
-			return
-		}
-		woken := l.waitInKernel()
-		l.state.Store(loopRunning)
-		if woken || l.ring.Ready() > 0 || l.ring.Pending() > 0 {
-			return
-		}
-		// kernelWait passed without a completion: park below, where
-		// waiting holds no thread.
 	}
 	l.state.Store(loopParked)
 	l.ring.SetEventfdEnabled(true)
