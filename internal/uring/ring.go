@@ -37,6 +37,7 @@ type Ring struct {
 	sqHead, sqTail, sqFlags *uint32
 	sqMask, sqEntries       uint32
 	sqes                    []SQE
+	sqeShift                uint32 // log2 of the SQE stride in SQEs: 1 with IORING_SETUP_SQE128, else 0
 	sqeTail                 uint32
 
 	// CQ side. The kernel advances *cqTail as it posts CQEs; this process
@@ -131,7 +132,10 @@ func (r *Ring) mmap(p *params) error {
 		}
 		cqMem = r.cqMem
 	}
-	if r.sqeMem, err = mapRegion(r.fd, IORING_OFF_SQES, uintptr(p.SqEntries)*unsafe.Sizeof(SQE{})); err != nil {
+	if r.flags&IORING_SETUP_SQE128 != 0 {
+		r.sqeShift = 1 // each entry is two 64-byte SQE slots
+	}
+	if r.sqeMem, err = mapRegion(r.fd, IORING_OFF_SQES, uintptr(p.SqEntries<<r.sqeShift)*unsafe.Sizeof(SQE{})); err != nil {
 		return err
 	}
 
@@ -140,7 +144,7 @@ func (r *Ring) mmap(p *params) error {
 	r.sqFlags = word(r.ringMem, p.SqOff.Flags)
 	r.sqMask = *word(r.ringMem, p.SqOff.RingMask)
 	r.sqEntries = *word(r.ringMem, p.SqOff.RingEntries)
-	r.sqes = unsafe.Slice((*SQE)(unsafe.Pointer(&r.sqeMem[0])), r.sqEntries)
+	r.sqes = unsafe.Slice((*SQE)(unsafe.Pointer(&r.sqeMem[0])), r.sqEntries<<r.sqeShift)
 	if r.flags&IORING_SETUP_NO_SQARRAY == 0 {
 		// SQEs are used in ring order, so the indirection array is the
 		// identity, written once.

@@ -12,13 +12,14 @@ import (
 // the submission queue is full (every SQE prepared and not yet consumed by
 // the kernel). The SQE reaches the kernel at the next Flush and Submit.
 // NextSQE hands out SQEs that still hold their previous contents: the Prep
-// methods overwrite all of it.
+// methods overwrite all of it. On a ring set up with IORING_SETUP_SQE128
+// the SQE is the first half of a 128-byte entry (see PrepURingCmd).
 func (r *Ring) NextSQE() *SQE {
 	head := atomic.LoadUint32(r.sqHead)
 	if r.sqeTail-head >= r.sqEntries {
 		return nil
 	}
-	s := &r.sqes[r.sqeTail&r.sqMask]
+	s := &r.sqes[(r.sqeTail&r.sqMask)<<r.sqeShift]
 	r.sqeTail++
 	return s
 }
