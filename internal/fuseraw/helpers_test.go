@@ -1,0 +1,173 @@
+package fuseraw
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// needHost skips t when FUSE cannot be mounted here, naming what is missing.
+func needHost(t testing.TB) {
+	t.Helper()
+	if err := CheckHost(); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+}
+
+const enableURing = "/sys/module/fuse/parameters/enable_uring"
+
+// uringParam counts the tests that need fuse.enable_uring=Y, so that the
+// last one puts back what was there.
+var uringParam struct {
+	sync.Mutex
+	users int
+	was   string
+}
+
+// needURing turns fuse.enable_uring on for t (root only) and restores it
+// when the last such test ends; it skips when the kernel lacks it.
+func needURing(t testing.TB) {
+	t.Helper()
+	old, err := os.ReadFile(enableURing)
+	if err != nil {
+		t.Skipf("skipping: kernel without FUSE over io_uring (%s: %v)", enableURing, err)
+	}
+	uringParam.Lock()
+	defer uringParam.Unlock()
+	if uringParam.users == 0 {
+		uringParam.was = strings.TrimSpace(string(old))
+		if err := os.WriteFile(enableURing, []byte("Y"), 0); err != nil {
+			t.Skipf("skipping: cannot turn on %s (needs root): %v", enableURing, err)
+		}
+	}
+	uringParam.users++
+	t.Cleanup(func() {
+		uringParam.Lock()
+		defer uringParam.Unlock()
+		if uringParam.users--; uringParam.users == 0 {
+			os.WriteFile(enableURing, []byte(uringParam.was), 0)
+		}
+	})
+}
+
+// counting wraps a handler and counts the requests of each opcode.
+type counting struct {
+	h   Handler
+	ops [64]atomic.Int64
+}
+
+func (c *counting) Handle(r *Request) {
+	if op := r.Header.Opcode; op < uint32(len(c.ops)) {
+		c.ops[op].Add(1)
+	}
+	c.h.Handle(r)
+}
+
+// mountPipes mounts a PipeFS of n files of size bytes with transport tr
+// on a temporary directory, unmounted at the end of t.
+func mountPipes(t testing.TB, tr Transport, n, size int) (*Server, *counting) {
+	t.Helper()
+	needHost(t)
+	if tr == URing {
+		needURing(t)
+	}
+	dir := t.TempDir()
+	h := &counting{h: NewPipeFS(n, size)}
+	s, err := Mount(dir, h, Config{Transport: tr, Logf: t.Logf})
+	if err != nil {
+		t.Fatalf("Mount(%s): %v", tr, err)
+	}
+	if s.Transport() != tr {
+		t.Fatalf("Mount asked for %s, serves %s", tr, s.Transport())
+	}
+	t.Cleanup(func() {
+		done := make(chan error, 1)
+		go func() { done <- s.Unmount(true) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Unmount: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			s.Abort()
+			t.Errorf("Unmount of %s did not finish in 10 s; aborted", dir)
+		}
+	})
+	return s, h
+}
+
+// forEachTransport runs f as a subtest per transport.
+func forEachTransport(t *testing.T, f func(t *testing.T, tr Transport)) {
+	for _, tr := range []Transport{Classic, URing} {
+		t.Run(tr.String(), func(t *testing.T) { f(t, tr) })
+	}
+}
+
+// proc is a client process whose output is collected.
+type proc struct {
+	cmd *exec.Cmd
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+func (p *proc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// start starts a client; it is killed at the end of t if still running.
+func start(t testing.TB, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(name, args...)}
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	return p
+}
+
+// waitExit waits up to d for the process to end and reports its error.
+func (p *proc) waitExit(t testing.TB, d time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		p.cmd.Process.Kill()
+		<-done
+		t.Fatalf("%v still running after %v; killed. Output: %s", p.cmd.Args, d, p.output())
+		return nil
+	}
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return true
+}
