@@ -54,6 +54,7 @@ func (s *Server) reader() {
 		if n < hsz {
 			continue
 		}
+		s.devRequests.Add(1)
 		r := &b.req
 		load(&r.Header, b.buf[:hsz])
 		r.phase.Store(phaseHandling)

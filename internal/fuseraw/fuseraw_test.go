@@ -30,5 +30,24 @@ func TestCatEcho(t *testing.T) {
 		if h.ops[FUSE_INTERRUPT].Load() == 0 {
 			t.Errorf("cat ended without an INTERRUPT reaching the server")
 		}
+		checkTransport(t, s)
 	})
+}
+
+// checkTransport fails t unless the requests travelled the way the
+// transport says: on io_uring only INTERRUPT and FORGET use /dev/fuse.
+func checkTransport(t *testing.T, s *Server) {
+	t.Helper()
+	st := s.Stats()
+	t.Logf("%s: %d requests through /dev/fuse, %d through io_uring", s.Transport(), st.Dev, st.Ring)
+	switch s.Transport() {
+	case Classic:
+		if st.Ring != 0 || st.Dev == 0 {
+			t.Errorf("classic transport: stats %+v", st)
+		}
+	case URing:
+		if st.Ring == 0 {
+			t.Errorf("io_uring transport: no request came through the ring: %+v", st)
+		}
+	}
 }

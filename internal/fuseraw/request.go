@@ -203,7 +203,9 @@ func (r *Request) ReplyWrite(n uint32) error { return replyValue(r, &writeOut{Si
 func (r *Request) ReplyStatfs(st *Kstatfs) error { return replyValue(r, st) }
 
 // ReplyPoll answers a POLL with the ready events.
-func (r *Request) ReplyPoll(revents uint32) error { return replyValue(r, &pollOutArg{Revents: revents}) }
+func (r *Request) ReplyPoll(revents uint32) error {
+	return replyValue(r, &pollOutArg{Revents: revents})
+}
 
 // DataBuf returns a buffer of n bytes (at most the request's Read.Size is
 // useful) inside the transport's reply area. Data put there and answered

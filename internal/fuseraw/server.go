@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -81,6 +82,9 @@ type Server struct {
 	notifyBuf [24]byte
 
 	bufPool sync.Pool // *classicBuf, for readers whose buffer a deferred request kept
+
+	devRequests  atomic.Uint64 // requests read from /dev/fuse (INIT excluded)
+	ringRequests atomic.Uint64 // requests that arrived in io_uring entries
 	ring    *uringServer
 }
 
@@ -265,6 +269,17 @@ func (s *Server) NotifyPoll(kh uint64) error {
 		return nil
 	}
 	return err
+}
+
+// Stats counts the requests served so far by the way they arrived.
+type Stats struct {
+	Dev  uint64 // read(2) from /dev/fuse
+	Ring uint64 // through io_uring entries
+}
+
+// Stats reports the requests served so far.
+func (s *Server) Stats() Stats {
+	return Stats{Dev: s.devRequests.Load(), Ring: s.ringRequests.Load()}
 }
 
 // Transport reports the transport in use.

@@ -288,6 +288,7 @@ func (q *uqueue) complete(c uring.CQE) {
 		}
 		return
 	}
+	q.srv.ringRequests.Add(1)
 	r := &e.req
 	load(&r.Header, e.hdr.InOut[:])
 	size, _ := arg0Size(r.Header.Opcode)
