@@ -1,6 +1,10 @@
 package fuseraw
 
 import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -50,4 +54,127 @@ func checkTransport(t *testing.T, s *Server) {
 			t.Errorf("io_uring transport: no request came through the ring: %+v", st)
 		}
 	}
+}
+
+// R3 (B3, B4): dd moves 1 MiB into a file and out of it at once, through
+// a ring of 100000 bytes, so both sides wait and reads and writes wrap.
+func TestDD(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr Transport) {
+		s, _ := mountPipes(t, tr, 1, 100000)
+		tmp := t.TempDir()
+		src, dst := filepath.Join(tmp, "src"), filepath.Join(tmp, "dst")
+		data := make([]byte, 1<<20)
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		if err := os.WriteFile(src, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p0 := filepath.Join(s.Dir, "p0")
+		reader := start(t, "dd", "if="+p0, "of="+dst, "bs=64k", "count=16", "iflag=fullblock", "status=none")
+		writer := start(t, "dd", "if="+src, "of="+p0, "bs=64k", "status=none")
+		if err := writer.waitExit(t, 20*time.Second); err != nil {
+			t.Fatalf("dd into p0: %v: %s", err, writer.output())
+		}
+		if err := reader.waitExit(t, 20*time.Second); err != nil {
+			t.Fatalf("dd out of p0: %v: %s", err, reader.output())
+		}
+		got, err := os.ReadFile(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("dd through p0 delivered %d bytes, not the %d written (or different ones)", len(got), len(data))
+		}
+		checkTransport(t, s)
+	})
+}
+
+// R3 (B3, S3): SIGINT to a cat blocked on an empty file ends it: the
+// INTERRUPT answers its READ with EINTR.
+func TestInterruptBlockedReader(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr Transport) {
+		s, h := mountPipes(t, tr, 1, 4096)
+		cat := start(t, "cat", filepath.Join(s.Dir, "p0"))
+		if !waitFor(5*time.Second, func() bool { return h.ops[FUSE_READ].Load() > 0 }) {
+			t.Fatalf("cat sent no READ: %s", cat.output())
+		}
+		cat.cmd.Process.Signal(syscall.SIGINT)
+		err := cat.waitExit(t, 5*time.Second)
+		if st, ok := cat.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() || st.Signal() != syscall.SIGINT {
+			t.Fatalf("cat ended with %v, want killed by SIGINT", err)
+		}
+		if n := h.ops[FUSE_INTERRUPT].Load(); n == 0 {
+			t.Fatalf("no INTERRUPT reached the server")
+		}
+		checkTransport(t, s)
+	})
+}
+
+// pyClient is a Python client for the checks cat and dd cannot make.
+const pyClient = `
+import errno, os, select, sys
+path, what = sys.argv[1], sys.argv[2]
+if what == "eagain":
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        os.read(fd, 10); print("read returned")
+    except BlockingIOError:
+        print("EAGAIN-at-open")
+    os.close(fd)
+    fd = os.open(path, os.O_RDONLY)
+    import fcntl
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+    try:
+        os.read(fd, 10); print("read returned")
+    except BlockingIOError:
+        print("EAGAIN-after-fcntl")
+elif what == "poll":
+    fd = os.open(path, os.O_RDWR)
+    p = select.poll(); p.register(fd, select.POLLIN)
+    print("before", p.poll(0))
+    sys.stdout.flush()
+    ev = p.poll(10000)
+    print("after", ev, os.read(fd, 100))
+`
+
+// R3 (M2, M3, B7): O_NONBLOCK at open and set later with fcntl gives
+// EAGAIN on an empty file; poll reports nothing, then POLLIN once a
+// writer in another process wrote (FUSE_NOTIFY_POLL wakes the poller).
+func TestNonblockAndPoll(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("skipping: python3 not found")
+	}
+	forEachTransport(t, func(t *testing.T, tr Transport) {
+		s, h := mountPipes(t, tr, 1, 4096)
+		p0 := filepath.Join(s.Dir, "p0")
+		c := start(t, py, "-c", pyClient, p0, "eagain")
+		if err := c.waitExit(t, 10*time.Second); err != nil || c.output() != "EAGAIN-at-open\nEAGAIN-after-fcntl\n" {
+			t.Fatalf("M2: client said %q (%v)", c.output(), err)
+		}
+		c = start(t, py, "-c", pyClient, p0, "poll")
+		if !waitFor(10*time.Second, func() bool { return strings.Contains(c.output(), "before") }) {
+			t.Fatalf("poll client said %q", c.output())
+		}
+		if !strings.HasPrefix(c.output(), "before []") {
+			t.Fatalf("M3: poll of an empty file said %q", c.output())
+		}
+		polls := h.ops[FUSE_POLL].Load()
+		w := start(t, "sh", "-c", "printf ping > "+p0)
+		if err := w.waitExit(t, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.waitExit(t, 10*time.Second); err != nil {
+			t.Fatalf("poll client: %v: %s", err, c.output())
+		}
+		if !strings.Contains(c.output(), "after [(3, 1)] b'ping'") {
+			t.Fatalf("M3: poll client said %q", c.output())
+		}
+		if h.ops[FUSE_POLL].Load() <= polls {
+			t.Errorf("no POLL after the wake-up: the notification did not reach the poller")
+		}
+		checkTransport(t, s)
+	})
 }
