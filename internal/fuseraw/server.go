@@ -85,7 +85,7 @@ type Server struct {
 
 	devRequests  atomic.Uint64 // requests read from /dev/fuse (INIT excluded)
 	ringRequests atomic.Uint64 // requests that arrived in io_uring entries
-	ring    *uringServer
+	ring         *uringServer
 }
 
 // URingAvailable reports nil when the kernel will offer FUSE over
