@@ -146,6 +146,10 @@ func NewLoop(cfg LoopConfig, h Handler) (*Loop, error) {
 	if cfg.Flags&(IORING_SETUP_SINGLE_ISSUER|IORING_SETUP_DEFER_TASKRUN|IORING_SETUP_SQPOLL) != 0 {
 		return nil, fmt.Errorf("uring: NewLoop: flags %#x need a thread-bound submitter: %w", cfg.Flags, syscall.EINVAL)
 	}
+	if cfg.Flags&IORING_SETUP_SQE128 != 0 {
+		// Batch.SQE indexes 64-byte entries.
+		return nil, fmt.Errorf("uring: NewLoop: IORING_SETUP_SQE128 is not supported by Loop: %w", syscall.EINVAL)
+	}
 	sq := uint32(1)
 	for sq < cfg.Entries+opReserve {
 		sq <<= 1

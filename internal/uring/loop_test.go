@@ -197,7 +197,7 @@ func TestLoopFull(t *testing.T) {
 func TestLoopBadInput(t *testing.T) {
 	needUring(t)
 	h := func(uint64, int32, uint32) {}
-	for _, cfg := range []LoopConfig{{Entries: 0}, {Entries: 1 << 20}, {Entries: 4, Flags: IORING_SETUP_SINGLE_ISSUER}, {Entries: 4, Flags: IORING_SETUP_SQPOLL}} {
+	for _, cfg := range []LoopConfig{{Entries: 0}, {Entries: 1 << 20}, {Entries: 4, Flags: IORING_SETUP_SINGLE_ISSUER}, {Entries: 4, Flags: IORING_SETUP_SQPOLL}, {Entries: 4, Flags: IORING_SETUP_SQE128}} {
 		if _, err := NewLoop(cfg, h); !errors.Is(err, syscall.EINVAL) {
 			t.Errorf("NewLoop(%+v): %v, want EINVAL", cfg, err)
 		}

@@ -12,7 +12,7 @@ import "unsafe"
 // unchanged.
 //
 // Loop builds on 64-byte SQEs (its batches index the SQE array directly):
-// do not pass IORING_SETUP_SQE128 in LoopConfig.Flags.
+// do not pass IORING_SETUP_SQE128 in LoopConfig.Flags (NewLoop refuses it).
 
 // IORING_SETUP_SQE128 makes every SQE 128 bytes (io_uring_params.flags).
 const IORING_SETUP_SQE128 = 1 << 10
