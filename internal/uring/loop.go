@@ -61,6 +61,10 @@ type Loop struct {
 
 	stats loopStats // written by the loop goroutine only
 
+	// toDevice says the loop's last large batch went to a device rather
+	// than completing inside the enter (see submit). Loop goroutine only.
+	toDevice bool
+
 	closing atomic.Bool   // Close was called: cancel, drain, exit
 	exited  chan struct{} // closed when the loop goroutine returns
 }

@@ -17,7 +17,7 @@ func (l *Loop) run() {
 	var lastCancel time.Time
 	for {
 		if p := l.ring.Pending(); p > 0 {
-			l.enter(p, 0)
+			l.submit(p)
 		}
 		if n := l.ring.Reap(cqes[:]); n > 0 {
 			l.complete(cqes[:n])
@@ -43,9 +43,10 @@ func (l *Loop) run() {
 	}
 }
 
-// enter is io_uring_enter for the loop goroutine. Errors that mean "try
-// again later" (no memory for requests, CQ backlog) return and let the
-// loop reap first; anything else is a broken ring.
+// enter is io_uring_enter for the loop goroutine; it reports how many
+// SQEs the kernel took. Errors that mean "try again later" (no memory for
+// requests, CQ backlog) return and let the loop reap first; anything else
+// is a broken ring.
 //
 // The call never waits (no minComplete), but it does the work of every
 // request the kernel completes inline: 16 page-cached 4 KiB reads take
@@ -59,14 +60,41 @@ func (l *Loop) run() {
 // a run fell into. So the loop makes it as a raw system call: its P stays
 // with it, as for any goroutine computing for 20 µs (the Loop has nothing
 // else for that P to do meanwhile: its submitters wait for the results).
-func (l *Loop) enter(toSubmit, flags uint32) {
+func (l *Loop) enter(toSubmit, flags uint32) int {
 	n, err := l.ring.EnterNoWait(toSubmit, flags)
 	l.stats.enters.Add(1)
 	l.stats.submitted.Add(uint64(max(n, 0)))
 	if err == nil || errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EBUSY) || errors.Is(err, unix.ENOMEM) {
-		return
+		return max(n, 0)
 	}
 	panic(fmt.Sprintf("uring: Loop on ring fd %d: %v", l.ring.fd, err))
+}
+
+// unplugged is the most SQEs the kernel submits without plugging the
+// block layer (io_submit_state_start plugs only for more than two).
+const unplugged = 2
+
+// submit hands the p queued SQEs to the kernel. When the last batch of
+// more than unplugged SQEs went to a device (fewer than half of its
+// completions were posted during the enter), it
+// enters the first unplugged SQEs alone, then the rest. A batch entered
+// at once is plugged: the block layer queues it and a virtio disk is told
+// of it only at the end of the enter, after the kernel has prepared every
+// request; entered alone, the first requests reach the disk while the rest
+// are prepared. O_DIRECT 4 KiB reads at depth 32 gained 3.4% IOPS this way
+// (median of 16 alternating pairs, quartiles +0.6% to +10.5%). Page-cached
+// requests complete inside the enter, so they keep one enter per batch.
+func (l *Loop) submit(p uint32) {
+	if l.toDevice && p > unplugged {
+		l.enter(unplugged, 0)
+		if p = l.ring.Pending(); p == 0 {
+			return
+		}
+	}
+	before := l.ring.Ready()
+	if n := l.enter(p, 0); n > unplugged {
+		l.toDevice = int(l.ring.Ready()-before) < n/2
+	}
 }
 
 // complete delivers reaped completions: internal ops to their waiters,
