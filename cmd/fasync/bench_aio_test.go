@@ -254,7 +254,7 @@ func TestParseFio(t *testing.T) {
 		t.Fatal("a job error was not reported")
 	}
 	job := &aioJob{rw: "randread", bs: 4096, size: 1 << 30, iodepth: 32, runtime: 10 * time.Second, filename: "/f"}
-	args := strings.Join(fioArgs(job, fioConfigs(32)[2]), " ")
+	args := strings.Join(fioArgs(job, fioConfigs(32)[3]), " ")
 	for _, want := range []string{"--iomem_align=4096", "--fixedbufs=1", "--iodepth_batch_submit=32", "--direct=0", "--invalidate=0", "--runtime=10s", "--bs=4096"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("fio arguments %q lack %q", args, want)
