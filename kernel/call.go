@@ -29,21 +29,22 @@ const maxFreeCalls = 8
 // pending (and no other goroutine is delivering it), the call starts out
 // interrupted: registering and checking under one lock is what keeps a
 // signal sent just before the call from being missed.
-func (t *Task) beginCall(ctx context.Context, e *fdEntry) (*call, error) {
+func (t *Task) beginCall(ctx context.Context, e *fdEntry, nowait bool) (*call, error) {
 	t.mu.Lock()
 	if t.dead || (e != nil && e.closed.Load()) {
 		t.mu.Unlock()
 		return nil, EBADF
 	}
-	c := t.registerLocked(ctx, e)
+	c := t.registerLocked(ctx, e, nowait)
 	t.mu.Unlock()
 	return c, nil
 }
 
 // beginFdCall is getEntry and beginCall under one lock, the start of a
 // Read or Write: it returns descriptor fd's slot, with a reference on its
-// file that the caller drops with file.put, and the registered call.
-func (t *Task) beginFdCall(ctx context.Context, fd int) (*call, *fdEntry, error) {
+// file that the caller drops with file.put, and the registered call
+// (nowait: one that must not sleep, RWF_NOWAIT).
+func (t *Task) beginFdCall(ctx context.Context, fd int, nowait bool) (*call, *fdEntry, error) {
 	t.mu.Lock()
 	e, err := t.entryLocked(fd) // a dead task's table is empty: EBADF
 	if err != nil {
@@ -51,7 +52,7 @@ func (t *Task) beginFdCall(ctx context.Context, fd int) (*call, *fdEntry, error)
 		return nil, nil, err
 	}
 	e.file.get()
-	c := t.registerLocked(ctx, e)
+	c := t.registerLocked(ctx, e, nowait)
 	t.mu.Unlock()
 	return c, e, nil
 }
@@ -59,7 +60,7 @@ func (t *Task) beginFdCall(ctx context.Context, fd int) (*call, *fdEntry, error)
 // registerLocked takes a call record (recycled if one is free), enters it
 // in t.calls, and starts it interrupted when a signal is pending. t.mu is
 // held and t is alive.
-func (t *Task) registerLocked(ctx context.Context, e *fdEntry) *call {
+func (t *Task) registerLocked(ctx context.Context, e *fdEntry, nowait bool) *call {
 	c := t.freeCalls
 	if c != nil {
 		t.freeCalls = c.next
@@ -72,6 +73,7 @@ func (t *Task) registerLocked(ctx context.Context, e *fdEntry) *call {
 	// sees the call live also sees its parent.
 	c.parent = ctx
 	c.entry = e
+	c.nowait = nowait
 	st := int32(callLive)
 	if t.sigs.count() > 0 && !t.delivering {
 		st = callSignal
@@ -126,12 +128,13 @@ func (t *Task) endCall(c *call) error {
 // blockingCall runs op (a driver's Open, Read or Write) as an
 // interruptible call on t, restarting it after a signal whose handler had
 // SA_RESTART (SPEC S3). c is the call already begun for the first
-// attempt, or nil to begin one.
+// attempt, or nil to begin one; a restart keeps its RWF_NOWAIT.
 func (t *Task) blockingCall(ctx context.Context, e *fdEntry, c *call, op func(context.Context) (int, error)) (int, error) {
+	nowait := c != nil && c.nowait
 	for {
 		if c == nil {
 			var err error
-			if c, err = t.beginCall(ctx, e); err != nil {
+			if c, err = t.beginCall(ctx, e, nowait); err != nil {
 				return 0, err
 			}
 		}

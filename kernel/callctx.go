@@ -37,6 +37,10 @@ type call struct {
 	entry  *fdEntry        // descriptor the call works on; nil for Open, Poll, Pause
 	idx    int             // index in Task.calls; guarded by Task.mu
 	next   *call           // free-list link; guarded by Task.mu
+	// nowait marks an RWF_NOWAIT call: WaitQueue.Wait under it fails
+	// with EAGAIN instead of sleeping. Written by registerLocked before
+	// the driver sees the call, read only by the driver.
+	nowait bool
 
 	// state is callLive..callEnded. The kernel changes it from callLive
 	// only under Task.mu and mu (cancel); endCall sets callEnded after
@@ -157,7 +161,29 @@ func (c *call) Err() error {
 // Value looks key up in the call's context: the kernel adds no values,
 // so this is the caller's ctx's value, except that context.Cause finds
 // the call's own cancellation cause.
-func (c *call) Value(key any) any { return c.materialise().ctx.Value(key) }
+func (c *call) Value(key any) any {
+	if key == (nowaitKey{}) {
+		// Answered without materialising: NoWait and Wait find the flag
+		// through contexts a driver derived from the call.
+		return c.nowait
+	}
+	return c.materialise().ctx.Value(key)
+}
+
+// nowaitKey is the context key under which a call reports RWF_NOWAIT.
+type nowaitKey struct{}
+
+// NoWait reports whether ctx belongs to a call made with RWF_NOWAIT
+// (Task.ReadFlags, Task.WriteFlags), or is derived from one: the driver
+// must return EAGAIN rather than sleep. WaitQueue.Wait checks it itself;
+// a driver that sleeps some other way checks it beside f.Nonblock().
+func NoWait(ctx context.Context) bool {
+	if c, ok := ctx.(*call); ok {
+		return c.nowait
+	}
+	nw, _ := ctx.Value(nowaitKey{}).(bool)
+	return nw
+}
 
 // String names the context, as the standard library's contexts do.
 func (c *call) String() string { return "kernel.call" }

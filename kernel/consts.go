@@ -14,6 +14,12 @@ const (
 	O_ASYNC    = FASYNC
 )
 
+// RWF_NOWAIT is the per-call flag of preadv2(2) and pwritev2(2) (and of
+// Task.ReadFlags and Task.WriteFlags): do not sleep; where the call would
+// wait for data or room it fails with EAGAIN, whatever the file's
+// O_NONBLOCK says.
+const RWF_NOWAIT = 0x8
+
 // fcntl commands.
 const (
 	F_DUPFD     = 0

@@ -91,7 +91,7 @@ func (t *Task) Pause(ctx context.Context) error {
 	start := t.handled.Load()
 	handled := func() bool { return t.handled.Load() != start }
 	for {
-		c, err := t.beginCall(ctx, nil)
+		c, err := t.beginCall(ctx, nil, false)
 		if err != nil {
 			return err
 		}

@@ -48,20 +48,43 @@ func (t *Task) Open(ctx context.Context, name string, flags int) (int, error) {
 // SA_RESTART handler, EBADF when fd is closed meanwhile, the context's
 // error when ctx ends.
 func (t *Task) Read(ctx context.Context, fd int, p []byte) (int, error) {
-	return t.readWrite(ctx, fd, p, false)
+	return t.readWrite(ctx, fd, p, false, false)
 }
 
 // Write writes p to descriptor fd through the driver, with the same rules
 // as Read (EBADF for a read-only descriptor).
 func (t *Task) Write(ctx context.Context, fd int, p []byte) (int, error) {
-	return t.readWrite(ctx, fd, p, true)
+	return t.readWrite(ctx, fd, p, true, false)
 }
 
-// readWrite is Read or Write: it registers the call, checks the access
-// mode and hands p to the driver's Read or Write.
-func (t *Task) readWrite(ctx context.Context, fd int, p []byte, write bool) (int, error) {
+// ReadFlags is Read with preadv2(2)'s per-call flags. With RWF_NOWAIT the
+// call never sleeps: where the driver would wait in WaitQueue.Wait, Wait
+// returns EAGAIN at once (after one look at its condition) and the call
+// fails with EAGAIN, as it would under O_NONBLOCK, but without touching
+// the file's flags, which other calls share. A driver that sleeps some
+// other way asks NoWait. Flags other than RWF_NOWAIT fail with
+// EOPNOTSUPP, as Linux refuses flags it does not know.
+func (t *Task) ReadFlags(ctx context.Context, fd int, p []byte, flags int) (int, error) {
+	if flags&^RWF_NOWAIT != 0 {
+		return 0, EOPNOTSUPP
+	}
+	return t.readWrite(ctx, fd, p, false, flags&RWF_NOWAIT != 0)
+}
+
+// WriteFlags is Write with pwritev2(2)'s per-call flags, as ReadFlags.
+func (t *Task) WriteFlags(ctx context.Context, fd int, p []byte, flags int) (int, error) {
+	if flags&^RWF_NOWAIT != 0 {
+		return 0, EOPNOTSUPP
+	}
+	return t.readWrite(ctx, fd, p, true, flags&RWF_NOWAIT != 0)
+}
+
+// readWrite is Read or Write: it registers the call (nowait: one that
+// must not sleep), checks the access mode and hands p to the driver's
+// Read or Write.
+func (t *Task) readWrite(ctx context.Context, fd int, p []byte, write, nowait bool) (int, error) {
 	defer t.safePoint()
-	c, e, err := t.beginFdCall(ctx, fd)
+	c, e, err := t.beginFdCall(ctx, fd, nowait)
 	if err != nil {
 		return 0, err
 	}

@@ -48,7 +48,7 @@ func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (i
 		if n := t.pollScan(fds, pt); n > 0 || timedOut {
 			return n, nil
 		}
-		c, err := t.beginCall(ctx, nil)
+		c, err := t.beginCall(ctx, nil, false)
 		if err != nil {
 			return 0, err
 		}

@@ -32,7 +32,8 @@ type WaitQueue struct {
 // Wait sleeps until cond reports true or ctx ends, like
 // wait_event_interruptible. It reports nil when cond held and ERESTARTSYS
 // when ctx ended first (the condition is checked once more after ctx ends
-// and wins, as in Linux).
+// and wins, as in Linux). Under a call made with RWF_NOWAIT (NoWait) it
+// reports EAGAIN instead of sleeping.
 //
 // If mu is non-nil it must be held on entry; Wait evaluates cond with it
 // held, releases it while sleeping and holds it again on return, so the
@@ -62,6 +63,9 @@ func (q *WaitQueue) Wait(ctx context.Context, mu sync.Locker, cond func() bool) 
 		}
 		if ctx.Err() != nil {
 			return ERESTARTSYS
+		}
+		if !fetched && NoWait(ctx) {
+			return syscall.EAGAIN // RWF_NOWAIT: the caller will not sleep
 		}
 		ch := q.register()
 		if !fetched {
