@@ -23,20 +23,37 @@ const (
 	FUSE_FORGET       = 2
 	FUSE_GETATTR      = 3
 	FUSE_SETATTR      = 4
+	FUSE_READLINK     = 5
+	FUSE_SYMLINK      = 6
+	FUSE_MKNOD        = 8
+	FUSE_MKDIR        = 9
+	FUSE_UNLINK       = 10
+	FUSE_RMDIR        = 11
+	FUSE_RENAME       = 12
+	FUSE_LINK         = 13
 	FUSE_OPEN         = 14
 	FUSE_READ         = 15
 	FUSE_WRITE        = 16
 	FUSE_STATFS       = 17
 	FUSE_RELEASE      = 18
+	FUSE_FSYNC        = 20
+	FUSE_SETXATTR     = 21
+	FUSE_GETXATTR     = 22
+	FUSE_LISTXATTR    = 23
+	FUSE_REMOVEXATTR  = 24
 	FUSE_FLUSH        = 25
 	FUSE_INIT         = 26
 	FUSE_OPENDIR      = 27
 	FUSE_READDIR      = 28
 	FUSE_RELEASEDIR   = 29
+	FUSE_FSYNCDIR     = 30
+	FUSE_ACCESS       = 34
+	FUSE_CREATE       = 35
 	FUSE_INTERRUPT    = 36
 	FUSE_DESTROY      = 38
 	FUSE_POLL         = 40
 	FUSE_BATCH_FORGET = 42
+	FUSE_RENAME2      = 45
 )
 
 // INIT flags (fuse_init_in/out.flags; bits 32 and up travel in flags2).

@@ -17,8 +17,25 @@ import (
 //
 // Only the opcodes listed in this package's doc reach the handler; the
 // package answers the rest with ENOSYS and handles INIT and DESTROY itself.
+// The opcodes that change the tree or metadata beyond SETATTR (refusable,
+// see headerOnly) reach it with their header alone: enough to refuse them
+// with the errno the file system chooses, which ENOSYS would not be (the
+// kernel takes ENOSYS for FSYNC as success and for CREATE as a reason to
+// try MKNOD).
 type Handler interface {
 	Handle(r *Request)
+}
+
+// headerOnly reports the opcodes handed to the handler with no decoded
+// arguments: a file system that refuses them needs none.
+func headerOnly(op uint32) bool {
+	switch op {
+	case FUSE_READLINK, FUSE_SYMLINK, FUSE_MKNOD, FUSE_MKDIR, FUSE_UNLINK, FUSE_RMDIR,
+		FUSE_RENAME, FUSE_RENAME2, FUSE_LINK, FUSE_CREATE, FUSE_FSYNC, FUSE_FSYNCDIR,
+		FUSE_SETXATTR, FUSE_GETXATTR, FUSE_LISTXATTR, FUSE_REMOVEXATTR, FUSE_ACCESS:
+		return true
+	}
+	return false
 }
 
 // A Request is one FUSE request: its header and its decoded arguments.
@@ -69,6 +86,9 @@ func (r *Request) Opcode() uint32 { return r.Header.Opcode }
 // transport at the start of the body. LOOKUP's name and WRITE's data
 // follow it (in the ring's payload buffer).
 func arg0Size(op uint32) (int, bool) {
+	if headerOnly(op) {
+		return 0, true // arguments not decoded
+	}
 	switch op {
 	case FUSE_LOOKUP, FUSE_STATFS, FUSE_DESTROY:
 		return 0, true
