@@ -40,7 +40,8 @@ const (
 // which the kernel writes, is pinned with r.pin while the kernel owns it.
 type uringBackend struct {
 	done  doneFunc
-	arena *arena // registered with every ring as fixed buffer 0, or nil
+	arena *arena    // registered with every ring as fixed buffer 0, or nil
+	files fileTable // registered files (RegisterFile), the same slots on every ring
 	rings []*uringRing
 	next  atomic.Uint32 // round-robin ring choice for requests new to this backend
 
@@ -92,6 +93,10 @@ func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
 		q.loop = loop
 		q.slots = newRingSlots(loop.MaxHeld())
 		b.rings = append(b.rings, q)
+		if err := loop.Ring().RegisterFiles(emptyFileTable[:]); err != nil {
+			b.close()
+			return nil, fmt.Errorf("aio: io_uring backend: fixed-file table: %w", err)
+		}
 		if b.arena != nil {
 			if err := loop.Ring().RegisterBuffers([][]byte{b.arena.mem}); err != nil {
 				b.close()
@@ -101,6 +106,14 @@ func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
 	}
 	return b, nil
 }
+
+// emptyFileTable is a ring's fixed-file table at setup: every slot empty.
+var emptyFileTable = func() (t [fixedFiles]int32) {
+	for i := range t {
+		t[i] = -1
+	}
+	return t
+}()
 
 func (b *uringBackend) name() string { return "uring" }
 
@@ -229,7 +242,8 @@ func (q *uringRing) submit(reqs []*Request) {
 }
 
 // prepSQE fills s for r: a read or write whose buffer lies wholly inside
-// the arena is READ_FIXED or WRITE_FIXED of registered buffer 0.
+// the arena is READ_FIXED or WRITE_FIXED of registered buffer 0, and a
+// registered descriptor is named by its fixed-file slot.
 func (b *uringBackend) prepSQE(s *uring.SQE, r *Request) {
 	tag := uint64(uintptr(unsafe.Pointer(r)))
 	fixed := b.arena.contains(r.buf)
@@ -248,6 +262,10 @@ func (b *uringBackend) prepSQE(s *uring.SQE, r *Request) {
 		s.PrepFsync(r.fd, true, tag)
 	default:
 		panic("aio: uringBackend: request with unknown op")
+	}
+	if slot := b.files.slot(r.fd); slot >= 0 {
+		s.Fd = int32(slot)
+		s.Flags |= uring.IOSQE_FIXED_FILE
 	}
 }
 

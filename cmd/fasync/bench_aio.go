@@ -37,6 +37,7 @@ type aioJob struct {
 	rings    int    // io_uring rings (0: one per CPU)
 	batch    int    // submit with ListIO in lists of batch requests (0: one Read or Write per request)
 	fixed    bool   // buffers from the engine's arena (aio.WithBufferArena): fixed-buffer I/O on io_uring
+	regfiles bool   // the file registered with the engine (Engine.RegisterFile): fixed files on io_uring
 	progress io.Writer
 }
 
@@ -104,6 +105,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	batch := fs.Int("batch", 0, "submit with ListIO in lists of this many requests, one notification per list (fio's iodepth_batch_submit); 0: one Read or Write per request")
 	fixedbufs := fs.Bool("fixedbufs", false, "take the engine's buffers from its arena (aio.WithBufferArena), which io_uring registers: reads and writes go as READ_FIXED/WRITE_FIXED, like fio's --fixedbufs (the row is named \"fasync aio fixedbufs\"); with --compare and --engine uring the other variant runs as a row too")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	registerfiles := fs.Bool("registerfiles", false, "register the file with the engine (Engine.RegisterFile), which io_uring uses as a fixed file, like fio's --registerfiles (the row's name says \"registerfiles\")")
 	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
 	rounds := fs.Int("rounds", 2, "with --compare, run every row this many times, alternating the order, and report medians")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the engine's run to this file")
@@ -113,7 +115,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, fixed: *fixedbufs, progress: stderr}
+	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, fixed: *fixedbufs, regfiles: *registerfiles, progress: stderr}
 	if *rounds < 1 {
 		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 or more\n", *rounds)
 		return 2

@@ -103,6 +103,12 @@ func runAIOJob(job *aioJob) (aioResult, error) {
 			return aioResult{}, err
 		}
 		defer eng.Close()
+		if job.regfiles {
+			if err := eng.RegisterFile(int(f.Fd())); err != nil {
+				return aioResult{}, err
+			}
+			defer eng.UnregisterFile(int(f.Fd()))
+		}
 	}
 	bufs, free, err := jobBuffers(job, eng)
 	if err != nil {
@@ -174,10 +180,14 @@ func newJobEngine(job *aioJob) (*aio.Engine, error) {
 }
 
 func describeEngine(job *aioJob, e *aio.Engine) string {
+	var name string
 	if job.fixed {
-		return "fixedbufs " + describeBackend(job, e)
+		name = "fixedbufs "
 	}
-	return describeBackend(job, e)
+	if job.regfiles {
+		name += "registerfiles "
+	}
+	return name + describeBackend(job, e)
 }
 
 func describeBackend(job *aioJob, e *aio.Engine) string {

@@ -300,6 +300,21 @@ func (l *Loop) Cancel(target uint64) (int32, error) {
 	return <-ch, nil
 }
 
+// Barrier waits until every SQE queued before the call has been handed to
+// the kernel: it queues an IORING_OP_NOP behind them and waits for its
+// completion (the kernel takes SQEs in order). A caller that changes
+// what queued SQEs refer to, such as a fixed-file slot, uses it to know
+// that no SQE still to be submitted names the old state. With the ring
+// full of internal ops it reports ErrRingFull; after Close, ErrClosed.
+func (l *Loop) Barrier() error {
+	ch := make(chan int32, 1)
+	if err := l.queueOp(ch, func(s *SQE, ud uint64) { s.PrepNop(ud) }); err != nil {
+		return err
+	}
+	<-ch
+	return nil
+}
+
 // queueOp queues an internal op prepared by prep; its result goes to ch
 // (nil: dropped). Internal ops may use the opReserve beyond the limit and
 // are queued even while closing, since Close itself queues one.
