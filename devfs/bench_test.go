@@ -26,11 +26,13 @@ func BenchmarkTransfer64KiB(b *testing.B) {
 		f := mkfifo(b, "f")
 		transfer(b, fbench, f, f, bs)
 	})
-	for _, ring := range []int{4000, 64 << 10, 1 << 20} {
-		b.Run(fmt.Sprintf("fuse/ring=%d", ring), func(b *testing.B) {
-			e := mountScull(b, 1, ring)
-			transfer(b, fbench, e.dev(0), e.dev(0), bs)
-		})
+	for _, tr := range transports {
+		for _, ring := range []int{4000, 64 << 10, 1 << 20} {
+			b.Run(fmt.Sprintf("fuse-%v/ring=%d", tr, ring), func(b *testing.B) {
+				e := mountScull(b, tr, 1, ring)
+				transfer(b, fbench, e.dev(0), e.dev(0), bs)
+			})
+		}
 	}
 }
 
@@ -42,10 +44,12 @@ func BenchmarkPing1B(b *testing.B) {
 	b.Run("fifo", func(b *testing.B) {
 		ping(b, fbench, mkfifo(b, "a"), mkfifo(b, "b"))
 	})
-	b.Run("fuse", func(b *testing.B) {
-		e := mountScull(b, 2, 4000)
-		ping(b, fbench, e.dev(0), e.dev(1))
-	})
+	for _, tr := range transports {
+		b.Run("fuse-"+tr.String(), func(b *testing.B) {
+			e := mountScull(b, tr, 2, 4000)
+			ping(b, fbench, e.dev(0), e.dev(1))
+		})
+	}
 }
 
 func mkfifo(b *testing.B, name string) string {

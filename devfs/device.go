@@ -2,20 +2,20 @@ package devfs
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"syscall"
 
-	"bazil.org/fuse"
-
+	"github.com/fasync-go/fasync/internal/fuseraw"
 	"github.com/fasync-go/fasync/kernel"
 )
 
-// openStream is FOPEN_STREAM (include/uapi/linux/fuse.h), which bazil has
-// no name for. Without it the kernel serialises read and write on a shared
-// O_RDWR file through the file-position lock, so a reader sleeping in the
-// driver would keep a writer from ever reaching it.
-const openStream fuse.OpenResponseFlags = 1 << 4
+// deviceOpenFlags are the FOPEN flags of a device: direct I/O and
+// non-seekable, so every read and write reaches the driver as the program
+// issued it, and stream (FOPEN_STREAM): without it the kernel serialises
+// read and write on a shared O_RDWR file through the file-position lock,
+// so a reader sleeping in the driver would keep a writer from ever
+// reaching it.
+const deviceOpenFlags = fuseraw.FOPEN_DIRECT_IO | fuseraw.FOPEN_NONSEEKABLE | fuseraw.FOPEN_STREAM
 
 // openFlagsKept are the open flags a model file keeps (F_GETFL's view).
 // O_ASYNC is dropped as Linux's open(2) does: FASYNC is only switched on
@@ -42,94 +42,122 @@ type handle struct {
 	pt *kernel.PollTable
 }
 
-// openDevice makes the calling process's task open the device (SPEC R3).
-// The answer carries direct I/O, non-seekable and stream, so every read
-// and write reaches the driver as the program issued it.
-func (s *server) openDevice(r *fuse.OpenRequest, n *node) {
-	ctx, done := s.newCall(r.ID)
-	defer done()
-	ref := s.fs.tasks.acquire(int(r.Pid))
-	fd, err := ref.task.Open(ctx, n.name, int(r.Flags)&openFlagsKept)
-	if err != nil {
-		s.fs.tasks.release(ref)
-		r.RespondError(errno(err))
-		return
-	}
-	file, err := ref.task.File(fd)
-	if err != nil { // only if the kernel is closing
-		_ = ref.task.Close(fd)
-		s.fs.tasks.release(ref)
-		r.RespondError(errno(err))
-		return
-	}
-	h := &handle{s: s, ref: ref, fd: fd, file: file}
-	r.Respond(&fuse.OpenResponse{
-		Handle: s.addHandle(h),
-		Flags:  fuse.OpenDirectIO | fuse.OpenNonSeekable | openStream,
+// openDevice makes the calling process's task open the device (SPEC R3),
+// on a goroutine of its own: a driver's Open may sleep. The open is
+// interruptible like any call that sleeps.
+func (s *server) openDevice(r *fuseraw.Request, n *node) {
+	pid, flags := int(r.Header.PID), int(r.Open.Flags)&openFlagsKept
+	s.deferCall(r, func(ctx context.Context) {
+		ref := s.fs.tasks.acquire(pid)
+		fd, err := ref.task.Open(ctx, n.name, flags)
+		if err != nil {
+			s.fs.tasks.release(ref)
+			r.ReplyErr(errno(err))
+			return
+		}
+		file, err := ref.task.File(fd)
+		if err != nil { // only if the kernel is closing
+			_ = ref.task.Close(fd)
+			s.fs.tasks.release(ref)
+			r.ReplyErr(errno(err))
+			return
+		}
+		h := &handle{s: s, ref: ref, fd: fd, file: file}
+		id := s.addHandle(h)
+		if r.ReplyOpen(id, deviceOpenFlags) != nil {
+			// The kernel forgot the open (interrupted, connection
+			// gone): no RELEASE will come for it.
+			if s.dropHandle(id) != nil {
+				h.release()
+			}
+		}
 	})
 }
 
 // read passes a read to the driver (M1, M2, B3), or serves a directory or
-// status snapshot. An interrupt cancels the call's context, which the
-// model reports as a context error and the client sees as EINTR.
-func (s *server) read(r *fuse.ReadRequest) {
-	switch h := s.getHandle(r.Handle).(type) {
+// status snapshot.
+func (s *server) read(r *fuseraw.Request) {
+	switch h := s.getHandle(r.Read.Fh).(type) {
 	case *handle:
 		h.read(r)
 	case *dataHandle:
 		h.read(r)
 	default:
-		r.RespondError(syscall.EBADF)
+		r.ReplyErr(syscall.EBADF)
 	}
 }
 
-func (h *handle) read(r *fuse.ReadRequest) {
-	if err := h.syncNonblock(r.FileFlags); err != nil {
-		r.RespondError(err)
+// read tries the driver without sleeping, into the transport's reply
+// area so the data is not copied again. Only when that would block, and
+// the request is not O_NONBLOCK, does a goroutine make the blocking read
+// (M1); an INTERRUPT cancels it and the client sees EINTR.
+func (h *handle) read(r *fuseraw.Request) {
+	nonblock := r.Read.Flags&syscall.O_NONBLOCK != 0
+	if err := h.syncNonblock(nonblock); err != nil {
+		r.ReplyErr(errno(err))
 		return
 	}
-	ctx, done := h.s.newCall(r.ID)
-	defer done()
-	bp := readBufs.Get().(*[]byte)
-	defer readBufs.Put(bp)
-	size := min(r.Size, len(*bp))
-	n, err := h.ref.task.Read(ctx, h.fd, (*bp)[:size])
-	if n > 0 || err == nil {
-		// Data moved: it must reach the client even if an error came
-		// with it, or it would be lost. Respond copies it out.
-		r.Respond(&fuse.ReadResponse{Data: (*bp)[:n]})
+	buf := r.DataBuf(int(r.Read.Size))
+	n, err := h.ref.task.ReadFlags(context.Background(), h.fd, buf, kernel.RWF_NOWAIT)
+	if n == 0 && err == kernel.EAGAIN && !nonblock {
+		h.s.deferCall(r, func(ctx context.Context) {
+			n, err := h.ref.task.Read(ctx, h.fd, buf)
+			answerRead(r, buf[:n], err)
+		})
 		return
 	}
-	r.RespondError(errno(err))
+	answerRead(r, buf[:n], err)
 }
 
-// write passes a write to the driver (M1, M2, B4). A short count goes back
+// answerRead answers a device read. Data that moved must reach the
+// client even if an error came with it, or it would be lost.
+func answerRead(r *fuseraw.Request, data []byte, err error) {
+	if len(data) > 0 || err == nil {
+		r.ReplyData(data)
+		return
+	}
+	r.ReplyErr(errno(err))
+}
+
+// write passes a write to the driver (M1, M2, B4) as read does: in place
+// when it need not sleep, else on a goroutine. A short count goes back
 // to the client unchanged; write(2) returns it and programs loop.
-func (s *server) write(r *fuse.WriteRequest) {
-	h, ok := s.getHandle(r.Handle).(*handle)
+func (s *server) write(r *fuseraw.Request) {
+	h, ok := s.getHandle(r.Write.Fh).(*handle)
 	if !ok {
-		r.RespondError(syscall.EBADF)
+		r.ReplyErr(syscall.EBADF)
 		return
 	}
-	if err := h.syncNonblock(r.FileFlags); err != nil {
-		r.RespondError(err)
+	nonblock := r.Write.Flags&syscall.O_NONBLOCK != 0
+	if err := h.syncNonblock(nonblock); err != nil {
+		r.ReplyErr(errno(err))
 		return
 	}
-	ctx, done := s.newCall(r.ID)
-	defer done()
-	n, err := h.ref.task.Write(ctx, h.fd, r.Data)
+	data := r.Data
+	n, err := h.ref.task.WriteFlags(context.Background(), h.fd, data, kernel.RWF_NOWAIT)
+	if n == 0 && err == kernel.EAGAIN && !nonblock {
+		s.deferCall(r, func(ctx context.Context) {
+			n, err := h.ref.task.Write(ctx, h.fd, data)
+			answerWrite(r, n, err)
+		})
+		return
+	}
+	answerWrite(r, n, err)
+}
+
+func answerWrite(r *fuseraw.Request, n int, err error) {
 	if n > 0 || err == nil {
-		r.Respond(&fuse.WriteResponse{Size: n})
+		r.ReplyWrite(uint32(n))
 		return
 	}
-	r.RespondError(errno(err))
+	r.ReplyErr(errno(err))
 }
 
 // syncNonblock makes the model file's O_NONBLOCK match the real file's
 // flags as this request carries them, so an fcntl(F_SETFL) made after
-// open takes effect (M2). The fast path is one flags load.
-func (h *handle) syncNonblock(ff fuse.OpenFlags) error {
-	want := ff&fuse.OpenNonblock != 0
+// open takes effect (M2) and the driver sees what F_GETFL shows. The
+// fast path is one flags load.
+func (h *handle) syncNonblock(want bool) error {
 	if h.file.Nonblock() == want {
 		return nil
 	}
@@ -141,27 +169,34 @@ func (h *handle) syncNonblock(ff fuse.OpenFlags) error {
 	} else {
 		fl &^= kernel.O_NONBLOCK
 	}
-	return errno(h.file.SetFlags(fl))
+	return h.file.SetFlags(fl)
 }
+
+// defaultPollMask is what a file without a poll method reports (Linux's
+// DEFAULT_POLLMASK): POLLIN|POLLOUT|POLLRDNORM|POLLWRNORM.
+const defaultPollMask = kernel.POLLIN | kernel.POLLOUT | kernel.POLLRDNORM | kernel.POLLWRNORM
 
 // poll answers the driver's readiness (M3, B7). When the kernel asks for
 // a wake-up, a fresh poll table is registered on the driver's wait queues
 // before the mask is computed (the driver's Poll does both under its
 // lock, so no wake-up falls between check and registration), and every
-// wake-up of those queues becomes a FUSE poll notification. The status
-// file and the directory are always ready, like any regular file.
-func (s *server) poll(r *fuse.PollRequest) {
-	h, ok := s.getHandle(r.Handle).(*handle)
+// wake-up of those queues becomes a FUSE_NOTIFY_POLL for the kernel's
+// handle kh, sent from the waker's goroutine. The status file and the
+// directory are always ready, like any regular file.
+func (s *server) poll(r *fuseraw.Request) {
+	h, ok := s.getHandle(r.Poll.Fh).(*handle)
 	if !ok {
-		r.Respond(&fuse.PollResponse{REvents: fuse.DefaultPollMask})
+		r.ReplyPoll(uint32(defaultPollMask))
 		return
 	}
-	w, ask := r.Wakeup()
-	if !ask {
-		r.Respond(&fuse.PollResponse{REvents: fuse.PollEvents(uint16(h.file.Poll(nil)))})
+	if r.Poll.Flags&fuseraw.FUSE_POLL_SCHEDULE_NOTIFY == 0 {
+		r.ReplyPoll(uint32(uint16(h.file.Poll(nil))))
 		return
 	}
-	pt := kernel.NewPollTable(func() { s.notify(w) })
+	srv, kh := r.Server(), r.Poll.Kh
+	// An error means the kernel has forgotten kh or the connection is
+	// gone: nobody is left to wake.
+	pt := kernel.NewPollTable(func() { _ = srv.NotifyPoll(kh) })
 	mask := h.file.Poll(pt)
 	h.mu.Lock()
 	old := h.pt
@@ -170,7 +205,7 @@ func (s *server) poll(r *fuse.PollRequest) {
 	// The old table goes only after the new one is registered, so there
 	// is no moment without a registration; a spare wake-up is harmless.
 	old.Free()
-	r.Respond(&fuse.PollResponse{REvents: fuse.PollEvents(uint16(mask))})
+	r.ReplyPoll(uint32(uint16(mask)))
 }
 
 // release closes the model file once the real kernel has dropped its last
@@ -184,23 +219,4 @@ func (h *handle) release() {
 	pt.Free()
 	_ = h.ref.task.Close(h.fd) // nobody to tell: close(2) returned long ago
 	h.s.fs.tasks.release(h.ref)
-}
-
-// errno turns a model error into the errno a client should see. A
-// cancelled context is the FUSE interrupt: EINTR. ERESTARTSYS never
-// escapes the model's Task methods, but if it did the client could only
-// see EINTR: FUSE cannot restart a call.
-func errno(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, kernel.ERESTARTSYS) {
-		return syscall.EINTR
-	}
-	var e syscall.Errno
-	if errors.As(err, &e) {
-		return e
-	}
-	return syscall.EIO
 }

@@ -3,10 +3,10 @@ package devfs
 import (
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
-	"bazil.org/fuse"
-
+	"github.com/fasync-go/fasync/internal/fuseraw"
 	"github.com/fasync-go/fasync/kernel"
 )
 
@@ -23,6 +23,10 @@ type Options struct {
 	// 0666 (like scull's nodes). The mount does not ask the kernel to
 	// check them; they are what ls shows.
 	DeviceMode os.FileMode
+	// Transport chooses how FUSE requests travel (Auto: FUSE over
+	// io_uring when the kernel offers it, else the classic /dev/fuse
+	// reads and writes).
+	Transport Transport
 }
 
 // An FS serves one model kernel's device table as a FUSE file system.
@@ -41,20 +45,20 @@ type FS struct {
 	// as long as it keeps them (Forget needs no bookkeeping).
 	mu      sync.Mutex
 	byName  map[string]*node
-	byID    map[fuse.NodeID]*node
-	nextID  fuse.NodeID
+	byID    map[uint64]*node
+	nextID  uint64
 	mounted bool
 }
 
 // The fixed nodes.
 const (
-	rootID   fuse.NodeID = 1 // FUSE_ROOT_ID
-	statusID fuse.NodeID = 2
+	rootID   uint64 = fuseraw.FUSE_ROOT_ID
+	statusID uint64 = 2
 )
 
 // A node is one name in the file system.
 type node struct {
-	id   fuse.NodeID
+	id   uint64
 	kind nodeKind
 	name string // device name; "" for the root and the status file
 }
@@ -67,11 +71,12 @@ const (
 	kindDevice
 )
 
-// How long the kernel may cache attributes and names. Names are cached
-// briefly so an unregistered device soon disappears from lookups.
+// How long, in seconds, the kernel may cache attributes and names. Names
+// are cached briefly so an unregistered device soon disappears from
+// lookups.
 const (
-	attrValid  = time.Minute
-	entryValid = time.Second
+	attrValid  = 60
+	entryValid = 1
 )
 
 // New returns a file system exporting the devices registered in k. The
@@ -91,7 +96,7 @@ func New(k *kernel.Kernel, opts Options) *FS {
 		start:  time.Now(),
 		tasks:  taskTable{k: k, byPid: map[int]*taskRef{}},
 		byName: map[string]*node{},
-		byID:   map[fuse.NodeID]*node{},
+		byID:   map[uint64]*node{},
 		nextID: statusID + 1,
 	}
 	f.root = &node{id: rootID, kind: kindRoot}
@@ -108,7 +113,7 @@ func (f *FS) Kernel() *kernel.Kernel { return f.k }
 func (f *FS) Tasks() int { return f.tasks.len() }
 
 // node returns the node with the kernel's id, or nil.
-func (f *FS) node(id fuse.NodeID) *node {
+func (f *FS) node(id uint64) *node {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.byID[id]
@@ -155,21 +160,20 @@ func (f *FS) hasDevice(name string) bool {
 // a character-device or FIFO type would make the kernel treat the file
 // as a real device and never call us). Size 0 is honest for a stream, and
 // direct I/O makes the kernel ask us anyway.
-func (f *FS) attr(n *node) fuse.Attr {
-	a := fuse.Attr{
-		Valid: attrValid,
-		Inode: uint64(n.id),
-		Nlink: 1,
-		Atime: f.start, Mtime: f.start, Ctime: f.start,
+func (f *FS) attr(n *node, a *fuseraw.Attr) {
+	sec, nsec := uint64(f.start.Unix()), uint32(f.start.Nanosecond())
+	*a = fuseraw.Attr{
+		Ino: n.id, Nlink: 1, Blksize: 4096,
+		Atime: sec, Mtime: sec, Ctime: sec,
+		AtimeNsec: nsec, MtimeNsec: nsec, CtimeNsec: nsec,
 	}
 	switch n.kind {
 	case kindRoot:
-		a.Mode = os.ModeDir | 0o555 // nothing can be created in it
+		a.Mode = syscall.S_IFDIR | 0o555 // nothing can be created in it
 		a.Nlink = 2
 	case kindStatus:
-		a.Mode = 0o444
+		a.Mode = syscall.S_IFREG | 0o444
 	case kindDevice:
-		a.Mode = f.opts.DeviceMode.Perm()
+		a.Mode = syscall.S_IFREG | uint32(f.opts.DeviceMode.Perm())
 	}
-	return a
 }

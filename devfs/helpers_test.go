@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/fuseraw"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
 )
@@ -58,13 +59,44 @@ func requireFUSE(t testing.TB) {
 	}
 }
 
+// transports are the transports every mount test runs on, as subtests.
+var transports = []devfs.Transport{devfs.Classic, devfs.URing}
+
+// forEachTransport runs f as a subtest per transport ("classic",
+// "uring").
+func forEachTransport(t *testing.T, f func(t *testing.T, tr devfs.Transport)) {
+	t.Helper()
+	for _, tr := range transports {
+		t.Run(tr.String(), func(t *testing.T) { f(t, tr) })
+	}
+}
+
+// requireTransport skips t when transport tr cannot be used here: the
+// io_uring one needs fuse.enable_uring, which this turns on for the test
+// when it can (root) and puts back afterwards.
+func requireTransport(t testing.TB, tr devfs.Transport) {
+	t.Helper()
+	if tr != devfs.URing {
+		return
+	}
+	restore, err := fuseraw.EnableURing()
+	if err != nil {
+		t.Skipf("skipping the io_uring transport: fuse.enable_uring cannot be turned on: %v", err)
+	}
+	t.Cleanup(restore)
+	if err := devfs.URingAvailable(); err != nil {
+		t.Skipf("skipping the io_uring transport: %v", err)
+	}
+}
+
 // mountScull mounts n scullpipe devices of size bytes on a fresh
-// directory. Cleanup unmounts (lazily, so a test that failed with files
-// open leaves no stale mount), waits for serving to end and closes the
-// kernel.
-func mountScull(t testing.TB, n, size int) *export {
+// directory, served over transport tr. Cleanup unmounts (lazily, so a
+// test that failed with files open leaves no stale mount), waits for
+// serving to end and closes the kernel.
+func mountScull(t testing.TB, tr devfs.Transport, n, size int) *export {
 	t.Helper()
 	requireFUSE(t)
+	requireTransport(t, tr)
 	dir := t.TempDir()
 	k := kernel.New(kernel.Config{})
 	pipes, err := scull.Register(k, scull.Config{Devices: n, Size: size})
@@ -72,11 +104,14 @@ func mountScull(t testing.TB, n, size int) *export {
 		t.Fatalf("scull.Register: %v", err)
 	}
 	status := func() []byte { return []byte(pipes.StatusText()) }
-	fsys := devfs.New(k, devfs.Options{Status: status})
+	fsys := devfs.New(k, devfs.Options{Status: status, Transport: tr})
 	m, err := fsys.Mount(dir)
 	if err != nil {
 		k.Close()
-		t.Fatalf("mount: %v", err)
+		t.Fatalf("mount (%v): %v", tr, err)
+	}
+	if got := m.Transport(); got != tr {
+		t.Fatalf("mounted with transport %v, serves %v", tr, got)
 	}
 	t.Cleanup(func() {
 		if err := devfs.Unmount(dir, true); err != nil && !errors.Is(err, syscall.EINVAL) {

@@ -10,8 +10,9 @@ import (
 	"sync"
 	"syscall"
 
-	"bazil.org/fuse"
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/fuseraw"
 )
 
 // ErrNoFUSE is wrapped by CheckHost's and Mount's error when the machine
@@ -45,23 +46,27 @@ type Mount struct {
 	// Dir is the mount point.
 	Dir string
 
-	fs     *FS
-	conn   *fuse.Conn
-	connID uint32        // the kernel's connection number (minor device), 0 if unknown
-	done   chan struct{} // closed when serving has ended
-	err    error         // Serve's result, set before done closes
+	fs   *FS
+	srv  *fuseraw.Server
+	done chan struct{} // closed when serving has ended and every handler has returned
+	err  error         // why serving ended, set before done closes
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Mount mounts fsys on the existing directory dir and serves it on a
-// goroutine until the file system is unmounted (by Close, Unmount,
-// fusermount3 -u or umount). When serving ends, every model task still
-// standing for a process exits. An FS can be mounted once.
+// Mount mounts fsys on the existing directory dir and serves it on
+// goroutines of its own until the file system is unmounted (by Close,
+// Unmount, fusermount3 -u or umount), over the transport Options.Transport
+// chooses. When serving ends, every model task still standing for a
+// process exits. An FS can be mounted once.
 func (fsys *FS) Mount(dir string) (*Mount, error) {
 	if err := CheckHost(); err != nil {
 		return nil, err
+	}
+	tr, err := fsys.opts.Transport.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("devfs: mount %s: %w", dir, err)
 	}
 	fsys.mu.Lock()
 	taken := fsys.mounted
@@ -70,25 +75,30 @@ func (fsys *FS) Mount(dir string) (*Mount, error) {
 	if taken {
 		return nil, fmt.Errorf("devfs: mount %s: file system already mounted: %w", dir, syscall.EBUSY)
 	}
-	conn, err := fuse.Mount(dir, fuse.FSName("fasync"), fuse.Subtype("fasync"))
+	s := newServer(fsys)
+	srv, err := fuseraw.Mount(dir, s, fuseraw.Config{
+		MountOptions: fuseraw.MountOptions{FSName: "fasync", Subtype: "fasync"},
+		Transport:    tr,
+	})
 	if err != nil {
+		fsys.mu.Lock()
+		fsys.mounted = false
+		fsys.mu.Unlock()
 		return nil, fmt.Errorf("devfs: mount %s: %w", dir, err)
 	}
-	m := &Mount{Dir: dir, fs: fsys, conn: conn, done: make(chan struct{})}
-	s := newServer(fsys, conn)
+	m := &Mount{Dir: dir, fs: fsys, srv: srv, done: make(chan struct{})}
 	go func() {
-		m.err = s.serve()
-		s.releaseAll()
+		<-srv.Done()
+		m.err = srv.Err()
+		s.shutdown()
 		fsys.tasks.exitAll()
 		close(m.done)
 	}()
-	// Only now that requests are served may this process stat its mount.
-	var st unix.Stat_t
-	if unix.Stat(dir, &st) == nil {
-		m.connID = unix.Minor(st.Dev)
-	}
 	return m, nil
 }
+
+// Transport reports the transport the mount uses: URing or Classic.
+func (m *Mount) Transport() Transport { return transportOf(m.srv.Transport()) }
 
 // Done is closed when serving has ended: the file system was unmounted
 // and, after a lazy unmount, the last open file was closed.
@@ -124,7 +134,7 @@ func (m *Mount) Close() error {
 			}
 			<-m.done
 		}
-		if err := m.conn.Close(); err != nil && m.closeErr == nil {
+		if err := m.srv.Close(); err != nil && m.closeErr == nil {
 			m.closeErr = err
 		}
 	})
@@ -138,11 +148,7 @@ func (m *Mount) Close() error {
 // a failed Close; the mount stays until unmounted (lazily, say). It needs
 // the fusectl file system mounted on /sys/fs/fuse/connections.
 func (m *Mount) Abort() error {
-	if m.connID == 0 {
-		return fmt.Errorf("devfs: abort %s: connection number unknown", m.Dir)
-	}
-	p := fmt.Sprintf("/sys/fs/fuse/connections/%d/abort", m.connID)
-	if err := os.WriteFile(p, []byte("1"), 0); err != nil {
+	if err := m.srv.Abort(); err != nil {
 		return fmt.Errorf("devfs: abort %s (is fusectl mounted on /sys/fs/fuse/connections?): %w", m.Dir, err)
 	}
 	return nil

@@ -3,243 +3,186 @@ package devfs
 import (
 	"context"
 	"errors"
-	"io"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"syscall"
 
-	"bazil.org/fuse"
+	"github.com/fasync-go/fasync/internal/fuseraw"
+	"github.com/fasync-go/fasync/kernel"
 )
 
-// A server answers the requests of one FUSE connection for an FS.
+// A server answers the requests of one FUSE connection for an FS. It is
+// the connection's fuseraw.Handler.
 //
-// Requests are handled where they are read: a worker goroutine reads a
-// request from /dev/fuse, handles it and answers, then reads the next.
-// A handler that sleeps in the driver (a read on an empty device) keeps
-// its worker, so the pool grows: whenever the last idle worker takes a
-// request, a new one starts reading. Workers beyond maxIdle that finish
-// a request leave. Compared with a goroutine per request this saves a
-// thread hand-off and an allocation per request, which is most of the
-// cost of a small request.
+// Handle runs on fuseraw's transport goroutines (a /dev/fuse reader, or
+// a CPU's io_uring queue thread) and must never sleep there. A device
+// read or write is first tried in place with RWF_NOWAIT (the fast path:
+// data or room is there, the answer goes at once); only a call that
+// would sleep is handed to a goroutine of its own, which makes the
+// blocking call with a context the request's INTERRUPT cancels and
+// answers when the driver returns (deferCall). Opens, whose driver
+// method may sleep, always go that way.
 type server struct {
-	fs   *FS
-	conn *fuse.Conn
+	fs *FS
 
-	// idle counts workers that are reading, or about to read, a
-	// request. It never stays 0 while the connection lives.
-	idle    atomic.Int32
-	workers sync.WaitGroup
-
-	// mu guards handles, nextHandle, calls and gone.
+	// mu guards handles, nextHandle, calls, early and gone.
 	mu         sync.Mutex
-	handles    map[fuse.HandleID]any // *handle, *dataHandle
-	nextHandle fuse.HandleID
-	calls      map[fuse.RequestID]context.CancelFunc // requests an interrupt can cancel
-	gone       bool                                  // the connection has ended: new calls start cancelled
-
-	errOnce sync.Once
-	err     error // the first error that stopped serving
+	handles    map[uint64]any // *handle, *dataHandle, *dirHandle
+	nextHandle uint64
+	// calls are the deferred requests an INTERRUPT may cancel, by the
+	// request's unique.
+	calls map[uint64]context.CancelFunc
+	// early holds INTERRUPTs that found no deferred request: on io_uring
+	// an INTERRUPT travels through /dev/fuse and can overtake its
+	// request, which then starts cancelled. Uniques are never reused,
+	// so a stale entry (an INTERRUPT for a request answered at once)
+	// harms nothing; the set is cleared when it grows past maxEarly.
+	early map[uint64]struct{}
+	gone  bool // the connection has ended: no call may start
+	// deferred counts the goroutines of deferCall; shutdown waits for
+	// them.
+	deferred sync.WaitGroup
 }
 
-// maxIdle bounds the workers kept waiting for requests.
-const maxIdle = 2
+// maxEarly bounds the set of INTERRUPTs that came before their request.
+const maxEarly = 1024
 
-// readBufs recycles read buffers: one FUSE read asks for at most 128 KiB.
-var readBufs = sync.Pool{New: func() any { b := make([]byte, 128<<10); return &b }}
-
-func newServer(fsys *FS, conn *fuse.Conn) *server {
+func newServer(fsys *FS) *server {
 	return &server{
 		fs:         fsys,
-		conn:       conn,
-		handles:    map[fuse.HandleID]any{},
+		handles:    map[uint64]any{},
 		nextHandle: 1,
-		calls:      map[fuse.RequestID]context.CancelFunc{},
+		calls:      map[uint64]context.CancelFunc{},
+		early:      map[uint64]struct{}{},
 	}
 }
 
-// serve answers requests until the connection ends (unmount, abort) and
-// every handler has returned. It reports nil for an unmount.
-func (s *server) serve() error {
-	s.spawn()
-	s.workers.Wait()
-	return s.err
-}
-
-// releaseAll releases the files the kernel never released because the
-// connection ended first (an abort, a killed client during unmount), so
-// their model files close and their poll tables leave the wait queues.
-func (s *server) releaseAll() {
-	s.mu.Lock()
-	hs := s.handles
-	s.handles = map[fuse.HandleID]any{}
-	s.mu.Unlock()
-	for _, h := range hs {
-		if h, ok := h.(*handle); ok {
-			h.release()
-		}
-	}
-}
-
-func (s *server) spawn() {
-	s.idle.Add(1)
-	s.workers.Add(1)
-	go s.worker()
-}
-
-func (s *server) worker() {
-	defer s.workers.Done()
-	for {
-		req, err := s.conn.ReadRequest()
-		if s.idle.Add(-1) == 0 && err == nil {
-			s.spawn() // keep one worker reading while this one handles
-		}
-		if err != nil {
-			if retryRead(err) {
-				s.idle.Add(1)
-				continue
-			}
-			if err != io.EOF {
-				s.errOnce.Do(func() { s.err = err })
-			}
-			// The connection is gone (unmounted, aborted): no answer
-			// can reach anyone, so calls still asleep in a driver are
-			// cancelled instead of waiting for an interrupt that will
-			// never come.
-			s.cancelCalls()
-			return
-		}
-		s.handle(req)
-		// A handler that woke another goroutine (a reader sleeping in
-		// the driver) left it on this P; let it run before this worker
-		// sleeps in read(2), which keeps the P for a while.
-		runtime.Gosched()
-		if s.idle.Load() >= maxIdle {
-			return
-		}
-		s.idle.Add(1)
-	}
-}
-
-// retryRead reports whether a failed read of /dev/fuse may simply be
-// repeated: a signal (EINTR), a request interrupted or aborted while it
-// was being read (ENOENT, as libfuse treats it), or a message bazil could
-// not parse, which it has already dropped.
-func retryRead(err error) bool {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno == syscall.EINTR || errno == syscall.EAGAIN || errno == syscall.ENOENT
-	}
-	return err != io.EOF
-}
-
-// handle answers one request. Every request is answered (or, for those
-// without answers, released) exactly once, which returns its buffer.
-func (s *server) handle(req fuse.Request) {
-	switch r := req.(type) {
-	case *fuse.ReadRequest:
+// Handle answers one request (fuseraw.Handler). Device I/O comes first:
+// it is nearly all the traffic.
+func (s *server) Handle(r *fuseraw.Request) {
+	switch r.Header.Opcode {
+	case fuseraw.FUSE_READ:
 		s.read(r)
-	case *fuse.WriteRequest:
+	case fuseraw.FUSE_WRITE:
 		s.write(r)
-	case *fuse.PollRequest:
+	case fuseraw.FUSE_POLL:
 		s.poll(r)
-	case *fuse.InterruptRequest:
-		s.interrupt(r)
-	case *fuse.OpenRequest:
+	case fuseraw.FUSE_INTERRUPT:
+		s.interrupt(r.Interrupt.Unique)
+	case fuseraw.FUSE_OPEN:
 		s.open(r)
-	case *fuse.ReleaseRequest:
+	case fuseraw.FUSE_RELEASE, fuseraw.FUSE_RELEASEDIR:
 		s.release(r)
-	case *fuse.FlushRequest:
-		r.Respond()
-	case *fuse.LookupRequest:
-		s.lookupReq(r)
-	case *fuse.GetattrRequest:
+	case fuseraw.FUSE_LOOKUP:
+		s.lookup(r)
+	case fuseraw.FUSE_GETATTR:
 		s.getattr(r)
-	case *fuse.SetattrRequest:
+	case fuseraw.FUSE_SETATTR:
 		s.setattr(r)
-	case *fuse.AccessRequest:
-		r.Respond()
-	case *fuse.StatfsRequest:
-		r.Respond(&fuse.StatfsResponse{Bsize: 4096, Frsize: 4096, Namelen: 255})
-	case *fuse.ForgetRequest:
-		r.Respond() // node ids are never reused: nothing to forget
-	case *fuse.BatchForgetRequest:
-		r.Respond()
-	case *fuse.DestroyRequest:
-		r.Respond()
-	case *fuse.FsyncRequest:
-		r.RespondError(syscall.EINVAL) // nothing to flush on a stream, as for a pipe
-	case *fuse.GetxattrRequest, *fuse.ListxattrRequest:
-		r.RespondError(syscall.ENOTSUP) // no extended attributes at all
+	case fuseraw.FUSE_OPENDIR:
+		s.opendir(r)
+	case fuseraw.FUSE_READDIR:
+		s.readdir(r)
+	case fuseraw.FUSE_FLUSH, fuseraw.FUSE_ACCESS:
+		r.ReplyErr(0) // nothing buffered; the mount does not check permissions
+	case fuseraw.FUSE_STATFS:
+		r.ReplyStatfs(&fuseraw.Kstatfs{Bsize: 4096, Frsize: 4096, Namelen: 255})
+	case fuseraw.FUSE_FORGET, fuseraw.FUSE_BATCH_FORGET:
+		// Node ids are never reused: nothing to forget.
 	default:
 		refuse(r)
 	}
 }
 
 // refuse answers the requests that would change the tree or a file's
-// metadata (EPERM: the names are the kernel's device table), and ENOSYS
-// for what FUSE lets a server leave out (locks, fallocate, lseek ...),
-// which makes the kernel fall back to its own behaviour.
-func refuse(r fuse.Request) {
-	switch r.(type) {
-	case *fuse.CreateRequest, *fuse.MkdirRequest, *fuse.MknodRequest, *fuse.RemoveRequest,
-		*fuse.RenameRequest, *fuse.LinkRequest, *fuse.SymlinkRequest,
-		*fuse.SetxattrRequest, *fuse.RemovexattrRequest:
-		r.RespondError(syscall.EPERM)
-	case *fuse.ReadlinkRequest:
-		r.RespondError(syscall.EINVAL) // nothing here is a symbolic link
+// extended attributes (EPERM: the names are the kernel's device table),
+// fsync (EINVAL: nothing to flush on a stream, as for a pipe), xattr
+// queries (EOPNOTSUPP: there are none), readlink (EINVAL: no symbolic
+// links here), and ENOSYS for anything else fuseraw hands over.
+func refuse(r *fuseraw.Request) {
+	switch r.Header.Opcode {
+	case fuseraw.FUSE_CREATE, fuseraw.FUSE_MKDIR, fuseraw.FUSE_MKNOD, fuseraw.FUSE_UNLINK,
+		fuseraw.FUSE_RMDIR, fuseraw.FUSE_RENAME, fuseraw.FUSE_RENAME2, fuseraw.FUSE_LINK,
+		fuseraw.FUSE_SYMLINK, fuseraw.FUSE_SETXATTR, fuseraw.FUSE_REMOVEXATTR:
+		r.ReplyErr(syscall.EPERM)
+	case fuseraw.FUSE_FSYNC, fuseraw.FUSE_FSYNCDIR, fuseraw.FUSE_READLINK:
+		r.ReplyErr(syscall.EINVAL)
+	case fuseraw.FUSE_GETXATTR, fuseraw.FUSE_LISTXATTR:
+		r.ReplyErr(syscall.EOPNOTSUPP)
 	default:
-		r.RespondError(syscall.ENOSYS)
+		r.ReplyErr(syscall.ENOSYS)
 	}
 }
 
-// newCall gives a request that may sleep a context its interrupt cancels.
-// The returned function must be called when the request is answered.
-func (s *server) newCall(id fuse.RequestID) (context.Context, func()) {
+// deferCall runs op, a call that may sleep, on a goroutine of its own
+// with a context that an INTERRUPT of the request unique cancels. op
+// answers the request itself. After the connection has ended nothing
+// starts: the request is answered ENOTCONN (nobody will read it).
+func (s *server) deferCall(r *fuseraw.Request, op func(ctx context.Context)) {
+	unique := r.Header.Unique
 	ctx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()
-	s.calls[id] = cancel
 	if s.gone {
-		cancel()
-	}
-	s.mu.Unlock()
-	return ctx, func() {
-		s.mu.Lock()
-		delete(s.calls, id)
 		s.mu.Unlock()
 		cancel()
+		r.ReplyErr(syscall.ENOTCONN)
+		return
 	}
+	if _, ok := s.early[unique]; ok {
+		delete(s.early, unique)
+		cancel() // its INTERRUPT came first
+	}
+	s.calls[unique] = cancel
+	s.deferred.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.deferred.Done()
+		op(ctx)
+		s.mu.Lock()
+		delete(s.calls, unique)
+		s.mu.Unlock()
+		cancel()
+	}()
 }
 
-// cancelCalls cancels every request that may still be asleep.
-func (s *server) cancelCalls() {
+// interrupt cancels the deferred request unique (its client sees EINTR).
+// An INTERRUPT that finds none is kept in case its request is still on
+// its way to deferCall. INTERRUPT takes no answer.
+func (s *server) interrupt(unique uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if cancel, ok := s.calls[unique]; ok {
+		cancel()
+		return
+	}
+	if len(s.early) >= maxEarly {
+		clear(s.early)
+	}
+	s.early[unique] = struct{}{}
+}
+
+// shutdown runs once serving has ended (unmount, abort): calls still
+// asleep in a driver are cancelled, since no interrupt will ever come
+// for them; the files the kernel never released are released; and it
+// returns once every deferred goroutine has finished.
+func (s *server) shutdown() {
+	s.mu.Lock()
 	s.gone = true
 	for _, cancel := range s.calls {
 		cancel()
 	}
-}
-
-// interrupt cancels the interrupted request's context (the client sees
-// EINTR). An interrupt can overtake its request, which another worker
-// may not have registered yet, or name a request that needs no
-// cancelling: it is answered EAGAIN, and the kernel sends it again while
-// the request is still pending, as the FUSE protocol provides.
-func (s *server) interrupt(r *fuse.InterruptRequest) {
-	s.mu.Lock()
-	cancel, ok := s.calls[r.IntrID]
+	hs := s.handles
+	s.handles = map[uint64]any{}
 	s.mu.Unlock()
-	if !ok {
-		r.RespondError(syscall.EAGAIN)
-		return
+	for _, h := range hs {
+		if h, ok := h.(*handle); ok {
+			h.release()
+		}
 	}
-	cancel()
-	r.Respond()
+	s.deferred.Wait()
 }
 
 // addHandle registers h and returns its id.
-func (s *server) addHandle(h any) fuse.HandleID {
+func (s *server) addHandle(h any) uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.nextHandle
@@ -249,14 +192,14 @@ func (s *server) addHandle(h any) fuse.HandleID {
 }
 
 // getHandle returns the handle with id, or nil.
-func (s *server) getHandle(id fuse.HandleID) any {
+func (s *server) getHandle(id uint64) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.handles[id]
 }
 
 // dropHandle removes the handle with id and returns it, or nil.
-func (s *server) dropHandle(id fuse.HandleID) any {
+func (s *server) dropHandle(id uint64) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := s.handles[id]
@@ -264,25 +207,21 @@ func (s *server) dropHandle(id fuse.HandleID) any {
 	return h
 }
 
-// notify fires a FUSE poll wake-up. Model wait queues call it without
-// their locks held; it costs one write to /dev/fuse. An error means the
-// kernel has forgotten the file or the connection is gone: nobody is left
-// to wake.
-func (s *server) notify(w fuse.PollWakeup) {
-	_ = s.conn.NotifyPollWakeup(w)
-}
-
-// A dataHandle is an open directory or status file: a snapshot taken at
-// open, served by offset, so small reads see one consistent text.
-type dataHandle struct{ data []byte }
-
-func (h *dataHandle) read(r *fuse.ReadRequest) {
-	var data []byte
-	if r.Offset >= 0 && r.Offset < int64(len(h.data)) {
-		data = h.data[r.Offset:]
+// errno turns a model error into the errno a client should see. A
+// cancelled context is the FUSE interrupt: EINTR. ERESTARTSYS never
+// escapes the model's Task methods, but if it did the client could only
+// see EINTR: FUSE cannot restart a call.
+func errno(err error) syscall.Errno {
+	if err == nil {
+		return 0
 	}
-	if len(data) > r.Size {
-		data = data[:r.Size]
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, kernel.ERESTARTSYS) {
+		return syscall.EINTR
 	}
-	r.Respond(&fuse.ReadResponse{Data: data})
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return syscall.EIO
 }

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fasync-go/fasync/devfs"
 )
 
 // R3, M1, B2–B4: 4 writer and 4 reader processes (dd, cat: unmodified
@@ -20,35 +22,37 @@ import (
 // and where it sat modulo 64; per-value counts over all readers must match
 // what the writers wrote, which any loss or duplication breaks.
 func TestFourWritersFourReaders(t *testing.T) {
-	const writers, readers, perWriter = 4, 4, 250_000
-	e := mountScull(t, 1, 4000)
-	dev := e.dev(0)
-	files, want := patternFiles(t, writers, perWriter)
-	counts := startCountingReaders(t, dev, readers)
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		const writers, readers, perWriter = 4, 4, 250_000
+		e := mountScull(t, tr, 1, 4000)
+		dev := e.dev(0)
+		files, want := patternFiles(t, writers, perWriter)
+		counts := startCountingReaders(t, dev, readers)
 
-	var ws []*proc
-	for w, f := range files {
-		if w%2 == 0 {
-			ws = append(ws, start(t, "dd", "if="+f, "of="+dev, "bs=4096", "status=none"))
-		} else {
-			ws = append(ws, start(t, "sh", "-c", "cat "+f+" > "+dev))
+		var ws []*proc
+		for w, f := range files {
+			if w%2 == 0 {
+				ws = append(ws, start(t, "dd", "if="+f, "of="+dev, "bs=4096", "status=none"))
+			} else {
+				ws = append(ws, start(t, "sh", "-c", "cat "+f+" > "+dev))
+			}
 		}
-	}
-	for w, p := range ws {
-		if err := p.wait(); err != nil {
-			t.Fatalf("writer %d: %v", w, err)
+		for w, p := range ws {
+			if err := p.wait(); err != nil {
+				t.Fatalf("writer %d: %v", w, err)
+			}
 		}
-	}
-	waitFor(t, "readers to receive 10^6 bytes", func() bool { return counts.total.Load() >= writers*perWriter })
-	got := counts.stop(t)
-	if n := counts.total.Load(); n != writers*perWriter {
-		t.Fatalf("readers got %d bytes, writers wrote %d", n, writers*perWriter)
-	}
-	for v := range got {
-		if got[v] != want[v] {
-			t.Fatalf("byte value %#02x delivered %d times, written %d times", v, got[v], want[v])
+		waitFor(t, "readers to receive 10^6 bytes", func() bool { return counts.total.Load() >= writers*perWriter })
+		got := counts.stop(t)
+		if n := counts.total.Load(); n != writers*perWriter {
+			t.Fatalf("readers got %d bytes, writers wrote %d", n, writers*perWriter)
 		}
-	}
+		for v := range got {
+			if got[v] != want[v] {
+				t.Fatalf("byte value %#02x delivered %d times, written %d times", v, got[v], want[v])
+			}
+		}
+	})
 }
 
 // patternFiles writes one file per writer, writer w's bytes being

@@ -14,60 +14,64 @@ import (
 
 // R4: with no file open, Close unmounts and serving ends.
 func TestCloseUnmounts(t *testing.T) {
-	e := mountScull(t, 1, 4000)
-	run(t, "sh", "-c", "echo x > "+e.dev(0))
-	if err := e.M.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if mounted(t, e.Dir) {
-		t.Fatal("still mounted after Close")
-	}
-	<-e.M.Done()
-	if err := e.M.Err(); err != nil {
-		t.Fatalf("serving ended with %v", err)
-	}
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		run(t, "sh", "-c", "echo x > "+e.dev(0))
+		if err := e.M.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if mounted(t, e.Dir) {
+			t.Fatal("still mounted after Close")
+		}
+		<-e.M.Done()
+		if err := e.M.Err(); err != nil {
+			t.Fatalf("serving ended with %v", err)
+		}
+	})
 }
 
 // R4: while a client holds a file open a plain unmount is EBUSY; Close
 // then detaches lazily: the name vanishes at once, the client keeps
 // working through its descriptor, and Close returns when it closes.
 func TestCloseLazyWhileOpen(t *testing.T) {
-	e := mountScull(t, 1, 4000)
-	goAhead, tell, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tell.Close()
-	client := startIn(t, goAhead, "sh", "-c",
-		"exec 3<>"+e.dev(0)+"; echo open; read x; echo through >&3; dd bs=8 count=1 status=none <&3; exec 3>&-")
-	goAhead.Close()
-	client.expect("open")
-
-	if err := e.M.Unmount(false); !errors.Is(err, syscall.EBUSY) {
-		t.Fatalf("plain unmount with a file open: %v, want EBUSY", err)
-	}
-	closed := make(chan error, 1)
-	go func() { closed <- e.M.Close() }()
-	waitFor(t, "the mount to be detached", func() bool { return !mounted(t, e.Dir) })
-	select {
-	case err := <-closed:
-		t.Fatalf("Close returned (%v) while a client still held a file open", err)
-	default:
-	}
-
-	tell.Write([]byte("go\n"))
-	client.expect("through")
-	if err := client.wait(); err != nil {
-		t.Fatalf("client: %v", err)
-	}
-	select {
-	case err := <-closed:
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		goAhead, tell, err := os.Pipe()
 		if err != nil {
-			t.Fatalf("Close: %v", err)
+			t.Fatal(err)
 		}
-	case <-time.After(patience):
-		t.Fatalf("Close did not return within %v of the last close", patience)
-	}
+		defer tell.Close()
+		client := startIn(t, goAhead, "sh", "-c",
+			"exec 3<>"+e.dev(0)+"; echo open; read x; echo through >&3; dd bs=8 count=1 status=none <&3; exec 3>&-")
+		goAhead.Close()
+		client.expect("open")
+
+		if err := e.M.Unmount(false); !errors.Is(err, syscall.EBUSY) {
+			t.Fatalf("plain unmount with a file open: %v, want EBUSY", err)
+		}
+		closed := make(chan error, 1)
+		go func() { closed <- e.M.Close() }()
+		waitFor(t, "the mount to be detached", func() bool { return !mounted(t, e.Dir) })
+		select {
+		case err := <-closed:
+			t.Fatalf("Close returned (%v) while a client still held a file open", err)
+		default:
+		}
+
+		tell.Write([]byte("go\n"))
+		client.expect("through")
+		if err := client.wait(); err != nil {
+			t.Fatalf("client: %v", err)
+		}
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+		case <-time.After(patience):
+			t.Fatalf("Close did not return within %v of the last close", patience)
+		}
+	})
 }
 
 // R4: a second mount of the same file system is refused, and CheckHost's
@@ -93,24 +97,26 @@ func TestMountTwice(t *testing.T) {
 // R4: Abort ends a connection even with a client asleep in the driver:
 // the client fails with ECONNABORTED instead of hanging, and serving ends.
 func TestAbort(t *testing.T) {
-	e := mountScull(t, 1, 4000)
-	if _, err := os.Stat("/sys/fs/fuse/connections"); err != nil {
-		t.Skip("skipping: fusectl is not mounted on /sys/fs/fuse/connections (mount -t fusectl none /sys/fs/fuse/connections)")
-	}
-	if ents, _ := os.ReadDir("/sys/fs/fuse/connections"); len(ents) == 0 {
-		t.Skip("skipping: fusectl is not mounted on /sys/fs/fuse/connections (mount -t fusectl none /sys/fs/fuse/connections)")
-	}
-	cat := start(t, "cat", e.dev(0))
-	waitBlocked(t, cat.pid(), sysRead)
-	if err := e.M.Abort(); err != nil {
-		t.Fatal(err)
-	}
-	if err := cat.wait(); err == nil {
-		t.Fatal("cat exited 0 after the abort, want a failure")
-	}
-	select {
-	case <-e.M.Done():
-	case <-time.After(patience):
-		t.Fatal("serving did not end after the abort")
-	}
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		if _, err := os.Stat("/sys/fs/fuse/connections"); err != nil {
+			t.Skip("skipping: fusectl is not mounted on /sys/fs/fuse/connections (mount -t fusectl none /sys/fs/fuse/connections)")
+		}
+		if ents, _ := os.ReadDir("/sys/fs/fuse/connections"); len(ents) == 0 {
+			t.Skip("skipping: fusectl is not mounted on /sys/fs/fuse/connections (mount -t fusectl none /sys/fs/fuse/connections)")
+		}
+		cat := start(t, "cat", e.dev(0))
+		waitBlocked(t, cat.pid(), sysRead)
+		if err := e.M.Abort(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cat.wait(); err == nil {
+			t.Fatal("cat exited 0 after the abort, want a failure")
+		}
+		select {
+		case <-e.M.Done():
+		case <-time.After(patience):
+			t.Fatal("serving did not end after the abort")
+		}
+	})
 }

@@ -2,9 +2,7 @@ package fuseraw
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,40 +17,15 @@ func needHost(t testing.TB) {
 	}
 }
 
-const enableURing = "/sys/module/fuse/parameters/enable_uring"
-
-// uringParam counts the tests that need fuse.enable_uring=Y, so that the
-// last one puts back what was there.
-var uringParam struct {
-	sync.Mutex
-	users int
-	was   string
-}
-
 // needURing turns fuse.enable_uring on for t (root only) and restores it
-// when the last such test ends; it skips when the kernel lacks it.
+// when the last such test ends; it skips when that cannot be done.
 func needURing(t testing.TB) {
 	t.Helper()
-	old, err := os.ReadFile(enableURing)
+	restore, err := EnableURing()
 	if err != nil {
-		t.Skipf("skipping: kernel without FUSE over io_uring (%s: %v)", enableURing, err)
+		t.Skipf("skipping: %v", err)
 	}
-	uringParam.Lock()
-	defer uringParam.Unlock()
-	if uringParam.users == 0 {
-		uringParam.was = strings.TrimSpace(string(old))
-		if err := os.WriteFile(enableURing, []byte("Y"), 0); err != nil {
-			t.Skipf("skipping: cannot turn on %s (needs root): %v", enableURing, err)
-		}
-	}
-	uringParam.users++
-	t.Cleanup(func() {
-		uringParam.Lock()
-		defer uringParam.Unlock()
-		if uringParam.users--; uringParam.users == 0 {
-			os.WriteFile(enableURing, []byte(uringParam.was), 0)
-		}
-	})
+	t.Cleanup(restore)
 }
 
 // counting wraps a handler and counts the requests of each opcode.

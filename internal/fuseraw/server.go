@@ -91,7 +91,7 @@ type Server struct {
 // URingAvailable reports nil when the kernel will offer FUSE over
 // io_uring to a new mount, else an error naming what is missing.
 func URingAvailable() error {
-	b, err := os.ReadFile("/sys/module/fuse/parameters/enable_uring")
+	b, err := os.ReadFile(enableURingParam)
 	if err != nil {
 		return fmt.Errorf("fuseraw: kernel without FUSE over io_uring (CONFIG_FUSE_IO_URING, Linux 6.14+): %w", syscall.EOPNOTSUPP)
 	}
