@@ -1,9 +1,11 @@
 package main
 
 // fasync bench fuse: exported scullpipe devices against a kernel FIFO, in
-// one run (SPEC R3). The clients are this same binary re-executed as
-// separate processes doing blocking read(2)/write(2), for the FIFO and
-// for the devices alike; the FUSE server is this process.
+// one run (SPEC R3), over each FUSE transport devfs has (classic
+// /dev/fuse, and io_uring when the kernel offers it). The clients are this
+// same binary re-executed as separate processes doing blocking
+// read(2)/write(2), for the FIFO and for the devices alike; the FUSE
+// server is this process.
 
 import (
 	"bufio"
@@ -24,6 +26,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/fuseraw"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
 )
@@ -46,6 +49,7 @@ func runBenchFuse(args []string) int {
 	pings := fl.Int("pings", 20000, "round trips per ping run")
 	runs := fl.Int("runs", 3, "runs of each case, alternating FIFO and FUSE; the median is reported")
 	cpuprofile := fl.String("cpuprofile", "", "write a CPU profile of the FUSE server (this process) to this file")
+	transports := fl.String("transport", "classic,uring", "FUSE transports to measure, comma-separated (uring is skipped, with a note, when the kernel cannot offer it)")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -57,6 +61,15 @@ func runBenchFuse(args []string) int {
 			return 2
 		}
 		sizes = append(sizes, n)
+	}
+	var trs []devfs.Transport
+	for _, f := range strings.Split(*transports, ",") {
+		tr, err := devfs.ParseTransport(strings.TrimSpace(f))
+		if err != nil || tr == devfs.Auto {
+			fmt.Fprintln(os.Stderr, "fasync bench fuse: --transport takes classic and uring")
+			return 2
+		}
+		trs = append(trs, tr)
 	}
 	if err := devfs.CheckHost(); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
@@ -75,68 +88,124 @@ func runBenchFuse(args []string) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := benchFuse(sizes, *total, *bs, *pings, *runs); err != nil {
+	trs, restore := usableTransports(trs)
+	defer restore()
+	if len(trs) == 0 {
+		fmt.Fprintln(os.Stderr, "fasync bench fuse: no transport to measure")
+		return 1
+	}
+	if err := benchFuse(trs, sizes, *total, *bs, *pings, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
 		return 1
 	}
 	return 0
 }
 
-// benchFuse mounts the devices on a temporary directory, makes the FIFOs,
-// and prints one table line per case with its ratio to the FIFO.
-func benchFuse(sizes []int, total, bs, pings, runs int) error {
-	env, err := newBenchEnv(sizes[0])
+// usableTransports drops the io_uring transport, saying why, when it
+// cannot be had. For the run it turns fuse.enable_uring on if it is off
+// and this process may (root); restore puts back what it found.
+func usableTransports(trs []devfs.Transport) (_ []devfs.Transport, restore func()) {
+	restore = func() {}
+	if !slices.Contains(trs, devfs.URing) {
+		return trs, restore
+	}
+	r, err := fuseraw.EnableURing()
+	if err == nil {
+		restore = r
+		err = devfs.URingAvailable()
+	}
+	if err != nil {
+		fmt.Printf("io_uring transport not measured: %v\n", err)
+		return slices.DeleteFunc(trs, func(t devfs.Transport) bool { return t == devfs.URing }), restore
+	}
+	return trs, restore
+}
+
+// benchFuse mounts the devices once per transport on temporary
+// directories, makes the FIFOs, and prints one table line per case with
+// its ratio to the FIFO, the median's and each run's.
+func benchFuse(trs []devfs.Transport, sizes []int, total, bs, pings, runs int) error {
+	env, err := newBenchEnv(trs, sizes[0])
 	if err != nil {
 		return err
 	}
 	defer env.close()
-	fifos, dev := env.fifos, env.dev
+	fifos := env.fifos
 	fmt.Printf("%d-byte transfers, %d MiB per run; median of %d runs, FIFO and FUSE cases alternating\n", bs, total>>20, runs)
 	cases := []benchCase{{name: "fifo (64 KiB pipe buffer)", run: func() (float64, error) { return benchTput(fifos[0], total, bs) }}}
 	for _, size := range sizes {
-		cases = append(cases, benchCase{name: fmt.Sprintf("fuse scullpipe, ring %d", size), run: func() (float64, error) {
-			if err := env.pipes.Pipe(0).SetSize(size); err != nil {
-				return 0, err
-			}
-			return benchTput(dev(0), total, bs)
-		}})
+		for _, x := range env.exports {
+			cases = append(cases, benchCase{name: fmt.Sprintf("fuse/%v scullpipe, ring %d", x.tr, size), run: func() (float64, error) {
+				if err := x.pipes.Pipe(0).SetSize(size); err != nil {
+					return 0, err
+				}
+				return benchTput(x.dev(0), total, bs)
+			}})
+		}
 	}
-	pingCases := []benchCase{
-		{name: "fifo 1-byte ping (round trip)", run: func() (float64, error) { return benchPing(fifos[0], fifos[1], pings) }},
-		{name: "fuse 1-byte ping (round trip)", run: func() (float64, error) { return benchPing(dev(0), dev(1), pings) }},
+	pingCases := []benchCase{{name: "fifo 1-byte ping (round trip)", run: func() (float64, error) { return benchPing(fifos[0], fifos[1], pings) }}}
+	for _, x := range env.exports {
+		pingCases = append(pingCases, benchCase{name: fmt.Sprintf("fuse/%v 1-byte ping (round trip)", x.tr),
+			run: func() (float64, error) { return benchPing(x.dev(0), x.dev(1), pings) }})
 	}
 	all := append(append([]benchCase{}, cases...), pingCases...)
 	if err := measureAlternating(runs, all); err != nil {
 		return err
 	}
 	cases, pingCases = all[:len(cases)], all[len(cases):]
-	fmt.Printf("%-34s %14s %8s\n", "case", "median", "vs FIFO")
+	fmt.Printf("%-40s %14s %8s   %s\n", "case", "median", "vs FIFO", "each run (vs that run's FIFO)")
 	for _, c := range cases {
-		fmt.Printf("%-34s %9.0f MB/s %8.3f\n", c.name, c.median, c.median/cases[0].median)
+		fmt.Printf("%-40s %9.0f MB/s %8.3f  %s\n", c.name, c.median, c.median/cases[0].median, perRun(c, cases[0], "%.0f"))
 	}
 	for _, c := range pingCases {
-		fmt.Printf("%-34s %10.1f µs %8.1f\n", c.name, c.median/1e3, c.median/pingCases[0].median)
+		scaled := c
+		scaled.xs = nil
+		for _, x := range c.xs {
+			scaled.xs = append(scaled.xs, x/1e3)
+		}
+		fmt.Printf("%-40s %10.1f µs %8.1f  %s\n", c.name, c.median/1e3, c.median/pingCases[0].median, perRun(scaled, pingCases[0], "%.1f"))
 	}
 	return nil
 }
 
-// A benchEnv is what the benchmark runs on: two FIFOs, and two scullpipe
-// devices exported on a temporary mount.
-type benchEnv struct {
-	tmp, dir string
-	fifos    []string
-	k        *kernel.Kernel
-	pipes    *scull.Pipes
-	m        *devfs.Mount
-	sigs     chan os.Signal
+// perRun lists c's result in each run with its ratio to base's in the
+// same run.
+func perRun(c, base benchCase, format string) string {
+	var b strings.Builder
+	for i, x := range c.xs {
+		fmt.Fprintf(&b, " "+format+" (%.2f)", x, c.raw[i]/base.raw[i])
+	}
+	return b.String()
 }
 
-func newBenchEnv(size int) (_ *benchEnv, err error) {
+// A benchExport is one mount of two scullpipe devices over one transport,
+// with a model kernel of its own.
+type benchExport struct {
+	tr    devfs.Transport
+	dir   string
+	k     *kernel.Kernel
+	pipes *scull.Pipes
+	m     *devfs.Mount
+}
+
+// dev returns the path of exported device i.
+func (x *benchExport) dev(i int) string { return filepath.Join(x.dir, scull.DeviceName(i)) }
+
+// A benchEnv is what the benchmark runs on: two FIFOs, and an export per
+// transport on temporary mounts.
+type benchEnv struct {
+	tmp     string
+	fifos   []string
+	exports []*benchExport
+	sigs    chan os.Signal
+}
+
+func newBenchEnv(trs []devfs.Transport, size int) (_ *benchEnv, err error) {
 	tmp, err := os.MkdirTemp("", "fasync-bench-fuse")
 	if err != nil {
 		return nil, err
 	}
-	env := &benchEnv{tmp: tmp, dir: filepath.Join(tmp, "mnt"), k: kernel.New(kernel.Config{})}
+	env := &benchEnv{tmp: tmp}
 	defer func() {
 		if err != nil {
 			env.close()
@@ -148,22 +217,28 @@ func newBenchEnv(size int) (_ *benchEnv, err error) {
 			return nil, err
 		}
 	}
-	if err := os.Mkdir(env.dir, 0o700); err != nil {
-		return nil, err
+	for _, tr := range trs {
+		x := &benchExport{tr: tr, dir: filepath.Join(tmp, "mnt-"+tr.String()), k: kernel.New(kernel.Config{})}
+		env.exports = append(env.exports, x)
+		if err := os.Mkdir(x.dir, 0o700); err != nil {
+			return nil, err
+		}
+		if x.pipes, err = scull.Register(x.k, scull.Config{Devices: 2, Size: size}); err != nil {
+			return nil, err
+		}
+		if x.m, err = devfs.New(x.k, devfs.Options{Transport: tr}).Mount(x.dir); err != nil {
+			return nil, err
+		}
 	}
-	if env.pipes, err = scull.Register(env.k, scull.Config{Devices: 2, Size: size}); err != nil {
-		return nil, err
-	}
-	if env.m, err = devfs.New(env.k, devfs.Options{}).Mount(env.dir); err != nil {
-		return nil, err
-	}
-	// Ctrl-C must not leave a mount behind: detach it and go; clients
-	// still using it fail with ECONNABORTED once this process is gone.
+	// Ctrl-C must not leave a mount behind: detach them and go; clients
+	// still using them fail with ECONNABORTED once this process is gone.
 	env.sigs = make(chan os.Signal, 1)
 	signal.Notify(env.sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		if _, ok := <-env.sigs; ok {
-			devfs.Unmount(env.dir, true)
+			for _, x := range env.exports {
+				devfs.Unmount(x.dir, true)
+			}
 			os.RemoveAll(tmp)
 			os.Exit(130)
 		}
@@ -171,17 +246,16 @@ func newBenchEnv(size int) (_ *benchEnv, err error) {
 	return env, nil
 }
 
-// dev returns the path of exported device i.
-func (env *benchEnv) dev(i int) string { return filepath.Join(env.dir, scull.DeviceName(i)) }
-
 func (env *benchEnv) close() {
 	if env.sigs != nil {
 		signal.Stop(env.sigs)
 	}
-	if env.m != nil {
-		env.m.Close()
+	for _, x := range env.exports {
+		if x.m != nil {
+			x.m.Close()
+		}
+		x.k.Close()
 	}
-	env.k.Close()
 	os.RemoveAll(env.tmp)
 }
 
@@ -190,6 +264,8 @@ type benchCase struct {
 	name   string
 	run    func() (float64, error)
 	median float64
+	raw    []float64 // each run's result, in run order
+	xs     []float64 // raw as printed (scaled)
 }
 
 // measureAlternating runs every case once per round, runs rounds, so a
@@ -209,8 +285,10 @@ func measureAlternating(runs int, cases []benchCase) error {
 	}
 	fmt.Fprintln(os.Stderr)
 	for i := range cases {
-		slices.Sort(xs[i])
-		cases[i].median = xs[i][len(xs[i])/2]
+		cases[i].raw = slices.Clone(xs[i])
+		cases[i].xs = xs[i]
+		sorted := slices.Sorted(slices.Values(xs[i]))
+		cases[i].median = sorted[len(sorted)/2]
 	}
 	return nil
 }

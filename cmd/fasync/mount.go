@@ -21,7 +21,7 @@ func init() {
 	register("mount", "export scullpipe devices to real processes through FUSE (fasync mount DIR)", runMount)
 }
 
-const mountUsage = `usage: fasync mount [--devices N] [--size BYTES] DIR
+const mountUsage = `usage: fasync mount [--devices N] [--size BYTES] [--transport auto|uring|classic] DIR
 
 Mounts scullpipe0 .. scullpipeN-1 and a read-only status file on DIR and
 serves them in the foreground. cat, dd, shell redirection and programs using
@@ -32,6 +32,10 @@ FUSE has no fasync: O_ASYNC on these files never raises SIGIO.
 SIGINT or SIGTERM unmounts; while files are still open the mount is detached
 lazily and fasync exits when the last one closes (a second signal exits at
 once, and clients still using the files get ECONNABORTED).
+
+Requests travel over FUSE's io_uring transport (a ring per CPU; Linux 6.14+
+with fuse.enable_uring=Y) or its classic /dev/fuse reads and writes;
+--transport auto takes io_uring when the kernel offers it.
 
 Needs /dev/fuse and fusermount3 (apt-get install fuse3).
 `
@@ -44,6 +48,7 @@ func runMount(args []string) int {
 	}
 	devices := fl.Int("devices", scull.DefaultDevices, "number of scullpipe devices")
 	size := fl.Int("size", scull.DefaultSize, "buffer size of each device in bytes (B1)")
+	transport := fl.String("transport", "auto", "FUSE transport: auto (uring when fuse.enable_uring=Y, else classic), uring or classic")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -58,16 +63,27 @@ func runMount(args []string) int {
 		fmt.Fprintln(os.Stderr, "fasync mount: --devices must be at least 1")
 		return 2
 	}
+	tr, err := devfs.ParseTransport(*transport)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fasync mount: --transport:", err)
+		return 2
+	}
 	if err := devfs.CheckHost(); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync mount: cannot mount:", err)
 		return 1
 	}
-	return serveMount(os.Stdout, fl.Arg(0), scull.Config{Devices: *devices, Size: *size})
+	if tr == devfs.URing {
+		if err := devfs.URingAvailable(); err != nil {
+			fmt.Fprintln(os.Stderr, "fasync mount: --transport uring:", err)
+			return 1
+		}
+	}
+	return serveMount(os.Stdout, fl.Arg(0), scull.Config{Devices: *devices, Size: *size}, tr)
 }
 
-// serveMount mounts the devices on dir and serves them until a signal or
-// an outside unmount; it returns the exit status.
-func serveMount(out io.Writer, dir string, cfg scull.Config) int {
+// serveMount mounts the devices on dir over transport tr and serves them
+// until a signal or an outside unmount; it returns the exit status.
+func serveMount(out io.Writer, dir string, cfg scull.Config, tr devfs.Transport) int {
 	k := kernel.New(kernel.Config{})
 	defer k.Close()
 	pipes, err := scull.Register(k, cfg)
@@ -75,7 +91,7 @@ func serveMount(out io.Writer, dir string, cfg scull.Config) int {
 		fmt.Fprintf(os.Stderr, "fasync mount: %d devices of %d bytes: %v\n", cfg.Devices, cfg.Size, err)
 		return 2
 	}
-	fsys := devfs.New(k, devfs.Options{Status: func() []byte { return []byte(pipes.StatusText()) }})
+	fsys := devfs.New(k, devfs.Options{Status: func() []byte { return []byte(pipes.StatusText()) }, Transport: tr})
 
 	// Signals are caught before mounting so none can slip between the
 	// mount and the wait.
@@ -89,8 +105,8 @@ func serveMount(out io.Writer, dir string, cfg scull.Config) int {
 		return 1
 	}
 	names := pipes.Names()
-	fmt.Fprintf(out, "fasync mount: serving %s .. %s (%d bytes each) and status on %s; SIGINT or SIGTERM unmounts\n",
-		names[0], names[len(names)-1], pipes.Pipe(0).Size(), dir)
+	fmt.Fprintf(out, "fasync mount: serving %s .. %s (%d bytes each) and status on %s over the %s transport; SIGINT or SIGTERM unmounts\n",
+		names[0], names[len(names)-1], pipes.Pipe(0).Size(), dir, transportName(m.Transport()))
 
 	select {
 	case <-m.Done():
@@ -132,4 +148,12 @@ func exitStatus(serveErr, closeErr error) int {
 		return 1
 	}
 	return 0
+}
+
+// transportName says which transport a mount uses, as people call it.
+func transportName(t devfs.Transport) string {
+	if t == devfs.URing {
+		return "io_uring"
+	}
+	return "classic /dev/fuse"
 }

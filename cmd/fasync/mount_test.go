@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/fuseraw"
 )
 
 // mountPatience bounds waits that only guard against hangs; the one
@@ -40,6 +41,8 @@ type child struct {
 	lines chan string
 	done  chan struct{}
 	err   error
+
+	serving string // fasync mount's "serving" line, for startServer
 }
 
 func startChild(t *testing.T, stdin *os.File, name string, args ...string) *child {
@@ -154,7 +157,7 @@ func startServer(t *testing.T, bin string, args ...string) (*child, string) {
 		<-srv.done
 		exec.Command("fusermount3", "-uz", dir).Run()
 	})
-	srv.expectPrefix("fasync mount: serving")
+	srv.serving = srv.expectPrefix("fasync mount: serving")
 	return srv, dir
 }
 
@@ -178,7 +181,8 @@ func TestMountCommand(t *testing.T) {
 		}
 	})
 	t.Run("R4/bad-usage", func(t *testing.T) {
-		for _, args := range [][]string{{"mount"}, {"mount", "--devices", "0", "/tmp"}, {"mount", "--bogus", "/tmp"}} {
+		for _, args := range [][]string{{"mount"}, {"mount", "--devices", "0", "/tmp"}, {"mount", "--bogus", "/tmp"},
+			{"mount", "--transport", "carrier-pigeon", "/tmp"}} {
 			err := exec.Command(bin, args...).Run()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
@@ -190,13 +194,37 @@ func TestMountCommand(t *testing.T) {
 	if err := devfs.CheckHost(); err != nil {
 		t.Skipf("skipping the rest: %v", err)
 	}
-	t.Run("R3,B1,B10/flags-and-status", func(t *testing.T) { testMountFlags(t, bin) })
-	for name, sig := range map[string]syscall.Signal{"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM} {
-		t.Run("R4/"+name+"-unmounts", func(t *testing.T) { testMountSignal(t, bin, sig) })
+	for _, tr := range []devfs.Transport{devfs.Classic, devfs.URing} {
+		t.Run(tr.String(), func(t *testing.T) {
+			requireTransport(t, tr)
+			targ := "--transport=" + tr.String()
+			t.Run("R3,B1,B10/flags-and-status", func(t *testing.T) { testMountFlags(t, bin, tr) })
+			for name, sig := range map[string]syscall.Signal{"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM} {
+				t.Run("R4/"+name+"-unmounts", func(t *testing.T) { testMountSignal(t, bin, sig, targ) })
+			}
+			t.Run("R4/lazy-unmount-while-open", func(t *testing.T) { testMountLazy(t, bin, targ) })
+			t.Run("R4/killed-server-fails-clients-within-1s", func(t *testing.T) { testMountKilled(t, bin, targ) })
+		})
 	}
-	t.Run("R4/lazy-unmount-while-open", func(t *testing.T) { testMountLazy(t, bin) })
-	t.Run("R4/killed-server-fails-clients-within-1s", func(t *testing.T) { testMountKilled(t, bin) })
 	t.Run("R3/bench-fuse-runs", func(t *testing.T) { testBenchFuse(t, bin) })
+}
+
+// requireTransport skips t when transport tr cannot be used here: the
+// io_uring one needs fuse.enable_uring, which this turns on for the test
+// when it can (root) and puts back afterwards.
+func requireTransport(t *testing.T, tr devfs.Transport) {
+	t.Helper()
+	if tr != devfs.URing {
+		return
+	}
+	restore, err := fuseraw.EnableURing()
+	if err != nil {
+		t.Skipf("skipping the io_uring transport: fuse.enable_uring cannot be turned on: %v", err)
+	}
+	t.Cleanup(restore)
+	if err := devfs.URingAvailable(); err != nil {
+		t.Skipf("skipping the io_uring transport: %v", err)
+	}
 }
 
 // R3: fasync bench fuse moves data through the export and a FIFO and
@@ -208,8 +236,15 @@ func testBenchFuse(t *testing.T, bin string) {
 	if err != nil {
 		t.Fatalf("fasync bench fuse: %v\n%s", err, out)
 	}
-	for _, want := range []string{"fifo (64 KiB pipe buffer)", "fuse scullpipe, ring 4000", "fuse scullpipe, ring 65536",
-		"fifo 1-byte ping", "fuse 1-byte ping"} {
+	wants := []string{"fifo (64 KiB pipe buffer)", "fifo 1-byte ping"}
+	trs := []string{"classic"}
+	if devfs.URingAvailable() == nil {
+		trs = append(trs, "uring") // bench fuse measures it whenever it can
+	}
+	for _, tr := range trs {
+		wants = append(wants, "fuse/"+tr+" scullpipe, ring 4000", "fuse/"+tr+" scullpipe, ring 65536", "fuse/"+tr+" 1-byte ping")
+	}
+	for _, want := range wants {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("no %q line in:\n%s", want, out)
 		}
@@ -218,8 +253,12 @@ func testBenchFuse(t *testing.T, bin string) {
 
 // R3, B1, B10: --devices and --size shape the export; the status file
 // shows them; data goes through.
-func testMountFlags(t *testing.T, bin string) {
-	_, dir := startServer(t, bin, "--devices", "2", "--size", "100")
+func testMountFlags(t *testing.T, bin string, tr devfs.Transport) {
+	srv, dir := startServer(t, bin, "--devices", "2", "--size", "100", "--transport", tr.String())
+	want := map[devfs.Transport]string{devfs.Classic: "over the classic /dev/fuse transport", devfs.URing: "over the io_uring transport"}[tr]
+	if !strings.Contains(srv.serving, want) {
+		t.Errorf("serving line %q does not say %q", srv.serving, want)
+	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -249,8 +288,8 @@ func testMountFlags(t *testing.T, bin string) {
 }
 
 // R4: a signal with no file open unmounts and exits 0.
-func testMountSignal(t *testing.T, bin string, sig syscall.Signal) {
-	srv, dir := startServer(t, bin)
+func testMountSignal(t *testing.T, bin string, sig syscall.Signal, args ...string) {
+	srv, dir := startServer(t, bin, args...)
 	srv.cmd.Process.Signal(sig)
 	if err := srv.wait(mountPatience); err != nil {
 		t.Fatalf("fasync mount exited with %v", err)
@@ -262,8 +301,8 @@ func testMountSignal(t *testing.T, bin string, sig syscall.Signal) {
 
 // R4: SIGTERM with a file open detaches lazily; the client keeps using
 // its descriptor; the server exits 0 once it closes.
-func testMountLazy(t *testing.T, bin string) {
-	srv, dir := startServer(t, bin)
+func testMountLazy(t *testing.T, bin string, args ...string) {
+	srv, dir := startServer(t, bin, args...)
 	goAhead, tell, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -297,8 +336,8 @@ func testMountLazy(t *testing.T, bin string) {
 // R4: killing the server makes every blocked client fail within 1 s (a
 // blocked reader, a writer blocked on a full device, a poller) and
 // nothing hangs; the dead mount answers ENOTCONN.
-func testMountKilled(t *testing.T, bin string) {
-	srv, dir := startServer(t, bin, "--size", "64")
+func testMountKilled(t *testing.T, bin string, args ...string) {
+	srv, dir := startServer(t, bin, append([]string{"--size", "64"}, args...)...)
 	dev0, dev1 := filepath.Join(dir, "scullpipe0"), filepath.Join(dir, "scullpipe1")
 	reader := startChild(t, nil, "cat", dev0)
 	writer := startChild(t, nil, "dd", "if=/dev/zero", "of="+dev1, "bs=16", "status=none")
