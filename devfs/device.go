@@ -3,6 +3,7 @@ package devfs
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/fasync-go/fasync/internal/fuseraw"
@@ -100,13 +101,64 @@ func (h *handle) read(r *fuseraw.Request) {
 	buf := r.DataBuf(int(r.Read.Size))
 	n, err := h.ref.task.ReadFlags(context.Background(), h.fd, buf, kernel.RWF_NOWAIT)
 	if n == 0 && err == kernel.EAGAIN && !nonblock {
-		h.s.deferCall(r, func(ctx context.Context) {
-			n, err := h.ref.task.Read(ctx, h.fd, buf)
-			answerRead(r, buf[:n], err)
-		})
+		h.queueRead(r, buf)
 		return
 	}
 	answerRead(r, buf[:n], err)
+}
+
+// queueRead leaves a read that must wait with the driver as a kiocb
+// (Task.AioRead) when the driver has AioReader: the write that brings
+// data completes it, and the answer goes, on the writer's own goroutine,
+// with no thread to wake in between. That hand-off is most of a round
+// trip's cost otherwise, because a goroutine woken by a transport thread
+// waits on that thread's P while the thread sleeps in read(2) or
+// io_uring_enter. An INTERRUPT withdraws the kiocb (Kiocb.Cancel), and
+// the client sees EINTR. Without AioReader the read sleeps in Task.Read
+// on a goroutine (deferCall).
+func (h *handle) queueRead(r *fuseraw.Request, buf []byte) {
+	unique := r.Header.Unique
+	q := &queuedRead{}
+	q.iocb = kernel.NewKiocb(buf, 0, func(n int, err error) {
+		h.s.untrack(unique)
+		h.s.deferred.Done()
+		answerRead(r, buf[:n], err)
+	})
+	if !h.s.track(unique, q.interrupt) {
+		r.ReplyErr(syscall.ENOTCONN)
+		return
+	}
+	err := h.ref.task.AioRead(h.fd, q.iocb)
+	if err == nil {
+		if q.intr.Load() {
+			q.iocb.Cancel() // the INTERRUPT came before the driver could withdraw it
+		}
+		return
+	}
+	h.s.untrack(unique)
+	h.s.deferred.Done()
+	if err != kernel.EOPNOTSUPP {
+		answerRead(r, nil, err)
+		return
+	}
+	h.s.deferCall(r, func(ctx context.Context) {
+		n, err := h.ref.task.Read(ctx, h.fd, buf)
+		answerRead(r, buf[:n], err)
+	})
+}
+
+// A queuedRead is a device read waiting in the driver as a kiocb.
+type queuedRead struct {
+	iocb *kernel.Kiocb
+	// intr is set by an INTERRUPT, which may come before the driver has
+	// registered how to withdraw the kiocb; queueRead then tries again.
+	intr atomic.Bool
+}
+
+// interrupt withdraws the read; its completion answers EINTR.
+func (q *queuedRead) interrupt() {
+	q.intr.Store(true)
+	q.iocb.Cancel()
 }
 
 // answerRead answers a device read. Data that moved must reach the

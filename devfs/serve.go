@@ -29,8 +29,10 @@ type server struct {
 	handles    map[uint64]any // *handle, *dataHandle, *dirHandle
 	nextHandle uint64
 	// calls are the deferred requests an INTERRUPT may cancel, by the
-	// request's unique.
-	calls map[uint64]context.CancelFunc
+	// request's unique: the function cancels the call's context or
+	// withdraws its kiocb. It is called without mu held (a withdrawn
+	// kiocb completes, and its answer untracks itself, at once).
+	calls map[uint64]func()
 	// early holds INTERRUPTs that found no deferred request: on io_uring
 	// an INTERRUPT travels through /dev/fuse and can overtake its
 	// request, which then starts cancelled. Uniques are never reused,
@@ -38,8 +40,8 @@ type server struct {
 	// harms nothing; the set is cleared when it grows past maxEarly.
 	early map[uint64]struct{}
 	gone  bool // the connection has ended: no call may start
-	// deferred counts the goroutines of deferCall; shutdown waits for
-	// them.
+	// deferred counts the requests in calls (goroutines of deferCall,
+	// queued kiocbs); shutdown waits for them.
 	deferred sync.WaitGroup
 }
 
@@ -51,7 +53,7 @@ func newServer(fsys *FS) *server {
 		fs:         fsys,
 		handles:    map[uint64]any{},
 		nextHandle: 1,
-		calls:      map[uint64]context.CancelFunc{},
+		calls:      map[uint64]func(){},
 		early:      map[uint64]struct{}{},
 	}
 }
@@ -114,50 +116,69 @@ func refuse(r *fuseraw.Request) {
 }
 
 // deferCall runs op, a call that may sleep, on a goroutine of its own
-// with a context that an INTERRUPT of the request unique cancels. op
-// answers the request itself. After the connection has ended nothing
-// starts: the request is answered ENOTCONN (nobody will read it).
+// with a context that an INTERRUPT of the request cancels. op answers
+// the request itself. After the connection has ended nothing starts:
+// the request is answered ENOTCONN (nobody will read it).
 func (s *server) deferCall(r *fuseraw.Request, op func(ctx context.Context)) {
 	unique := r.Header.Unique
 	ctx, cancel := context.WithCancel(context.Background())
-	s.mu.Lock()
-	if s.gone {
-		s.mu.Unlock()
+	if !s.track(unique, cancel) {
 		cancel()
 		r.ReplyErr(syscall.ENOTCONN)
 		return
 	}
-	if _, ok := s.early[unique]; ok {
-		delete(s.early, unique)
-		cancel() // its INTERRUPT came first
-	}
-	s.calls[unique] = cancel
-	s.deferred.Add(1)
-	s.mu.Unlock()
 	go func() {
 		defer s.deferred.Done()
 		op(ctx)
-		s.mu.Lock()
-		delete(s.calls, unique)
-		s.mu.Unlock()
+		s.untrack(unique)
 		cancel()
 	}()
 }
 
+// track registers cancel as what an INTERRUPT of request unique does,
+// and counts one more deferred request (untrack counts it off). It
+// reports false, registering nothing, once the connection has ended. An
+// INTERRUPT that came first is acted on now.
+func (s *server) track(unique uint64, cancel func()) bool {
+	s.mu.Lock()
+	if s.gone {
+		s.mu.Unlock()
+		return false
+	}
+	_, early := s.early[unique]
+	delete(s.early, unique)
+	s.calls[unique] = cancel
+	s.deferred.Add(1)
+	s.mu.Unlock()
+	if early {
+		cancel()
+	}
+	return true
+}
+
+// untrack forgets request unique once it is answered or about to be.
+func (s *server) untrack(unique uint64) {
+	s.mu.Lock()
+	delete(s.calls, unique)
+	s.mu.Unlock()
+}
+
 // interrupt cancels the deferred request unique (its client sees EINTR).
 // An INTERRUPT that finds none is kept in case its request is still on
-// its way to deferCall. INTERRUPT takes no answer.
+// its way to track. INTERRUPT takes no answer.
 func (s *server) interrupt(unique uint64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cancel, ok := s.calls[unique]; ok {
+	cancel, ok := s.calls[unique]
+	if !ok {
+		if len(s.early) >= maxEarly {
+			clear(s.early)
+		}
+		s.early[unique] = struct{}{}
+	}
+	s.mu.Unlock()
+	if ok {
 		cancel()
-		return
 	}
-	if len(s.early) >= maxEarly {
-		clear(s.early)
-	}
-	s.early[unique] = struct{}{}
 }
 
 // shutdown runs once serving has ended (unmount, abort): calls still
@@ -167,12 +188,16 @@ func (s *server) interrupt(unique uint64) {
 func (s *server) shutdown() {
 	s.mu.Lock()
 	s.gone = true
+	cancels := make([]func(), 0, len(s.calls))
 	for _, cancel := range s.calls {
-		cancel()
+		cancels = append(cancels, cancel)
 	}
 	hs := s.handles
 	s.handles = map[uint64]any{}
 	s.mu.Unlock()
+	for _, cancel := range cancels {
+		cancel()
+	}
 	for _, h := range hs {
 		if h, ok := h.(*handle); ok {
 			h.release()
@@ -208,7 +233,7 @@ func (s *server) dropHandle(id uint64) any {
 }
 
 // errno turns a model error into the errno a client should see. A
-// cancelled context is the FUSE interrupt: EINTR. ERESTARTSYS never
+// cancelled context or kiocb (ECANCELED) is the FUSE interrupt: EINTR. ERESTARTSYS never
 // escapes the model's Task methods, but if it did the client could only
 // see EINTR: FUSE cannot restart a call.
 func errno(err error) syscall.Errno {
@@ -216,7 +241,7 @@ func errno(err error) syscall.Errno {
 		return 0
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, kernel.ERESTARTSYS) {
+		errors.Is(err, kernel.ERESTARTSYS) || errors.Is(err, syscall.ECANCELED) {
 		return syscall.EINTR
 	}
 	var e syscall.Errno
