@@ -1,6 +1,9 @@
 // Package devfs exports the devices of a model kernel (package kernel) to
-// unmodified processes on the real machine through FUSE, with
-// bazil.org/fuse. It implements SPEC R3 and R4 (/work/shared/SPEC.md):
+// unmodified processes on the real machine through FUSE, on the project's
+// own protocol layer (internal/fuseraw) and either of its transports:
+// FUSE over io_uring, or classic /dev/fuse reads and writes
+// (Options.Transport; Auto takes io_uring when the kernel offers it). It
+// implements SPEC R3 and R4 (/work/shared/SPEC.md):
 // cat, dd, shell redirection and C or Python poll/select/epoll clients use
 // the model devices as M1–M3 and B1–B10 describe.
 //
@@ -20,13 +23,13 @@
 //     first open of a process creates a model task standing for it; the
 //     task exits when the last file it opened is released.
 //   - An open file is an open file description of that task (Task.Open);
-//     reads and writes go to the driver through Task.Read and Task.Write.
+//     reads and writes go to the driver through the task.
 //   - O_NONBLOCK is taken from every read and write request's file flags,
 //     so an fcntl(F_SETFL) made after open counts (M2).
 //   - poll, select and epoll reach the driver's Poll through FUSE poll; the
 //     model wait queues fire the server's poll wake-up notification (M3).
-//   - A FUSE interrupt (Ctrl-C, a caught signal) cancels the blocked call's
-//     context and the client sees EINTR. FUSE cannot restart a call, so a
+//   - A FUSE interrupt (Ctrl-C, a caught signal) cancels the blocked call
+//     and the client sees EINTR. FUSE cannot restart a call, so a
 //     client whose handler has SA_RESTART still sees EINTR; so does a Go
 //     client doing raw read(2) when the runtime's preemption signal lands
 //     (os.File retries EINTR and hides it).
@@ -43,27 +46,43 @@
 // asynchronous notification of SPEC A and B5/B6 is therefore a property of
 // the model only; processes on the real machine use poll, select or epoll.
 //
-// devfs answers requests with its own loop on bazil.org/fuse's
-// connection (not bazil's fs.Server): a pool of workers each reads a
-// request and handles it where it was read, and a new worker starts
-// reading whenever the last idle one takes a request, so a handler that
-// sleeps in the driver never stops the file system. That saves a thread
-// hand-off and the allocation of a reply-sized buffer per request.
+// How requests are served: fuseraw calls the server on its transport
+// threads (a /dev/fuse reader, or a CPU's io_uring queue thread), which
+// must never sleep. A device read or write is first made in place with
+// RWF_NOWAIT (Task.ReadFlags, Task.WriteFlags): when data or room is
+// there, which is the common case, the driver moves it and the answer
+// goes at once, a read's data straight into the transport's reply area.
+// A read that must wait is left with the driver as a kiocb (Task.AioRead,
+// for drivers with AioReader, such as scullpipe): the write that brings
+// data completes it and answers on the writer's own thread. A write that
+// must wait, a read on a driver without AioReader, and every open (a
+// driver's Open may sleep) run on a goroutine of their own with a context
+// the INTERRUPT cancels; an INTERRUPT withdraws a queued kiocb.
 //
-// Where the time goes (fasync bench fuse; perf on a 2-vCPU Firecracker
-// VM, 64 KiB transfers through a 1 MiB scullpipe). Every 64 KiB crosses the
-// server twice, a FUSE_WRITE and a FUSE_READ, each a round trip in which
-// the client sleeps, a server thread wakes, and the reply wakes the client:
-// 7.3 context switches per 64 KiB against a FIFO's 2.3. The server thread
-// is busy about one core; 41% of its time is the scheduler's switch and
-// wake-up paths (a wake-up of the other vCPU is an IPI, costly in a VM),
-// 15% copies (five per byte against a FIFO's two: client to request
-// buffer, to the scull ring, to a read buffer, to bazil's reply buffer,
-// to the client), 3% pinning client pages, 6% bazil's reply-sized
-// allocation and the garbage collection it causes. Only the last and one
-// copy are within this package's reach, and bazil's API offers no reply
-// without its allocation. Fewer round trips would need FUSE over io_uring
-// (CONFIG_FUSE_IO_URING, fuse.enable_uring), which bazil does not speak.
+// Where the time goes (fasync bench fuse --runs 5, three invocations, 64
+// KiB transfers through a 1 MiB scullpipe, 2-vCPU VM, every ratio against
+// the kernel FIFO of the same run, 2.3–4.4 GB/s): over io_uring 1.8–2.9
+// GB/s, 0.56–1.26× (medians 0.73–0.91×); classic 1.2–2.0 GB/s, 0.40–0.80×
+// (medians 0.42–0.52×); a 1-byte ping round trip takes 59–78 µs on either
+// transport against the FIFO's 6–10 µs. Every 64 KiB crosses the server
+// twice, a FUSE_WRITE and a FUSE_READ, each a round trip in which the
+// client sleeps and the answer wakes it. Over io_uring one io_uring_enter
+// answers a request and fetches the next, and a client on CPU n is served
+// by the thread pinned to CPU n; the classic transport pays a read(2) and
+// a write(2) per request. The 1 MiB ring lets the writer run up to 16
+// blocks ahead where the FIFO holds 64 KiB, which is how io_uring can
+// beat the FIFO; a 64 KiB ring gives 0.15–0.39×, and a 4000-byte one is
+// bound by the round trip (under 4000 bytes each: ~40 MB/s). In the
+// server's CPU profile 87% of the samples are those system calls (the
+// kernel's copies of the payload and its wake-ups of the clients are
+// inside them), 2% futex wake-ups, under 1% each memmove, locks and
+// allocation; devfs and the model kernel are a few percent. The first
+// port handed every read that had to wait to a goroutine: woken by a
+// write on a transport thread, it waited on that thread's P while the
+// thread slept in read(2) or io_uring_enter, until another thread was
+// woken to steal it, ~130 µs more per round trip (pings of ~200 µs); the
+// kiocb path removed that hand-off. On bazil.org/fuse devfs reached
+// 0.15–0.6× and 74–78 µs pings on the same machine.
 //
 // Stopping (R4): Mount.Close unmounts; while clients still hold files open
 // it detaches the mount lazily and returns once they have closed them. If

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/fasync-go/fasync/devfs"
 )
 
@@ -118,6 +120,8 @@ func TestRefusals(t *testing.T) {
 			{"status-open-for-write", func() error { return openRaw(status, os.O_WRONLY) }, syscall.EACCES},
 			{"status-truncate", func() error { return os.Truncate(status, 0) }, syscall.EACCES},
 			{"status-unlink", func() error { return os.Remove(status) }, syscall.EPERM},
+			{"fsync-device", func() error { return fsyncRaw(e.dev(0)) }, syscall.EINVAL},
+			{"getxattr", func() error { _, err := syscall.Getxattr(e.dev(0), "user.x", nil); return err }, syscall.EOPNOTSUPP},
 		}
 		for _, c := range cases {
 			t.Run("R3/"+c.name, func(t *testing.T) {
@@ -221,4 +225,15 @@ func TestTaskPerProcess(t *testing.T) {
 		b.wait()
 		waitFor(t, "model tasks to exit with their last file", func() bool { return e.FS.Tasks() == 0 })
 	})
+}
+
+// fsyncRaw opens path without the netpoller (see openRaw), fsyncs it and
+// reports fsync's error.
+func fsyncRaw(path string) error {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	return unix.Fsync(fd)
 }

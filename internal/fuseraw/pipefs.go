@@ -6,7 +6,7 @@ import (
 	"syscall"
 )
 
-// PipeFS is the model file system of the FUSE-transport experiment: one
+// PipeFS is the layer's own model file system (its tests and benchmarks): one
 // directory holding the files p0..pN-1, each a pipe-like byte stream
 // backed by an in-process bounded ring. Reads of an empty stream and
 // writes to a full one wait (their answer is deferred until the other
