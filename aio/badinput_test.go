@@ -53,6 +53,7 @@ func TestBadInput(t *testing.T) {
 			{"C11/unknown-notification", read, &Request{Fd: int(rw.Fd()), Buf: buf(), Notify: Sigevent{Notify: 3}}, syscall.EINVAL, nil},
 			{"C11/signal-out-of-range", read, &Request{Fd: int(rw.Fd()), Buf: buf(), Notify: Sigevent{Signo: 65}}, syscall.EINVAL, nil},
 			{"C11/thread-without-func", read, &Request{Fd: int(rw.Fd()), Buf: buf(), Notify: Sigevent{Notify: SIGEV_THREAD}}, syscall.EINVAL, nil},
+			{"C11/inline-without-func", read, &Request{Fd: int(rw.Fd()), Buf: buf(), Notify: Sigevent{Notify: SIGEV_INLINE}}, syscall.EINVAL, nil},
 			{"C11/chan-without-chan", read, &Request{Fd: int(rw.Fd()), Buf: buf(), Notify: Sigevent{Notify: SIGEV_CHAN}}, syscall.EINVAL, nil},
 			{"C11/thread-id-without-thread", read, &Request{Fd: int(rw.Fd()), Buf: buf(), Notify: Sigevent{Notify: SIGEV_THREAD_ID, Signo: 40}}, syscall.EINVAL, nil},
 		} {

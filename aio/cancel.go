@@ -31,6 +31,8 @@ func (e *Engine) Cancel(fd int, r *Request) (int, error) {
 	// a request that completes, is Returned and resubmitted while Cancel
 	// is between picking it and asking the backend waits for cancelMu in
 	// claimState, so Cancel never stops a later life of a request.
+	e.cancelling.Add(1)
+	defer e.cancelling.Add(-1)
 	e.cancelMu.Lock()
 	defer e.cancelMu.Unlock()
 	if r != nil && !e.owns(fd, r) {

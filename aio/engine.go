@@ -52,6 +52,14 @@ type Engine struct {
 
 	// cancelMu is held by Cancel and Close for their whole run; see Cancel.
 	cancelMu sync.Mutex
+	// cancelling counts Cancel and Close calls under way (taken before
+	// cancelMu): SIGEV_INLINE callbacks run on goroutines of their own
+	// meanwhile, because a completion may then come from a Cancel holding
+	// cancelMu, or from a ring loop that Cancel waits for.
+	cancelling atomic.Int32
+	// inlineOK says completions come from the backend's own goroutines,
+	// holding nothing (io_uring, thread pool; not a model task's drivers).
+	inlineOK bool
 
 	// idleMu and idle let Close wait for inflight to reach zero.
 	idleMu sync.Mutex
@@ -89,6 +97,7 @@ func New(opts ...Option) (*Engine, error) {
 	}
 	e.bk = bk
 	e.trk, _ = bk.(tracker)
+	e.inlineOK = c.task == nil
 	return e, nil
 }
 
@@ -243,6 +252,10 @@ func (e *Engine) unclaim(r *Request, prev int32) {
 	e.startReady(ready)
 }
 
+// inline reports whether a SIGEV_INLINE callback may run on the calling
+// (completing) goroutine now.
+func (e *Engine) inline() bool { return e.inlineOK && e.cancelling.Load() == 0 }
+
 // complete is the doneFunc every backend reports to.
 func (e *Engine) complete(r *Request, n int, errno syscall.Errno) {
 	ready := e.unlink(r)
@@ -262,9 +275,10 @@ func (e *Engine) publish(r *Request, n int, errno syscall.Errno) {
 	e.release(1)
 	r.state.Store(stateDone)
 	wakeSuspended()
-	notify(e.log, r, ev.Notify, ev.Signo, ev.Value, ev.ThreadID, ev.Func, ev.Chan)
+	inline := e.inline()
+	notify(e.log, r, ev.Notify, ev.Signo, ev.Value, ev.ThreadID, ev.Func, ev.Chan, inline)
 	if g != nil {
-		g.finish(errno)
+		g.finish(errno, inline)
 	}
 }
 
@@ -300,6 +314,8 @@ func (e *Engine) Close() error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	e.cancelling.Add(1)
+	defer e.cancelling.Add(-1)
 	e.cancelMu.Lock()
 	for i := range e.shards {
 		for _, fd := range e.shards[i].descriptors() {

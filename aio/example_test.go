@@ -124,6 +124,34 @@ func ExampleSigevent_callback() {
 	// Output: callback
 }
 
+// An inline callback (SIGEV_INLINE) runs where the request completed and
+// may submit again: here it reads a file in 4-byte steps until the end.
+func ExampleSigevent_inline() {
+	f, cleanup := exampleFile("read in steps, inline")
+	defer cleanup()
+	var text []byte
+	done := make(chan struct{})
+	r := &aio.Request{Fd: int(f.Fd()), Buf: make([]byte, 4)}
+	r.Notify = aio.Sigevent{Notify: aio.SIGEV_INLINE, Func: func(r *aio.Request) {
+		n, err := r.Return()
+		if err != nil || n == 0 {
+			close(done)
+			return
+		}
+		text = append(text, r.Buf[:n]...)
+		r.Offset += int64(n)
+		if err := aio.Read(r); err != nil { // not blocking: allowed inline
+			close(done)
+		}
+	}}
+	if err := aio.Read(r); err != nil {
+		panic(err)
+	}
+	<-done
+	fmt.Println(string(text))
+	// Output: read in steps, inline
+}
+
 // Cancel stops a request that cannot finish yet: a read of an empty pipe.
 func ExampleEngine_Cancel() {
 	e, err := aio.New()

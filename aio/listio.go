@@ -40,7 +40,7 @@ type entryCheck struct {
 var groupPool = sync.Pool{New: func() any { return &listGroup{wait: make(chan struct{}, 1)} }}
 
 // finish accounts for one finished entry (or ListIO's own count).
-func (g *listGroup) finish(errno syscall.Errno) {
+func (g *listGroup) finish(errno syscall.Errno, inline bool) {
 	if errno != 0 {
 		g.failed.Store(true)
 	}
@@ -53,7 +53,7 @@ func (g *listGroup) finish(errno syscall.Errno) {
 	}
 	ev, log := g.ev, g.log
 	g.put()
-	notify(log, nil, ev.Notify, ev.Signo, ev.Value, ev.ThreadID, ev.Func, ev.Chan)
+	notify(log, nil, ev.Notify, ev.Signo, ev.Value, ev.ThreadID, ev.Func, ev.Chan, inline)
 }
 
 // put returns g, finished, to the pool.
@@ -107,13 +107,13 @@ func (e *Engine) ListIO(ctx context.Context, mode int, list []*Request, notify *
 		g.failed.Store(true)
 	}
 	if mode == LIO_NOWAIT {
-		g.finish(0) // g may be recycled from here on
+		g.finish(0, e.inline()) // g may be recycled from here on
 		if failed {
 			return fmt.Errorf("aio: ListIO: an entry was refused: %w", syscall.EIO)
 		}
 		return nil
 	}
-	g.finish(0)
+	g.finish(0, false) // LIO_WAIT: no notification
 	select {
 	case <-g.wait:
 	case <-ctx.Done():

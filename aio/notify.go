@@ -17,7 +17,7 @@ const SI_ASYNCIO = -4
 const maxSignal = 64
 
 // check validates a Sigevent at submission: EINVAL for an unknown kind, a
-// signal number out of range, a SIGEV_THREAD without Func, a SIGEV_CHAN
+// signal number out of range, a SIGEV_THREAD or SIGEV_INLINE without Func, a SIGEV_CHAN
 // without Chan or a SIGEV_THREAD_ID without a thread.
 func (ev *Sigevent) check() error {
 	switch ev.Notify {
@@ -31,9 +31,9 @@ func (ev *Sigevent) check() error {
 			return fmt.Errorf("aio: SIGEV_THREAD_ID with thread %d: %w", ev.ThreadID, syscall.EINVAL)
 		}
 		return nil
-	case SIGEV_THREAD:
+	case SIGEV_THREAD, SIGEV_INLINE:
 		if ev.Func == nil {
-			return fmt.Errorf("aio: SIGEV_THREAD without Func: %w", syscall.EINVAL)
+			return fmt.Errorf("aio: notification kind %#x without Func: %w", ev.Notify, syscall.EINVAL)
 		}
 		return nil
 	case SIGEV_CHAN:
@@ -48,9 +48,10 @@ func (ev *Sigevent) check() error {
 // notify announces the completion of r (nil for a ListIO list) as the
 // Sigevent whose fields are passed says. It runs after the result is
 // published and with no engine lock held. The fields come one by one,
-// not as a *Sigevent, so the caller's copy stays on its stack.
+// not as a *Sigevent, so the caller's copy stays on its stack. inline
+// says whether SIGEV_INLINE may call fn here.
 func notify(log *slog.Logger, r *Request, kind int, signo syscall.Signal, value uint64, tid int,
-	fn func(*Request), ch chan<- *Request) {
+	fn func(*Request), ch chan<- *Request, inline bool) {
 	switch kind {
 	case SIGEV_SIGNAL, SIGEV_THREAD_ID:
 		if signo == 0 {
@@ -64,6 +65,12 @@ func notify(log *slog.Logger, r *Request, kind int, signo syscall.Signal, value 
 			// completed. EAGAIN here means RLIMIT_SIGPENDING is reached.
 			log.Warn("aio: completion signal not queued", "signal", int(signo), "tid", tid, "err", err)
 		}
+	case SIGEV_INLINE:
+		if inline {
+			fn(r)
+			return
+		}
+		go fn(r)
 	case SIGEV_THREAD:
 		go fn(r)
 	case SIGEV_CHAN:

@@ -32,13 +32,15 @@ const (
 const AIO_PRIO_DELTA_MAX = 20
 
 // Notification kinds (Sigevent.Notify). SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD
-// and SIGEV_THREAD_ID have Linux's values; SIGEV_CHAN is fasync's own.
+// and SIGEV_THREAD_ID have Linux's values; SIGEV_CHAN and SIGEV_INLINE are
+// fasync's own.
 const (
 	SIGEV_SIGNAL    = 0     // queue signal Signo with Value to this process
 	SIGEV_NONE      = 1     // no notification
 	SIGEV_THREAD    = 2     // run Func on a goroutine of its own
 	SIGEV_THREAD_ID = 4     // queue signal Signo with Value to thread ThreadID of this process
 	SIGEV_CHAN      = 0x100 // send the request on Chan (fasync's Go analogue)
+	SIGEV_INLINE    = 0x101 // call Func where the request completes (see Sigevent.Func)
 )
 
 // A Sigevent says how the completion of a request (or of a whole ListIO)
@@ -47,7 +49,7 @@ const (
 // The zero value is SIGEV_SIGNAL with signal 0, the null signal, which
 // announces nothing: a Request whose Notify is left alone is not notified.
 type Sigevent struct {
-	Notify int // SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_THREAD or SIGEV_CHAN
+	Notify int // SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID, SIGEV_THREAD, SIGEV_CHAN or SIGEV_INLINE
 
 	// Signo and Value are used by SIGEV_SIGNAL and SIGEV_THREAD_ID. The
 	// signal is queued with si_code SI_ASYNCIO and Value as its sigval:
@@ -61,6 +63,18 @@ type Sigevent struct {
 	// Func is called by SIGEV_THREAD on a new goroutine, never while the
 	// engine holds a lock, with the completed request (nil for a ListIO
 	// list notification).
+	//
+	// SIGEV_INLINE calls Func the same way but on the goroutine that
+	// completed the request (an io_uring ring's loop, a thread-pool
+	// worker), saving the goroutine and its wake-up: the way to keep a
+	// queue full with the least work per request, as fio's loop does. Func
+	// then holds up every completion behind it, so it must not block: it
+	// may Return the request and submit it or others again (Read, Write,
+	// Fsync, ListIO with LIO_NOWAIT), and must not wait (Suspend, ListIO
+	// with LIO_WAIT, Cancel, Close, a blocking channel send). While a
+	// Cancel or Close runs on the engine, and on an engine bound to a model
+	// task (whose drivers complete requests on their own goroutines),
+	// SIGEV_INLINE behaves as SIGEV_THREAD.
 	Func func(r *Request)
 
 	// Chan receives the completed request for SIGEV_CHAN (nil for a ListIO

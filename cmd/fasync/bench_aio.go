@@ -36,6 +36,7 @@ type aioJob struct {
 	engine   string // uring, threads, goroutines
 	rings    int    // io_uring rings (0: one per CPU)
 	batch    int    // submit with ListIO in lists of batch requests (0: one Read or Write per request)
+	notify   string // how the engine announces completions: "chan" (SIGEV_CHAN) or "inline" (SIGEV_INLINE)
 	fixed    bool   // buffers from the engine's arena (aio.WithBufferArena): fixed-buffer I/O on io_uring
 	regfiles bool   // the file registered with the engine (Engine.RegisterFile): fixed files on io_uring
 	progress io.Writer
@@ -106,6 +107,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	fixedbufs := fs.Bool("fixedbufs", false, "take the engine's buffers from its arena (aio.WithBufferArena), which io_uring registers: reads and writes go as READ_FIXED/WRITE_FIXED, like fio's --fixedbufs (the row is named \"fasync aio fixedbufs\"); with --compare and --engine uring the other variant runs as a row too")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	registerfiles := fs.Bool("registerfiles", false, "register the file with the engine (Engine.RegisterFile), which io_uring uses as a fixed file, like fio's --registerfiles (the row's name says \"registerfiles\")")
+	notify := fs.String("notify", "chan", "how the engine announces completions: chan (SIGEV_CHAN, one consumer goroutine per CPU resubmits) or inline (SIGEV_INLINE, the callback resubmits on the goroutine that completed the request)")
 	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
 	rounds := fs.Int("rounds", 2, "with --compare, run every row this many times, alternating the order, and report medians")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the engine's run to this file")
@@ -115,7 +117,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, fixed: *fixedbufs, regfiles: *registerfiles, progress: stderr}
+	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, notify: *notify, fixed: *fixedbufs, regfiles: *registerfiles, progress: stderr}
 	if *rounds < 1 {
 		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 or more\n", *rounds)
 		return 2
@@ -195,6 +197,9 @@ func (j *aioJob) parse(bs, size, rt string) error {
 	}
 	if j.direct && j.bs%512 != 0 {
 		return fmt.Errorf("--direct needs --bs a multiple of 512, not %d", j.bs)
+	}
+	if j.notify != "chan" && j.notify != "inline" {
+		return fmt.Errorf("--notify %q: want chan or inline", j.notify)
 	}
 	if j.batch < 0 || (j.batch > 0 && j.iodepth%j.batch != 0) {
 		return fmt.Errorf("--batch %d: want 0 or a divisor of --iodepth %d", j.batch, j.iodepth)

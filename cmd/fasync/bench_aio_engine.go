@@ -76,6 +76,65 @@ func engineWorker(job *aioJob, e *aio.Engine, fd int, bufs [][]byte, offs *offse
 	}
 }
 
+// startInlineRequests keeps job.iodepth requests in flight on e with no
+// goroutine of its own: each request is notified with SIGEV_INLINE, and
+// its callback, run where the request completed (a ring's loop goroutine,
+// a worker), takes the result and submits the request again at once,
+// until stop. Callbacks of requests on different rings run at the same
+// time, on different cores, so each request keeps its state and meter in
+// a block of its own (adjacent small allocations would share cache lines
+// between the cores).
+func startInlineRequests(job *aioJob, e *aio.Engine, f *os.File, bufs [][]byte, offs *offsets, stop *atomic.Bool, wg *sync.WaitGroup) []*meter {
+	submit := e.Read
+	if !job.isRead() {
+		submit = e.Write
+	}
+	meters := make([]*meter, len(bufs))
+	base := time.Now()
+	for i := range bufs {
+		q := &inlineRequest{rnd: xorshift(uint64(i+1) * 0x9E3779B97F4A7C15)}
+		meters[i] = &q.m
+		q.r = aio.Request{Fd: int(f.Fd()), Buf: bufs[i]}
+		start := func(r *aio.Request) {
+			r.Offset = offs.next(&q.rnd)
+			q.started = time.Since(base)
+			if err := submit(r); err != nil {
+				q.m.err = err
+				stop.Store(true)
+				wg.Done()
+			}
+		}
+		q.r.Notify = aio.Sigevent{Notify: aio.SIGEV_INLINE, Func: func(r *aio.Request) {
+			lat := time.Since(base) - q.started
+			if _, err := r.Return(); err != nil {
+				q.m.err = fmt.Errorf("request at offset %d: %w", r.Offset, err)
+				stop.Store(true)
+				wg.Done()
+				return
+			}
+			q.m.hist.add(int64(lat))
+			q.m.ios.Add(1)
+			if stop.Load() {
+				wg.Done()
+				return
+			}
+			start(r)
+		}}
+		wg.Add(1)
+		start(&q.r)
+	}
+	return meters
+}
+
+// inlineRequest is one request of startInlineRequests with its state.
+type inlineRequest struct {
+	_       [64]byte
+	r       aio.Request
+	started time.Duration
+	rnd     xorshift
+	m       meter // padded at its end
+}
+
 // startListWorkers keeps job.iodepth requests in flight on e in lists
 // of job.batch: one goroutine per list submits it with ListIO (LIO_NOWAIT,
 // one io_uring_enter), waits for the list's one channel notification,

@@ -60,13 +60,18 @@ func compareAIO(job *aioJob, rounds int) (aioResult, []aioResult) {
 		other := *job
 		other.fixed = !job.fixed
 		rows = append(rows, contender{"uring", func() (aioResult, error) { return runAIOJob(&other) }})
+		// And the other notification: SIGEV_INLINE callbacks beside
+		// SIGEV_CHAN consumer goroutines.
+		notified := *job
+		notified.notify = map[string]string{"chan": "inline", "inline": "chan"}[job.notify]
+		rows = append(rows, contender{"uring", func() (aioResult, error) { return runAIOJob(&notified) }})
 	}
 	for _, engine := range []string{"goroutines", "uring", "threads"} {
 		if engine == job.engine {
 			continue
 		}
 		other := *job
-		other.engine, other.batch, other.fixed = engine, 0, false
+		other.engine, other.batch, other.fixed, other.notify = engine, 0, false, "chan"
 		rows = append(rows, contender{engine, func() (aioResult, error) { return runAIOJob(&other) }})
 	}
 	if _, err := exec.LookPath("fio"); err != nil {

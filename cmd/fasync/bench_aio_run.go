@@ -132,6 +132,9 @@ func runAIOJob(job *aioJob) (aioResult, error) {
 		if job.batch > 0 {
 			name = fmt.Sprintf("fasync aio ListIO x%d %s", job.batch, describeEngine(job, eng))
 			meters = startListWorkers(job, eng, f, bufs, offs, &stop, &wg)
+		} else if job.notify == "inline" {
+			name = "fasync aio inline " + describeEngine(job, eng)
+			meters = startInlineRequests(job, eng, f, bufs, offs, &stop, &wg)
 		} else {
 			meters = startEngineWorkers(job, eng, f, bufs, offs, &stop, &wg)
 		}

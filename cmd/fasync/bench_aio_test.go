@@ -21,16 +21,20 @@ func TestBenchAIOJSON(t *testing.T) {
 		rw     string
 		direct bool
 		fixed  bool
+		extra  []string
 	}{
-		{"uring", "randread", false, false},
-		{"uring", "randwrite", false, false},
-		{"uring", "read", true, false},
-		{"threads", "randread", false, false},
-		{"goroutines", "randread", false, false},
-		{"uring", "randread-listio", false, false},
-		{"uring", "randread", true, true},
-		{"uring", "randwrite", false, true},
-		{"threads", "randread", false, true},
+		{"uring", "randread", false, false, nil},
+		{"uring", "randwrite", false, false, nil},
+		{"uring", "read", true, false, nil},
+		{"threads", "randread", false, false, nil},
+		{"goroutines", "randread", false, false, nil},
+		{"uring", "randread-listio", false, false, nil},
+		{"uring", "randread", true, true, nil},
+		{"uring", "randwrite", false, true, nil},
+		{"threads", "randread", false, true, nil},
+		{"uring", "randread", false, false, []string{"--notify", "inline", "--registerfiles"}},
+		{"uring", "randwrite", true, true, []string{"--notify", "inline", "--registerfiles"}},
+		{"threads", "randread", false, false, []string{"--notify", "inline", "--registerfiles"}},
 	} {
 		name := tc.engine + "/" + tc.rw
 		if tc.direct {
@@ -38,6 +42,9 @@ func TestBenchAIOJSON(t *testing.T) {
 		}
 		if tc.fixed {
 			name += "/fixedbufs"
+		}
+		if len(tc.extra) > 0 {
+			name += "/" + strings.Join(tc.extra, "")
 		}
 		t.Run("C13/"+name, func(t *testing.T) {
 			if tc.engine == "uring" {
@@ -57,6 +64,7 @@ func TestBenchAIOJSON(t *testing.T) {
 			if tc.fixed {
 				args = append(args, "--fixedbufs")
 			}
+			args = append(args, tc.extra...)
 			var stdout, stderr bytes.Buffer
 			if code := benchAIO(args, &stdout, &stderr); code != 0 {
 				t.Fatalf("exit %d, stderr: %s", code, stderr.String())
@@ -177,6 +185,7 @@ func TestBenchAIOBadFlags(t *testing.T) {
 		{"--batch", "3"},
 		{"--compare", "--rounds", "0"},
 		{"--batch", "-1"},
+		{"--notify", "signal"},
 		{"--no-such-flag"},
 	} {
 		var stderr bytes.Buffer
