@@ -232,17 +232,18 @@ func requireTransport(t *testing.T, tr devfs.Transport) {
 // works, not how fast).
 func testBenchFuse(t *testing.T, bin string) {
 	out, err := exec.Command(bin, "bench", "fuse", "--bytes", "1048576", "--runs", "1",
-		"--pings", "100", "--ring", "4000,65536").Output()
+		"--pings", "100", "--ring", "4000,65536,131072").Output()
 	if err != nil {
 		t.Fatalf("fasync bench fuse: %v\n%s", err, out)
 	}
-	wants := []string{"fifo (64 KiB pipe buffer)", "fifo 1-byte ping"}
+	wants := []string{"fifo (65536-byte pipe buffer)", "fifo (131072-byte pipe buffer)", "fifo 1-byte ping", "vs FIFO="}
 	trs := []string{"classic"}
 	if devfs.URingAvailable() == nil {
 		trs = append(trs, "uring") // bench fuse measures it whenever it can
 	}
 	for _, tr := range trs {
-		wants = append(wants, "fuse/"+tr+" scullpipe, ring 4000", "fuse/"+tr+" scullpipe, ring 65536", "fuse/"+tr+" 1-byte ping")
+		wants = append(wants, "fuse/"+tr+" scullpipe, ring 4000", "fuse/"+tr+" scullpipe, ring 65536",
+			"fuse/"+tr+" scullpipe, ring 131072", "fuse/"+tr+" 1-byte ping")
 	}
 	for _, want := range wants {
 		if !strings.Contains(string(out), want) {
