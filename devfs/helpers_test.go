@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/devfs"
-	"github.com/fasync-go/fasync/internal/fuseraw"
+	"github.com/fasync-go/fasync/internal/fusetest"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
 )
@@ -71,24 +71,6 @@ func forEachTransport(t *testing.T, f func(t *testing.T, tr devfs.Transport)) {
 	}
 }
 
-// requireTransport skips t when transport tr cannot be used here: the
-// io_uring one needs fuse.enable_uring, which this turns on for the test
-// when it can (root) and puts back afterwards.
-func requireTransport(t testing.TB, tr devfs.Transport) {
-	t.Helper()
-	if tr != devfs.URing {
-		return
-	}
-	restore, err := fuseraw.EnableURing()
-	if err != nil {
-		t.Skipf("skipping the io_uring transport: fuse.enable_uring cannot be turned on: %v", err)
-	}
-	t.Cleanup(restore)
-	if err := devfs.URingAvailable(); err != nil {
-		t.Skipf("skipping the io_uring transport: %v", err)
-	}
-}
-
 // mountScull mounts n scullpipe devices of size bytes on a fresh
 // directory, served over transport tr. Cleanup unmounts (lazily, so a
 // test that failed with files open leaves no stale mount), waits for
@@ -96,7 +78,7 @@ func requireTransport(t testing.TB, tr devfs.Transport) {
 func mountScull(t testing.TB, tr devfs.Transport, n, size int) *export {
 	t.Helper()
 	requireFUSE(t)
-	requireTransport(t, tr)
+	fusetest.RequireTransport(t, tr)
 	dir := t.TempDir()
 	k := kernel.New(kernel.Config{})
 	pipes, err := scull.Register(k, scull.Config{Devices: n, Size: size})

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/fasync-go/fasync/devfs"
-	"github.com/fasync-go/fasync/internal/fuseraw"
+	"github.com/fasync-go/fasync/internal/fusetest"
 )
 
 // mountPatience bounds waits that only guard against hangs; the one
@@ -196,7 +196,7 @@ func TestMountCommand(t *testing.T) {
 	}
 	for _, tr := range []devfs.Transport{devfs.Classic, devfs.URing} {
 		t.Run(tr.String(), func(t *testing.T) {
-			requireTransport(t, tr)
+			fusetest.RequireTransport(t, tr)
 			targ := "--transport=" + tr.String()
 			t.Run("R3,B1,B10/flags-and-status", func(t *testing.T) { testMountFlags(t, bin, tr) })
 			for name, sig := range map[string]syscall.Signal{"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM} {
@@ -207,24 +207,6 @@ func TestMountCommand(t *testing.T) {
 		})
 	}
 	t.Run("R3/bench-fuse-runs", func(t *testing.T) { testBenchFuse(t, bin) })
-}
-
-// requireTransport skips t when transport tr cannot be used here: the
-// io_uring one needs fuse.enable_uring, which this turns on for the test
-// when it can (root) and puts back afterwards.
-func requireTransport(t *testing.T, tr devfs.Transport) {
-	t.Helper()
-	if tr != devfs.URing {
-		return
-	}
-	restore, err := fuseraw.EnableURing()
-	if err != nil {
-		t.Skipf("skipping the io_uring transport: fuse.enable_uring cannot be turned on: %v", err)
-	}
-	t.Cleanup(restore)
-	if err := devfs.URingAvailable(); err != nil {
-		t.Skipf("skipping the io_uring transport: %v", err)
-	}
 }
 
 // R3: fasync bench fuse moves data through the export and a FIFO and
