@@ -90,7 +90,9 @@ type doneFunc func(r *Request, n int, errno syscall.Errno)
 type backendConfig struct {
 	QueueDepth int // per ring / per worker pool
 	Rings      int // io_uring: number of rings (default runtime.NumCPU())
-	Workers    int // threads: worker goroutines (default 2*QueueDepth or so)
+	// RingThreads gives each ring's loop an OS thread (WithRingThreads).
+	RingThreads bool
+	Workers     int // threads: worker goroutines (default 2*QueueDepth or so)
 	// Arena is the engine's buffer arena (WithBufferArena), nil without
 	// one: a backend that can register buffers registers it, and may then
 	// treat a request whose buf lies inside it specially (see arena.go).

@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/uring"
 )
 
 // Registered files (io_uring's fixed files, IORING_REGISTER_FILES).
@@ -138,9 +140,9 @@ func (b *uringBackend) registerFile(fd int) error {
 		return fmt.Errorf("aio: RegisterFile(%d): all %d slots are taken: %w", fd, fixedFiles, syscall.ENFILE)
 	}
 	for i, q := range b.rings {
-		if err := q.loop.Ring().UpdateFiles(uint32(slot), []int32{int32(fd)}); err != nil {
+		if err := updateFile(q, slot, fd); err != nil {
 			for _, p := range b.rings[:i] {
-				p.loop.Ring().UpdateFiles(uint32(slot), []int32{-1})
+				updateFile(p, slot, -1)
 			}
 			return fmt.Errorf("aio: RegisterFile(%d): %w", fd, err)
 		}
@@ -168,7 +170,7 @@ func (b *uringBackend) unregisterFile(fd int) error {
 		if err := q.loop.Barrier(); err != nil && first == nil {
 			first = err
 		}
-		if err := q.loop.Ring().UpdateFiles(uint32(slot), []int32{-1}); err != nil && first == nil {
+		if err := updateFile(q, slot, -1); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -177,4 +179,10 @@ func (b *uringBackend) unregisterFile(fd int) error {
 		return fmt.Errorf("aio: UnregisterFile(%d): %w", fd, first)
 	}
 	return nil
+}
+
+// updateFile puts fd (-1: none) in slot of q's fixed-file table, on the
+// ring's own thread where it has one.
+func updateFile(q *uringRing, slot, fd int) error {
+	return q.loop.Do(func(r *uring.Ring) error { return r.UpdateFiles(uint32(slot), []int32{int32(fd)}) })
 }

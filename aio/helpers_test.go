@@ -22,14 +22,28 @@ type newEngineFunc func(t *testing.T, opts ...Option) *Engine
 // backend that exists without naming them.
 func forEachBackend(t *testing.T, f func(t *testing.T, newEngine newEngineFunc)) {
 	t.Helper()
+	type variant struct {
+		name string
+		be   backendEntry
+		opts []Option
+	}
+	var variants []variant
 	for _, be := range backendsByRank() {
-		t.Run(be.name, func(t *testing.T) {
+		variants = append(variants, variant{be.name, be, nil})
+		if be.name == "uring" {
+			// The whole suite again with a thread per ring (DEFER_TASKRUN).
+			variants = append(variants, variant{"uring-ringthreads", be, []Option{WithRingThreads()}})
+		}
+	}
+	for _, v := range variants {
+		be := v.be
+		t.Run(v.name, func(t *testing.T) {
 			if err := be.available(); err != nil {
 				t.Skipf("backend %s unavailable here: %v", be.name, err)
 			}
 			f(t, func(t *testing.T, opts ...Option) *Engine {
 				t.Helper()
-				e, err := New(append([]Option{WithBackend(be.name)}, opts...)...)
+				e, err := New(append(append([]Option{WithBackend(be.name)}, v.opts...), opts...)...)
 				if err != nil {
 					t.Fatalf("New(%s): %v", be.name, err)
 				}

@@ -85,7 +85,7 @@ func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
 	b := &uringBackend{done: done, arena: cfg.Arena}
 	for range n {
 		q := &uringRing{b: b}
-		loop, err := uring.NewLoop(uring.LoopConfig{Entries: uint32(depth)}, q.handle)
+		loop, err := uring.NewLoop(uring.LoopConfig{Entries: uint32(depth), Thread: cfg.RingThreads}, q.handle)
 		if err != nil {
 			b.close()
 			return nil, fmt.Errorf("aio: io_uring backend: %w", err)
@@ -93,12 +93,12 @@ func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
 		q.loop = loop
 		q.slots = newRingSlots(loop.MaxHeld())
 		b.rings = append(b.rings, q)
-		if err := loop.Ring().RegisterFiles(emptyFileTable[:]); err != nil {
+		if err := loop.Do(func(r *uring.Ring) error { return r.RegisterFiles(emptyFileTable[:]) }); err != nil {
 			b.close()
 			return nil, fmt.Errorf("aio: io_uring backend: fixed-file table: %w", err)
 		}
 		if b.arena != nil {
-			if err := loop.Ring().RegisterBuffers([][]byte{b.arena.mem}); err != nil {
+			if err := loop.Do(func(r *uring.Ring) error { return r.RegisterBuffers([][]byte{b.arena.mem}) }); err != nil {
 				b.close()
 				return nil, fmt.Errorf("aio: io_uring backend: buffer arena of %d bytes: %w", len(b.arena.mem), err)
 			}

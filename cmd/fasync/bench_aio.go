@@ -39,6 +39,7 @@ type aioJob struct {
 	notify   string // how the engine announces completions: "chan" (SIGEV_CHAN) or "inline" (SIGEV_INLINE)
 	fixed    bool   // buffers from the engine's arena (aio.WithBufferArena): fixed-buffer I/O on io_uring
 	regfiles bool   // the file registered with the engine (Engine.RegisterFile): fixed files on io_uring
+	threads  bool   // a thread per ring (aio.WithRingThreads: SINGLE_ISSUER | DEFER_TASKRUN)
 	progress io.Writer
 }
 
@@ -107,6 +108,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	fixedbufs := fs.Bool("fixedbufs", false, "take the engine's buffers from its arena (aio.WithBufferArena), which io_uring registers: reads and writes go as READ_FIXED/WRITE_FIXED, like fio's --fixedbufs (the row is named \"fasync aio fixedbufs\"); with --compare and --engine uring the other variant runs as a row too")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	registerfiles := fs.Bool("registerfiles", false, "register the file with the engine (Engine.RegisterFile), which io_uring uses as a fixed file, like fio's --registerfiles (the row's name says \"registerfiles\")")
+	ringthreads := fs.Bool("ringthreads", false, "give each io_uring ring's loop an OS thread of its own, with a SINGLE_ISSUER | DEFER_TASKRUN ring as fio sets up (aio.WithRingThreads; the row's name says \"ringthreads\")")
 	notify := fs.String("notify", "chan", "how the engine announces completions: chan (SIGEV_CHAN, one consumer goroutine per CPU resubmits) or inline (SIGEV_INLINE, the callback resubmits on the goroutine that completed the request)")
 	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
 	rounds := fs.Int("rounds", 2, "with --compare, run every row this many times, alternating the order, and report medians")
@@ -117,7 +119,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, notify: *notify, fixed: *fixedbufs, regfiles: *registerfiles, progress: stderr}
+	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, notify: *notify, fixed: *fixedbufs, regfiles: *registerfiles, threads: *ringthreads, progress: stderr}
 	if *rounds < 1 {
 		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 or more\n", *rounds)
 		return 2

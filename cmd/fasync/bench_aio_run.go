@@ -176,6 +176,9 @@ func newJobEngine(job *aioJob) (*aio.Engine, error) {
 	if job.rings > 0 {
 		opts = append(opts, aio.WithRings(job.rings))
 	}
+	if job.threads {
+		opts = append(opts, aio.WithRingThreads())
+	}
 	if job.engine == "threads" {
 		opts = append(opts, aio.WithWorkers(job.iodepth))
 	}
@@ -189,6 +192,9 @@ func describeEngine(job *aioJob, e *aio.Engine) string {
 	}
 	if job.regfiles {
 		name += "registerfiles "
+	}
+	if job.threads && e.Backend() == "uring" {
+		name += "ringthreads "
 	}
 	return name + describeBackend(job, e)
 }

@@ -35,6 +35,7 @@ func TestBenchAIOJSON(t *testing.T) {
 		{"uring", "randread", false, false, []string{"--notify", "inline", "--registerfiles"}},
 		{"uring", "randwrite", true, true, []string{"--notify", "inline", "--registerfiles"}},
 		{"threads", "randread", false, false, []string{"--notify", "inline", "--registerfiles"}},
+		{"uring", "randread", true, true, []string{"--notify", "inline", "--registerfiles", "--ringthreads", "--rings", "1"}},
 	} {
 		name := tc.engine + "/" + tc.rw
 		if tc.direct {

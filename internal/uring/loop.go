@@ -23,7 +23,9 @@ type Handler func(userData uint64, res int32, flags uint32)
 // CQ, and calls the Handler. When it has nothing to do it waits without
 // holding an OS thread: in Go's netpoller on an eventfd registered with
 // the ring while requests are in the kernel, on a channel when nothing is
-// in flight. A submitter that finds it waiting wakes it there.
+// in flight. A submitter that finds it waiting wakes it there. With
+// LoopConfig.Thread the loop goroutine keeps an OS thread instead, and the
+// ring is set up as fio sets up its own (loop_thread.go).
 //
 // Because every io_uring_enter is made by the loop goroutine, requests
 // that the kernel completes inline (page-cached reads and writes) run on
@@ -32,9 +34,19 @@ type Handler func(userData uint64, res int32, flags uint32)
 type Loop struct {
 	ring   *Ring
 	handle Handler
-	limit  int32    // user requests in flight at most (LoopConfig.Entries)
-	efd    *os.File // eventfd registered with ring; non-blocking, read through the netpoller
-	rbuf   [8]byte  // the loop goroutine's eventfd read buffer
+	limit  int32          // user requests in flight at most (LoopConfig.Entries)
+	efd    *os.File       // eventfd registered with ring; non-blocking, read through the netpoller (nil with a thread)
+	efdFD  int            // its descriptor
+	rbuf   [8]byte        // the loop goroutine's eventfd read buffer
+	pfd    [1]unix.PollFd // the loop goroutine's poll(2) argument, with a thread
+
+	// thread says the loop goroutine owns an OS thread and the ring is
+	// SINGLE_ISSUER | DEFER_TASKRUN (LoopConfig.Thread; see loop_thread.go).
+	thread bool
+	// calls are functions Do runs on the loop goroutine (thread mode);
+	// guarded by mu. pendingCalls counts them, for the loop's look for work.
+	calls        []loopCall
+	pendingCalls atomic.Int32
 
 	// mu guards the SQ side of ring (NextSQE, Flush) and the fields below
 	// it. The loop goroutine never holds mu while it enters the kernel or
@@ -124,8 +136,13 @@ type LoopConfig struct {
 	Entries uint32
 	// Flags are IORING_SETUP_* flags added to the Loop's defaults
 	// (SUBMIT_ALL, NO_SQARRAY). SINGLE_ISSUER, DEFER_TASKRUN and SQPOLL
-	// are refused: the loop goroutine is not bound to a thread.
+	// are refused: Thread asks for the first two.
 	Flags uint32
+	// Thread gives the loop goroutine an OS thread of its own and sets the
+	// ring up SINGLE_ISSUER | DEFER_TASKRUN | COOP_TASKRUN, as fio does:
+	// see loop_thread.go. Where the kernel lacks DEFER_TASKRUN (before
+	// 6.1) the Loop works as without Thread.
+	Thread bool
 }
 
 // loopFlags are the setup flags every Loop asks for. SUBMIT_ALL keeps one
@@ -158,7 +175,11 @@ func NewLoop(cfg LoopConfig, h Handler) (*Loop, error) {
 	for sq < cfg.Entries+opReserve {
 		sq <<= 1
 	}
-	ring, err := Setup(Config{Entries: sq, CQEntries: 2 * sq, Flags: cfg.Flags | loopFlags})
+	flags := cfg.Flags | loopFlags
+	if cfg.Thread {
+		flags |= threadFlags
+	}
+	ring, err := Setup(Config{Entries: sq, CQEntries: 2 * sq, Flags: flags})
 	if err != nil {
 		return nil, err
 	}
@@ -177,17 +198,29 @@ func NewLoop(cfg LoopConfig, h Handler) (*Loop, error) {
 		ring:    ring,
 		handle:  h,
 		limit:   int32(cfg.Entries),
-		efd:     os.NewFile(uintptr(efd), "io_uring-eventfd"),
+		efdFD:   efd,
+		thread:  ring.Flags()&IORING_SETUP_DEFER_TASKRUN != 0,
 		waiters: make(map[uint64]chan int32),
 		wakeCh:  make(chan struct{}, 1),
 		exited:  make(chan struct{}),
 	}
-	go l.run()
+	if !l.thread {
+		l.efd = os.NewFile(uintptr(efd), "io_uring-eventfd")
+	}
+	started := make(chan error, 1)
+	go l.run(started)
+	if err := <-started; err != nil {
+		<-l.exited
+		l.ring.Close()
+		l.closeEventfd()
+		return nil, err
+	}
 	return l, nil
 }
 
-// Ring is the Loop's ring, for registering buffers or files. Its SQ and CQ
-// sides belong to the Loop: do not prepare, submit or reap on it.
+// Ring is the Loop's ring, for registering buffers or files (through Do,
+// which a Loop with a thread needs). Its SQ and CQ sides belong to the
+// Loop: do not prepare, submit or reap on it.
 func (l *Loop) Ring() *Ring { return l.ring }
 
 // Submit copies sqes into the ring for the loop goroutine to hand to the
@@ -372,7 +405,19 @@ func (l *Loop) poke() {
 var wakeByte = []byte{1, 0, 0, 0, 0, 0, 0, 0}
 
 func (l *Loop) kick() {
-	l.efd.Write(wakeByte) // fails only once closed, when nobody waits
+	if l.efd != nil {
+		l.efd.Write(wakeByte) // fails only once closed, when nobody waits
+		return
+	}
+	unix.Write(l.efdFD, wakeByte)
+}
+
+// closeEventfd closes the eventfd, through its File where it has one.
+func (l *Loop) closeEventfd() error {
+	if l.efd != nil {
+		return l.efd.Close()
+	}
+	return unix.Close(l.efdFD)
 }
 
 // Close stops the Loop: later Submits fail with ErrClosed, every request
@@ -396,7 +441,7 @@ func (l *Loop) Close() error {
 	l.poke()
 	<-l.exited
 	err := l.ring.Close()
-	if cerr := l.efd.Close(); err == nil {
+	if cerr := l.closeEventfd(); err == nil {
 		err = cerr
 	}
 	return err

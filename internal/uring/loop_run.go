@@ -11,13 +11,28 @@ import (
 // run is the loop goroutine: submit what is queued, reap and handle what
 // completed, and park when neither has anything, until Close has drained
 // every request.
-func (l *Loop) run() {
+func (l *Loop) run(started chan<- error) {
 	defer close(l.exited)
+	if err := l.start(); err != nil {
+		started <- err
+		return
+	}
+	started <- nil
 	var cqes [reapBatch]CQE
 	var lastCancel time.Time
 	for {
+		if l.pendingCalls.Load() != 0 {
+			l.runCalls()
+		}
 		if p := l.ring.Pending(); p > 0 {
 			l.submit(p)
+		}
+		if l.thread && l.ring.TaskRunPending() {
+			// DEFER_TASKRUN: the kernel posts the completions it holds
+			// for this thread once it enters with GETEVENTS (no waiting:
+			// minComplete 0). Not folded into submit's enters, whose
+			// count of completions posted inline must stay its own.
+			l.enter(0, IORING_ENTER_GETEVENTS)
 		}
 		if n := l.ring.Reap(cqes[:]); n > 0 {
 			l.complete(cqes[:n])
@@ -161,7 +176,7 @@ func (l *Loop) complete(cqes []CQE) {
 func (l *Loop) park(deadline time.Time) {
 	if deadline.IsZero() && l.inflight.Load() == 0 {
 		l.state.Store(loopIdle)
-		if l.inflight.Load() != 0 || l.closing.Load() {
+		if l.inflight.Load() != 0 || l.closing.Load() || l.pendingCalls.Load() != 0 {
 			l.state.Store(loopRunning)
 			return
 		}
@@ -172,13 +187,17 @@ func (l *Loop) park(deadline time.Time) {
 	}
 	l.state.Store(loopParked)
 	l.ring.SetEventfdEnabled(true)
-	if l.ring.Pending() > 0 || l.ring.Ready() > 0 {
+	if l.ring.Pending() > 0 || l.ring.Ready() > 0 || l.pendingCalls.Load() != 0 || (l.thread && l.ring.TaskRunPending()) {
 		l.ring.SetEventfdEnabled(false)
 		l.state.Store(loopRunning)
 		return
 	}
 	if deadline.IsZero() {
 		deadline = time.Now().Add(parkRecheck)
+	}
+	if l.thread {
+		l.waitThread(deadline)
+		return
 	}
 	l.efd.SetReadDeadline(deadline)
 	l.stats.parks.Add(1)

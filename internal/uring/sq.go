@@ -113,6 +113,14 @@ func (r *Ring) CQOverflowed() bool {
 	return atomic.LoadUint32(r.sqFlags)&IORING_SQ_CQ_OVERFLOW != 0
 }
 
+// TaskRunPending reports whether the kernel holds completion work for the
+// ring's submitter to run (IORING_SQ_TASKRUN, set on rings made with
+// IORING_SETUP_TASKRUN_FLAG): with DEFER_TASKRUN the completions appear in
+// the CQ only after an io_uring_enter with IORING_ENTER_GETEVENTS.
+func (r *Ring) TaskRunPending() bool {
+	return atomic.LoadUint32(r.sqFlags)&IORING_SQ_TASKRUN != 0
+}
+
 // SetEventfdEnabled sets or clears IORING_CQ_EVENTFD_DISABLED: while
 // disabled, posting a completion does not signal the registered eventfd.
 func (r *Ring) SetEventfdEnabled(on bool) {

@@ -1,0 +1,121 @@
+package uring
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A Loop with a thread of its own (LoopConfig.Thread).
+//
+// A request that does not complete inside io_uring_enter (a disk read, a
+// pipe that is empty) is finished later by task work that the kernel
+// queues to the thread that submitted it. An ordinary Loop's goroutine
+// moves between threads, so that work lands on whichever thread entered
+// last, often one asleep in the Go scheduler: the kernel wakes it to post
+// the completion, the eventfd wakes the netpoller, and the netpoller wakes
+// the loop goroutine, perhaps on a third thread. fio instead sets its ring
+// up SINGLE_ISSUER | DEFER_TASKRUN | COOP_TASKRUN and waits on the thread
+// that submits: the kernel keeps completion work until that thread asks
+// for it, and one wake-up reaches the thread that will handle it.
+//
+// With Thread the loop goroutine locks itself to its OS thread, enables
+// the ring there (it is created disabled, so the thread becomes its single
+// issuer), enters with GETEVENTS whenever the kernel says it holds
+// completion work (IORING_SQ_TASKRUN), and with requests in
+// the kernel waits in poll(2) on the eventfd on that thread instead of in
+// the netpoller; the kernel signals the eventfd when it queues completion
+// work, and submitters write it to wake the loop, as before. The thread is
+// the cost: one per Loop, held while the Loop lives.
+//
+// The kernel then lets no other thread enter or register on the ring:
+// Do runs such calls on the loop goroutine.
+
+// threadFlags are the setup flags LoopConfig.Thread adds. TASKRUN_FLAG
+// makes the kernel say in the SQ flags when it holds completion work.
+const threadFlags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+	IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_R_DISABLED
+
+// A loopCall is a function Do runs on the loop goroutine, and where its
+// result goes.
+type loopCall struct {
+	fn   func(*Ring) error
+	done chan error
+}
+
+// start prepares the loop goroutine: with a thread, it locks the goroutine
+// to its OS thread and enables the ring there (which makes the thread the
+// ring's single issuer); a ring set up disabled without DEFER_TASKRUN (an
+// older kernel) is enabled too.
+func (l *Loop) start() error {
+	if l.ring.Flags()&IORING_SETUP_R_DISABLED == 0 {
+		return nil
+	}
+	if l.thread {
+		runtime.LockOSThread() // for good: the thread is the ring's issuer
+	}
+	if err := l.ring.EnableRings(); err != nil {
+		return fmt.Errorf("uring: NewLoop: enabling the ring: %w", err)
+	}
+	return nil
+}
+
+// Do runs fn with the Loop's ring and returns its error. On a Loop with a
+// thread, where the kernel accepts io_uring_register only from the loop's
+// thread, fn runs on the loop goroutine; otherwise on the caller's. fn
+// must not call the Loop's methods. After Close, Do reports ErrClosed.
+func (l *Loop) Do(fn func(*Ring) error) error {
+	if !l.thread {
+		l.mu.Lock()
+		closed := l.closed
+		l.mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
+		return fn(l.ring)
+	}
+	done := make(chan error, 1)
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.calls = append(l.calls, loopCall{fn, done})
+	l.pendingCalls.Add(1)
+	l.mu.Unlock()
+	l.wake()
+	return <-done
+}
+
+// runCalls runs the calls Do queued. Loop goroutine only.
+func (l *Loop) runCalls() {
+	l.mu.Lock()
+	calls := l.calls
+	l.calls = nil
+	l.pendingCalls.Add(-int32(len(calls)))
+	l.mu.Unlock()
+	for _, c := range calls {
+		c.done <- c.fn(l.ring)
+	}
+}
+
+// waitThread is park's wait on a Loop with a thread: poll(2) on the
+// eventfd, on the loop's own thread, until the kernel or a submitter
+// writes it or deadline passes; then it empties the eventfd. park has
+// announced the wait and enabled the eventfd; waitThread undoes both.
+func (l *Loop) waitThread(deadline time.Time) {
+	l.stats.parks.Add(1)
+	ms := int(max(time.Until(deadline).Milliseconds(), 1))
+	l.pfd[0] = unix.PollFd{Fd: int32(l.efdFD), Events: unix.POLLIN}
+	n, _ := unix.Poll(l.pfd[:], ms) // EINTR: look again, as for a timeout
+	if n > 0 {
+		unix.Read(l.efdFD, l.rbuf[:])
+	}
+	l.ring.SetEventfdEnabled(false)
+	l.state.Store(loopRunning)
+	if n <= 0 && (l.ring.Ready() > 0 || l.ring.TaskRunPending()) {
+		l.stats.late.Add(1) // a completion queued without a signal
+	}
+}

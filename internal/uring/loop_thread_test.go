@@ -1,0 +1,103 @@
+package uring
+
+import (
+	"errors"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// newThreadLoop is newLoop with LoopConfig.Thread, skipping where the
+// kernel lacks DEFER_TASKRUN (before 6.1).
+func newThreadLoop(t *testing.T, entries uint32, h Handler) *Loop {
+	t.Helper()
+	needUring(t)
+	l, err := NewLoop(LoopConfig{Entries: entries, Thread: true}, h)
+	if err != nil {
+		t.Fatalf("NewLoop(Thread): %v", err)
+	}
+	t.Cleanup(func() { l.Close() })
+	if !l.thread {
+		t.Skipf("kernel without IORING_SETUP_DEFER_TASKRUN (flags %#x): Thread works as a plain Loop", l.ring.Flags())
+	}
+	return l
+}
+
+// C1 on a Loop with a thread: the ring is SINGLE_ISSUER | DEFER_TASKRUN;
+// a request the kernel finishes later (a pipe read) completes once another
+// goroutine writes, through the completion work the kernel defers to the
+// loop's thread; page-cached reads complete; SQEs submitted from other
+// goroutines while the loop waits are taken; Close cancels what is left.
+func TestLoopThread(t *testing.T) {
+	res := newResults()
+	l := newThreadLoop(t, 16, res.handle)
+	if f := l.ring.Flags(); f&(IORING_SETUP_SINGLE_ISSUER|IORING_SETUP_DEFER_TASKRUN) != IORING_SETUP_SINGLE_ISSUER|IORING_SETUP_DEFER_TASKRUN {
+		t.Fatalf("ring flags %#x lack SINGLE_ISSUER|DEFER_TASKRUN", f)
+	}
+	r, w := pipe(t)
+	buf := pageBuf(t, 2*4096)
+	var s [1]SQE
+	s[0].PrepRead(r, buf[:64], -1, 1)
+	if n, err := l.Submit(s[:]); n != 1 || err != nil {
+		t.Fatalf("Submit: %d, %v", n, err)
+	}
+	if err := l.Barrier(); err != nil { // the read is in the kernel, the loop waits
+		t.Fatal(err)
+	}
+	unix.Write(w, []byte("deferred"))
+	if got := res.wait(t, 1); got != 8 || string(buf[:8]) != "deferred" {
+		t.Fatalf("pipe read: res %d, %q", got, buf[:8])
+	}
+
+	f := tempFile(t, 4096)
+	s[0].PrepRead(int(f.Fd()), buf[4096:], 0, 2)
+	if n, err := l.Submit(s[:]); n != 1 || err != nil {
+		t.Fatalf("Submit: %d, %v", n, err)
+	}
+	if got := res.wait(t, 2); got != 4096 {
+		t.Fatalf("cached read: res %d", got)
+	}
+
+	s[0].PrepRead(r, buf[:64], -1, 3) // never written: Close cancels it
+	if n, err := l.Submit(s[:]); n != 1 || err != nil {
+		t.Fatalf("Submit: %d, %v", n, err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := res.wait(t, 3); got != -int32(unix.ECANCELED) {
+		t.Fatalf("read pending at Close: res %d, want -ECANCELED", got)
+	}
+}
+
+// C1: on a Loop with a thread the kernel takes io_uring_register only from
+// that thread; Do runs the registration there, and refuses after Close.
+func TestLoopThreadDo(t *testing.T) {
+	res := newResults()
+	l := newThreadLoop(t, 8, res.handle)
+	fds := []int32{-1, -1}
+	if err := l.ring.RegisterFiles(fds); !errors.Is(err, unix.EEXIST) {
+		t.Fatalf("RegisterFiles from a thread other than the issuer: %v, want EEXIST (why Do exists)", err)
+	}
+	if err := l.Do(func(r *Ring) error { return r.RegisterFiles(fds) }); err != nil {
+		t.Fatalf("Do(RegisterFiles): %v", err)
+	}
+	f := tempFile(t, 4096)
+	if err := l.Do(func(r *Ring) error { return r.UpdateFiles(1, []int32{int32(f.Fd())}) }); err != nil {
+		t.Fatalf("Do(UpdateFiles): %v", err)
+	}
+	buf := pageBuf(t, 4096)
+	var s [1]SQE
+	s[0].PrepRead(1, buf, 0, 9)
+	s[0].Flags |= IOSQE_FIXED_FILE
+	if n, err := l.Submit(s[:]); n != 1 || err != nil {
+		t.Fatalf("Submit: %d, %v", n, err)
+	}
+	if got := res.wait(t, 9); got != 4096 {
+		t.Fatalf("read of fixed file 1: res %d", got)
+	}
+	l.Close()
+	if err := l.Do(func(*Ring) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Do after Close: %v, want ErrClosed", err)
+	}
+}
