@@ -64,6 +64,9 @@ func compareAIO(job *aioJob, rounds int) (aioResult, []aioResult) {
 		// SIGEV_CHAN consumer goroutines.
 		notified := *job
 		notified.notify = map[string]string{"chan": "inline", "inline": "chan"}[job.notify]
+		// Ring threads are for SIGEV_INLINE (aio.WithRingThreads): the
+		// channel row runs without them.
+		notified.threads = notified.threads && notified.notify == "inline"
 		rows = append(rows, contender{"uring", func() (aioResult, error) { return runAIOJob(&notified) }})
 	}
 	for _, engine := range []string{"goroutines", "uring", "threads"} {
