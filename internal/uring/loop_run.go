@@ -45,6 +45,9 @@ func (l *Loop) run(started chan<- error) {
 		var deadline time.Time
 		if l.closing.Load() {
 			if l.inflight.Load() == 0 {
+				// A Do that queued its call before Close marked the Loop
+				// closed still gets its answer (none can queue after).
+				l.runCalls()
 				return
 			}
 			if time.Since(lastCancel) >= closeRecancel {

@@ -3,6 +3,7 @@ package uring
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -99,5 +100,28 @@ func TestLoopThreadDo(t *testing.T) {
 	l.Close()
 	if err := l.Do(func(*Ring) error { return nil }); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Do after Close: %v, want ErrClosed", err)
+	}
+}
+
+// C1: Do calls racing Close each return, with their function's result or
+// ErrClosed, never hang.
+func TestLoopThreadDoRacingClose(t *testing.T) {
+	for range 20 {
+		l := newThreadLoop(t, 8, newResults().handle)
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() { errs <- l.Do(func(*Ring) error { return nil }) }()
+		}
+		l.Close()
+		for range 4 {
+			select {
+			case err := <-errs:
+				if err != nil && !errors.Is(err, ErrClosed) {
+					t.Fatalf("Do: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("a Do racing Close never returned")
+			}
+		}
 	}
 }
