@@ -78,9 +78,10 @@ func (g *listGroup) put() {
 // With LIO_WAIT, ListIO returns when every entry has completed: nil if
 // all succeeded, EIO otherwise (each entry keeps its own status); notify is
 // ignored; when ctx ends first it returns an error matching EINTR and
-// ctx.Err(), and the entries go on. With LIO_NOWAIT it returns once all
-// are queued and notify (nil for none) announces, once, that all have
-// completed; its Func and Chan receive a nil *Request. Any other mode is
+// ctx.Err(), and the entries go on (a nil ctx never ends). With
+// LIO_NOWAIT it returns once all are queued and notify (nil for none)
+// announces, once, that all have completed; its Func and Chan receive a
+// nil *Request. Any other mode is
 // EINVAL. When the valid entries do not all fit under the in-flight limit,
 // ListIO returns EAGAIN and queues none of them (C6).
 func (e *Engine) ListIO(ctx context.Context, mode int, list []*Request, notify *Sigevent) error {
@@ -113,10 +114,14 @@ func (e *Engine) ListIO(ctx context.Context, mode int, list []*Request, notify *
 		}
 		return nil
 	}
-	g.finish(0, false) // LIO_WAIT: no notification
+	g.finish(0, false)            // LIO_WAIT: no notification
+	var cancelled <-chan struct{} // nil ctx: never
+	if ctx != nil {
+		cancelled = ctx.Done()
+	}
 	select {
 	case <-g.wait:
-	case <-ctx.Done():
+	case <-cancelled:
 		// The entries go on and will finish g; it is left to the collector.
 		return fmt.Errorf("aio: ListIO: %w: %w", syscall.EINTR, ctx.Err())
 	}

@@ -51,7 +51,8 @@ func wakeChan() <-chan struct{} {
 // ignored and a list with no other entry is EINVAL. timeout 0 only checks;
 // a positive timeout gives EAGAIN when it expires; NoTimeout (or any
 // negative value) waits without limit. When ctx ends first, Suspend
-// returns an error matching both EINTR and ctx.Err().
+// returns an error matching both EINTR and ctx.Err(); a nil ctx never
+// ends.
 func (e *Engine) Suspend(ctx context.Context, list []*Request, timeout time.Duration) error {
 	return suspend(ctx, list, timeout)
 }
@@ -73,6 +74,10 @@ func suspend(ctx context.Context, list []*Request, timeout time.Duration) error 
 		defer t.Stop()
 		expired = t.C
 	}
+	var cancelled <-chan struct{} // nil ctx: never
+	if ctx != nil {
+		cancelled = ctx.Done()
+	}
 	waiters.Add(1)
 	defer waiters.Add(-1)
 	for {
@@ -84,7 +89,7 @@ func suspend(ctx context.Context, list []*Request, timeout time.Duration) error 
 		case <-ch:
 		case <-expired:
 			return syscall.EAGAIN
-		case <-ctx.Done():
+		case <-cancelled:
 			return fmt.Errorf("aio: suspend: %w: %w", syscall.EINTR, ctx.Err())
 		}
 	}

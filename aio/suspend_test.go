@@ -109,3 +109,26 @@ func TestSuspend(t *testing.T) {
 		})
 	})
 }
+
+// C7, C9: a nil context is no error and no panic: Suspend and ListIO wait
+// as with context.Background.
+func TestNilContext(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
+		e := newEngine(t)
+		f, data := tempFile(t, 8192, os.O_RDONLY)
+		r := &Request{Fd: int(f.Fd()), Buf: make([]byte, 4096)}
+		if err := e.Read(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Suspend(nil, []*Request{r}, NoTimeout); err != nil { //nolint:staticcheck // a nil context is the input under test
+			t.Fatalf("C7/nil-ctx: Suspend = %v", err)
+		}
+		mustReturn(t, r, 4096)
+		list := []*Request{{Fd: int(f.Fd()), Offset: 4096, Buf: make([]byte, 4096), Opcode: LIO_READ}}
+		if err := e.ListIO(nil, LIO_WAIT, list, nil); err != nil { //nolint:staticcheck // as above
+			t.Fatalf("C9/nil-ctx: ListIO = %v", err)
+		}
+		mustReturn(t, list[0], 4096)
+		mustEqual(t, "C9/nil-ctx data", list[0].Buf, data[4096:])
+	})
+}
