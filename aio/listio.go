@@ -81,9 +81,9 @@ func (g *listGroup) put() {
 // ctx.Err(), and the entries go on (a nil ctx never ends). With
 // LIO_NOWAIT it returns once all are queued and notify (nil for none)
 // announces, once, that all have completed; its Func and Chan receive a
-// nil *Request. Any other mode is
-// EINVAL. When the valid entries do not all fit under the in-flight limit,
-// ListIO returns EAGAIN and queues none of them (C6).
+// nil *Request. Any other mode is EINVAL. When the valid entries do not
+// all fit under the in-flight limit, ListIO returns EAGAIN and queues none
+// of them (C6).
 func (e *Engine) ListIO(ctx context.Context, mode int, list []*Request, notify *Sigevent) error {
 	if mode != LIO_WAIT && mode != LIO_NOWAIT {
 		return fmt.Errorf("aio: ListIO mode %d: %w", mode, syscall.EINVAL)
@@ -114,7 +114,8 @@ func (e *Engine) ListIO(ctx context.Context, mode int, list []*Request, notify *
 		}
 		return nil
 	}
-	g.finish(0, false)            // LIO_WAIT: no notification
+	g.finish(0, false) // LIO_WAIT: no notification
+
 	var cancelled <-chan struct{} // nil ctx: never
 	if ctx != nil {
 		cancelled = ctx.Done()
