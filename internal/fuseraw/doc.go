@@ -51,13 +51,16 @@
 //     (deferred answers), O_NONBLOCK → EAGAIN per request, INTERRUPT →
 //     EINTR, POLL with wake-ups.
 //
-// Tests run cat/echo, dd both ways, SIGINT to a blocked cat, and Python
-// EAGAIN and poll clients on both transports (they turn enable_uring on
+// Tests run cat/echo, dd both ways, SIGINT to a blocked cat, 80 readers
+// waiting on one CPU, and Python EAGAIN and poll clients on both
+// transports (they turn enable_uring on
 // and put it back).
 //
-// A queue registers at most 64 entries, so at most 64 requests per CPU
-// can be kept waiting by the handler on the io_uring transport; more wait
-// in the kernel for an entry.
+// On the io_uring transport a request the handler keeps holds its ring
+// entry, so a queue registers more whenever fewer than two are left in
+// the kernel, without limit (a fixed cap let 64 waiting readers on one
+// CPU keep out the write that would wake them): each entry is 132 KiB
+// of address space, mostly never touched, kept until unmount.
 //
 // # Figures
 //

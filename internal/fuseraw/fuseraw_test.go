@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -174,6 +175,40 @@ func TestNonblockAndPoll(t *testing.T) {
 		}
 		if h.ops[FUSE_POLL].Load() <= polls {
 			t.Errorf("no POLL after the wake-up: the notification did not reach the poller")
+		}
+		checkTransport(t, s)
+	})
+}
+
+// R3 (B3): more readers than any fixed number of ring entries wait on
+// one CPU's queue at once (on io_uring a waiting READ keeps its entry),
+// and the writes that wake them, from the same CPU, still get through:
+// every reader gets its own data.
+func TestManyBlockedReadersOneCPU(t *testing.T) {
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("skipping: taskset not found")
+	}
+	const n = 80 // more than the 64 entries a queue was once capped at
+	forEachTransport(t, func(t *testing.T, tr Transport) {
+		s, h := mountPipes(t, tr, n, 4096)
+		readers := make([]*proc, n)
+		for i := range readers {
+			readers[i] = start(t, "taskset", "-c", "0", "dd", "if="+filepath.Join(s.Dir, "p"+strconv.Itoa(i)), "bs=64", "count=1", "status=none")
+		}
+		if !waitFor(20*time.Second, func() bool { return h.ops[FUSE_READ].Load() >= n }) {
+			t.Fatalf("%d of %d readers sent their READ", h.ops[FUSE_READ].Load(), n)
+		}
+		w := start(t, "taskset", "-c", "0", "sh", "-c", "for i in $(seq 0 "+strconv.Itoa(n-1)+"); do printf \"r$i\" > "+s.Dir+"/p$i; done")
+		if err := w.waitExit(t, 20*time.Second); err != nil {
+			t.Fatalf("writer: %v: %s", err, w.output())
+		}
+		for i, r := range readers {
+			if err := r.waitExit(t, 20*time.Second); err != nil {
+				t.Fatalf("reader %d: %v: %s", i, err, r.output())
+			}
+			if want := "r" + strconv.Itoa(i); r.output() != want {
+				t.Errorf("reader %d got %q, want %q", i, r.output(), want)
+			}
 		}
 		checkTransport(t, s)
 	})

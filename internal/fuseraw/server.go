@@ -43,7 +43,8 @@ type Config struct {
 	Readers int
 	// RingEntries is the number of entries each io_uring queue starts
 	// with (default 4). A request the handler keeps (a blocked read)
-	// holds its entry; the queue registers more when it runs low.
+	// holds its entry; the queue registers more, without limit, when it
+	// runs low (132 KiB of address space each; see entStride).
 	RingEntries int
 	// Logf, if set, receives problems that have nobody to return to (a
 	// ring entry failing).
