@@ -79,13 +79,21 @@ func mountScull(t testing.TB, tr devfs.Transport, n, size int) *export {
 	t.Helper()
 	requireFUSE(t)
 	fusetest.RequireTransport(t, tr)
-	dir := t.TempDir()
 	k := kernel.New(kernel.Config{})
 	pipes, err := scull.Register(k, scull.Config{Devices: n, Size: size})
 	if err != nil {
 		t.Fatalf("scull.Register: %v", err)
 	}
-	status := func() []byte { return []byte(pipes.StatusText()) }
+	return mountKernel(t, tr, k, func() []byte { return []byte(pipes.StatusText()) })
+}
+
+// mountKernel mounts the devices of k, and a status file when status is
+// not nil, as mountScull does.
+func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func() []byte) *export {
+	t.Helper()
+	requireFUSE(t)
+	fusetest.RequireTransport(t, tr)
+	dir := t.TempDir()
 	fsys := devfs.New(k, devfs.Options{Status: status, Transport: tr})
 	m, err := fsys.Mount(dir)
 	if err != nil {

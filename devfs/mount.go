@@ -90,6 +90,9 @@ func (fsys *FS) Mount(dir string) (*Mount, error) {
 	go func() {
 		<-srv.Done()
 		m.err = srv.Err()
+		// Reads queued in drivers and sleeping writes still point into
+		// the transport's buffers; srv.Close, which frees them, waits
+		// for Close, after shutdown has cancelled and waited for them.
 		s.shutdown()
 		fsys.tasks.exitAll()
 		close(m.done)
@@ -118,7 +121,10 @@ func (m *Mount) Unmount(lazy bool) error { return Unmount(m.Dir, lazy) }
 // Close stops the export (SPEC R4): it unmounts, detaching lazily when
 // files are still open, and returns once serving has ended, that is once
 // every client has closed its files. A caller that wants to tell its user
-// why it is waiting calls Unmount itself first.
+// why it is waiting calls Unmount itself first. Close also frees the
+// transport's buffers, which the requests drivers held point into: a
+// mount that ended some other way (Abort, an outside unmount) keeps them
+// until Close.
 func (m *Mount) Close() error {
 	m.closeOnce.Do(func() {
 		select {

@@ -41,7 +41,8 @@ func headerOnly(op uint32) bool {
 // A Request is one FUSE request: its header and its decoded arguments.
 // The fields for the request's opcode are set; the others hold stale
 // values. Name and Data point into the transport's buffer and are valid
-// until the request is answered; Forgets only during Handle. A Request is
+// until the request is answered, or until Server.Close for a request
+// still kept when serving ends; Forgets only during Handle. A Request is
 // reused by its transport once answered: do not keep it afterwards.
 type Request struct {
 	Header InHeader

@@ -322,14 +322,21 @@ func (s *Server) Abort() error {
 	return abortConn(s.connID)
 }
 
-// Close releases the /dev/fuse descriptor once serving has ended (it
-// waits for that); answers made afterwards fail with ENOTCONN.
+// Close releases the /dev/fuse descriptor and the io_uring entries once
+// serving has ended (it waits for that); answers made afterwards fail.
+// Requests the handler kept stay valid until Close, answered or not: the
+// Data of a write and the DataBuf of a read lie in the entries, so a
+// handler is done with every kept request (cancelled its waiting calls
+// and waited for them) before it calls Close.
 func (s *Server) Close() error {
 	<-s.done
 	s.fdMu.Lock()
 	defer s.fdMu.Unlock()
 	if s.fd < 0 {
 		return nil
+	}
+	if s.ring != nil {
+		s.ring.unmap()
 	}
 	err := unix.Close(s.fd)
 	s.fd = -1

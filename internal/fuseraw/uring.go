@@ -82,7 +82,7 @@ type uqueue struct {
 	spare    []*ringEnt
 	waiting  bool // the queue thread waits (or is about to) in io_uring_enter
 	stopping bool
-	closed   bool // memory unmapped: answers fail
+	closed   bool // ring closed: answers fail (the memory goes in unmap)
 }
 
 // A ringEnt is one registered entry and the Request read into it.
@@ -120,6 +120,7 @@ func startURing(s *Server, entries int) (*uringServer, error) {
 	}
 	if first != nil {
 		u.stop()
+		u.unmap() // nobody can hold a request of a mount that failed
 		return nil, first
 	}
 	return u, nil
@@ -308,7 +309,10 @@ func (q *uqueue) complete(c uring.CQE) {
 	q.srv.dispatch(r, e.hdr.OpIn[:size], e.payload[:psz])
 }
 
-// teardown closes the ring and unmaps the entries; later answers fail.
+// teardown closes the ring; later answers fail. The entries stay
+// mapped: requests the handler kept still point into them (a read's
+// DataBuf, a write's Data) until the handler is done with them, which
+// Server.Close waits for its caller to say (unmap).
 func (q *uqueue) teardown() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -320,10 +324,19 @@ func (q *uqueue) teardown() {
 		unix.Close(q.efd)
 		q.efd = -1
 	}
-	for _, m := range q.mems {
-		unix.Munmap(m)
+}
+
+// unmap releases every queue's entry memory once the queues have
+// stopped and the handler has let go of its requests.
+func (u *uringServer) unmap() {
+	for _, q := range u.queues {
+		q.mu.Lock()
+		for _, m := range q.mems {
+			unix.Munmap(m)
+		}
+		q.mems = nil
+		q.mu.Unlock()
 	}
-	q.mems = nil
 }
 
 func (e *ringEnt) out() []byte { return e.payload }
