@@ -3,7 +3,6 @@ package devfs
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/fasync-go/fasync/internal/fuseraw"
@@ -115,7 +114,8 @@ func (h *handle) read(r *fuseraw.Request) {
 // waits on that thread's P while the thread sleeps in read(2) or
 // io_uring_enter. An INTERRUPT withdraws the kiocb (Kiocb.Cancel), and
 // the client sees EINTR. Without AioReader the read sleeps in Task.Read
-// on a goroutine (deferCall).
+// on a goroutine, still tracked as the same request, so an INTERRUPT
+// that came while AioRead was being tried cancels it.
 func (h *handle) queueRead(r *fuseraw.Request, buf []byte) {
 	unique := r.Header.Unique
 	q := &queuedRead{}
@@ -130,35 +130,70 @@ func (h *handle) queueRead(r *fuseraw.Request, buf []byte) {
 	}
 	err := h.ref.task.AioRead(h.fd, q.iocb)
 	if err == nil {
-		if q.intr.Load() {
+		if q.interrupted() {
 			q.iocb.Cancel() // the INTERRUPT came before the driver could withdraw it
 		}
 		return
 	}
-	h.s.untrack(unique)
-	h.s.deferred.Done()
 	if err != kernel.EOPNOTSUPP {
+		h.s.untrack(unique)
+		h.s.deferred.Done()
 		answerRead(r, nil, err)
 		return
 	}
-	h.s.deferCall(r, func(ctx context.Context) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if q.fallBack(cancel) {
+		cancel() // interrupted already: Task.Read returns at once
+	}
+	go h.s.runDeferred(ctx, cancel, unique, func(ctx context.Context) {
 		n, err := h.ref.task.Read(ctx, h.fd, buf)
 		answerRead(r, buf[:n], err)
 	})
 }
 
-// A queuedRead is a device read waiting in the driver as a kiocb.
+// A queuedRead is a device read waiting in the driver, as a kiocb, or
+// on a goroutine when the driver has no AioReader.
 type queuedRead struct {
 	iocb *kernel.Kiocb
+
+	// mu guards intr and cancel: an INTERRUPT and the fall back to a
+	// goroutine each see what the other did.
+	mu sync.Mutex
 	// intr is set by an INTERRUPT, which may come before the driver has
-	// registered how to withdraw the kiocb; queueRead then tries again.
-	intr atomic.Bool
+	// registered how to withdraw the kiocb (queueRead then tries again),
+	// or before the read falls back to a goroutine.
+	intr bool
+	// cancel, once set, cancels the goroutine's Task.Read instead.
+	cancel func()
 }
 
-// interrupt withdraws the read; its completion answers EINTR.
+// interrupt withdraws the read; its answer is EINTR.
 func (q *queuedRead) interrupt() {
-	q.intr.Store(true)
+	q.mu.Lock()
+	q.intr = true
+	cancel := q.cancel
+	q.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		return
+	}
 	q.iocb.Cancel()
+}
+
+// interrupted reports whether an INTERRUPT came.
+func (q *queuedRead) interrupted() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.intr
+}
+
+// fallBack makes cancel what a later INTERRUPT calls, and reports
+// whether one came already.
+func (q *queuedRead) fallBack(cancel func()) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.cancel = cancel
+	return q.intr
 }
 
 // answerRead answers a device read. Data that moved must reach the

@@ -47,6 +47,7 @@ type Mount struct {
 	Dir string
 
 	fs   *FS
+	s    *server
 	srv  *fuseraw.Server
 	done chan struct{} // closed when serving has ended and every handler has returned
 	err  error         // why serving ended, set before done closes
@@ -86,7 +87,7 @@ func (fsys *FS) Mount(dir string) (*Mount, error) {
 		fsys.mu.Unlock()
 		return nil, fmt.Errorf("devfs: mount %s: %w", dir, err)
 	}
-	m := &Mount{Dir: dir, fs: fsys, srv: srv, done: make(chan struct{})}
+	m := &Mount{Dir: dir, fs: fsys, s: s, srv: srv, done: make(chan struct{})}
 	go func() {
 		<-srv.Done()
 		m.err = srv.Err()

@@ -127,12 +127,16 @@ func (s *server) deferCall(r *fuseraw.Request, op func(ctx context.Context)) {
 		r.ReplyErr(syscall.ENOTCONN)
 		return
 	}
-	go func() {
-		defer s.deferred.Done()
-		op(ctx)
-		s.untrack(unique)
-		cancel()
-	}()
+	go s.runDeferred(ctx, cancel, unique, op)
+}
+
+// runDeferred runs op, the call of the tracked request unique, with ctx;
+// then it forgets the request and releases ctx (cancel).
+func (s *server) runDeferred(ctx context.Context, cancel context.CancelFunc, unique uint64, op func(ctx context.Context)) {
+	defer s.deferred.Done()
+	op(ctx)
+	s.untrack(unique)
+	cancel()
 }
 
 // track registers cancel as what an INTERRUPT of request unique does,
