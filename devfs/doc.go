@@ -57,7 +57,11 @@
 // data completes it and answers on the writer's own thread. A write that
 // must wait, a read on a driver without AioReader, and every open (a
 // driver's Open may sleep) run on a goroutine of their own with a context
-// the INTERRUPT cancels; an INTERRUPT withdraws a queued kiocb.
+// the INTERRUPT cancels; an INTERRUPT withdraws a queued kiocb. So a
+// driver's AioRead that queues a kiocb must register its cancel function
+// (Kiocb.SetCancel), as kernel.AioReader asks: a kiocb without one can
+// be ended only by data, so its client cannot be interrupted and an
+// unmount or abort, which waits for every queued read, waits for data.
 //
 // Where the time goes (fasync bench fuse --runs 5, three invocations, 64
 // KiB transfers through a 1 MiB scullpipe, 2-vCPU VM, every ratio against

@@ -40,9 +40,12 @@ const EOPNOTSUPP = syscall.EOPNOTSUPP
 // as Read would (the kernel then completes iocb: the driver must not), or
 // puts iocb where a later event finds it, returns EIOCBQUEUED, and later
 // calls iocb.Complete exactly once, holding none of its own locks. A
-// driver that can withdraw a queued read registers how with
-// iocb.SetCancel. Like Read it should honour iocb.File.Nonblock(),
-// returning EAGAIN instead of queueing. Without AioReader, Task.AioRead
+// driver that queues iocb registers how to withdraw it with
+// iocb.SetCancel before AioRead returns: without that only data ends
+// the read, and neither Kiocb.Cancel nor a devfs client's signal nor
+// the unmount that gives up waiting reads can (devfs waits for it, as
+// Linux's aio waits for a kiocb it cannot cancel). Like Read it should
+// honour iocb.File.Nonblock(), returning EAGAIN instead of queueing. Without AioReader, Task.AioRead
 // fails with EOPNOTSUPP and the aio engine runs the driver's Read on a
 // worker goroutine instead.
 type AioReader interface {
