@@ -2,7 +2,8 @@
 // unmodified processes on the real machine through FUSE, on the project's
 // own protocol layer (internal/fuseraw) and either of its transports:
 // FUSE over io_uring, or classic /dev/fuse reads and writes
-// (Options.Transport; Auto takes io_uring when the kernel offers it). It
+// (Options.Transport; Auto takes io_uring when the kernel offers it, and
+// classic, logged, when the io_uring mount fails). It
 // implements SPEC R3 and R4 (/work/shared/SPEC.md):
 // cat, dd, shell redirection and C or Python poll/select/epoll clients use
 // the model devices as M1–M3 and B1–B10 describe.

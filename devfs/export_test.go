@@ -1,5 +1,21 @@
 package devfs
 
+import "github.com/fasync-go/fasync/internal/fuseraw"
+
+// BreakURingMounts makes every io_uring mount fail after mounting, as a
+// refused io_uring setup would: its queues are asked for more entries
+// than memory can map. restore undoes it.
+func BreakURingMounts() (restore func()) {
+	orig := mountFUSE
+	mountFUSE = func(dir string, h fuseraw.Handler, cfg fuseraw.Config) (*fuseraw.Server, error) {
+		if cfg.Transport == fuseraw.URing {
+			cfg.RingEntries = 1 << 30 // 132 TiB per queue
+		}
+		return orig(dir, h, cfg)
+	}
+	return func() { mountFUSE = orig }
+}
+
 // EarlyInterrupts reports how many INTERRUPTs m's server keeps that
 // found no request to cancel (yet), for tests that make an INTERRUPT
 // overtake its request.

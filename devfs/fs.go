@@ -27,6 +27,11 @@ type Options struct {
 	// io_uring when the kernel offers it, else the classic /dev/fuse
 	// reads and writes).
 	Transport Transport
+	// Logf, if set, receives what the mount has nobody else to tell: an
+	// Auto mount falling back to Classic and why, and transport problems
+	// (a ring entry failing). nil means the log package for the former
+	// and silence for the latter.
+	Logf func(format string, args ...any)
 }
 
 // An FS serves one model kernel's device table as a FUSE file system.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
 	"strings"
@@ -76,11 +77,7 @@ func (fsys *FS) Mount(dir string) (*Mount, error) {
 	if taken {
 		return nil, fmt.Errorf("devfs: mount %s: file system already mounted: %w", dir, syscall.EBUSY)
 	}
-	s := newServer(fsys)
-	srv, err := fuseraw.Mount(dir, s, fuseraw.Config{
-		MountOptions: fuseraw.MountOptions{FSName: "fasync", Subtype: "fasync"},
-		Transport:    tr,
-	})
+	s, srv, err := fsys.mountOver(dir, tr)
 	if err != nil {
 		fsys.mu.Lock()
 		fsys.mounted = false
@@ -99,6 +96,35 @@ func (fsys *FS) Mount(dir string) (*Mount, error) {
 		close(m.done)
 	}()
 	return m, nil
+}
+
+// mountFUSE is fuseraw.Mount; tests wrap it to make a transport fail.
+var mountFUSE = fuseraw.Mount
+
+// mountOver mounts a new server of fsys on dir over tr. When Auto chose
+// io_uring and that mount fails (io_uring_setup refused, the rings'
+// memory not granted), the failure is logged and a new server is
+// mounted over the classic transport instead; an explicit URing fails.
+func (fsys *FS) mountOver(dir string, tr fuseraw.Transport) (*server, *fuseraw.Server, error) {
+	cfg := fuseraw.Config{
+		MountOptions: fuseraw.MountOptions{FSName: "fasync", Subtype: "fasync"},
+		Transport:    tr,
+		Logf:         fsys.opts.Logf,
+	}
+	s := newServer(fsys)
+	srv, err := mountFUSE(dir, s, cfg)
+	if err == nil || tr != fuseraw.URing || fsys.opts.Transport != Auto {
+		return s, srv, err
+	}
+	logf := fsys.opts.Logf
+	if logf == nil {
+		logf = log.Printf
+	}
+	logf("devfs: mount %s: transport auto: io_uring failed, using classic: %v", dir, err)
+	cfg.Transport = fuseraw.Classic
+	s = newServer(fsys) // nothing of the failed mount's server is reused
+	srv, err = mountFUSE(dir, s, cfg)
+	return s, srv, err
 }
 
 // Transport reports the transport the mount uses: URing or Classic.

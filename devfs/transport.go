@@ -13,7 +13,8 @@ type Transport int
 
 const (
 	// Auto uses FUSE over io_uring when the kernel offers it
-	// (fuse.enable_uring=Y), else Classic.
+	// (fuse.enable_uring=Y), else Classic; also Classic, logged with the
+	// reason (Options.Logf), when the io_uring mount fails.
 	Auto Transport = iota
 	// URing is FUSE over io_uring (Linux 6.14+, CONFIG_FUSE_IO_URING,
 	// fuse.enable_uring=Y): a ring per CPU, one io_uring_enter answers a
@@ -52,9 +53,9 @@ func ParseTransport(s string) (Transport, error) {
 // on.
 func URingAvailable() error { return fuseraw.URingAvailable() }
 
-// resolve picks the transport a mount uses: Auto becomes URing or
-// Classic; URing is checked now, so its error names the missing piece
-// before anything is mounted.
+// resolve picks the transport a mount tries first: Auto becomes URing
+// or Classic (mountOver falls back from URing); URing is checked now, so
+// its error names the missing piece before anything is mounted.
 func (t Transport) resolve() (fuseraw.Transport, error) {
 	switch t {
 	case Auto:
