@@ -12,7 +12,8 @@ import (
 const enableURingParam = "/sys/module/fuse/parameters/enable_uring"
 
 // uringSwitch counts the holders of EnableURing, so the last restore
-// puts back what the first one found.
+// puts back what the first one found. Its mutex guards users and was,
+// and is held for every read and write of the switch by this package.
 var uringSwitch struct {
 	sync.Mutex
 	users int
@@ -26,12 +27,16 @@ var uringSwitch struct {
 // administrator). The error names the parameter when the kernel lacks it
 // or it cannot be written.
 func EnableURing() (restore func(), err error) {
+	// The switch is read under the lock: read before it, a value could
+	// be stale by the time the lock is held (the last holder's restore
+	// ran in between), and the first holder would then record, and
+	// later restore, the wrong one.
+	uringSwitch.Lock()
+	defer uringSwitch.Unlock()
 	old, err := os.ReadFile(enableURingParam)
 	if err != nil {
 		return nil, fmt.Errorf("fuseraw: kernel without FUSE over io_uring (%s: %v): %w", enableURingParam, err, syscall.EOPNOTSUPP)
 	}
-	uringSwitch.Lock()
-	defer uringSwitch.Unlock()
 	if uringSwitch.users == 0 {
 		uringSwitch.was = strings.TrimSpace(string(old))
 		if uringSwitch.was != "Y" {
