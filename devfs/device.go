@@ -120,9 +120,11 @@ func (h *handle) queueRead(r *fuseraw.Request, buf []byte) {
 	unique := r.Header.Unique
 	q := &queuedRead{}
 	q.iocb = kernel.NewKiocb(buf, 0, func(n int, err error) {
+		// Answered before Done, as runDeferred does: once Done lets
+		// shutdown return, the transport's buffers may go.
 		h.s.untrack(unique)
-		h.s.deferred.Done()
 		answerRead(r, buf[:n], err)
+		h.s.deferred.Done()
 	})
 	if !h.s.track(unique, q.interrupt) {
 		r.ReplyErr(syscall.ENOTCONN)
@@ -137,8 +139,8 @@ func (h *handle) queueRead(r *fuseraw.Request, buf []byte) {
 	}
 	if err != kernel.EOPNOTSUPP {
 		h.s.untrack(unique)
-		h.s.deferred.Done()
 		answerRead(r, nil, err)
+		h.s.deferred.Done()
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
