@@ -156,11 +156,25 @@ func TestNonblockAndPoll(t *testing.T) {
 			t.Fatalf("M2: client said %q (%v)", c.output(), err)
 		}
 		c = start(t, py, "-c", pyClient, p0, "poll")
-		if !waitFor(10*time.Second, func() bool { return strings.Contains(c.output(), "before") }) {
+		// A whole line: print may reach the pipe in pieces.
+		if !waitFor(10*time.Second, func() bool { return strings.Contains(c.output(), "\n") }) {
 			t.Fatalf("poll client said %q", c.output())
 		}
 		if !strings.HasPrefix(c.output(), "before []") {
 			t.Fatalf("M3: poll of an empty file said %q", c.output())
+		}
+		// The write comes only once the sleeping poll's POLL has asked
+		// for a wake-up and been answered "nothing" (PipeFS answers
+		// under the lock it registers under), so the client can see
+		// POLLIN only through the notification and the POLL it causes.
+		// Counting POLLs from any earlier moment raced with that POLL.
+		p0pipe := h.h.(*PipeFS).pipes[0]
+		if !waitFor(10*time.Second, func() bool {
+			p0pipe.mu.Lock()
+			defer p0pipe.mu.Unlock()
+			return len(p0pipe.pollers) > 0
+		}) {
+			t.Fatalf("M3: the sleeping poll never asked for a wake-up; client said %q", c.output())
 		}
 		polls := h.ops[FUSE_POLL].Load()
 		w := start(t, "sh", "-c", "printf ping > "+p0)
