@@ -26,7 +26,8 @@ const (
 //     caller's Done channel and the call's own wake channel, made the
 //     first time a sleeper needs one and kept, while it stays unclosed,
 //     when the record is recycled.
-//   - Done and Value make ("materialise") a real context.WithCancelCause
+//   - Done and Value (for any key but NoWait's, which is answered from
+//     the nowait field) make ("materialise") a real context.WithCancelCause
 //     child of the caller's ctx and delegate to it from then on, so
 //     contexts derived from a call, context.AfterFunc and context.Cause
 //     behave exactly as they did when every call made one. A materialised
@@ -39,7 +40,8 @@ type call struct {
 	next   *call           // free-list link; guarded by Task.mu
 	// nowait marks an RWF_NOWAIT call: WaitQueue.Wait under it fails
 	// with EAGAIN instead of sleeping. Written by registerLocked before
-	// the driver sees the call, read only by the driver.
+	// the driver sees the call; read by the driver (NoWait, Wait) and by
+	// blockingCall, which gives a restarted call the same flag.
 	nowait bool
 
 	// state is callLive..callEnded. The kernel changes it from callLive

@@ -38,8 +38,9 @@ type Releaser interface {
 // The ctx given to Open, Read and Write belongs to that one call: use it
 // only until the method returns (goroutines the method starts must be
 // done with it by then). The kernel recycles it for the task's next call
-// unless the driver called its Done or Value method, in which case it
-// stays cancelled for good once the call has returned, like any
+// unless the driver called its Done method, or its Value method for any
+// key but NoWait's (NoWait asks without pinning the context), in which
+// case it stays cancelled for good once the call has returned, like any
 // context.WithCancel child.
 type Reader interface {
 	Read(ctx context.Context, f *File, p []byte) (int, error)

@@ -63,7 +63,9 @@ func (t *Task) Write(ctx context.Context, fd int, p []byte) (int, error) {
 // fails with EAGAIN, as it would under O_NONBLOCK, but without touching
 // the file's flags, which other calls share. A driver that sleeps some
 // other way asks NoWait. Flags other than RWF_NOWAIT fail with
-// EOPNOTSUPP, as Linux refuses flags it does not know.
+// EOPNOTSUPP. That is the model's choice: Linux also accepts RWF_HIPRI,
+// RWF_DSYNC, RWF_SYNC and RWF_APPEND, which the model does not
+// implement, and refuses only flags it does not know.
 func (t *Task) ReadFlags(ctx context.Context, fd int, p []byte, flags int) (int, error) {
 	if flags&^RWF_NOWAIT != 0 {
 		return 0, EOPNOTSUPP

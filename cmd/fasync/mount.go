@@ -72,12 +72,6 @@ func runMount(args []string) int {
 		fmt.Fprintln(os.Stderr, "fasync mount: cannot mount:", err)
 		return 1
 	}
-	if tr == devfs.URing {
-		if err := devfs.URingAvailable(); err != nil {
-			fmt.Fprintln(os.Stderr, "fasync mount: --transport uring:", err)
-			return 1
-		}
-	}
 	return serveMount(os.Stdout, fl.Arg(0), scull.Config{Devices: *devices, Size: *size}, tr)
 }
 
