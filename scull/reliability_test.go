@@ -164,7 +164,14 @@ func TestReliabilityKernelClose(t *testing.T) {
 		"read":  func() error { _, err := r.Read(context.Background(), rfd, make([]byte, 1)); return err },
 		"write": func() error { _, err := w.Write(context.Background(), wfd, []byte("x")); return err },
 		"poll": func() error {
-			_, err := p.Poll(context.Background(), []kernel.PollFd{{Fd: pfd, Events: kernel.POLLIN}}, -1)
+			fds := []kernel.PollFd{{Fd: pfd, Events: kernel.POLLIN}}
+			n, err := p.Poll(context.Background(), fds, -1)
+			if err == nil && n == 1 && fds[0].Revents&kernel.POLLNVAL != 0 {
+				// The poll began after Close had closed the descriptor
+				// (nothing here waits for it to sleep first): POLLNVAL,
+				// as poll(2) reports a closed descriptor.
+				return syscall.EBADF
+			}
 			return err
 		},
 		"pause": func() error { return pa.Pause(context.Background()) },
