@@ -17,8 +17,8 @@ const SI_ASYNCIO = -4
 const maxSignal = 64
 
 // check validates a Sigevent at submission: EINVAL for an unknown kind, a
-// signal number out of range, a SIGEV_THREAD or SIGEV_INLINE without Func, a SIGEV_CHAN
-// without Chan or a SIGEV_THREAD_ID without a thread.
+// signal number out of range, a SIGEV_THREAD or SIGEV_INLINE without
+// Func, a SIGEV_CHAN without Chan or a SIGEV_THREAD_ID without a thread.
 func (ev *Sigevent) check() error {
 	switch ev.Notify {
 	case SIGEV_NONE:
