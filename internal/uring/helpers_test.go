@@ -97,3 +97,15 @@ func pipe(t testing.TB) (r, w int) {
 	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
 	return p[0], p[1]
 }
+
+// submitRead queues a read of fd into buf at off (-1: the file position)
+// with user_data ud on l, failing t unless it was queued.
+func submitRead(t testing.TB, l *Loop, fd int, buf []byte, off int64, ud uint64, flags uint8) {
+	t.Helper()
+	var s [1]SQE
+	s[0].PrepRead(fd, buf, off, ud)
+	s[0].Flags |= flags
+	if n, err := l.Submit(s[:]); n != 1 || err != nil {
+		t.Fatalf("Submit: %d, %v", n, err)
+	}
+}

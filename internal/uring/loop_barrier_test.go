@@ -16,11 +16,7 @@ func TestLoopBarrier(t *testing.T) {
 	l := newLoop(t, 8, res.handle)
 	r, w := pipe(t)
 	buf := pageBuf(t, 64)
-	var s [1]SQE
-	s[0].PrepRead(r, buf, -1, 7)
-	if n, err := l.Submit(s[:]); n != 1 || err != nil {
-		t.Fatalf("Submit: %d, %v", n, err)
-	}
+	submitRead(t, l, r, buf, -1, 7, 0)
 	if err := l.Barrier(); err != nil {
 		t.Fatalf("Barrier: %v", err)
 	}

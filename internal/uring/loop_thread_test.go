@@ -37,11 +37,7 @@ func TestLoopThread(t *testing.T) {
 	}
 	r, w := pipe(t)
 	buf := pageBuf(t, 2*4096)
-	var s [1]SQE
-	s[0].PrepRead(r, buf[:64], -1, 1)
-	if n, err := l.Submit(s[:]); n != 1 || err != nil {
-		t.Fatalf("Submit: %d, %v", n, err)
-	}
+	submitRead(t, l, r, buf[:64], -1, 1, 0)
 	if err := l.Barrier(); err != nil { // the read is in the kernel, the loop waits
 		t.Fatal(err)
 	}
@@ -51,18 +47,12 @@ func TestLoopThread(t *testing.T) {
 	}
 
 	f := tempFile(t, 4096)
-	s[0].PrepRead(int(f.Fd()), buf[4096:], 0, 2)
-	if n, err := l.Submit(s[:]); n != 1 || err != nil {
-		t.Fatalf("Submit: %d, %v", n, err)
-	}
+	submitRead(t, l, int(f.Fd()), buf[4096:], 0, 2, 0)
 	if got := res.wait(t, 2); got != 4096 {
 		t.Fatalf("cached read: res %d", got)
 	}
 
-	s[0].PrepRead(r, buf[:64], -1, 3) // never written: Close cancels it
-	if n, err := l.Submit(s[:]); n != 1 || err != nil {
-		t.Fatalf("Submit: %d, %v", n, err)
-	}
+	submitRead(t, l, r, buf[:64], -1, 3, 0)
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -88,12 +78,7 @@ func TestLoopThreadDo(t *testing.T) {
 		t.Fatalf("Do(UpdateFiles): %v", err)
 	}
 	buf := pageBuf(t, 4096)
-	var s [1]SQE
-	s[0].PrepRead(1, buf, 0, 9)
-	s[0].Flags |= IOSQE_FIXED_FILE
-	if n, err := l.Submit(s[:]); n != 1 || err != nil {
-		t.Fatalf("Submit: %d, %v", n, err)
-	}
+	submitRead(t, l, 1, buf, 0, 9, IOSQE_FIXED_FILE)
 	if got := res.wait(t, 9); got != 4096 {
 		t.Fatalf("read of fixed file 1: res %d", got)
 	}
