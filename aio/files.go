@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/fasync-go/fasync/internal/uring"
 )
 
@@ -51,8 +49,8 @@ func (e *Engine) RegisterFile(fd int) error {
 	if e.closed.Load() {
 		return fmt.Errorf("aio: RegisterFile(%d): %w", fd, ErrClosed)
 	}
-	if err := checkOpen(fd); err != nil {
-		return fmt.Errorf("aio: RegisterFile(%d): %w", fd, err)
+	if !e.fds.isOpen(fd) {
+		return fmt.Errorf("aio: RegisterFile(%d): %w", fd, syscall.EBADF)
 	}
 	if r, ok := e.bk.(fileRegistrar); ok {
 		return r.registerFile(fd)
@@ -70,17 +68,6 @@ func (e *Engine) UnregisterFile(fd int) error {
 	}
 	if r, ok := e.bk.(fileRegistrar); ok {
 		return r.unregisterFile(fd)
-	}
-	return nil
-}
-
-// checkOpen reports EBADF unless fd is an open descriptor.
-func checkOpen(fd int) error {
-	if fd < 0 {
-		return syscall.EBADF
-	}
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
-		return syscall.EBADF
 	}
 	return nil
 }
