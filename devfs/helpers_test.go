@@ -87,6 +87,17 @@ func mountScull(t testing.TB, tr devfs.Transport, n, size int) *export {
 	return mountKernel(t, tr, k, func() []byte { return []byte(pipes.StatusText()) })
 }
 
+// mountDriver mounts a fresh model kernel whose one device is drv, under
+// name, as mountScull does.
+func mountDriver(t testing.TB, tr devfs.Transport, name string, drv kernel.Driver) *export {
+	t.Helper()
+	k := kernel.New(kernel.Config{})
+	if err := k.Register(name, drv); err != nil {
+		t.Fatal(err)
+	}
+	return mountKernel(t, tr, k, nil)
+}
+
 // mountKernel mounts the devices of k, and a status file when status is
 // not nil, as mountScull does.
 func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func() []byte) *export {

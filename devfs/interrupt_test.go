@@ -51,11 +51,7 @@ func TestInterruptReaderWithoutAio(t *testing.T) {
 	for _, when := range []string{"asleep", "before-tracking"} {
 		t.Run("R3,S3/"+when, func(t *testing.T) {
 			forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
-				k := kernel.New(kernel.Config{})
 				d := &syncDev{}
-				if err := k.Register("sync", d); err != nil {
-					t.Fatal(err)
-				}
 				pids := make(chan int, 1)
 				var e *export
 				if when == "before-tracking" {
@@ -69,7 +65,7 @@ func TestInterruptReaderWithoutAio(t *testing.T) {
 						}
 					}
 				}
-				e = mountKernel(t, tr, k, nil)
+				e = mountDriver(t, tr, "sync", d)
 				cat := start(t, "cat", filepath.Join(e.Dir, "sync"))
 				t.Cleanup(func() {
 					// A reader whose INTERRUPT was lost waits for an

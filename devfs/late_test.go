@@ -81,12 +81,8 @@ func TestStopWithParkedRequests(t *testing.T) {
 	for _, stop := range []string{"abort", "unmount"} {
 		t.Run("R4/"+stop, func(t *testing.T) {
 			forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
-				k := kernel.New(kernel.Config{})
 				d := &lateDev{}
-				if err := k.Register("late", d); err != nil {
-					t.Fatal(err)
-				}
-				e := mountKernel(t, tr, k, nil)
+				e := mountDriver(t, tr, "late", d)
 				if stop == "abort" {
 					if ents, err := os.ReadDir("/sys/fs/fuse/connections"); err != nil || len(ents) == 0 {
 						t.Skip("skipping: fusectl is not mounted on /sys/fs/fuse/connections")
