@@ -39,6 +39,11 @@ type Loop struct {
 	efdFD  int            // its descriptor
 	rbuf   [8]byte        // the loop goroutine's eventfd read buffer
 	pfd    [1]unix.PollFd // the loop goroutine's poll(2) argument, with a thread
+	// Thread mode only (loop_thread.go): whether the eventfd was found
+	// readable and not yet emptied, and when the loop goroutine last went
+	// through the Go scheduler.
+	efdFull bool
+	yielded time.Time
 
 	// thread says the loop goroutine owns an OS thread and the ring is
 	// SINGLE_ISSUER | DEFER_TASKRUN (LoopConfig.Thread; see loop_thread.go).

@@ -106,14 +106,18 @@ func (l *Loop) enter(toSubmit, flags uint32) int {
 // batching, 78-81k batched. The extra enters cost about 0.4 µs of CPU
 // per read.
 func (l *Loop) submit(p uint32) {
+	l.judge(l.enterQueued(p))
+}
+
+// enterQueued enters the p queued SQEs as submit describes and reports
+// how many the kernel took and how many completions were posted
+// meanwhile.
+func (l *Loop) enterQueued(p uint32) (entered, posted int) {
 	before := l.ring.Ready()
 	if !l.toDevice {
-		if n := l.enter(p, 0); n > 1 {
-			l.toDevice = int(l.ring.Ready()-before) < n/2
-		}
-		return
+		entered = l.enter(p, 0)
+		return entered, int(l.ring.Ready() - before)
 	}
-	entered := 0
 	for ; p > 0; p = l.ring.Pending() {
 		n := l.enter(1, 0)
 		if n == 0 {
@@ -121,21 +125,41 @@ func (l *Loop) submit(p uint32) {
 		}
 		entered += n
 	}
+	return entered, int(l.ring.Ready() - before)
+}
+
+// judge updates toDevice from a batch: entered SQEs, posted completions
+// while they were entered. A single SQE says nothing.
+func (l *Loop) judge(entered, posted int) {
 	if entered > 1 {
-		l.toDevice = int(l.ring.Ready()-before) < entered/2
+		l.toDevice = posted < entered/2
 	}
 }
 
 // complete delivers reaped completions: internal ops to their waiters,
 // everything else to the Handler. inflight drops first, so the Handler
 // finds room to resubmit.
+//
+// While requests go to a device, what a Handler resubmits is entered
+// before the next completion is handled, as fio does: a virtio disk here
+// finishes the whole queue depth at once, sits idle until the first
+// request of the next round reaches it, and so loses, in every round,
+// the time the loop spends on the Handlers that run before that request
+// is entered. Handling a round of 20-32 completions first and entering
+// afterwards, the first request reached the disk 18-19 µs after the loop
+// woke (fio: 8 µs); entered after each Handler, 12-14 µs.
 func (l *Loop) complete(cqes []CQE) {
 	l.inflight.Add(-int32(len(cqes)))
 	l.stats.reaped.Add(uint64(len(cqes)))
+	var entered, posted int
 	for i := range cqes {
 		c := &cqes[i]
 		if c.UserData&internalTag == 0 {
 			l.handle(c.UserData, c.Res, c.Flags)
+			if p := l.ring.Pending(); p > 0 && l.toDevice {
+				e, q := l.enterQueued(p)
+				entered, posted = entered+e, posted+q
+			}
 			continue
 		}
 		l.mu.Lock()
@@ -146,6 +170,7 @@ func (l *Loop) complete(cqes []CQE) {
 			ch <- c.Res // buffered: never blocks
 		}
 	}
+	l.judge(entered, posted)
 }
 
 // park waits for work. With requests in the kernel it waits in the
@@ -187,6 +212,9 @@ func (l *Loop) park(deadline time.Time) {
 		<-l.wakeCh
 		l.state.Store(loopRunning)
 		return
+	}
+	if l.efdFull {
+		l.drainThread() // before the announcement: a wake-up after it counts
 	}
 	l.state.Store(loopParked)
 	l.ring.SetEventfdEnabled(true)

@@ -1,6 +1,7 @@
 package uring
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -86,6 +87,82 @@ func TestLoopSplitsDeviceBatches(t *testing.T) {
 	for i := range n {
 		if r := res.wait(t, uint64(1000+i)); r != 4096 {
 			t.Fatalf("cached read %d: res %d", i, r)
+		}
+	}
+}
+
+// C1: while requests go to a device, a request a Handler resubmits is
+// entered before the next completion's Handler runs, so the first request
+// of a new round reaches the device without waiting for the round's other
+// Handlers. A Handler that holds the loop lets a round of pipe-read
+// completions pile up to be reaped together.
+func TestLoopEntersResubmissionBeforeNextHandler(t *testing.T) {
+	const n, gateUD, resubmitted = 8, 99, 100
+	rfds, wfds := make([]int, n+1), make([]int, n+1)
+	for i := range rfds {
+		rfds[i], wfds[i] = pipe(t)
+	}
+	buf := pageBuf(t, 4096)
+	inGate, gate := make(chan struct{}), make(chan struct{})
+	var (
+		l         *Loop
+		mu        sync.Mutex
+		atHandler []uint64 // Stats().Submitted as each round-0 Handler starts
+		subErr    error
+	)
+	handle := func(ud uint64, res int32, _ uint32) {
+		switch {
+		case ud == gateUD:
+			close(inGate)
+			<-gate
+		case ud < n:
+			mu.Lock()
+			atHandler = append(atHandler, l.Stats().Submitted)
+			mu.Unlock()
+			var s [1]SQE
+			s[0].PrepRead(rfds[ud], buf[(n+1+ud)*64:(n+2+ud)*64], -1, ud+resubmitted)
+			if _, err := l.Submit(s[:]); err != nil {
+				mu.Lock()
+				subErr = err
+				mu.Unlock()
+			}
+		}
+	}
+	l = newThreadLoop(t, 32, handle)
+
+	var sqes [n]SQE
+	for i := range sqes {
+		sqes[i].PrepRead(rfds[i], buf[i*64:(i+1)*64], -1, uint64(i))
+	}
+	if k, err := l.Submit(sqes[:]); k != n || err != nil {
+		t.Fatalf("Submit: %d, %v", k, err)
+	}
+	submitRead(t, l, rfds[n], buf[n*64:(n+1)*64], -1, gateUD, 0)
+	if !waitFor(10*time.Second, func() bool { return l.Stats().Submitted == n+1 }) {
+		t.Fatalf("the loop did not enter the reads: %+v", l.Stats())
+	}
+	unix.Write(wfds[n], []byte("g"))
+	select {
+	case <-inGate:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the gate read's Handler did not run")
+	}
+	for i := range n {
+		unix.Write(wfds[i], []byte("z")) // completes while the loop is held
+	}
+	close(gate)
+	if !waitFor(10*time.Second, func() bool { return l.Stats().Submitted == 2*n+1 }) {
+		t.Fatalf("the loop did not enter the resubmitted reads: %+v", l.Stats())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if subErr != nil {
+		t.Fatalf("Submit from a Handler: %v", subErr)
+	}
+	for j, s := range atHandler {
+		if want := uint64(n + 1 + j); s != want {
+			t.Errorf("Handler %d of the round started with %d SQEs entered, want %d (each earlier Handler's resubmission entered): %v", j, s, want, atHandler)
+			break
 		}
 	}
 }
