@@ -156,9 +156,11 @@ func (l *Loop) complete(cqes []CQE) {
 		c := &cqes[i]
 		if c.UserData&internalTag == 0 {
 			l.handle(c.UserData, c.Res, c.Flags)
-			if p := l.ring.Pending(); p > 0 && l.toDevice {
-				e, q := l.enterQueued(p)
-				entered, posted = entered+e, posted+q
+			if l.toDevice {
+				if p := l.ring.Pending(); p > 0 {
+					e, q := l.enterQueued(p)
+					entered, posted = entered+e, posted+q
+				}
 			}
 			continue
 		}
