@@ -27,12 +27,14 @@ const (
 	IORING_FEAT_SINGLE_MMAP = 1 << 0
 	IORING_FEAT_NODROP      = 1 << 1
 	IORING_FEAT_FAST_POLL   = 1 << 5
+	IORING_FEAT_EXT_ARG     = 1 << 8
 )
 
 // io_uring_enter flags.
 const (
 	IORING_ENTER_GETEVENTS = 1 << 0
 	IORING_ENTER_SQ_WAKEUP = 1 << 1
+	IORING_ENTER_EXT_ARG   = 1 << 3 // the last two arguments are a getEventsArg and its size
 )
 
 // Flags of the shared SQ ring (*sq.flags) and CQ ring (*cq.flags).
@@ -57,6 +59,7 @@ const (
 	IORING_OP_FSYNC        = 3
 	IORING_OP_READ_FIXED   = 4
 	IORING_OP_WRITE_FIXED  = 5
+	IORING_OP_POLL_ADD     = 6
 	IORING_OP_ASYNC_CANCEL = 14
 	IORING_OP_READ         = 22
 	IORING_OP_WRITE        = 23
@@ -70,6 +73,13 @@ const (
 	IOSQE_ASYNC            = 1 << 4
 	IOSQE_CQE_SKIP_SUCCESS = 1 << 6
 )
+
+// IORING_POLL_ADD_MULTI (io_uring_sqe.len of IORING_OP_POLL_ADD) keeps a
+// poll armed: a CQE with IORING_CQE_F_MORE for every wake-up of the file.
+const IORING_POLL_ADD_MULTI = 1 << 0
+
+// CQE flags (io_uring_cqe.flags).
+const IORING_CQE_F_MORE = 1 << 1 // the request stays armed: more CQEs follow
 
 // IORING_FSYNC_DATASYNC makes IORING_OP_FSYNC an fdatasync.
 const IORING_FSYNC_DATASYNC = 1 << 0
@@ -121,6 +131,16 @@ type CQE struct {
 	UserData uint64
 	Res      int32
 	Flags    uint32
+}
+
+// getEventsArg is struct io_uring_getevents_arg, what io_uring_enter reads
+// with IORING_ENTER_EXT_ARG: a signal mask (none here) and a pointer to a
+// relative timeout.
+type getEventsArg struct {
+	Sigmask     uint64
+	SigmaskSize uint32
+	MinWaitUsec uint32
+	Ts          uint64 // *unix.Timespec
 }
 
 // sqringOffsets is struct io_sqring_offsets.

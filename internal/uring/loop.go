@@ -34,16 +34,15 @@ type Handler func(userData uint64, res int32, flags uint32)
 type Loop struct {
 	ring   *Ring
 	handle Handler
-	limit  int32          // user requests in flight at most (LoopConfig.Entries)
-	efd    *os.File       // eventfd registered with ring; non-blocking, read through the netpoller (nil with a thread)
-	efdFD  int            // its descriptor
-	rbuf   [8]byte        // the loop goroutine's eventfd read buffer
-	pfd    [1]unix.PollFd // the loop goroutine's poll(2) argument, with a thread
-	// Thread mode only (loop_thread.go): whether the eventfd was found
-	// readable and not yet emptied, and when the loop goroutine last went
-	// through the Go scheduler.
-	efdFull bool
-	yielded time.Time
+	limit  int32    // user requests in flight at most (LoopConfig.Entries)
+	efd    *os.File // eventfd registered with ring; non-blocking, read through the netpoller (nil with a thread)
+	efdFD  int      // its descriptor
+	rbuf   [8]byte  // the loop goroutine's eventfd read buffer
+	// Thread mode only (loop_thread.go): whether the eventfd poll waits
+	// to be queued for want of an SQE, and when the loop goroutine last
+	// went through the Go scheduler.
+	wakeUnarmed bool
+	yielded     time.Time
 
 	// thread says the loop goroutine owns an OS thread and the ring is
 	// SINGLE_ISSUER | DEFER_TASKRUN (LoopConfig.Thread; see loop_thread.go).
@@ -193,18 +192,24 @@ func NewLoop(cfg LoopConfig, h Handler) (*Loop, error) {
 		ring.Close()
 		return nil, fmt.Errorf("uring: eventfd: %w", err)
 	}
-	if err := ring.RegisterEventfd(efd); err != nil {
-		unix.Close(efd)
-		ring.Close()
-		return nil, err
+	// With a thread the loop waits in io_uring_enter and polls the eventfd
+	// from the ring (loop_thread.go); without, the kernel signals the
+	// eventfd for the netpoller.
+	thread := ring.Flags()&IORING_SETUP_DEFER_TASKRUN != 0
+	if !thread {
+		if err := ring.RegisterEventfd(efd); err != nil {
+			unix.Close(efd)
+			ring.Close()
+			return nil, err
+		}
+		ring.SetEventfdEnabled(false) // the loop starts running; see park
 	}
-	ring.SetEventfdEnabled(false) // the loop starts running; see park
 	l := &Loop{
 		ring:    ring,
 		handle:  h,
 		limit:   int32(cfg.Entries),
 		efdFD:   efd,
-		thread:  ring.Flags()&IORING_SETUP_DEFER_TASKRUN != 0,
+		thread:  thread,
 		waiters: make(map[uint64]chan int32),
 		wakeCh:  make(chan struct{}, 1),
 		exited:  make(chan struct{}),

@@ -27,15 +27,21 @@ func (l *Loop) run(started chan<- error) {
 		if p := l.ring.Pending(); p > 0 {
 			l.submit(p)
 		}
-		if l.thread && l.ring.TaskRunPending() {
-			// DEFER_TASKRUN: the kernel posts the completions it holds
-			// for this thread once it enters with GETEVENTS (no waiting:
-			// minComplete 0). Not folded into submit's enters, whose
-			// count of completions posted inline must stay its own.
-			l.enter(0, IORING_ENTER_GETEVENTS)
+		if l.wakeUnarmed {
+			l.armWake()
+			continue
 		}
 		if n := l.ring.Reap(cqes[:]); n > 0 {
 			l.complete(cqes[:n])
+			continue
+		}
+		if l.thread && l.ring.TaskRunPending() {
+			// DEFER_TASKRUN: the kernel posts the completions it holds
+			// for this thread once it enters with GETEVENTS (no waiting:
+			// minComplete 0), after what is already posted is handled.
+			// Not folded into submit's enters, whose count of completions
+			// posted inline must stay its own.
+			l.enter(0, IORING_ENTER_GETEVENTS)
 			continue
 		}
 		if l.ring.CQOverflowed() {
@@ -149,8 +155,16 @@ func (l *Loop) judge(entered, posted int) {
 // afterwards, the first request reached the disk 18-19 µs after the loop
 // woke (fio: 8 µs); entered after each Handler, 12-14 µs.
 func (l *Loop) complete(cqes []CQE) {
-	l.inflight.Add(-int32(len(cqes)))
-	l.stats.reaped.Add(uint64(len(cqes)))
+	n := len(cqes)
+	if l.thread {
+		for i := range cqes {
+			if cqes[i].UserData == wakeUD {
+				n-- // not a request: see armWake
+			}
+		}
+	}
+	l.inflight.Add(-int32(n))
+	l.stats.reaped.Add(uint64(n))
 	var entered, posted int
 	for i := range cqes {
 		c := &cqes[i]
@@ -162,6 +176,10 @@ func (l *Loop) complete(cqes []CQE) {
 					entered, posted = entered+e, posted+q
 				}
 			}
+			continue
+		}
+		if c.UserData == wakeUD {
+			l.woken(c.Flags)
 			continue
 		}
 		l.mu.Lock()
@@ -193,16 +211,17 @@ func (l *Loop) complete(cqes []CQE) {
 // so a missed signal could cost latency, never a hang; Stats counts such
 // late finds.
 //
-// Waiting inside io_uring_enter(IORING_ENTER_GETEVENTS) instead, as fio
-// does, was built and measured (commit a12ab59, reverted): O_DIRECT 4 KiB
-// reads at depth 32 took 13-15 µs of CPU each against 10-12 µs with the
-// netpoller, alternating in one run. A loop blocked in the kernel cannot
-// take new SQEs, so submitters had to enter for it one request at a
-// time, which undid the batching; and the wake-ups that make the Engine
-// cost more CPU than fio per disk read are not the loop's but the Go
-// scheduler's, which wakes an idle P's thread whenever a completion
-// readies a goroutine (with GOMAXPROCS=1 the same run costs 7.6-8.2 µs per
-// read, fio 7.7).
+// A Loop without a thread does not wait inside
+// io_uring_enter(IORING_ENTER_GETEVENTS), as fio does; that was built and
+// measured (commit a12ab59, reverted): O_DIRECT 4 KiB reads at depth 32
+// took 13-15 µs of CPU each against 10-12 µs with the netpoller,
+// alternating in one run. A loop blocked in the kernel cannot take new
+// SQEs, so submitters had to enter for it one request at a time, which
+// undid the batching; and the wake-ups that made the Engine cost more CPU
+// than fio per disk read were not the loop's but the Go scheduler's,
+// which wakes an idle P's thread whenever a completion readies a
+// goroutine. A Loop with a thread does wait in the kernel, with a poll of
+// the eventfd armed in the ring for submitters' wake-ups (waitThread).
 func (l *Loop) park(deadline time.Time) {
 	if deadline.IsZero() && l.inflight.Load() == 0 {
 		l.state.Store(loopIdle)
@@ -215,21 +234,18 @@ func (l *Loop) park(deadline time.Time) {
 		l.state.Store(loopRunning)
 		return
 	}
-	if l.efdFull {
-		l.drainThread() // before the announcement: a wake-up after it counts
-	}
-	l.state.Store(loopParked)
-	l.ring.SetEventfdEnabled(true)
-	if l.ring.Pending() > 0 || l.ring.Ready() > 0 || l.pendingCalls.Load() != 0 || (l.thread && l.ring.TaskRunPending()) {
-		l.ring.SetEventfdEnabled(false)
-		l.state.Store(loopRunning)
-		return
-	}
 	if deadline.IsZero() {
 		deadline = time.Now().Add(parkRecheck)
 	}
 	if l.thread {
 		l.waitThread(deadline)
+		return
+	}
+	l.state.Store(loopParked)
+	l.ring.SetEventfdEnabled(true)
+	if l.ring.Pending() > 0 || l.ring.Ready() > 0 || l.pendingCalls.Load() != 0 {
+		l.ring.SetEventfdEnabled(false)
+		l.state.Store(loopRunning)
 		return
 	}
 	l.efd.SetReadDeadline(deadline)

@@ -24,11 +24,12 @@ import (
 // With Thread the loop goroutine locks itself to its OS thread, enables
 // the ring there (it is created disabled, so the thread becomes its single
 // issuer), enters with GETEVENTS whenever the kernel says it holds
-// completion work (IORING_SQ_TASKRUN), and with requests in
-// the kernel waits in poll(2) on the eventfd on that thread instead of in
-// the netpoller; the kernel signals the eventfd when it queues completion
-// work, and submitters write it to wake the loop, as before. The thread is
-// the cost: one per Loop, held while the Loop lives.
+// completion work (IORING_SQ_TASKRUN), and with requests in the kernel
+// waits on that thread inside io_uring_enter, as fio does, instead of in
+// the netpoller; submitters write the eventfd to wake it, as before, and
+// a poll of the eventfd armed in the ring turns that into a completion
+// (waitThread). The thread is the cost: one per Loop, held while the Loop
+// lives.
 //
 // The kernel then lets no other thread enter or register on the ring:
 // Do runs such calls on the loop goroutine.
@@ -58,6 +59,9 @@ func (l *Loop) start() error {
 	}
 	if err := l.ring.EnableRings(); err != nil {
 		return fmt.Errorf("uring: NewLoop: enabling the ring: %w", err)
+	}
+	if l.thread {
+		l.armWake()
 	}
 	return nil
 }
@@ -101,53 +105,82 @@ func (l *Loop) runCalls() {
 	}
 }
 
-// waitThread is park's wait on a Loop with a thread: poll(2) on the
-// eventfd, on the loop's own thread, until the kernel or a submitter
-// writes it or deadline passes. park has announced the wait and enabled
-// the eventfd; waitThread undoes both.
+// waitThread is park's wait on a Loop with a thread. The loop waits as
+// fio does, inside io_uring_enter(GETEVENTS) for one completion, on its
+// own thread: the kernel wakes it when it queues completion work, runs
+// that work for one request, and returns, so the loop can resubmit the
+// first finished request before the kernel posts the rest (the next
+// GETEVENTS enter does). Submitters, who may not enter this ring, wake it
+// by writing the eventfd, on which the ring holds a multishot poll
+// (armWake): its completion ends the wait.
 //
-// The eventfd is emptied at the next park (drainThread), not here: the
-// loop's first business after a wake-up is to reap and resubmit, and a
-// read(2) before that is a microsecond more during which the disk has
-// nothing to do (see complete).
+// waitThread announces the wait before its last look at the queues, so a
+// submitter racing with it either is seen or writes the eventfd; a write
+// after the look and before the wait leaves completion work queued,
+// which io_uring_enter runs before it sleeps.
 //
 // Before it sleeps, the loop goroutine goes through the Go scheduler once
 // every yieldEvery. A goroutine that never does is, to the runtime's
 // sysmon thread, one that has run for longer than its 10 ms time slice;
-// while it sits in poll(2), a system call, sysmon then takes its P away
+// while it sits in a blocking system call, sysmon then takes its P away
 // on each of its rounds (every 20 µs to 10 ms), the loop thread wakes
-// sysmon again when it leaves poll(2) without its P, and sysmon, woken by
-// a system call, goes back to rounds of 20 µs. Measured on this machine's
+// sysmon again when it returns without its P, and sysmon, woken by a
+// system call, goes back to rounds of 20 µs. Measured on this machine's
 // two cores with O_DIRECT reads: a futex wake-up of sysmon on every
 // wake-up of the loop, 4,000 context switches and 1,800 timer interrupts a
 // second on the other core, against 600 with the yield. A Gosched on a
 // locked thread hands the P to another thread and back, two wake-ups:
 // once every few milliseconds, while the kernel works, that is cheap.
 func (l *Loop) waitThread(deadline time.Time) {
+	l.state.Store(loopParked)
+	if l.ring.Pending() > 0 || l.ring.Ready() > 0 || l.pendingCalls.Load() != 0 || l.ring.TaskRunPending() {
+		l.state.Store(loopRunning)
+		return
+	}
 	l.stats.parks.Add(1)
 	if now := time.Now(); now.Sub(l.yielded) >= yieldEvery {
 		l.yielded = now
 		runtime.Gosched()
 	}
-	ms := int(max(time.Until(deadline).Milliseconds(), 1))
-	l.pfd[0] = unix.PollFd{Fd: int32(l.efdFD), Events: unix.POLLIN}
-	n, _ := unix.Poll(l.pfd[:], ms) // EINTR: look again, as for a timeout
-	l.efdFull = n > 0
-	l.ring.SetEventfdEnabled(false)
-	l.state.Store(loopRunning)
-	if n <= 0 && (l.ring.Ready() > 0 || l.ring.TaskRunPending()) {
-		l.stats.late.Add(1) // a completion queued without a signal
+	if err := l.ring.Wait(1, time.Until(deadline)); err != nil {
+		panic(fmt.Sprintf("uring: Loop on ring fd %d: %v", l.ring.fd, err))
 	}
+	l.state.Store(loopRunning)
 }
 
-// drainThread empties the eventfd that waitThread found readable. park
-// calls it before it announces its next wait, so a wake-up written after
-// the announcement stays in the eventfd for that wait.
-func (l *Loop) drainThread() {
-	unix.Read(l.efdFD, l.rbuf[:]) // non-blocking: EAGAIN if a read raced us
-	l.efdFull = false
+// wakeUD is the user_data of the eventfd poll of a Loop with a thread; no
+// internal op's (internalTag | a counter) reaches it.
+const wakeUD = internalTag | 1<<62
+
+// armWake queues the multishot poll of the eventfd that lets submitters
+// wake a Loop with a thread from its wait in io_uring_enter. It is not a
+// request: inflight does not count it, and Close's cancellation of
+// everything ends it. Loop goroutine only.
+func (l *Loop) armWake() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.ring.NextSQE()
+	if s == nil {
+		// The SQ is full of requests the loop has yet to enter; the loop
+		// looks again after entering them (run).
+		l.wakeUnarmed = true
+		return
+	}
+	s.PrepPollMultishot(l.efdFD, unix.POLLIN, wakeUD)
+	l.ring.Flush()
+	l.wakeUnarmed = false
+}
+
+// woken handles a completion of the eventfd poll: it empties the eventfd
+// and, if the kernel ended the poll (no IORING_CQE_F_MORE: a CQ overflow,
+// or Close's cancellation), arms a new one unless the Loop is closing.
+func (l *Loop) woken(flags uint32) {
+	unix.Read(l.efdFD, l.rbuf[:]) // non-blocking: EAGAIN if another completion emptied it
+	if flags&IORING_CQE_F_MORE == 0 && !l.closing.Load() {
+		l.armWake()
+	}
 }
 
 // yieldEvery is how often, at most, waitThread lets the Go scheduler run
 // (see there): well inside sysmon's 10 ms time slice.
-const yieldEvery = 2 * time.Millisecond
+const yieldEvery = 5 * time.Millisecond

@@ -46,6 +46,10 @@ type Ring struct {
 	cqHead, cqTail, cqFlags *uint32
 	cqMask, cqEntries       uint32
 	cqes                    []CQE
+
+	// Wait's arguments to the kernel, which must outlive its call.
+	waitArg getEventsArg
+	waitTs  unix.Timespec
 }
 
 // Config says how to set up a Ring.

@@ -3,6 +3,7 @@ package uring
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -85,6 +86,23 @@ func (r *Ring) enter(syscall6 func(trap, a1, a2, a3, a4, a5, a6 uintptr) (r1, r2
 	}
 }
 
+// Wait is io_uring_enter(GETEVENTS) that waits until minComplete CQEs are
+// in the CQ or timeout passes, as a blocking system call (the Go scheduler
+// is told). A timeout, a signal or a busy kernel end it early and are not
+// errors: the caller looks at the CQ again. It needs IORING_FEAT_EXT_ARG
+// (Linux 5.11). Only one goroutine may wait on a Ring at a time.
+func (r *Ring) Wait(minComplete uint32, timeout time.Duration) error {
+	r.waitTs = unix.NsecToTimespec(max(int64(timeout), 0))
+	r.waitArg = getEventsArg{Ts: uint64(uintptr(unsafe.Pointer(&r.waitTs)))}
+	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 0, uintptr(minComplete),
+		IORING_ENTER_GETEVENTS|IORING_ENTER_EXT_ARG, uintptr(unsafe.Pointer(&r.waitArg)), unsafe.Sizeof(r.waitArg))
+	switch errno {
+	case 0, unix.ETIME, unix.EINTR, unix.EAGAIN, unix.EBUSY:
+		return nil
+	}
+	return fmt.Errorf("uring: io_uring_enter(wait for %d, %v): %w", minComplete, timeout, errno)
+}
+
 // Ready reports how many CQEs wait to be reaped. It may be called from any
 // goroutine.
 func (r *Ring) Ready() uint32 {
@@ -139,6 +157,15 @@ func bufAddr(buf []byte) uint64 {
 // PrepNop makes s an IORING_OP_NOP: it completes with res 0.
 func (s *SQE) PrepNop(userData uint64) {
 	*s = SQE{Opcode: IORING_OP_NOP, UserData: userData}
+}
+
+// PrepPollMultishot makes s an IORING_OP_POLL_ADD that stays armed
+// (IORING_POLL_ADD_MULTI): a CQE for every wake-up of fd with one of
+// events (POLLIN, ...), each flagged IORING_CQE_F_MORE while the poll
+// remains armed.
+func (s *SQE) PrepPollMultishot(fd int, events uint32, userData uint64) {
+	*s = SQE{Opcode: IORING_OP_POLL_ADD, Fd: int32(fd), Len: IORING_POLL_ADD_MULTI,
+		OpFlags: events, UserData: userData}
 }
 
 // PrepRead makes s an IORING_OP_READ of len(buf) bytes from fd at off
