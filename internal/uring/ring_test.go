@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -261,5 +262,45 @@ func TestRingSingleIssuer(t *testing.T) {
 	}()
 	if err := <-errc; !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("submission from another thread: %v, want EEXIST", err)
+	}
+}
+
+// C1: a multishot poll of an eventfd stays armed: every write gives a CQE
+// flagged IORING_CQE_F_MORE, and Wait returns once one is posted; with
+// nothing to complete, Wait returns when its timeout passes.
+func TestRingWaitAndMultishotPoll(t *testing.T) {
+	r := newRing(t, Config{Entries: 8})
+	if r.Features()&IORING_FEAT_EXT_ARG == 0 {
+		t.Skip("kernel without IORING_FEAT_EXT_ARG (before 5.11)")
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(efd)
+	r.NextSQE().PrepPollMultishot(efd, unix.POLLIN, 7)
+	if _, err := r.Enter(r.Flush(), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	t0 := time.Now()
+	if err := r.Wait(1, 20*time.Millisecond); err != nil {
+		t.Fatalf("Wait with nothing to complete: %v", err)
+	}
+	if n := r.Ready(); n != 0 || time.Since(t0) < 20*time.Millisecond {
+		t.Fatalf("Wait returned after %v with %d CQEs, want its timeout and none", time.Since(t0), n)
+	}
+
+	var buf [8]byte
+	for round := range 3 {
+		unix.Write(efd, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+		if err := r.Wait(1, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		var c [2]CQE
+		if n := r.Reap(c[:]); n != 1 || c[0].UserData != 7 || c[0].Res&unix.POLLIN == 0 || c[0].Flags&IORING_CQE_F_MORE == 0 {
+			t.Fatalf("round %d: %d CQEs, first %+v; want one POLLIN CQE of user_data 7 with F_MORE", round, n, c[0])
+		}
+		unix.Read(efd, buf[:])
 	}
 }
