@@ -7,14 +7,17 @@
 //
 //   - Ring is one io_uring: setup with flag fallback, the mmap'd SQ, CQ and
 //     SQE array (one mapping with IORING_FEAT_SINGLE_MMAP), SQE preparation
-//     (READ, WRITE, READ_FIXED, WRITE_FIXED, FSYNC, ASYNC_CANCEL, NOP),
-//     batched submission, reaping, registered buffers, files and eventfd.
-//     Its SQ side and CQ side are each for one goroutine at a time.
+//     (READ, WRITE, READ_FIXED, WRITE_FIXED, FSYNC, ASYNC_CANCEL, NOP,
+//     multishot POLL_ADD), batched submission, reaping, waiting with a
+//     timeout, registered buffers, files and eventfd. Its SQ side and CQ
+//     side are each for one goroutine at a time.
 //   - Loop drives a Ring from one goroutine and is safe for concurrent
 //     use: submitters queue SQEs, the loop hands them to the kernel with one
-//     io_uring_enter per round, reaps, calls a Handler, and waits holding no
-//     OS thread: in the Go netpoller on the ring's eventfd while requests
-//     are in the kernel, on a channel when nothing is in flight.
+//     io_uring_enter per round (one per SQE while they go to a device),
+//     reaps, calls a Handler, and waits holding no OS thread: in the Go
+//     netpoller on the ring's eventfd while requests are in the kernel, on
+//     a channel when nothing is in flight. With LoopConfig.Thread it keeps
+//     an OS thread instead and waits inside io_uring_enter, as fio does.
 //
 // Available reports whether io_uring can be used here, and if not, why
 // (the kernel.io_uring_disabled sysctl, seccomp EPERM, ENOSYS).
