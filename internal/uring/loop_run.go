@@ -28,8 +28,7 @@ func (l *Loop) run(started chan<- error) {
 			l.submit(p)
 		}
 		if l.wakeUnarmed {
-			l.armWake()
-			continue
+			l.armWake() // entered on the next round; reap first, or a full CQ could keep the SQ full
 		}
 		if n := l.ring.Reap(cqes[:]); n > 0 {
 			l.complete(cqes[:n])
