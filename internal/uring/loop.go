@@ -97,11 +97,14 @@ type loopStats struct {
 }
 
 // LoopStats counts what a Loop's goroutine has done: how well it batches
-// (Submitted/Enters is the mean SQEs per io_uring_enter) and how often it
-// had to wait (Parks on the eventfd with requests in the kernel, Idles on
-// its channel with nothing in flight). Late counts eventfd waits that
+// (Submitted/Enters is the mean SQEs per io_uring_enter; Submitted counts
+// the Loop's own SQEs too, such as cancellations and the eventfd poll of
+// a Loop with a thread) and how often it had to wait (Parks with requests
+// in the kernel: on the eventfd, or in io_uring_enter with a thread; Idles
+// on its channel with nothing in flight). Late counts eventfd waits that
 // timed out (after parkRecheck) with a completion in the CQ: a missed
-// signal, which should not happen.
+// signal, which should not happen; a Loop with a thread, which the kernel
+// wakes itself, has none.
 type LoopStats struct {
 	Enters, Submitted, Reaped, Parks, Idles, Late uint64
 }
