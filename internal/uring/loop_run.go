@@ -242,7 +242,7 @@ func (l *Loop) park(deadline time.Time) {
 	}
 	l.state.Store(loopParked)
 	l.ring.SetEventfdEnabled(true)
-	if l.ring.Pending() > 0 || l.ring.Ready() > 0 || l.pendingCalls.Load() != 0 {
+	if l.workQueued() {
 		l.ring.SetEventfdEnabled(false)
 		l.state.Store(loopRunning)
 		return
@@ -255,4 +255,12 @@ func (l *Loop) park(deadline time.Time) {
 	if err != nil && l.ring.Ready() > 0 {
 		l.stats.late.Add(1) // a completion posted without a signal
 	}
+}
+
+// workQueued is park's last look for work after it has announced its
+// wait: SQEs to enter, CQEs to reap, Do calls to run, and, on a Loop with
+// a thread, completion work the kernel holds for it.
+func (l *Loop) workQueued() bool {
+	return l.ring.Pending() > 0 || l.ring.Ready() > 0 || l.pendingCalls.Load() != 0 ||
+		(l.thread && l.ring.TaskRunPending())
 }

@@ -133,7 +133,7 @@ func (l *Loop) runCalls() {
 // once every few milliseconds, while the kernel works, that is cheap.
 func (l *Loop) waitThread(deadline time.Time) {
 	l.state.Store(loopParked)
-	if l.ring.Pending() > 0 || l.ring.Ready() > 0 || l.pendingCalls.Load() != 0 || l.ring.TaskRunPending() {
+	if l.workQueued() {
 		l.state.Store(loopRunning)
 		return
 	}
