@@ -59,7 +59,9 @@
 //     asked for one is harmless (SPEC S2).
 //   - Tasks are single-threaded processes: TID == PID, and F_OWNER_TID
 //     names the process. Several goroutines may still call one task; each
-//     is then a thread of it, and one of them runs each handler.
+//     is then a thread of it, and one of them runs each handler. A
+//     signal Linux aims at the calling thread (a pipe's SIGPIPE) reaches
+//     the task, and so interrupts every call of it that sleeps.
 //   - The real-time queue limit is per task, not per user.
 //   - Closing a descriptor wakes calls blocked on it with EBADF (Linux
 //     lets them sleep on); a poll over it reports POLLNVAL. Kernel.Close
@@ -85,6 +87,14 @@
 //     the model answers FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC and FIOQSIZE,
 //     and hands the filesystem ones (FIFREEZE, FIGETBSZ, FICLONE ...) to
 //     the driver.
+//   - Credentials carry no capabilities: effective uid 0 stands for the
+//     capability a check asks for (CAP_SYS_RESOURCE, to grow a pipe past
+//     pipe-max-size), and a task that is not root has none. Pipes are
+//     not charged to their user (pipe-user-pages-soft and -hard).
+//   - Pipes (package pipe, on Task.InstallFiles) are anonymous: there are
+//     no FIFOs, so no open that waits for a partner and no POLLHUP rule
+//     for a reader that has never seen a writer; splice, tee, vmsplice
+//     and notification pipes are not modelled.
 //
 // # Lock ordering
 //
