@@ -1,8 +1,9 @@
 package main
 
 // fasync demo: LDD3 chapter 6 told on a model kernel. Every "process" is a
-// kernel.Task whose code runs on a goroutine; scullpipe devices are the
-// drivers; the trace shows each notification as its owner sees it.
+// kernel.Task whose code runs on a goroutine; scullpipe devices and Linux
+// pipes are the drivers; the trace shows each notification as its owner
+// sees it.
 
 import (
 	"context"
@@ -21,7 +22,7 @@ import (
 )
 
 func init() {
-	register("demo", "LDD3 chapter 6 on a model kernel: scullpipe, SIGIO, F_SETSIG, poll, O_NONBLOCK", runDemo)
+	register("demo", "LDD3 chapter 6 on a model kernel: scullpipe, SIGIO, F_SETSIG, poll, O_NONBLOCK, ioctl, a Linux pipe", runDemo)
 }
 
 // demoTimeout bounds the whole story: a bug makes the demo fail, not hang.
@@ -100,6 +101,7 @@ func demo(w io.Writer, cfg scull.Config) error {
 	s.wb = k.NewTask("writer-b", kernel.Cred{})
 	for _, scene := range []func(context.Context) error{
 		s.asynctest, s.setsig, s.poller, s.nonblock, s.group, s.blockedWriter,
+		s.fioasync, s.pipeEOF, s.pipeEPIPE, s.pipeSize,
 	} {
 		if err := scene(ctx); err != nil {
 			return err

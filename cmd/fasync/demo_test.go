@@ -34,6 +34,18 @@ func TestDemo(t *testing.T) {
 		{"B4/short-write", "bulk-writer write(4500 bytes) returned"},
 		{"B6/POLL_OUT", "bulk-writer got SIGIO band POLL_OUT on fd 0 (poll mask POLLOUT|POLLWRNORM|POLLWRBAND = 0x304)"},
 		{"B6/writer-resumes", "(0 left)"},
+		{"I1/FIOASYNC-on", "ioctl(FIOASYNC, 1); F_GETFL shows FASYNC: true"},
+		{"I1/FIOASYNC-signal", "ioctl-reader got SIGIO"},
+		{"I1/FIOASYNC-off", "ioctl(FIOASYNC, 0): off the list again; F_GETFL shows FASYNC: false"},
+		{"P1/write-POLL_IN", "sh          got SIGRTMIN+2 band POLL_IN on fd 0 (poll mask POLLIN|POLLRDNORM = 0x041)"},
+		{"P1/close", "closed fd 1: no writer is left"},
+		{"P1/EOF", "read fd 0: 0 bytes: end of file, without sleeping"},
+		{"P1/K1/SIGPIPE", "producer    got SIGPIPE (SI_USER, pid"},
+		{"P1/EPIPE", "write(fd 1) failed with EPIPE"},
+		{"P1/K2/F_GETPIPE_SZ", "sizer       F_GETPIPE_SZ = 65536"},
+		{"P1/K2/F_SETPIPE_SZ", "F_SETPIPE_SZ(5000), rounded up to 2 pages = 8192"},
+		{"P1/slots", "6000 bytes held in 2 pages"},
+		{"P1/K2/EBUSY", "F_SETPIPE_SZ(4096) below what is held: EBUSY"},
 		{"B10/status", "device        size  held"},
 		{"B10/status-row", "scullpipe1    4000"},
 		{"close", "kernel      closed"},
@@ -66,6 +78,7 @@ func TestDescribeSignal(t *testing.T) {
 		{kernel.SigInfo{Signo: kernel.SIGRTMIN + 3, Code: kernel.POLL_HUP, Fd: 7, Band: 0x18},
 			"SIGRTMIN+3 band POLL_HUP on fd 7 (poll mask POLLERR|POLLHUP = 0x018)"},
 		{kernel.SigInfo{Signo: 99, Code: 42}, "signal 99 (code 42; F_SETSIG 0: no descriptor or band, so it must check every file)"},
+		{kernel.SigInfo{Signo: kernel.SIGPIPE, Code: kernel.SI_USER, Pid: 7}, "SIGPIPE (SI_USER, pid 7)"},
 	} {
 		if got := describeSignal(&tc.info); got != tc.want {
 			t.Errorf("describeSignal(%+v)\n got %q\nwant %q", tc.info, got, tc.want)
