@@ -379,6 +379,27 @@ var scenarios = []scenario{
 		e.write(w, 1)
 	}},
 
+	{name: "P2/A6/no-owner-no-signal", run: func(e *env) {
+		r, w := e.pipe(0)
+		e.fcntl(r, fSETSIG, sigRT)
+		e.fcntl(r, fSETFL, oASYNC)
+		e.write(w, 1)
+		e.setownEx(r, 0, "me")
+		e.write(w, 1)
+		e.setownEx(r, 0, "0")
+		e.write(w, 1)
+	}},
+	{name: "P2/A10/owner-set-by-another-user", uid: 1000, run: func(e *env) {
+		r, w := e.pipe(0)
+		// Set by uid 1000, the owner is a root thread: not signalled.
+		e.ownBy(r, "other", sigRT)
+		e.write(w, 1)
+		e.otherSignals()
+		// uid 1000 may signal itself.
+		e.own(r, sigRT)
+		e.write(w, 1)
+	}},
+
 	// fcntl: owners and signals (A9, A12).
 	{name: "A12/setsig-range", run: func(e *env) {
 		r, _ := e.pipe(0)
@@ -448,6 +469,23 @@ var scenarios = []scenario{
 		e.fcntl("d2", fGETFD, 0)
 		e.fcntl(r, fDUPFDCLOEXEC, -1)
 		e.fcntl(r, fDUPFD, 1<<20)
+	}},
+	{name: "K2/A3/dupfd-query", run: func(e *env) {
+		r, w := e.pipe(0)
+		d := e.dup(r)
+		e.dupfdQuery(r, d)
+		e.dupfdQuery(d, r)
+		e.dupfdQuery(r, w)
+		e.dupfdQuery(r, "nosuch")
+	}},
+	{name: "I1/M2/FIONBIO", run: func(e *env) {
+		_, w := e.pipe(0)
+		e.ioctl(w, fionbio, 1)
+		e.fcntl(w, fGETFL, 0)
+		e.write(w, 100000) // fills the ring's 16 pages and returns
+		e.write(w, 1)
+		e.ioctl(w, fionbio, 0)
+		e.fcntl(w, fGETFL, 0)
 	}},
 	{name: "P1/pipe2-flags", run: func(e *env) {
 		r, w := e.pipe(oNONBLOCK | oCLOEXEC)

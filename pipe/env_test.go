@@ -307,6 +307,16 @@ func (e *env) poll(fd string, events int16) {
 	e.log("poll(%s, %s) -> %s", fd, pollNames(int(events)), res)
 }
 
+// dupfdQuery is F_DUPFD_QUERY: whether fd and other name one open file.
+func (e *env) dupfdQuery(fd, other string) {
+	v, err := e.s.fcntl(e.fd(fd), fDUPFDQUERY, e.fd(other))
+	res := errStr(err)
+	if err == nil {
+		res = fmt.Sprint(v)
+	}
+	e.log("fcntl(%s, F_DUPFD_QUERY, %s) -> %s", fd, other, res)
+}
+
 func (e *env) close(fd string) {
 	err := e.s.close(e.fd(fd))
 	e.log("close(%s) -> %s", fd, errStr(err))
@@ -405,7 +415,10 @@ type scenario struct {
 	// privileged needs CAP_SYS_RESOURCE on the real side (the model: a
 	// root task, as every scenario's task is unless unprivileged).
 	privileged bool
-	run        func(e *env)
+	// uid, when not 0, runs the main thread (task) with that real and
+	// effective uid and a saved uid of 0.
+	uid int
+	run func(e *env)
 }
 
 // otherSignals logs what the other thread has received so far.

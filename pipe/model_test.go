@@ -26,12 +26,15 @@ type modelSys struct {
 	otherRecv []sigRec // the other task's
 }
 
-func newModelSys(t *testing.T, unprivileged bool) *modelSys {
+func newModelSys(t *testing.T, sc scenario) *modelSys {
 	k := kernel.New(kernel.Config{})
 	t.Cleanup(func() { k.Close() })
 	cred := kernel.Cred{}
-	if unprivileged {
+	if sc.unprivileged {
 		cred = kernel.Cred{UID: 1000, EUID: 1000, SUID: 1000}
+	}
+	if sc.uid != 0 {
+		cred = kernel.Cred{UID: sc.uid, EUID: sc.uid}
 	}
 	m := &modelSys{k: k, t: k.NewTask("main", cred)}
 	m.other = k.NewTask("other", kernel.Cred{})
@@ -201,7 +204,7 @@ func closedChan() chan struct{} {
 
 // runModel runs a scenario on the model and returns its transcript.
 func runModel(t *testing.T, sc scenario) *env {
-	m := newModelSys(t, sc.unprivileged)
+	m := newModelSys(t, sc)
 	e := newEnv(m)
 	sc.run(e)
 	return e

@@ -18,6 +18,7 @@ const (
 	fGETOWN       = 9
 	fSETSIG       = 10
 	fGETSIG       = 11
+	fDUPFDQUERY   = 0x403
 	fDUPFDCLOEXEC = 0x406
 	fSETPIPESZ    = 0x407
 	fGETPIPESZ    = 0x408
@@ -40,6 +41,7 @@ const (
 	siSigio  = -5
 
 	fionread = 0x541b
+	fionbio  = 0x5421
 	fioasync = 0x5452
 
 	pageSize = 4096
@@ -68,6 +70,8 @@ func ioctlName(r int) string {
 		return "FIONREAD"
 	case fioasync:
 		return "FIOASYNC"
+	case fionbio:
+		return "FIONBIO"
 	}
 	return fmt.Sprintf("%#x", r)
 }

@@ -396,6 +396,15 @@ func setPrivileged(on bool) error {
 	return unix.Capset(&hdr, &data[0])
 }
 
+// setresuid changes the calling thread's uids only: the raw system call,
+// not the C library's, which would change every thread's.
+func setresuid(r, e, s int) error {
+	if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(r), uintptr(e), uintptr(s)); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
 // hasResourceCap reports whether the calling thread has CAP_SYS_RESOURCE
 // in its effective set (root in a container often has not).
 func hasResourceCap() bool {
@@ -432,6 +441,12 @@ func runReal(t *testing.T, sc scenario) *env {
 	var perr error
 	th.do(func() {
 		e = newEnv(r)
+		if sc.uid != 0 {
+			if perr = setresuid(sc.uid, sc.uid, 0); perr != nil {
+				return
+			}
+			defer func() { perr = setresuid(0, 0, 0) }()
+		}
 		if sc.unprivileged {
 			if perr = setPrivileged(false); perr != nil {
 				return
