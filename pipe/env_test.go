@@ -27,8 +27,9 @@ type sys interface {
 	// last call, in delivery order.
 	signals() []sigRec
 	// ids names the identities a scenario can make owners of: "me" (the
-	// main thread, or task), "pgrp" (a process group), "gone" (one that
-	// has exited), "other" (a second live thread, or task).
+	// main thread, or task), "pgrp" (a process group), "gone" (an id
+	// naming no thread or group: the model's is a task that has exited),
+	// "other" (a second live thread, or task).
 	ids() map[string]int
 	// startCall runs read (p == nil, n bytes) or write (p) on a second
 	// thread of the same process and returns once it sleeps in the pipe,

@@ -57,8 +57,12 @@ type Pipe struct {
 	// occupancy, and the pipe is full when it reaches maxUsage.
 	bufs     []*buffer
 	maxUsage int // capacity in slots; F_GETPIPE_SZ reports maxUsage*PageSize
-	readers  int // open files that may read
-	writers  int // open files that may write
+	// spare is the page of the last slot a read emptied, kept for the
+	// next slot a write fills (pipe->tmp_page): a pipe in steady use
+	// allocates nothing.
+	spare   []byte
+	readers int // open files that may read
+	writers int // open files that may write
 	// Sleepers, for Status: calls asleep in Read or Write.
 	sleepingReaders, sleepingWriters int
 
@@ -107,10 +111,11 @@ func (p *Pipe) Read(ctx context.Context, f *kernel.File, dst []byte) (int, error
 	var err error
 	for {
 		if !p.empty() {
+			slots := len(p.bufs)
 			n, more := p.take(dst[ret:])
-			if n > 0 {
-				// A read that emptied a slot of a full ring made room:
-				// the writers asleep on it can go on.
+			if len(p.bufs) < slots {
+				// A freed slot is room: a writer asleep on a full ring
+				// can go on.
 				p.wrWait.WakeUp()
 			}
 			ret += n
@@ -128,9 +133,9 @@ func (p *Pipe) Read(ctx context.Context, f *kernel.File, dst []byte) (int, error
 			err = kernel.EAGAIN
 			break
 		}
-		// A reader going to sleep tells nobody (Linux stopped sending
-		// writers POLL_OUT here in 2025): the writers were told when the
-		// last read made room, and an empty pipe has nothing more to say.
+		// A reader going to sleep tells nobody, as in Linux 6.18: the
+		// writers were told when the last read made room, and an empty
+		// pipe has nothing more to say.
 		p.sleepingReaders++
 		werr := p.rdWait.Wait(ctx, &p.mu, func() bool { return !p.empty() || p.writers == 0 })
 		p.sleepingReaders--
@@ -162,6 +167,9 @@ func (p *Pipe) take(dst []byte) (n int, more bool) {
 		if b.n == 0 {
 			p.bufs[0] = nil
 			p.bufs = p.bufs[1:]
+			if p.spare == nil {
+				p.spare = b.page
+			}
 		}
 		if b.packet {
 			return n, false
@@ -184,12 +192,11 @@ func (p *Pipe) Write(ctx context.Context, f *kernel.File, src []byte) (int, erro
 	p.mu.Lock()
 	ret, err := p.fill(ctx, f, src, packet)
 	p.mu.Unlock()
-	// The readers hear of every write that reached the ring's checks,
-	// whatever it wrote — even one that found the ring full and wrote
-	// nothing, as pipe_write's exit path does: POLL_IN on their list.
-	if !(err == kernel.EPIPE) {
-		_ = p.fasyncReaders.Kill(kernel.SIGIO, kernel.POLL_IN)
-	}
+	// The readers hear of every write, whatever it wrote — even one that
+	// found the ring full and wrote nothing, as pipe_write's exit path
+	// does: POLL_IN on their list. (After EPIPE the list is empty: no
+	// reader is left to be on it.)
+	_ = p.fasyncReaders.Kill(kernel.SIGIO, kernel.POLL_IN)
 	return ret, err
 }
 
@@ -223,7 +230,12 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 			return ret, nil
 		}
 		if !p.full() {
-			b := &buffer{page: make([]byte, PageSize), packet: packet}
+			b := &buffer{page: p.spare, packet: packet}
+			if p.spare != nil {
+				p.spare = nil
+			} else {
+				b.page = make([]byte, PageSize)
+			}
 			b.n = copy(b.page, src[ret:])
 			p.bufs = append(p.bufs, b)
 			ret += b.n
@@ -270,10 +282,10 @@ func sigpipe(ctx context.Context) {
 
 // Poll is pipe_poll. A read end reports POLLIN|POLLRDNORM while data is
 // held and POLLHUP once no writer is left; a write end POLLOUT|POLLWRNORM
-// while a slot is free and POLLERR once no reader is left. (A FIFO
-// reports POLLHUP only after a writer has come and gone, which Linux
-// tracks with w_counter; a pipe is born with its writer, so for a pipe
-// that rule is simply "no writers".)
+// while a slot is free and POLLERR once no reader is left. (A FIFO's
+// reader opened before any writer reports no POLLHUP until a writer has
+// come, which Linux tracks with w_counter; a pipe is born with its
+// writer, so for a pipe the rule is simply "no writers".)
 func (p *Pipe) Poll(f *kernel.File, pt *kernel.PollTable) int16 {
 	// Register first, then look: a change after the look wakes the table.
 	if f.Readable() {
@@ -326,7 +338,7 @@ func (p *Pipe) Release(f *kernel.File) error {
 		_ = p.fasyncWriters.Kill(kernel.SIGIO, kernel.POLL_OUT)
 	}
 	if p.readers == 0 && p.writers == 0 {
-		p.bufs = nil // the last file is gone: free the pages
+		p.bufs, p.spare = nil, nil // the last file is gone: free the pages
 	}
 	return nil
 }

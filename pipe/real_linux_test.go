@@ -31,7 +31,7 @@ type realSys struct {
 	opened map[int]bool
 	// second is the thread for calls that sleep; other is a live thread
 	// that owners may name; group is a child process leading its own
-	// process group; gone is the id of a thread that has exited.
+	// process group; gone is an id that names no thread or group.
 	second, other *thread
 	group         int
 	gone          int
@@ -292,6 +292,20 @@ var (
 	groupProc *os.Process
 )
 
+// noSuchID returns an id no thread, process or group can have: pid_max
+// (ids are below it). A thread that has exited would do only until the
+// machine hands its id to someone else, which a busy machine does.
+func noSuchID(t testing.TB) int {
+	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
+	if err == nil {
+		var max int
+		if _, err = fmt.Sscan(string(b), &max); err == nil && max > 0 {
+			return max
+		}
+	}
+	return exitedTid(t)
+}
+
 // exitedTid returns the id of a thread that has run and exited.
 func exitedTid(t testing.TB) int {
 	th := newThread(t)
@@ -420,7 +434,7 @@ func runReal(t *testing.T, sc scenario) *env {
 	}
 	r, th := newRealSys(t)
 	r.second, r.other = newThread(t), newThread(t)
-	r.gone = exitedTid(t)
+	r.gone = noSuchID(t)
 	var serr error
 	r.other.do(func() {
 		set := sigset(watched)
