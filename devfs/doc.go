@@ -36,6 +36,21 @@
 //     (os.File retries EINTR and hides it).
 //   - release closes the model file (Task.Close).
 //
+// ioctl(2) on a device reaches the driver through FUSE_IOCTL (SPEC I3):
+// the command goes to Task.Ioctl on the opener's task and descriptor
+// with its argument, and the result and output come back (ioctl.go), so
+// LDD3's SCULL_P_IOCTSIZE and SCULL_P_IOCQSIZE work from C. The kernel
+// forwards a regular file's ioctls restricted: only the bytes the
+// command's _IOC size and direction name travel, and a command that
+// passes a pointer without encoding it (a pre-_IOC number) reaches the
+// driver without its memory. Some commands never reach the server,
+// because the real VFS answers them for any regular file: FIOCLEX and
+// FIONCLEX (the client's close-on-exec flag), FIONBIO (the client's
+// O_NONBLOCK, which the next read or write carries), FIOASYNC (FUSE has
+// no fasync: ENOTTY), FIONREAD (the file size the kernel has seen,
+// which writes extend, minus the position: never the bytes a device
+// holds) and FIOQSIZE (the bytes allocated, 0).
+//
 // Everything else is refused cleanly: unknown names ENOENT; create, mkdir,
 // mknod, unlink, rename, link, symlink, setxattr and removexattr EPERM;
 // chmod, chown and utimes EPERM; truncation of a device to zero is

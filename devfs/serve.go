@@ -68,6 +68,8 @@ func (s *server) Handle(r *fuseraw.Request) {
 		s.write(r)
 	case fuseraw.FUSE_POLL:
 		s.poll(r)
+	case fuseraw.FUSE_IOCTL:
+		s.ioctl(r) // ioctl.go
 	case fuseraw.FUSE_INTERRUPT:
 		s.interrupt(r.Interrupt.Unique)
 	case fuseraw.FUSE_OPEN:

@@ -22,7 +22,9 @@
 //   - Opcodes handed to a Handler, decoded without allocation: LOOKUP,
 //     GETATTR, SETATTR, OPEN, READ, WRITE, RELEASE, FLUSH, OPENDIR,
 //     READDIR, RELEASEDIR, STATFS, FORGET, BATCH_FORGET, INTERRUPT, POLL
-//     (Server.NotifyPoll sends FUSE_NOTIFY_POLL). READLINK, SYMLINK,
+//     (Server.NotifyPoll sends FUSE_NOTIFY_POLL), IOCTL (restricted: the
+//     input the command's _IOC size and direction say, Request.ReplyIoctl
+//     with the result and output). READLINK, SYMLINK,
 //     MKNOD, MKDIR, UNLINK, RMDIR, RENAME, RENAME2, LINK, CREATE, FSYNC,
 //     FSYNCDIR, SETXATTR, GETXATTR, LISTXATTR, REMOVEXATTR and ACCESS
 //     reach it with the header alone, to be refused with the errno the
