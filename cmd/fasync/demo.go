@@ -101,7 +101,7 @@ func demo(w io.Writer, cfg scull.Config) error {
 	s.wb = k.NewTask("writer-b", kernel.Cred{})
 	for _, scene := range []func(context.Context) error{
 		s.asynctest, s.setsig, s.poller, s.nonblock, s.group, s.blockedWriter,
-		s.fioasync, s.pipeEOF, s.pipeEPIPE, s.pipeSize,
+		s.fioasync, s.scullSize, s.pipeEOF, s.pipeEPIPE, s.pipeSize,
 	} {
 		if err := scene(ctx); err != nil {
 			return err

@@ -5,9 +5,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/fasync-go/fasync/kernel"
+	"github.com/fasync-go/fasync/scull"
 )
 
 // fioasync: ioctl(FIOASYNC, 1) puts a file on the driver's notification
@@ -50,5 +53,50 @@ func (s *story) fioasync(ctx context.Context) error {
 	}
 	fl, _ = t.Fcntl(fd, kernel.F_GETFL, 0)
 	s.tr.log(t.Name(), "ioctl(FIOASYNC, 0): off the list again; F_GETFL shows FASYNC: %v", fl&kernel.FASYNC != 0)
+	return t.Close(fd)
+}
+
+// scullSize: LDD3's "query" and "tell" ioctls read and change scullpipe's
+// buffer size, which cannot change while data is held (SPEC I2, B1).
+func (s *story) scullSize(ctx context.Context) error {
+	s.tr.scene("8. SCULL_P_IOCQSIZE and SCULL_P_IOCTSIZE: scullpipe's buffer size by ioctl")
+	t := s.k.NewTask("configurer", kernel.Cred{})
+	fd, err := t.Open(ctx, "scullpipe3", kernel.O_RDWR|kernel.O_NONBLOCK)
+	if err != nil {
+		return err
+	}
+	query := func() error {
+		size, err := t.Ioctl(ctx, fd, scull.SCULL_P_IOCQSIZE, kernel.IoctlArg{})
+		if err == nil {
+			s.tr.log(t.Name(), "ioctl(SCULL_P_IOCQSIZE) = %d: the buffer size, as the ioctl's result", size)
+		}
+		return err
+	}
+	tell := func(size int) error {
+		_, err := t.Ioctl(ctx, fd, scull.SCULL_P_IOCTSIZE, kernel.IoctlArg{Value: uintptr(size)})
+		return err
+	}
+	if err := query(); err != nil {
+		return err
+	}
+	msg := []byte("still unread")
+	if _, err := t.Write(ctx, fd, msg); err != nil {
+		return err
+	}
+	err = tell(2 * s.size)
+	if !errors.Is(err, syscall.EBUSY) {
+		return fmt.Errorf("configurer: SCULL_P_IOCTSIZE with data held returned %v, want EBUSY", err)
+	}
+	s.tr.log(t.Name(), "wrote %d bytes; ioctl(SCULL_P_IOCTSIZE, %d): EBUSY, a new buffer would lose them", len(msg), 2*s.size)
+	if _, err := drain(ctx, t, fd); err != nil {
+		return err
+	}
+	if err := tell(2 * s.size); err != nil {
+		return fmt.Errorf("configurer: SCULL_P_IOCTSIZE on an empty device: %w", err)
+	}
+	s.tr.log(t.Name(), "read them back; ioctl(SCULL_P_IOCTSIZE, %d) = 0 on the empty device", 2*s.size)
+	if err := query(); err != nil {
+		return err
+	}
 	return t.Close(fd)
 }
