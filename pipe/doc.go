@@ -21,7 +21,7 @@
 //     to sleep on a full ring; fasync writers hear POLL_OUT after every
 //     read; both hear when the last reader or the last writer closes.
 //
-// The conformance suite (conformance_test.go, SPEC P2) runs each scenario
+// The conformance suite (conformance_linux_test.go, SPEC P2) runs each scenario
 // on a real Linux pipe and on this one and compares what both did, signal
 // by signal.
 package pipe

@@ -62,6 +62,24 @@ func sleepsIn(t *testing.T, task *kernel.Task, fd int, write bool) {
 	}
 }
 
+// readToEOF reads fd in reads of size bytes until end of file.
+func readToEOF(t *testing.T, task *kernel.Task, fd, size int) []byte {
+	t.Helper()
+	ctx := ctxT(t)
+	var out []byte
+	buf := make([]byte, size)
+	for {
+		n, err := task.Read(ctx, fd, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return out
+		}
+		out = append(out, buf[:n]...)
+	}
+}
+
 // TestPipe2 checks pipe2's flags and descriptors (P1).
 func TestPipe2(t *testing.T) {
 	_, task := newTask(t, kernel.Cred{})
@@ -227,18 +245,7 @@ func TestAtomicWritesInterleaveWhole(t *testing.T) {
 		}()
 	}
 	go func() { wg.Wait(); task.Close(w) }()
-	var stream []byte
-	buf := make([]byte, 7000) // not a multiple of the record size
-	for {
-		n, err := task.Read(ctx, r, buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		stream = append(stream, buf[:n]...)
-	}
+	stream := readToEOF(t, task, r, 7000) // reads of no multiple of the record size
 	if len(stream) != writers*records*size {
 		t.Fatalf("read %d bytes, want %d", len(stream), writers*records*size)
 	}
@@ -269,18 +276,7 @@ func TestBlockingTransfer(t *testing.T) {
 		task.Close(w)
 		done <- err
 	}()
-	var got []byte
-	buf := make([]byte, 5000)
-	for {
-		n, err := task.Read(ctx, r, buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		got = append(got, buf[:n]...)
-	}
+	got := readToEOF(t, task, r, 5000)
 	if err := <-done; err != nil {
 		t.Fatalf("M1: blocking write: %v", err)
 	}
