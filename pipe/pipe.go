@@ -53,9 +53,11 @@ type Pipe struct {
 	// handler's code (the model kernel's WaitQueue.WakeUp and
 	// FasyncList.Kill only signal), so nothing can call back into the pipe.
 	mu sync.Mutex
-	// bufs are the occupied slots, oldest first: len(bufs) is the ring's
+	// bufs are the occupied slots, oldest first (a read shifts the rest
+	// down, which for at most a few hundred slots costs less than a
+	// ring's indices would in clarity): len(bufs) is the ring's
 	// occupancy, and the pipe is full when it reaches maxUsage.
-	bufs     []*buffer
+	bufs     []buffer
 	maxUsage int // capacity in slots; F_GETPIPE_SZ reports maxUsage*PageSize
 	// spare is the page of the last slot a read emptied, kept for the
 	// next slot a write fills (pipe->tmp_page): a pipe in steady use
@@ -156,22 +158,24 @@ func (p *Pipe) Read(ctx context.Context, f *kernel.File, dst []byte) (int, error
 // Called with mu held and the pipe not empty.
 func (p *Pipe) take(dst []byte) (n int, more bool) {
 	for len(p.bufs) > 0 && n < len(dst) {
-		b := p.bufs[0]
+		b := &p.bufs[0]
 		c := copy(dst[n:], b.page[b.off:b.off+b.n])
 		n += c
 		b.off += c
 		b.n -= c
-		if b.packet {
+		packet := b.packet
+		if packet {
 			b.n = 0 // the rest of the message is dropped
 		}
 		if b.n == 0 {
-			p.bufs[0] = nil
-			p.bufs = p.bufs[1:]
 			if p.spare == nil {
 				p.spare = b.page
 			}
+			copy(p.bufs, p.bufs[1:])
+			p.bufs[len(p.bufs)-1] = buffer{}
+			p.bufs = p.bufs[:len(p.bufs)-1]
 		}
-		if b.packet {
+		if packet {
 			return n, false
 		}
 	}
@@ -210,7 +214,7 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 	// A write whose size is not a multiple of a page first tries to put
 	// its odd tail into the last slot, merging small writes into one page.
 	if tail := len(src) & (PageSize - 1); tail > 0 && !p.empty() {
-		last := p.bufs[len(p.bufs)-1]
+		last := &p.bufs[len(p.bufs)-1]
 		if !last.packet && last.off+last.n+tail <= PageSize {
 			copy(last.page[last.off+last.n:], src[:tail])
 			last.n += tail
@@ -230,7 +234,7 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 			return ret, nil
 		}
 		if !p.full() {
-			b := &buffer{page: p.spare, packet: packet}
+			b := buffer{page: p.spare, packet: packet}
 			if p.spare != nil {
 				p.spare = nil
 			} else {
