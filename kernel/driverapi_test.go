@@ -681,7 +681,7 @@ func TestIocEncoding(t *testing.T) {
 
 // appendOnly is a device whose files may never drop O_APPEND, as an
 // append-only inode (chattr +a) refuses in Linux's setfl.
-type appendOnly struct{ bareDev }
+type appendOnly struct{}
 
 func (appendOnly) CheckFlags(f *File, flags int) error {
 	if (flags^f.Flags())&O_APPEND != 0 {
