@@ -678,3 +678,38 @@ func TestIocEncoding(t *testing.T) {
 		t.Errorf("I1: PutInt without memory = %v", err)
 	}
 }
+
+// appendOnly is a device whose files may never drop O_APPEND, as an
+// append-only inode (chattr +a) refuses in Linux's setfl.
+type appendOnly struct{}
+
+func (appendOnly) CheckFlags(f *File, flags int) error {
+	if (flags^f.Flags())&O_APPEND != 0 {
+		return EPERM
+	}
+	return nil
+}
+
+// TestCheckFlagsAppendOnly checks K2: a driver's CheckFlags refuses a
+// change with Linux's errno (EPERM for O_APPEND on an append-only
+// device) and the F_SETFL changes nothing; other flags still change.
+func TestCheckFlagsAppendOnly(t *testing.T) {
+	k := newKernel(t, Config{})
+	k.Register("log", appendOnly{})
+	task := k.NewTask("t", Cred{})
+	fd := mustOpen(t, task, "log", O_WRONLY|O_APPEND)
+	if v, err := task.Fcntl(fd, F_SETFL, O_NONBLOCK); v != -1 || err != EPERM {
+		t.Errorf("K2: clearing O_APPEND = %d, %v; want -1, EPERM", v, err)
+	}
+	if got := mustFcntl(t, task, fd, F_GETFL, 0); got != O_WRONLY|O_APPEND {
+		t.Errorf("K2: F_GETFL after the refusal = %#x", got)
+	}
+	mustFcntl(t, task, fd, F_SETFL, O_APPEND|O_NONBLOCK)
+	if got := mustFcntl(t, task, fd, F_GETFL, 0); got != O_WRONLY|O_APPEND|O_NONBLOCK {
+		t.Errorf("K2: F_GETFL = %#x, want O_APPEND|O_NONBLOCK kept", got)
+	}
+	plain := mustOpen(t, task, "log", O_WRONLY)
+	if _, err := task.Fcntl(plain, F_SETFL, O_APPEND); err != EPERM {
+		t.Errorf("K2: setting O_APPEND where it was clear = %v, want EPERM (any change)", err)
+	}
+}
