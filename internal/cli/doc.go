@@ -1,0 +1,4 @@
+// Package cli holds what the subcommands of cmd/fasync parse the same
+// way: byte sizes (ParseSize, FormatSize and the flag.Value Size, SPEC
+// U2), so every size flag takes the same suffixes and states its limits.
+package cli
