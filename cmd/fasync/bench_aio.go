@@ -19,7 +19,7 @@ import (
 // `fasync bench aio`: POSIX AIO on a real file through the aio Engine,
 // with fio's vocabulary, optionally beside fio and a goroutine baseline
 // measured in the same invocation (--compare). SPEC section C; the
-// performance goals are in issue 3 and the README's Performance section.
+// figures it gives are in docs/PERFORMANCE.md.
 
 func init() {
 	registerBench("aio", "AIO on a real file through the aio Engine, fio-style (--compare runs fio too)", runBenchAIO)
