@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,12 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fasync-go/fasync/internal/cli"
 )
 
 // `fasync bench aio`: POSIX AIO on a real file through the aio Engine,
 // with fio's vocabulary, optionally beside fio and a goroutine baseline
 // measured in the same invocation (--compare). SPEC section C; the
-// performance goals are in issue 3 and the README's Performance section.
+// figures it gives are in docs/PERFORMANCE.md.
 
 func init() {
 	registerBench("aio", "AIO on a real file through the aio Engine, fio-style (--compare runs fio too)", runBenchAIO)
@@ -93,8 +94,11 @@ func runBenchAIO(args []string) int { return benchAIO(args, os.Stdout, os.Stderr
 // benchAIO is `fasync bench aio` writing its result to stdout and its
 // progress and errors to stderr.
 func benchAIO(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fasync bench aio", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("bench aio", "fasync bench aio [flags]",
+		"Runs POSIX AIO on a real file through the aio Engine, with fio's vocabulary;\n"+
+			"--compare runs goroutines, the other engine and fio beside it in the same\n"+
+			"invocation and prints ratios.")
+	fs.Stdout, fs.Stderr = stdout, stderr
 	rw := fs.String("rw", "randread", "randread, randwrite, read or write")
 	bs := fs.String("bs", "4k", "block size (k, m, g suffixes are powers of 1024)")
 	iodepth := fs.Int("iodepth", 32, "requests kept in flight")
@@ -113,11 +117,8 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
 	rounds := fs.Int("rounds", 2, "with --compare, run every row this many times, alternating the order, and report medians")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the engine's run to this file")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	if _, status, ok := fs.Parse(args, 0, 0); !ok {
+		return status
 	}
 	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, notify: *notify, fixed: *fixedbufs, regfiles: *registerfiles, threads: *ringthreads, progress: stderr}
 	if *rounds < 1 {

@@ -18,7 +18,7 @@ type fioConfig struct {
 	args []string
 }
 
-// fioConfigs are the configurations of issue 3: io_uring plain, with
+// fioConfigs are what the Engine is compared with: io_uring plain, with
 // fixed buffers and registered files, batched (submit and reap a whole
 // queue depth per system call), batched with fixed buffers and registered
 // files, libaio batched, and glibc's posixaio. From the page cache the

@@ -85,7 +85,7 @@ func TestBenchAIOJSON(t *testing.T) {
 	}
 }
 
-// checkResultJSON checks the fields issue 3 names: iops, bw_bytes,
+// checkResultJSON checks the fields a fio user compares: iops, bw_bytes,
 // clat_ns.p50 and clat_ns.p99, all positive.
 func checkResultJSON(t *testing.T, rep map[string]any) {
 	t.Helper()

@@ -10,7 +10,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/cli"
 	"github.com/fasync-go/fasync/internal/fuseraw"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
@@ -42,7 +42,10 @@ func runBenchFuse(args []string) int {
 	if role := os.Getenv(benchClientEnv); role != "" {
 		return benchFuseClient(role, args)
 	}
-	fl := flag.NewFlagSet("bench fuse", flag.ContinueOnError)
+	fl := cli.NewFlagSet("bench fuse", "fasync bench fuse [flags]",
+		"Moves data through exported scullpipe devices and through a kernel FIFO in\n"+
+			"the same run, over each FUSE transport: 64 KiB throughput and a 1-byte ping,\n"+
+			"each FUSE figure beside the FIFO's as a ratio.")
 	total := fl.Int("bytes", 256<<20, "bytes moved per throughput run")
 	bs := fl.Int("bs", 64<<10, "bytes per read(2) and write(2)")
 	rings := fl.String("ring", "4000,65536,1048576", "scullpipe buffer sizes to measure, comma-separated")
@@ -50,8 +53,8 @@ func runBenchFuse(args []string) int {
 	runs := fl.Int("runs", 3, "runs of each case, alternating FIFO and FUSE; the median is reported")
 	cpuprofile := fl.String("cpuprofile", "", "write a CPU profile of the FUSE server (this process) to this file")
 	transports := fl.String("transport", "classic,uring", "FUSE transports to measure, comma-separated (uring is skipped, with a note, when the kernel cannot offer it)")
-	if err := fl.Parse(args); err != nil {
-		return 2
+	if _, status, ok := fl.Parse(args, 0, 0); !ok {
+		return status
 	}
 	var sizes []int
 	for _, f := range strings.Split(*rings, ",") {
