@@ -20,8 +20,8 @@ type Options struct {
 	// the same name hides the status file.
 	StatusName string
 	// DeviceMode holds the permission bits of the device files; 0 means
-	// 0666 (like scull's nodes). The mount does not ask the kernel to
-	// check them; they are what ls shows.
+	// 0666 (like scull's nodes). The kernel enforces them on a mount with
+	// MountOptions.AllowOther; otherwise they are only what ls shows.
 	DeviceMode os.FileMode
 	// Transport chooses how FUSE requests travel (Auto: FUSE over
 	// io_uring when the kernel offers it, else the classic /dev/fuse

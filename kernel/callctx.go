@@ -30,7 +30,7 @@ const (
 //     the nowait field) make ("materialise") a real context.WithCancelCause
 //     child of the caller's ctx and delegate to it from then on, so
 //     contexts derived from a call, context.AfterFunc and context.Cause
-//     behave exactly as they did when every call made one. A materialised
+//     behave exactly as with a context made for every call. A materialised
 //     record is never recycled: what was derived from it may outlive the
 //     call.
 type call struct {

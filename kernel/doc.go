@@ -2,9 +2,9 @@
 // asynchronous notification stands on — tasks and signals, open files and
 // fcntl, wait queues and poll, fasync notification lists, and
 // character-device drivers — in-process, instance-based and pure Go.
-// It implements SPEC.md sections "IO models" (M1–M3, M4(a)), A (fasync
-// and fcntl) and S (signals), and the kernel side of C13 (drivers'
-// asynchronous I/O, kiocb.go); its API contract is team/KERNEL_API.md.
+// It implements docs/SPEC.md sections "IO models" (M1–M3, M4(a)), A
+// (fasync and fcntl) and S (signals), and the kernel side of C13
+// (drivers' asynchronous I/O, kiocb.go).
 //
 // A Kernel (New) has its own device table (Register), pid space and
 // limits; nothing is package-level. A Task (Kernel.NewTask) is a process:
