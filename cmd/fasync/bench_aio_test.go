@@ -186,7 +186,7 @@ func TestBenchAIOCompare(t *testing.T) {
 			t.Errorf("comparison has no row %q", name)
 		}
 	}
-	// The chart has every row, in its two panels.
+	// H5: the chart has every row, in its two panels.
 	chart, err := os.ReadFile(svg)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func TestBenchAIOCompare(t *testing.T) {
 	}
 }
 
-// C13: bad flags are a usage error (exit 2) naming the flag and what it
+// H4: bad flags are a usage error (exit 2) naming the flag and what it
 // accepts, never a panic, and lay out no file.
 func TestBenchAIOBadFlags(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache.dat")
@@ -245,7 +245,7 @@ func TestBenchAIOBadFlags(t *testing.T) {
 	}
 }
 
-// C13: --filename is refused, before anything is written, when it is not
+// H1: --filename is refused, before anything is written, when it is not
 // a regular file, and when it is a file fasync did not lay out that the
 // job would grow or write without --grow or --overwrite.
 func TestBenchAIOFilenameRefusals(t *testing.T) {
@@ -277,7 +277,7 @@ func TestBenchAIOFilenameRefusals(t *testing.T) {
 		{"small-user-file", []string{"--filename", small}, "--grow"},
 		{"write-to-user-file", []string{"--filename", big, "--rw", "randwrite"}, "--overwrite"},
 	} {
-		t.Run("C13/"+tc.name, func(t *testing.T) {
+		t.Run("H1/"+tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
 			code := benchAIO(append(slices.Clone(run), tc.args...), &bytes.Buffer{}, &stderr)
 			if code != 2 || !strings.Contains(stderr.String(), tc.want) {
@@ -293,13 +293,13 @@ func TestBenchAIOFilenameRefusals(t *testing.T) {
 			t.Errorf("%s changed (%d bytes)", name, len(got))
 		}
 	}
-	t.Run("C13/read-of-a-big-user-file", func(t *testing.T) {
+	t.Run("H1/read-of-a-big-user-file", func(t *testing.T) {
 		var stderr bytes.Buffer
 		if code := benchAIO(append(slices.Clone(run), "--filename", big), &bytes.Buffer{}, &stderr); code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
 	})
-	t.Run("C13/grow-with-leave", func(t *testing.T) {
+	t.Run("H1/grow-with-leave", func(t *testing.T) {
 		var stderr bytes.Buffer
 		if code := benchAIO(append(slices.Clone(run), "--filename", small, "--grow"), &bytes.Buffer{}, &stderr); code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr.String())
@@ -310,7 +310,7 @@ func TestBenchAIOFilenameRefusals(t *testing.T) {
 	})
 }
 
-// C13: without --filename the job uses the one cache file whatever the
+// H2: without --filename the job uses the one cache file whatever the
 // block size (no second file for --bs 3), says where it is, and --clean
 // removes it, refusing a file fasync did not lay out.
 func TestBenchAIOCacheFile(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/fasync-go/fasync/devfs"
 )
 
-// R3: each bad bench fuse flag is a usage error (exit 2) that names the
+// H4: each bad bench fuse flag is a usage error (exit 2) that names the
 // flag and the range it accepts; nothing is mounted.
 func TestBenchFuseBadFlags(t *testing.T) {
 	for _, tc := range []struct {
@@ -45,7 +45,7 @@ func TestBenchFuseBadFlags(t *testing.T) {
 	}
 }
 
-// R3: good flags, suffixes included, reach the parameters.
+// H4: good flags, suffixes included, reach the parameters.
 func TestBenchFuseFlags(t *testing.T) {
 	p, err := parseFuseFlags([]string{"--bytes", "4m", "--bs", "4k", "--ring", "4000, 64k,1m", "--runs", "5",
 		"--pings", "10", "--transport", "uring,classic,uring", "--svg", "x.svg"}, &bytes.Buffer{}, &bytes.Buffer{})
@@ -58,7 +58,7 @@ func TestBenchFuseFlags(t *testing.T) {
 	}
 }
 
-// R3: when bench fuse turns fuse.enable_uring on it says so, and says so
+// H4: when bench fuse turns fuse.enable_uring on it says so, and says so
 // again when it puts the switch back, once however often restore runs;
 // when the switch was on already it says nothing. (The switch itself is
 // simulated: tests leave the machine's setting alone.)

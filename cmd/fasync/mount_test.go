@@ -204,7 +204,8 @@ func TestMountCommand(t *testing.T) {
 
 // R3: fasync bench fuse moves data through the export and a FIFO and
 // prints every case with its ratio (a small run: this checks that it
-// works, not how fast).
+// works, not how fast); H4: a progress line per run; H5: the --svg
+// chart has every case.
 func testBenchFuse(t *testing.T, bin string) {
 	svg := filepath.Join(t.TempDir(), "fuse.svg")
 	cmd := exec.Command(bin, "bench", "fuse", "--bytes", "1m", "--runs", "1",
