@@ -71,7 +71,9 @@ type MountOptions struct {
 	AllowOther bool
 	// AutoUnmount has fusermount3 stay beside the server and detach the
 	// mount if the serving process dies, so no dead mount ("Transport
-	// endpoint is not connected") is left on dir.
+	// endpoint is not connected") is left on dir. fusermount3 detaches
+	// only a mount that answers ENOTCONN; a dead io_uring connection
+	// answers ECONNABORTED and stays, for Stale to find.
 	AutoUnmount bool
 }
 

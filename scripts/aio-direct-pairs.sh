@@ -2,7 +2,7 @@
 # aio-direct-pairs.sh [PAIRS] — O_DIRECT 4 KiB random reads at depth 32:
 # the aio Engine with registered buffers against fio io_uring batched with
 # fixed buffers and files, in alternating pairs (the order swaps every
-# pair), because the development machine's disk moves by ±30% between
+# pair), because a shared VM's virtio disk moves by ±30% between
 # consecutive runs. Prints each pair and the median of the pair ratios.
 set -euo pipefail
 pairs=${1:-20}

@@ -26,10 +26,10 @@ import (
 // issuer), enters with GETEVENTS whenever the kernel says it holds
 // completion work (IORING_SQ_TASKRUN), and with requests in the kernel
 // waits on that thread inside io_uring_enter, as fio does, instead of in
-// the netpoller; submitters write the eventfd to wake it, as before, and
-// a poll of the eventfd armed in the ring turns that into a completion
-// (waitThread). The thread is the cost: one per Loop, held while the Loop
-// lives.
+// the netpoller; submitters write the eventfd to wake it, as for a loop
+// without a thread, and a poll of the eventfd armed in the ring turns
+// that into a completion (waitThread). The thread is the cost: one per
+// Loop, held while the Loop lives.
 //
 // The kernel then lets no other thread enter or register on the ring:
 // Do runs such calls on the loop goroutine.
