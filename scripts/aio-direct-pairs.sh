@@ -9,8 +9,8 @@ pairs=${1:-20}
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/fasync
 go build -o "$bin" ./cmd/fasync
-file=${TMPDIR:-/tmp}/fasync-bench-1g.dat
-"$bin" bench aio --direct --size 1g --filename "$file" --runtime 1 >/dev/null 2>&1 # creates the file
+file=${FASYNC_BENCH_FILE:-${TMPDIR:-/tmp}/fasync-bench.dat} # the benchmarks' cache file
+"$bin" bench aio --direct --size 1g --filename "$file" --runtime 1 >/dev/null 2>&1 # lays it out to 1 GiB
 ours() {
 	"$bin" bench aio --direct --fixedbufs --filename "$file" --runtime 3 --json 2>/dev/null |
 		python3 -c 'import sys, json; print(int(json.load(sys.stdin)["iops"]))'
