@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fasync-go/fasync/internal/bench"
 )
 
 // `fasync bench aio`: POSIX AIO on a real file through the aio Engine,
@@ -24,68 +26,18 @@ func init() {
 	registerBench("aio", "AIO on a real file through the aio Engine, fio-style (--compare runs fio too)", runBenchAIO)
 }
 
-// aioJob is one benchmark's parameters, in fio's terms.
-type aioJob struct {
-	rw       string // randread, randwrite, read, write
-	bs       int64
-	iodepth  int
-	size     int64
-	runtime  time.Duration
-	direct   bool
-	filename string
-	engine   string // uring, threads, goroutines
-	rings    int    // io_uring rings (0: one per CPU)
-	batch    int    // submit with ListIO in lists of batch requests (0: one Read or Write per request)
-	notify   string // how the engine announces completions: "chan" (SIGEV_CHAN) or "inline" (SIGEV_INLINE)
-	fixed    bool   // buffers from the engine's arena (aio.WithBufferArena): fixed-buffer I/O on io_uring
-	regfiles bool   // the file registered with the engine (Engine.RegisterFile): fixed files on io_uring
-	threads  bool   // a thread per ring (aio.WithRingThreads: SINGLE_ISSUER | DEFER_TASKRUN)
-	progress io.Writer
-}
-
-func (j *aioJob) isRead() bool   { return j.rw == "randread" || j.rw == "read" }
-func (j *aioJob) isRandom() bool { return j.rw == "randread" || j.rw == "randwrite" }
-
-// aioResult is what one run measured.
-type aioResult struct {
-	Name      string  `json:"name"`
-	IOPS      float64 `json:"iops"`
-	BWBytes   float64 `json:"bw_bytes"`
-	IOs       int64   `json:"ios"`
-	RuntimeNS int64   `json:"runtime_ns"`
-	Clat      clatNS  `json:"clat_ns"`
-	// CPUPerIO is the CPU time (user+system, all threads) spent per I/O:
-	// a measure of cost that, unlike IOPS, holds up on a busy machine.
-	CPUPerIO float64 `json:"cpu_ns_per_io,omitempty"`
-	// CPUsBusy is the CPU time over the wall time: how many cores the run
-	// kept busy (fio's figure is its one job's).
-	CPUsBusy float64 `json:"cpus_busy,omitempty"`
-	Ratio    float64 `json:"ratio,omitempty"` // the engine's median IOPS over this one's (--compare)
-	// IOPSRuns lists the IOPS of every run (--compare runs each row
-	// --rounds times and reports the median).
-	IOPSRuns []float64 `json:"iops_runs,omitempty"`
-	Err      string    `json:"error,omitempty"`
-}
-
-// clatNS is completion latency: submission to completion seen by the submitter.
-type clatNS struct {
-	P50  int64   `json:"p50"`
-	P99  int64   `json:"p99"`
-	Mean float64 `json:"mean"`
-}
-
 // aioReport is the --json output: the engine's result at the top level,
 // the job, and with --compare the other runs.
 type aioReport struct {
-	aioResult
-	Engine  string      `json:"engine"`
-	RW      string      `json:"rw"`
-	BS      int64       `json:"bs"`
-	IODepth int         `json:"iodepth"`
-	Size    int64       `json:"size"`
-	Direct  bool        `json:"direct"`
-	CPUs    int         `json:"cpus"`
-	Compare []aioResult `json:"compare,omitempty"`
+	bench.Result
+	Engine  string         `json:"engine"`
+	RW      string         `json:"rw"`
+	BS      int64          `json:"bs"`
+	IODepth int            `json:"iodepth"`
+	Size    int64          `json:"size"`
+	Direct  bool           `json:"direct"`
+	CPUs    int            `json:"cpus"`
+	Compare []bench.Result `json:"compare,omitempty"`
 }
 
 func runBenchAIO(args []string) int { return benchAIO(args, os.Stdout, os.Stderr) }
@@ -119,16 +71,17 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, notify: *notify, fixed: *fixedbufs, regfiles: *registerfiles, threads: *ringthreads, progress: stderr}
+	job := &bench.Job{RW: *rw, IODepth: *iodepth, Direct: *direct, Filename: *filename, Engine: *engine, Rings: *rings,
+		Batch: *batch, Notify: *notify, FixedBufs: *fixedbufs, RegisterFiles: *registerfiles, RingThreads: *ringthreads, Progress: stderr}
 	if *rounds < 1 {
 		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 or more\n", *rounds)
 		return 2
 	}
-	if err := job.parse(*bs, *size, *rt); err != nil {
+	if err := parseAIOJob(job, *bs, *size, *rt); err != nil {
 		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
 		return 2
 	}
-	if err := prepareFile(job); err != nil {
+	if err := job.Prepare(); err != nil {
 		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
 		return 1
 	}
@@ -141,16 +94,16 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		defer pf.Close()
 		pprof.StartCPUProfile(pf)
 	}
-	var res aioResult
-	var others []aioResult
+	var res bench.Result
+	var others []bench.Result
 	var err error
 	if *compare {
-		res, others = compareAIO(job, *rounds)
+		res, others = bench.Compare(job, *rounds)
 		if res.Err != "" {
 			err = errors.New(res.Err)
 		}
 	} else {
-		res, err = runAIOJob(job)
+		res, err = bench.Run(job)
 	}
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
@@ -159,8 +112,8 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
 		return 1
 	}
-	rep := aioReport{aioResult: res, Engine: job.engine, RW: job.rw, BS: job.bs, IODepth: job.iodepth,
-		Size: job.size, Direct: job.direct, CPUs: runtime.NumCPU(), Compare: others}
+	rep := aioReport{Result: res, Engine: job.Engine, RW: job.RW, BS: job.BS, IODepth: job.IODepth,
+		Size: job.Size, Direct: job.Direct, CPUs: runtime.NumCPU(), Compare: others}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -171,48 +124,23 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// parse checks the job and fills the parsed sizes and duration.
-func (j *aioJob) parse(bs, size, rt string) error {
-	switch j.rw {
-	case "randread", "randwrite", "read", "write":
-	default:
-		return fmt.Errorf("--rw %q: want randread, randwrite, read or write", j.rw)
-	}
-	switch j.engine {
-	case "uring", "threads", "goroutines":
-	default:
-		return fmt.Errorf("--engine %q: want uring, threads or goroutines", j.engine)
-	}
+// parseAIOJob fills the job's sizes and duration from their flags and
+// checks it, naming the flag at fault.
+func parseAIOJob(job *bench.Job, bs, size, rt string) error {
 	var err error
-	if j.bs, err = parseSize(bs); err != nil || j.bs <= 0 || j.bs > 64<<20 {
+	if job.BS, err = parseSize(bs); err != nil || job.BS <= 0 || job.BS > bench.MaxBS {
 		return fmt.Errorf("--bs %q: want a size from 1 byte to 64m", bs)
 	}
-	if j.size, err = parseSize(size); err != nil || j.size < j.bs {
-		return fmt.Errorf("--size %q: want a size of at least one block (%d)", size, j.bs)
+	if job.Size, err = parseSize(size); err != nil || job.Size < job.BS {
+		return fmt.Errorf("--size %q: want a size of at least one block (%d)", size, job.BS)
 	}
-	j.size -= j.size % j.bs
-	if j.runtime, err = parseRuntime(rt); err != nil || j.runtime <= 0 {
+	if job.Runtime, err = parseRuntime(rt); err != nil || job.Runtime <= 0 {
 		return fmt.Errorf("--runtime %q: want seconds or a Go duration", rt)
 	}
-	if j.iodepth <= 0 || j.iodepth > 4096 {
-		return fmt.Errorf("--iodepth %d: want 1..4096", j.iodepth)
+	if job.Filename == "" {
+		job.Filename = filepath.Join(os.TempDir(), "fasync-bench-"+formatSize(job.Size-job.Size%job.BS)+".dat")
 	}
-	if j.direct && j.bs%512 != 0 {
-		return fmt.Errorf("--direct needs --bs a multiple of 512, not %d", j.bs)
-	}
-	if j.notify != "chan" && j.notify != "inline" {
-		return fmt.Errorf("--notify %q: want chan or inline", j.notify)
-	}
-	if j.batch < 0 || (j.batch > 0 && j.iodepth%j.batch != 0) {
-		return fmt.Errorf("--batch %d: want 0 or a divisor of --iodepth %d", j.batch, j.iodepth)
-	}
-	if j.rings < 0 {
-		return fmt.Errorf("--rings %d: want 0 (one per CPU) or more", j.rings)
-	}
-	if j.filename == "" {
-		j.filename = filepath.Join(os.TempDir(), "fasync-bench-"+formatSize(j.size)+".dat")
-	}
-	return nil
+	return job.Check()
 }
 
 // parseSize reads fio's sizes: a number with an optional k, m, g or t
@@ -269,7 +197,7 @@ func parseRuntime(s string) (time.Duration, error) {
 func printAIOReport(w io.Writer, rep *aioReport) {
 	fmt.Fprintf(w, "%s %s bs=%s iodepth=%d size=%s direct=%t cpus=%d\n", rep.Engine, rep.RW,
 		formatSize(rep.BS), rep.IODepth, formatSize(rep.Size), rep.Direct, rep.CPUs)
-	rows := append([]aioResult{rep.aioResult}, rep.Compare...)
+	rows := append([]bench.Result{rep.Result}, rep.Compare...)
 	if len(rep.Compare) > 0 {
 		fmt.Fprintln(w, "medians of the rounds (IOPS of each run in brackets); ours/x: the first row's IOPS over the row's")
 	}

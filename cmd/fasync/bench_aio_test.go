@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasync-go/fasync/internal/bench"
 	"github.com/fasync-go/fasync/internal/uring"
 )
 
@@ -140,8 +141,8 @@ func TestBenchAIOCompare(t *testing.T) {
 	}
 	want := map[string]bool{"goroutines x4 ReadAt": false, "fasync aio (threads, 4 workers)": false}
 	if fioErr == nil {
-		for _, c := range fioConfigs(4) {
-			want[c.name] = false
+		for _, c := range bench.FioConfigs(4) {
+			want[c.Name] = false
 		}
 	}
 	for _, c := range rep.Compare {
@@ -218,67 +219,5 @@ func TestParseSizeAndRuntime(t *testing.T) {
 		if got, err := parseRuntime(in); err != nil || got != want {
 			t.Errorf("parseRuntime(%q) = %v, %v; want %v", in, got, err, want)
 		}
-	}
-}
-
-// The histogram's percentiles land within its bucket precision (~3%).
-func TestLatHist(t *testing.T) {
-	var h latHist
-	for v := int64(1); v <= 100000; v++ {
-		h.add(v * 10) // 10 ns .. 1 ms, uniform
-	}
-	for _, c := range []struct {
-		p    float64
-		want float64
-	}{{0.5, 500000}, {0.99, 990000}, {0.01, 10000}} {
-		got := float64(h.percentile(c.p))
-		if got < c.want*0.96 || got > c.want*1.04 {
-			t.Errorf("percentile(%v) = %v, want about %v", c.p, got, c.want)
-		}
-	}
-	if m := h.mean(); m < 500000*0.99 || m > 500010*1.01 {
-		t.Errorf("mean %v, want about 500005", m)
-	}
-	for v := int64(0); v < 1<<40; v = v*3 + 1 {
-		if b := latBucket(v); latValue(b) > v*2+16 || latValue(b) < v/2 {
-			t.Errorf("value %d: bucket %d stands for %d", v, b, latValue(b))
-		}
-	}
-}
-
-// fio's JSON is read from the job's direction, after any warning lines.
-func TestParseFio(t *testing.T) {
-	out := []byte(`fio: some warning
-{"jobs":[{"error":0,
- "read":{"iops":723456.5,"bw_bytes":2963271680,"total_ios":7234565,"runtime":10000,
-  "clat_ns":{"mean":40123.5,"percentile":{"50.000000":38144,"99.000000":67072}}},
- "write":{"iops":0,"bw_bytes":0,"total_ios":0,"runtime":0,"clat_ns":{"mean":0}}}]}`)
-	r, err := parseFio(out, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.IOPS != 723456.5 || r.BWBytes != 2963271680 || r.Clat.P50 != 38144 || r.Clat.P99 != 67072 || r.RuntimeNS != 10e9 {
-		t.Fatalf("parsed %+v", r)
-	}
-	if _, err := parseFio([]byte(`{"jobs":[{"error":5}]}`), true); err == nil {
-		t.Fatal("a job error was not reported")
-	}
-	job := &aioJob{rw: "randread", bs: 4096, size: 1 << 30, iodepth: 32, runtime: 10 * time.Second, filename: "/f"}
-	args := strings.Join(fioArgs(job, fioConfigs(32)[3]), " ")
-	for _, want := range []string{"--iomem_align=4096", "--fixedbufs=1", "--iodepth_batch_submit=32", "--direct=0", "--invalidate=0", "--runtime=10s", "--bs=4096"} {
-		if !strings.Contains(args, want) {
-			t.Errorf("fio arguments %q lack %q", args, want)
-		}
-	}
-}
-
-// A row's median: the middle run, or the mean of the two middle ones.
-func TestMedianOfRuns(t *testing.T) {
-	rs := []aioResult{{IOPS: 5, BWBytes: 50}, {IOPS: 1, BWBytes: 10}, {IOPS: 3, BWBytes: 30}}
-	if m := median(rs); m.IOPS != 3 || m.BWBytes != 30 || len(m.IOPSRuns) != 3 || m.IOPSRuns[0] != 5 {
-		t.Fatalf("median of 3: %+v", m)
-	}
-	if m := median(rs[:2]); m.IOPS != 3 || m.BWBytes != 30 {
-		t.Fatalf("median of 2: %+v", m)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/fasync-go/fasync/internal/bench"
 )
 
 // A command is one subcommand of fasync.
@@ -46,6 +48,10 @@ func init() {
 }
 
 func main() {
+	// A benchmark's client processes are this program re-executed.
+	if status, ok := bench.RunClient(os.Args[1:]); ok {
+		os.Exit(status)
+	}
 	if len(os.Args) < 2 {
 		usage(os.Stderr)
 		os.Exit(2)

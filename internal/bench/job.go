@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// A Job is one AIO benchmark's parameters, in fio's terms.
+type Job struct {
+	RW       string // randread, randwrite, read or write
+	BS       int64  // bytes per request
+	IODepth  int    // requests kept in flight
+	Size     int64  // bytes of the file used (a multiple of BS once checked)
+	Runtime  time.Duration
+	Direct   bool   // open the file O_DIRECT
+	Filename string // the data file
+	Engine   string // a driver's name: uring, threads or goroutines (see Engines)
+	Rings    int    // io_uring rings (0: one per CPU)
+	Batch    int    // submit with ListIO in lists of Batch requests (0: one Read or Write per request)
+	Notify   string // how the engine announces completions: "chan" (SIGEV_CHAN) or "inline" (SIGEV_INLINE)
+
+	FixedBufs     bool // buffers from the engine's arena (aio.WithBufferArena): fixed-buffer I/O on io_uring
+	RegisterFiles bool // the file registered with the engine (Engine.RegisterFile): fixed files on io_uring
+	RingThreads   bool // a thread per ring (aio.WithRingThreads: SINGLE_ISSUER | DEFER_TASKRUN)
+
+	Progress io.Writer // a progress line per run goes here (nil: none)
+}
+
+// MaxBS is the largest block a job may use.
+const MaxBS = 64 << 20
+
+// MaxIODepth is the deepest queue a job may keep.
+const MaxIODepth = 4096
+
+// IsRead reports whether the job reads.
+func (j *Job) IsRead() bool { return j.RW == "randread" || j.RW == "read" }
+
+// IsRandom reports whether the job's offsets are random.
+func (j *Job) IsRandom() bool { return j.RW == "randread" || j.RW == "randwrite" }
+
+// Check reports the first parameter out of range, named by its fio
+// option, and rounds Size down to whole blocks.
+func (j *Job) Check() error {
+	switch j.RW {
+	case "randread", "randwrite", "read", "write":
+	default:
+		return fmt.Errorf("--rw %q: want randread, randwrite, read or write", j.RW)
+	}
+	if driverNamed(j.Engine) == nil {
+		return fmt.Errorf("--engine %q: want %s", j.Engine, orList(Engines()))
+	}
+	if j.BS <= 0 || j.BS > MaxBS {
+		return fmt.Errorf("--bs %d: want a size from 1 byte to 64m", j.BS)
+	}
+	if j.Size < j.BS {
+		return fmt.Errorf("--size %d: want a size of at least one block (%d)", j.Size, j.BS)
+	}
+	j.Size -= j.Size % j.BS
+	if j.Runtime <= 0 {
+		return fmt.Errorf("--runtime %v: want a positive duration", j.Runtime)
+	}
+	if j.IODepth <= 0 || j.IODepth > MaxIODepth {
+		return fmt.Errorf("--iodepth %d: want 1..%d", j.IODepth, MaxIODepth)
+	}
+	if j.Direct && j.BS%512 != 0 {
+		return fmt.Errorf("--direct needs --bs a multiple of 512, not %d", j.BS)
+	}
+	if j.Notify != "chan" && j.Notify != "inline" {
+		return fmt.Errorf("--notify %q: want chan or inline", j.Notify)
+	}
+	if j.Batch < 0 || (j.Batch > 0 && j.IODepth%j.Batch != 0) {
+		return fmt.Errorf("--batch %d: want 0 or a divisor of --iodepth %d", j.Batch, j.IODepth)
+	}
+	if j.Rings < 0 {
+		return fmt.Errorf("--rings %d: want 0 (one per CPU) or more", j.Rings)
+	}
+	if j.Filename == "" {
+		return fmt.Errorf("no file named")
+	}
+	return nil
+}
+
+// orList writes "a, b or c".
+func orList(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	s := names[0]
+	for _, n := range names[1 : len(names)-1] {
+		s += ", " + n
+	}
+	return s + " or " + names[len(names)-1]
+}
+
+func (j *Job) progressf(format string, args ...any) {
+	if j.Progress != nil {
+		fmt.Fprintf(j.Progress, format, args...)
+	}
+}
