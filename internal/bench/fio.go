@@ -54,6 +54,9 @@ func FioArgs(job *Job, c FioConfig) []string {
 		"--iomem_align=4096", "--norandommap", "--randrepeat=0", "--numjobs=1",
 		"--group_reporting", "--output-format=json",
 	}
+	if job.Fsync > 0 {
+		args = append(args, "--fsync="+strconv.Itoa(job.Fsync))
+	}
 	return append(args, c.Args...)
 }
 
