@@ -6,6 +6,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/fasync-go/fasync/internal/benchfile"
 )
 
 // Benchmarks of File (SPEC C16): 32 goroutines each calling ReadAt for
@@ -23,7 +25,6 @@ import (
 const fileBenchGoroutines = 32
 
 func BenchmarkFileRandRead4K(b *testing.B) {
-	name := cachedFile(b)
 	for _, direct := range []bool{false, true} {
 		mode, flags := "cached", os.O_RDONLY
 		if direct {
@@ -33,7 +34,7 @@ func BenchmarkFileRandRead4K(b *testing.B) {
 			mode, flags = "direct", os.O_RDONLY|syscall.O_DIRECT
 		}
 		b.Run(mode+"/baseline=os.File-ReadAt/g32", func(b *testing.B) {
-			f, err := os.OpenFile(name, flags, 0)
+			f, err := benchfile.OpenShared(flags)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -45,7 +46,7 @@ func BenchmarkFileRandRead4K(b *testing.B) {
 				continue
 			}
 			b.Run(mode+"/file="+be.name+"/g32", func(b *testing.B) {
-				f, err := os.OpenFile(name, flags, 0)
+				f, err := benchfile.OpenShared(flags)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -62,12 +63,14 @@ func BenchmarkFileRandRead4K(b *testing.B) {
 }
 
 // benchReaderAt reads b.N random blocks with g goroutines each calling
-// r.ReadAt into a page-aligned buffer of its own.
+// r.ReadAt into a page-aligned buffer of its own (outside the Go heap,
+// as the other benchmarks' buffers).
 func benchReaderAt(b *testing.B, r io.ReaderAt, g int) {
 	b.ReportAllocs()
 	b.SetBytes(benchBlock)
 	var wg sync.WaitGroup
 	per := b.N / g
+	bufs := benchBuffers(b, g)
 	b.ResetTimer()
 	for k := range g {
 		n := per
@@ -75,10 +78,10 @@ func benchReaderAt(b *testing.B, r io.ReaderAt, g int) {
 			n += b.N % g
 		}
 		wg.Go(func() {
-			buf := alignedBuf(benchBlock)
-			rnd := rng(k*7919 + 1)
+			buf := bufs[k]
+			rnd := benchfile.NewRand(uint64(k))
 			for range n {
-				if m, err := r.ReadAt(buf, rnd.offset()); m != len(buf) || err != nil {
+				if m, err := r.ReadAt(buf, rnd.Block(benchFileSize, benchBlock)); m != len(buf) || err != nil {
 					b.Errorf("ReadAt = %d, %v", m, err)
 					return
 				}

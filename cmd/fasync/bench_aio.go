@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fasync-go/fasync/internal/bench"
+	"github.com/fasync-go/fasync/internal/benchfile"
 )
 
 // `fasync bench aio`: POSIX AIO on a real file through the aio Engine,
@@ -51,10 +51,14 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	rw := fs.String("rw", "randread", "randread, randwrite, read or write")
 	bs := fs.String("bs", "4k", "block size (k, m, g suffixes are powers of 1024)")
 	iodepth := fs.Int("iodepth", 32, "requests kept in flight")
-	size := fs.String("size", "1g", "file size; the file is created and filled if smaller")
+	size := fs.String("size", "1g", "bytes of the file the job uses; a file fasync laid out is grown to it, another only with --grow")
 	rt := fs.String("runtime", "10s", "how long to run (seconds, or a Go duration)")
 	direct := fs.Bool("direct", false, "open the file O_DIRECT (--direct=1)")
-	filename := fs.String("filename", "", "file to use (default: TMPDIR/fasync-bench-SIZE.dat)")
+	filename := fs.String("filename", "", "the data file, a regular file (default: the cache file $FASYNC_BENCH_FILE or TMPDIR/"+benchfile.CacheName+", laid out once and kept)")
+	grow := fs.Bool("grow", false, "lay out an existing --filename that fasync did not make and that is shorter than --size, up to --size")
+	overwrite := fs.Bool("overwrite", false, "let a write job write to an existing --filename that fasync did not make")
+	clean := fs.Bool("clean", false, "remove the data file (--filename, or the cache file) if fasync laid it out, and exit")
+	svg := fs.String("svg", "", "with --compare, also draw the rows (IOPS and latency) as an SVG chart in this file")
 	engine := fs.String("engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), file (IODEPTH goroutines calling aio.File's ReadAt/WriteAt, on io_uring), file-threads (the same on the thread pool), or goroutines (IODEPTH goroutines calling os.File's ReadAt/WriteAt)")
 	fsync := fs.Int("fsync", 0, "write jobs: Sync after every N-th write of the job, like fio's --fsync=N (engines file, file-threads and goroutines)")
 	rings := fs.Int("rings", 0, "io_uring rings for --engine uring (0: one per CPU)")
@@ -73,10 +77,25 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "fasync bench aio: unexpected argument %q (every parameter is a flag)\n", fs.Arg(0))
+		return 2
+	}
+	if *filename == "" {
+		*filename = benchfile.Shared()
+	}
+	if *clean {
+		return cleanDataFile(*filename, stdout, stderr)
+	}
 	job := &bench.Job{RW: *rw, IODepth: *iodepth, Direct: *direct, Filename: *filename, Engine: *engine, Rings: *rings,
-		Batch: *batch, Notify: *notify, Fsync: *fsync, FixedBufs: *fixedbufs, RegisterFiles: *registerfiles, RingThreads: *ringthreads, Progress: stderr}
-	if *rounds < 1 {
-		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 or more\n", *rounds)
+		Batch: *batch, Notify: *notify, Fsync: *fsync, FixedBufs: *fixedbufs, RegisterFiles: *registerfiles, RingThreads: *ringthreads,
+		Grow: *grow, Overwrite: *overwrite, Progress: stderr}
+	if *rounds < 1 || *rounds > 1000 {
+		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1..1000\n", *rounds)
+		return 2
+	}
+	if *svg != "" && !*compare {
+		fmt.Fprintln(stderr, "fasync bench aio: --svg draws the rows of --compare: add --compare")
 		return 2
 	}
 	if err := parseAIOJob(job, *bs, *size, *rt); err != nil {
@@ -84,8 +103,14 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err := job.Prepare(); err != nil {
-		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+		fmt.Fprintf(stderr, "fasync bench aio: --filename %v\n", err)
+		if errors.Is(err, benchfile.ErrNotRegular) || errors.Is(err, benchfile.ErrForeign) {
+			return 2 // the flags name a file the benchmark must not use
+		}
 		return 1
+	}
+	if ours, _ := benchfile.Ours(job.Filename); ours {
+		fmt.Fprintf(stderr, "data file %s, kept for the next run (fasync bench aio --clean removes it)\n", job.Filename)
 	}
 	if *cpuprofile != "" {
 		pf, err := os.Create(*cpuprofile)
@@ -116,6 +141,12 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	}
 	rep := aioReport{Result: res, Engine: job.Engine, RW: job.RW, BS: job.BS, IODepth: job.IODepth,
 		Size: job.Size, Direct: job.Direct, Fsync: job.Fsync, CPUs: runtime.NumCPU(), Compare: others}
+	if *svg != "" {
+		if err := writeAIOChart(*svg, &rep); err != nil {
+			fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+			return 1
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -139,10 +170,23 @@ func parseAIOJob(job *bench.Job, bs, size, rt string) error {
 	if job.Runtime, err = parseRuntime(rt); err != nil || job.Runtime <= 0 {
 		return fmt.Errorf("--runtime %q: want seconds or a Go duration", rt)
 	}
-	if job.Filename == "" {
-		job.Filename = filepath.Join(os.TempDir(), "fasync-bench-"+formatSize(job.Size-job.Size%job.BS)+".dat")
-	}
 	return job.Check()
+}
+
+// cleanDataFile removes name if fasync laid it out, saying so, and
+// refuses any other file.
+func cleanDataFile(name string, stdout, stderr io.Writer) int {
+	n, err := benchfile.Remove(name)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(stdout, "no data file %s\n", name)
+		return 0
+	case err != nil:
+		fmt.Fprintf(stderr, "fasync bench aio --clean: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "removed %s (%s)\n", name, formatSize(n))
+	return 0
 }
 
 // parseSize reads fio's sizes: a number with an optional k, m, g or t
@@ -203,7 +247,8 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 	if len(rep.Compare) > 0 {
 		fmt.Fprintln(w, "medians of the rounds (IOPS of each run in brackets); ours/x: the first row's IOPS over the row's")
 	}
-	fmt.Fprintf(w, "%-42s %10s %9s %9s %9s %10s %6s %7s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "CPU µs/IO", "cores", "ours/x")
+	fmt.Fprintln(w, "latency (p50, p99, mean): each request's turnaround, from its slot's previous result in the submitter's hands to its own, alike for every row (fio: lat_ns)")
+	fmt.Fprintf(w, "%-42s %10s %9s %9s %9s %9s %10s %6s %7s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "mean µs", "CPU µs/IO", "cores", "ours/x")
 	for _, r := range rows {
 		if r.Err != "" {
 			fmt.Fprintf(w, "%-42s %s\n", r.Name, r.Err)
@@ -213,8 +258,8 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 		if r.Ratio != 0 {
 			ratio = strconv.FormatFloat(r.Ratio, 'f', 2, 64)
 		}
-		fmt.Fprintf(w, "%-42s %10.0f %9.1f %9.1f %9.1f %10.2f %6.2f %7s", r.Name, r.IOPS, r.BWBytes/(1<<20),
-			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, r.CPUPerIO/1e3, r.CPUsBusy, ratio)
+		fmt.Fprintf(w, "%-42s %10.0f %9.1f %9.1f %9.1f %9.1f %10.2f %6.2f %7s", r.Name, r.IOPS, r.BWBytes/(1<<20),
+			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, r.Clat.Mean/1e3, r.CPUPerIO/1e3, r.CPUsBusy, ratio)
 		if len(r.IOPSRuns) > 1 {
 			fmt.Fprint(w, "  [")
 			for i, v := range r.IOPSRuns {

@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,6 +101,21 @@ func TestBenchAIOJSON(t *testing.T) {
 	}
 }
 
+// checkXML fails unless doc is well-formed XML.
+func checkXML(t *testing.T, doc []byte) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v", err)
+		}
+	}
+}
+
 // checkResultJSON checks the fields issue 3 names: iops, bw_bytes,
 // clat_ns.p50 and clat_ns.p99, all positive.
 func checkResultJSON(t *testing.T, rep map[string]any) {
@@ -128,8 +149,9 @@ func TestBenchAIOCompare(t *testing.T) {
 	if fioErr != nil {
 		t.Logf("fio not installed: the comparison runs without it")
 	}
+	svg := filepath.Join(t.TempDir(), "chart.svg")
 	args := []string{"--size", "8m", "--runtime", "150ms", "--iodepth", "4", "--rounds", "2",
-		"--filename", filepath.Join(t.TempDir(), "data"), "--compare", "--json"}
+		"--filename", filepath.Join(t.TempDir(), "data"), "--svg", svg, "--compare", "--json"}
 	var stdout, stderr bytes.Buffer
 	if code := benchAIO(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
@@ -171,6 +193,17 @@ func TestBenchAIOCompare(t *testing.T) {
 	for name, seen := range want {
 		if !seen {
 			t.Errorf("comparison has no row %q", name)
+		}
+	}
+	// The chart has every row, in its two panels.
+	chart, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkXML(t, chart)
+	for _, c := range rep.Compare {
+		if n := bytes.Count(chart, []byte(">"+c.Name+"</text>")); n != 2 {
+			t.Errorf("chart labels row %q %d times, want 2 (IOPS and latency)", c.Name, n)
 		}
 	}
 	// And the table form prints the same rows.
@@ -231,31 +264,156 @@ func TestBenchAIOCompareFile(t *testing.T) {
 	}
 }
 
-// Bad flags are a usage error (exit 2) naming the flag, never a panic.
+// C13: bad flags are a usage error (exit 2) naming the flag and what it
+// accepts, never a panic, and lay out no file.
 func TestBenchAIOBadFlags(t *testing.T) {
-	for _, args := range [][]string{
-		{"--rw", "trim"},
-		{"--engine", "spdk"},
-		{"--bs", "0"},
-		{"--bs", "4x"},
-		{"--size", "1k", "--bs", "4k"},
-		{"--runtime", "soon"},
-		{"--iodepth", "0"},
-		{"--direct=1", "--bs", "1000"},
-		{"--rings", "-1"},
-		{"--batch", "3"},
-		{"--compare", "--rounds", "0"},
-		{"--batch", "-1"},
-		{"--notify", "signal"},
-		{"--fsync", "4"},                      // a read job
-		{"--rw", "randwrite", "--fsync", "4"}, // the Engine issues no fsyncs here
-		{"--rw", "randwrite", "--engine", "file", "--fsync", "-1"},
-		{"--no-such-flag"},
+	cache := filepath.Join(t.TempDir(), "cache.dat")
+	t.Setenv("FASYNC_BENCH_FILE", cache)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rw", "trim"}, "--rw"},
+		{[]string{"--engine", "spdk"}, "--engine \"spdk\": want goroutines, uring, threads, file or file-threads"},
+		{[]string{"--bs", "0"}, "--bs \"0\": want a size from 1 byte to 64m"},
+		{[]string{"--bs", "4x"}, "--bs"},
+		{[]string{"--bs", "65m"}, "--bs"},
+		{[]string{"--size", "1k", "--bs", "4k"}, "--size"},
+		{[]string{"--size", "-1"}, "--size"},
+		{[]string{"--runtime", "soon"}, "--runtime"},
+		{[]string{"--runtime", "-3"}, "--runtime"},
+		{[]string{"--iodepth", "0"}, "--iodepth 0: want 1..4096"},
+		{[]string{"--iodepth", "5000"}, "--iodepth"},
+		{[]string{"--direct=1", "--bs", "1000"}, "--direct"},
+		{[]string{"--rings", "-1"}, "--rings"},
+		{[]string{"--batch", "3"}, "--batch 3: want 0 or a divisor of --iodepth 32"},
+		{[]string{"--batch", "-1"}, "--batch"},
+		{[]string{"--compare", "--rounds", "0"}, "--rounds 0: want 1..1000"},
+		{[]string{"--notify", "signal"}, "--notify"},
+		{[]string{"--fsync", "4"}, "--fsync 4: want 0, or a positive count with a write job"},
+		{[]string{"--rw", "randwrite", "--fsync", "4"}, "--fsync: engine uring does not issue fsyncs"},
+		{[]string{"--rw", "randwrite", "--engine", "file", "--fsync", "-1"}, "--fsync -1"},
+		{[]string{"--svg", "x.svg"}, "--svg"},
+		{[]string{"--no-such-flag"}, "no-such-flag"},
+		{[]string{"randread"}, "unexpected argument"},
 	} {
 		var stderr bytes.Buffer
-		if code := benchAIO(args, &bytes.Buffer{}, &stderr); code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr.String())
+		if code := benchAIO(tc.args, &bytes.Buffer{}, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q in stderr %q", tc.args, code, tc.want, stderr.String())
 		}
+	}
+	if _, err := os.Stat(cache); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused command line laid out the cache file: %v", err)
+	}
+}
+
+// C13: --filename is refused, before anything is written, when it is not
+// a regular file, and when it is a file fasync did not lay out that the
+// job would grow or write without --grow or --overwrite.
+func TestBenchAIOFilenameRefusals(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	small := filepath.Join(dir, "small")
+	mine := bytes.Repeat([]byte("x"), 1000)
+	if err := os.WriteFile(small, mine, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	bigData := bytes.Repeat([]byte("user data\n"), 110<<10) // over 1 MiB
+	if err := os.WriteFile(big, bigData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := []string{"--size", "1m", "--runtime", "100ms", "--iodepth", "2", "--engine", "goroutines"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"/dev/null", []string{"--filename", "/dev/null"}, "character device, not a regular file"},
+		{"fifo", []string{"--filename", fifo}, "FIFO, not a regular file"},
+		{"/proc/version", []string{"--filename", "/proc/version"}, "pseudo file system"},
+		{"directory", []string{"--filename", dir}, "directory"},
+		{"small-user-file", []string{"--filename", small}, "--grow"},
+		{"write-to-user-file", []string{"--filename", big, "--rw", "randwrite"}, "--overwrite"},
+	} {
+		t.Run("C13/"+tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := benchAIO(append(slices.Clone(run), tc.args...), &bytes.Buffer{}, &stderr)
+			if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, want 2 and %q in stderr %q", code, tc.want, stderr.String())
+			}
+			if strings.Contains(stderr.String(), "laying out") {
+				t.Errorf("laid out before refusing: %q", stderr.String())
+			}
+		})
+	}
+	for name, want := range map[string][]byte{small: mine, big: bigData} {
+		if got, _ := os.ReadFile(name); !bytes.Equal(got, want) {
+			t.Errorf("%s changed (%d bytes)", name, len(got))
+		}
+	}
+	t.Run("C13/read-of-a-big-user-file", func(t *testing.T) {
+		var stderr bytes.Buffer
+		if code := benchAIO(append(slices.Clone(run), "--filename", big), &bytes.Buffer{}, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	})
+	t.Run("C13/grow-with-leave", func(t *testing.T) {
+		var stderr bytes.Buffer
+		if code := benchAIO(append(slices.Clone(run), "--filename", small, "--grow"), &bytes.Buffer{}, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		if st, err := os.Stat(small); err != nil || st.Size() != 1<<20 {
+			t.Errorf("after --grow: %v, %v", st.Size(), err)
+		}
+	})
+}
+
+// C13: without --filename the job uses the one cache file whatever the
+// block size (no second file for --bs 3), says where it is, and --clean
+// removes it, refusing a file fasync did not lay out.
+func TestBenchAIOCacheFile(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache.dat")
+	t.Setenv("FASYNC_BENCH_FILE", cache)
+	for _, bs := range []string{"4k", "3"} {
+		var stderr bytes.Buffer
+		args := []string{"--size", "2m", "--bs", bs, "--runtime", "100ms", "--iodepth", "2", "--engine", "goroutines"}
+		if code := benchAIO(args, &bytes.Buffer{}, &stderr); code != 0 {
+			t.Fatalf("--bs %s: exit %d: %s", bs, code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "data file "+cache+", kept") {
+			t.Errorf("--bs %s: stderr does not say where the data file is: %q", bs, stderr.String())
+		}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) != 1 {
+		t.Fatalf("files in the cache directory: %v, %v; want the cache file alone", ents, err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := benchAIO([]string{"--clean"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "removed "+cache+" (2m)") {
+		t.Fatalf("--clean: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+	if _, err := os.Stat(cache); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("cache file still there: %v", err)
+	}
+	stdout.Reset()
+	if code := benchAIO([]string{"--clean"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "no data file") {
+		t.Errorf("--clean with no file: exit %d, stdout %q", code, stdout.String())
+	}
+	user := filepath.Join(dir, "user")
+	if err := os.WriteFile(user, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := benchAIO([]string{"--clean", "--filename", user}, &bytes.Buffer{}, &stderr); code != 1 || !strings.Contains(stderr.String(), "not laid out by fasync") {
+		t.Errorf("--clean of a user's file: exit %d, stderr %q", code, stderr.String())
+	}
+	if got, _ := os.ReadFile(user); string(got) != "keep me" {
+		t.Errorf("--clean touched the user's file: %q", got)
 	}
 }
 

@@ -7,6 +7,7 @@ package main
 // the FIFO and for the devices alike; the FUSE server is this process.
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,8 +16,8 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
-	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -32,81 +33,173 @@ func init() {
 	registerBench("fuse", "scullpipe through FUSE beside a kernel FIFO: 64 KiB throughput, 1-byte ping", runBenchFuse)
 }
 
-func runBenchFuse(args []string) int {
-	fl := flag.NewFlagSet("bench fuse", flag.ContinueOnError)
-	total := fl.Int("bytes", 256<<20, "bytes moved per throughput run")
-	bs := fl.Int("bs", 64<<10, "bytes per read(2) and write(2)")
+func runBenchFuse(args []string) int { return benchFuseMain(args, os.Stdout, os.Stderr) }
+
+// fuseParams are bench fuse's flags.
+type fuseParams struct {
+	total, bs, pings, runs int
+	sizes                  []int // scullpipe ring sizes
+	trs                    []devfs.Transport
+	cpuprofile, svg        string
+}
+
+// The accepted ranges of bench fuse's flags.
+const (
+	maxFuseBytes = 64 << 30
+	maxFuseBS    = 64 << 20
+	maxFusePings = 10_000_000
+	maxFuseRuns  = 1000
+)
+
+// parseFuseFlags reads bench fuse's command line; an error names the
+// flag at fault and what it accepts.
+func parseFuseFlags(args []string, stderr io.Writer) (p fuseParams, err error) {
+	fl := flag.NewFlagSet("fasync bench fuse", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	total := fl.String("bytes", "256m", "bytes moved per throughput run (k, m, g suffixes are powers of 1024)")
+	bs := fl.String("bs", "64k", "bytes per read(2) and write(2)")
 	rings := fl.String("ring", "4000,65536,1048576", "scullpipe buffer sizes to measure, comma-separated")
-	pings := fl.Int("pings", 20000, "round trips per ping run")
-	runs := fl.Int("runs", 3, "runs of each case, alternating FIFO and FUSE; the median is reported")
-	cpuprofile := fl.String("cpuprofile", "", "write a CPU profile of the FUSE server (this process) to this file")
+	fl.IntVar(&p.pings, "pings", 20000, "round trips per ping run")
+	fl.IntVar(&p.runs, "runs", 3, "runs of each case, in alternating order; the median is reported")
+	fl.StringVar(&p.cpuprofile, "cpuprofile", "", "write a CPU profile of the FUSE server (this process) to this file")
+	fl.StringVar(&p.svg, "svg", "", "also draw the tables (throughput and round trips, beside the FIFOs) as an SVG chart in this file")
 	transports := fl.String("transport", "classic,uring", "FUSE transports to measure, comma-separated (uring is skipped, with a note, when the kernel cannot offer it)")
 	if err := fl.Parse(args); err != nil {
-		return 2
-	}
-	var sizes []int
-	for _, f := range strings.Split(*rings, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < scull.MinSize || *total <= 0 || *bs <= 0 || *runs <= 0 || *pings <= 0 {
-			fmt.Fprintln(os.Stderr, "fasync bench fuse: bad --ring, --bytes, --bs, --runs or --pings")
-			return 2
+		if err != flag.ErrHelp {
+			err = errReported // the flag package has said what is wrong
 		}
-		sizes = append(sizes, n)
+		return p, err
 	}
-	var trs []devfs.Transport
+	if fl.NArg() > 0 {
+		return p, fmt.Errorf("unexpected argument %q (every parameter is a flag)", fl.Arg(0))
+	}
+	if p.total, err = sizeFlag("bytes", *total, 1, maxFuseBytes); err != nil {
+		return p, err
+	}
+	if p.bs, err = sizeFlag("bs", *bs, 1, maxFuseBS); err != nil {
+		return p, err
+	}
+	for _, f := range strings.Split(*rings, ",") {
+		n, err := sizeFlag("ring", strings.TrimSpace(f), scull.MinSize, scull.MaxSize)
+		if err != nil {
+			return p, err
+		}
+		p.sizes = append(p.sizes, n)
+	}
+	if p.pings < 1 || p.pings > maxFusePings {
+		return p, fmt.Errorf("--pings %d: want 1..%d", p.pings, maxFusePings)
+	}
+	if p.runs < 1 || p.runs > maxFuseRuns {
+		return p, fmt.Errorf("--runs %d: want 1..%d", p.runs, maxFuseRuns)
+	}
 	for _, f := range strings.Split(*transports, ",") {
 		tr, err := devfs.ParseTransport(strings.TrimSpace(f))
 		if err != nil || tr == devfs.Auto {
-			fmt.Fprintln(os.Stderr, "fasync bench fuse: --transport takes classic and uring")
-			return 2
+			return p, fmt.Errorf("--transport %q: want classic, uring or both, comma-separated", *transports)
 		}
-		trs = append(trs, tr)
+		if !slices.Contains(p.trs, tr) {
+			p.trs = append(p.trs, tr)
+		}
+	}
+	return p, nil
+}
+
+// errReported is a command-line error already written out.
+var errReported = errors.New("usage error reported")
+
+// sizeFlag reads --name's value s, a size with an optional k, m or g
+// suffix, and checks it lies in lo..hi.
+func sizeFlag(name, s string, lo, hi int64) (int, error) {
+	n, err := parseSize(s)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("--%s %q: want a size from %s to %s", name, s, formatSize(lo), formatSize(hi))
+	}
+	return int(n), nil
+}
+
+// benchFuseMain is `fasync bench fuse`: tables on stdout; progress,
+// notes and errors on stderr.
+func benchFuseMain(args []string, stdout, stderr io.Writer) int {
+	p, err := parseFuseFlags(args, stderr)
+	if err == flag.ErrHelp {
+		return 0
+	}
+	if err != nil {
+		if err != errReported {
+			fmt.Fprintln(stderr, "fasync bench fuse:", err)
+		}
+		return 2
 	}
 	if err := devfs.CheckHost(); err != nil {
-		fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
+		fmt.Fprintln(stderr, "fasync bench fuse:", err)
 		return 1
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	if p.cpuprofile != "" {
+		f, err := os.Create(p.cpuprofile)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
+			fmt.Fprintln(stderr, "fasync bench fuse:", err)
 			return 1
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
+			fmt.Fprintln(stderr, "fasync bench fuse:", err)
 			return 1
 		}
 		defer pprof.StopCPUProfile()
 	}
-	trs, restore := usableTransports(trs)
+	trs, restore := usableTransports(p.trs, stderr)
 	defer restore()
 	if len(trs) == 0 {
-		fmt.Fprintln(os.Stderr, "fasync bench fuse: no transport to measure")
+		fmt.Fprintln(stderr, "fasync bench fuse: no transport to measure")
 		return 1
 	}
-	if err := benchFuse(trs, fuseParams{total: *total, bs: *bs, pings: *pings, runs: *runs, sizes: sizes}); err != nil {
-		fmt.Fprintln(os.Stderr, "fasync bench fuse:", err)
+	p.trs = trs
+	if err := benchFuse(p, restore, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "fasync bench fuse:", err)
 		return 1
 	}
 	return 0
 }
 
+// uringSwitch turns fuse.enable_uring on for the run if it is off
+// (fuseraw.EnableURing) and reports whether it was off; restore puts it
+// back. Tests replace it.
+var uringSwitch = func() (wasOff bool, restore func(), err error) {
+	on, err := fuseraw.URingEnabled()
+	if err != nil {
+		return false, nil, err
+	}
+	restore, err = fuseraw.EnableURing()
+	return !on, restore, err
+}
+
 // usableTransports drops the io_uring transport, saying why, when it
 // cannot be had. For the run it turns fuse.enable_uring on if it is off
-// and this process may (root); restore puts back what it found.
-func usableTransports(trs []devfs.Transport) (_ []devfs.Transport, restore func()) {
+// and this process may (root), saying so; restore puts back what it
+// found, saying so too.
+func usableTransports(trs []devfs.Transport, stderr io.Writer) (_ []devfs.Transport, restore func()) {
 	restore = func() {}
 	if !slices.Contains(trs, devfs.URing) {
 		return trs, restore
 	}
-	r, err := fuseraw.EnableURing()
+	wasOff, r, err := uringSwitch()
 	if err == nil {
-		restore = r
+		if wasOff {
+			fmt.Fprintln(stderr, "turning fuse.enable_uring on for the io_uring transport; it is turned off again when the benchmark ends")
+		}
+		var once sync.Once
+		restore = func() {
+			once.Do(func() {
+				r()
+				if wasOff {
+					fmt.Fprintln(stderr, "fuse.enable_uring turned off again")
+				}
+			})
+		}
 		err = devfs.URingAvailable()
 	}
 	if err != nil {
-		fmt.Printf("io_uring transport not measured: %v\n", err)
+		fmt.Fprintf(stderr, "io_uring transport not measured: %v\n", err)
 		return slices.DeleteFunc(trs, func(t devfs.Transport) bool { return t == devfs.URing }), restore
 	}
 	return trs, restore
@@ -117,14 +210,13 @@ func usableTransports(trs []devfs.Transport) (_ []devfs.Transport, restore func(
 // alternating rounds, and prints each table: a line per row with its
 // median, its ratios to the table's first row and to its own baseline,
 // and each run's result with its ratio to the first row's in that run.
-func benchFuse(trs []devfs.Transport, p fuseParams) error {
-	env, err := newBenchEnv(trs, p.sizes[0])
+func benchFuse(p fuseParams, restore func(), stdout, stderr io.Writer) error {
+	env, err := newBenchEnv(p, restore)
 	if err != nil {
 		return err
 	}
 	defer env.close()
-	env.fuseParams = p
-	fmt.Printf("%d-byte transfers, %d MiB per run; median of %d runs, in alternating order\n", p.bs, p.total>>20, p.runs)
+	fmt.Fprintf(stdout, "%d-byte transfers, %s per run; median of %d runs, in alternating order\n", p.bs, formatSize(int64(p.total)), p.runs)
 	var tables []*caseTable
 	var all []bench.Case
 	for _, spec := range fuseTables {
@@ -135,21 +227,24 @@ func benchFuse(trs []devfs.Transport, p fuseParams) error {
 		tables = append(tables, t)
 		all = append(all, t.cases...)
 	}
-	if err := bench.MeasureCases(p.runs, all, os.Stderr); err != nil {
+	// One measurement over every table's cases, so the rounds alternate
+	// over all of them; Base indexes a case's own table, which
+	// MeasureCases does not look at.
+	if err := bench.MeasureCases(p.runs, all, stderr); err != nil {
 		return err
 	}
 	for _, t := range tables {
 		n := copy(t.cases, all)
 		all = all[n:]
-		t.print(os.Stdout)
+		t.print(stdout)
+	}
+	if p.svg != "" {
+		if err := writeChart(p.svg, fuseChart(tables, p)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "chart written to %s\n", p.svg)
 	}
 	return nil
-}
-
-// fuseParams are bench fuse's flags.
-type fuseParams struct {
-	total, bs, pings, runs int
-	sizes                  []int // scullpipe ring sizes
 }
 
 // A fuseTable is one table of bench fuse: its rows come from a list of
@@ -157,16 +252,19 @@ type fuseParams struct {
 // measured against it). Adding a measurement to bench fuse is adding a
 // builder to a table, or a table to fuseTables.
 type fuseTable struct {
-	column string // the first column's heading
-	note   string // printed under the table
-	rows   []func(t *caseTable, env *benchEnv)
+	column     string // the first column's heading
+	note       string // printed under the table
+	chartTitle string // the table's panel in the --svg chart
+	rows       []func(t *caseTable, env *benchEnv)
 }
 
 var fuseTables = []fuseTable{
 	{column: "case", rows: []func(*caseTable, *benchEnv){throughputRows},
-		note: "vs FIFO: against the default FIFO (64 KiB); vs FIFO=: against the FIFO with the ring's buffer size (- for rings up to 64 KiB: the default one)"},
+		chartTitle: "throughput between two processes (higher is better)",
+		note:       "vs FIFO: against the default FIFO (64 KiB); vs FIFO=: against the FIFO with the ring's buffer size (- for rings up to 64 KiB: the default one)"},
 	{column: "round trip", rows: []func(*caseTable, *benchEnv){pingRows},
-		note: "vs FIFO: against the FIFO's round trip"},
+		chartTitle: "1-byte round trip between two processes (lower is better)",
+		note:       "vs FIFO: against the FIFO's round trip"},
 }
 
 // A caseTable is a fuseTable's cases being built and measured.
@@ -188,14 +286,14 @@ func (t *caseTable) add(c bench.Case) int {
 // that lets the writer run further ahead is also compared with a FIFO
 // that does.
 func throughputRows(t *caseTable, env *benchEnv) {
-	p := env.fuseParams
+	p := env.params
 	fifo := env.fifos[0]
-	t.add(bench.Case{Name: "fifo (65536-byte pipe buffer)", Unit: "MB/s",
+	t.add(bench.Case{Name: "fifo (65536-byte pipe buffer)", Unit: "MB/s", Baseline: true,
 		Run: func() (float64, error) { return bench.Throughput(fifo, p.total, p.bs, 0) }})
 	for _, size := range p.sizes {
 		same := 0
 		if size > 64<<10 {
-			same = t.add(bench.Case{Name: fmt.Sprintf("fifo (%d-byte pipe buffer)", size), Unit: "MB/s",
+			same = t.add(bench.Case{Name: fmt.Sprintf("fifo (%d-byte pipe buffer)", size), Unit: "MB/s", Baseline: true,
 				Run: func() (float64, error) { return bench.Throughput(fifo, p.total, p.bs, size) }})
 		}
 		for _, x := range env.exports {
@@ -213,14 +311,14 @@ func throughputRows(t *caseTable, env *benchEnv) {
 // pingRows: one-byte round trips over two FIFOs, and over two exported
 // devices on each transport.
 func pingRows(t *caseTable, env *benchEnv) {
-	pings := env.pings
+	pings := env.params.pings
 	us := func(a, b string) func() (float64, error) {
 		return func() (float64, error) {
 			ns, err := bench.PingPong(a, b, pings)
 			return ns / 1e3, err
 		}
 	}
-	t.add(bench.Case{Name: "fifo 1-byte ping", Unit: "µs", Run: us(env.fifos[0], env.fifos[1])})
+	t.add(bench.Case{Name: "fifo 1-byte ping", Unit: "µs", Baseline: true, Run: us(env.fifos[0], env.fifos[1])})
 	for _, x := range env.exports {
 		t.add(bench.Case{Name: fmt.Sprintf("fuse/%v 1-byte ping", x.tr), Unit: "µs", Run: us(x.dev(0), x.dev(1))})
 	}
@@ -266,19 +364,20 @@ func (x *benchExport) dev(i int) string { return filepath.Join(x.dir, scull.Devi
 // A benchEnv is what the benchmark runs on: two FIFOs, and an export per
 // transport on temporary mounts.
 type benchEnv struct {
-	fuseParams
+	params  fuseParams
+	restore func() // puts fuse.enable_uring back
 	tmp     string
 	fifos   []string
 	exports []*benchExport
 	sigs    chan os.Signal
 }
 
-func newBenchEnv(trs []devfs.Transport, size int) (_ *benchEnv, err error) {
+func newBenchEnv(p fuseParams, restore func()) (_ *benchEnv, err error) {
 	tmp, err := os.MkdirTemp("", "fasync-bench-fuse")
 	if err != nil {
 		return nil, err
 	}
-	env := &benchEnv{tmp: tmp}
+	env := &benchEnv{params: p, restore: restore, tmp: tmp}
 	defer func() {
 		if err != nil {
 			env.close()
@@ -290,21 +389,22 @@ func newBenchEnv(trs []devfs.Transport, size int) (_ *benchEnv, err error) {
 			return nil, err
 		}
 	}
-	for _, tr := range trs {
+	for _, tr := range p.trs {
 		x := &benchExport{tr: tr, dir: filepath.Join(tmp, "mnt-"+tr.String()), k: kernel.New(kernel.Config{})}
 		env.exports = append(env.exports, x)
 		if err := os.Mkdir(x.dir, 0o700); err != nil {
 			return nil, err
 		}
-		if x.pipes, err = scull.Register(x.k, scull.Config{Devices: 2, Size: size}); err != nil {
+		if x.pipes, err = scull.Register(x.k, scull.Config{Devices: 2, Size: p.sizes[0]}); err != nil {
 			return nil, err
 		}
 		if x.m, err = devfs.New(x.k, devfs.Options{Transport: tr}).Mount(x.dir); err != nil {
 			return nil, err
 		}
 	}
-	// Ctrl-C must not leave a mount behind: detach them and go; clients
-	// still using them fail with ECONNABORTED once this process is gone.
+	// Ctrl-C must not leave a mount behind, nor fuse.enable_uring turned
+	// on: detach the mounts, put the switch back and go; clients still
+	// using the mounts fail with ECONNABORTED once this process is gone.
 	env.sigs = make(chan os.Signal, 1)
 	signal.Notify(env.sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
@@ -313,6 +413,7 @@ func newBenchEnv(trs []devfs.Transport, size int) (_ *benchEnv, err error) {
 				devfs.Unmount(x.dir, true)
 			}
 			os.RemoveAll(tmp)
+			env.restore()
 			os.Exit(130)
 		}
 	}()

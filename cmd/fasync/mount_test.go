@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -213,10 +214,14 @@ func TestMountCommand(t *testing.T) {
 // prints every case with its ratio (a small run: this checks that it
 // works, not how fast).
 func testBenchFuse(t *testing.T, bin string) {
-	out, err := exec.Command(bin, "bench", "fuse", "--bytes", "1048576", "--runs", "1",
-		"--pings", "100", "--ring", "4000,65536,131072").Output()
+	svg := filepath.Join(t.TempDir(), "fuse.svg")
+	cmd := exec.Command(bin, "bench", "fuse", "--bytes", "1m", "--runs", "1",
+		"--pings", "100", "--ring", "4000,65536,131072", "--svg", svg)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("fasync bench fuse: %v\n%s", err, out)
+		t.Fatalf("fasync bench fuse: %v\n%s\n%s", err, out, stderr.String())
 	}
 	wants := []string{"fifo (65536-byte pipe buffer)", "fifo (131072-byte pipe buffer)", "fifo 1-byte ping", "vs FIFO="}
 	trs := []string{"classic"}
@@ -227,10 +232,23 @@ func testBenchFuse(t *testing.T, bin string) {
 		wants = append(wants, "fuse/"+tr+" scullpipe, ring 4000", "fuse/"+tr+" scullpipe, ring 65536",
 			"fuse/"+tr+" scullpipe, ring 131072", "fuse/"+tr+" 1-byte ping")
 	}
+	chart, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkXML(t, chart)
+	rows := len(wants) - 1 // all but the column heading
 	for _, want := range wants {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("no %q line in:\n%s", want, out)
 		}
+		if want != "vs FIFO=" && !bytes.Contains(chart, []byte(">"+want+"</text>")) {
+			t.Errorf("chart has no row %q", want)
+		}
+	}
+	// Progress: a line per run on stderr, the last one numbered.
+	if want := fmt.Sprintf("run %d of %d", rows, rows); !strings.Contains(stderr.String(), want) {
+		t.Errorf("no %q progress line in stderr:\n%s", want, stderr.String())
 	}
 }
 

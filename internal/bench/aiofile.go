@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-	"time"
 
 	"github.com/fasync-go/fasync/internal/benchfile"
 )
@@ -58,9 +57,10 @@ func startFile(r *run) (string, []*meter) {
 			}()
 			buf := r.bufs[g]
 			rnd := benchfile.NewRand(uint64(g))
+			var l lap
+			l.begin()
 			for !r.stop.Load() {
 				off := r.offset(&rnd)
-				t0 := time.Now()
 				var err error
 				if job.IsRead() {
 					_, err = f.ReadAt(buf, off)
@@ -74,7 +74,7 @@ func startFile(r *run) (string, []*meter) {
 					r.fail(m, err)
 					return
 				}
-				m.done(time.Since(t0))
+				m.done(l.end())
 			}
 		})
 	}

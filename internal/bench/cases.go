@@ -10,10 +10,11 @@ import (
 // A Case is one row of a comparison that measures one number per run,
 // in Unit (MB/s, or µs per round trip), beside a baseline row.
 type Case struct {
-	Name string
-	Unit string
-	Base int // the row this one is compared with as well as the first
-	Run  func() (float64, error)
+	Name     string
+	Unit     string
+	Base     int  // the row this one is compared with as well as the first
+	Baseline bool // the row is a baseline (a kernel FIFO), not the thing measured
+	Run      func() (float64, error)
 
 	Runs   []float64 // each run's result, in run order (MeasureCases)
 	Median float64

@@ -37,9 +37,14 @@ func CompareRows(job *Job) []Row {
 	}
 	if strings.HasPrefix(job.Engine, "file") && job.Fsync == 0 {
 		// The Engine's fastest way to the same I/O beside File's, which
-		// registers its file: SIGEV_INLINE callbacks on a registered file.
+		// registers its file: SIGEV_INLINE callbacks on a registered
+		// file; with O_DIRECT also fixed buffers and one ring with a
+		// thread, as fio runs its one job.
 		best := *job
 		best.Engine, best.Batch, best.Notify, best.RegisterFiles = "uring", 0, "inline", true
+		if job.Direct {
+			best.FixedBufs, best.Rings, best.RingThreads = true, 1, true
+		}
 		rows = append(rows, Row{"uring", func() (Result, error) { return Run(&best) }})
 	}
 	for _, d := range drivers {

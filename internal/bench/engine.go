@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"time"
 
 	"github.com/fasync-go/fasync/aio"
 	"github.com/fasync-go/fasync/internal/benchfile"
@@ -81,26 +80,24 @@ func startEngineWorkers(r *run) []*meter {
 	depth := r.job.IODepth
 	workers := min(runtime.GOMAXPROCS(0), depth)
 	meters := make([]*meter, workers)
-	base := time.Now()
 	for w := range workers {
 		m := &meter{}
 		meters[w] = m
 		lo, hi := w*depth/workers, (w+1)*depth/workers
-		r.wg.Go(func() { r.engineWorker(r.bufs[lo:hi], m, base, uint64(w)) })
+		r.wg.Go(func() { r.engineWorker(r.bufs[lo:hi], m, uint64(w)) })
 	}
 	return meters
 }
 
-func (r *run) engineWorker(bufs [][]byte, m *meter, base time.Time, seed uint64) {
+func (r *run) engineWorker(bufs [][]byte, m *meter, seed uint64) {
 	ch := make(chan *aio.Request, len(bufs))
 	reqs := make([]aio.Request, len(bufs))
-	started := make([]time.Duration, len(bufs))
+	laps := make([]lap, len(bufs))
 	rnd := benchfile.NewRand(seed)
 	submit := r.submitter()
 	inflight := 0
 	start := func(q *aio.Request) bool {
 		q.Offset = r.offset(&rnd)
-		started[q.Notify.Value] = time.Since(base)
 		if err := submit(q); err != nil {
 			r.fail(m, err)
 			return false
@@ -112,6 +109,7 @@ func (r *run) engineWorker(bufs [][]byte, m *meter, base time.Time, seed uint64)
 	for i := range reqs {
 		// Notify.Value is not used by SIGEV_CHAN: it carries the index.
 		reqs[i] = aio.Request{Fd: fd, Buf: bufs[i], Notify: aio.Sigevent{Notify: aio.SIGEV_CHAN, Chan: ch, Value: uint64(i)}}
+		laps[i].begin()
 		if !start(&reqs[i]) {
 			break
 		}
@@ -119,7 +117,7 @@ func (r *run) engineWorker(bufs [][]byte, m *meter, base time.Time, seed uint64)
 	for inflight > 0 {
 		q := <-ch
 		inflight--
-		lat := time.Since(base) - started[q.Notify.Value]
+		lat := laps[q.Notify.Value].end()
 		if _, err := q.Return(); err != nil {
 			r.fail(m, fmt.Errorf("request at offset %d: %w", q.Offset, err))
 			continue
@@ -142,21 +140,19 @@ func (r *run) engineWorker(bufs [][]byte, m *meter, base time.Time, seed uint64)
 func startInlineRequests(r *run) []*meter {
 	submit := r.submitter()
 	meters := make([]*meter, len(r.bufs))
-	base := time.Now()
 	for i := range r.bufs {
 		q := &inlineRequest{rnd: benchfile.NewRand(uint64(i))}
 		meters[i] = &q.m
 		q.r = aio.Request{Fd: int(r.f.Fd()), Buf: r.bufs[i]}
 		start := func(req *aio.Request) {
 			req.Offset = r.offset(&q.rnd)
-			q.started = time.Since(base)
 			if err := submit(req); err != nil {
 				r.fail(&q.m, err)
 				r.wg.Done()
 			}
 		}
 		q.r.Notify = aio.Sigevent{Notify: aio.SIGEV_INLINE, Func: func(req *aio.Request) {
-			lat := time.Since(base) - q.started
+			lat := q.lap.end()
 			if _, err := req.Return(); err != nil {
 				r.fail(&q.m, fmt.Errorf("request at offset %d: %w", req.Offset, err))
 				r.wg.Done()
@@ -170,6 +166,7 @@ func startInlineRequests(r *run) []*meter {
 			start(req)
 		}}
 		r.wg.Add(1)
+		q.lap.begin()
 		start(&q.r)
 	}
 	return meters
@@ -177,19 +174,18 @@ func startInlineRequests(r *run) []*meter {
 
 // inlineRequest is one request of startInlineRequests with its state.
 type inlineRequest struct {
-	_       [64]byte
-	r       aio.Request
-	started time.Duration
-	rnd     benchfile.Rand
-	m       meter // padded at its end
+	_   [64]byte
+	r   aio.Request
+	lap lap
+	rnd benchfile.Rand
+	m   meter // padded at its end
 }
 
 // startListWorkers keeps IODepth requests in flight in lists of Batch:
 // one goroutine per list submits it with ListIO (LIO_NOWAIT, one
 // io_uring_enter), waits for the list's one channel notification, takes
-// every result and submits the list again, until the run stops. A
-// request's latency runs from its list's submission to the list's
-// notification.
+// every result and submits the list again, until the run stops. The
+// requests of a list share its turnaround.
 func startListWorkers(r *run) []*meter {
 	batch := r.job.Batch
 	lists := r.job.IODepth / batch
@@ -218,17 +214,18 @@ func (r *run) listWorker(bufs [][]byte, m *meter, seed uint64) {
 	}
 	rnd := benchfile.NewRand(seed)
 	ctx := context.Background()
+	var l lap
+	l.begin()
 	for !r.stop.Load() {
 		for _, q := range list {
 			q.Offset = r.offset(&rnd)
 		}
-		t0 := time.Now()
 		if err := r.eng.ListIO(ctx, aio.LIO_NOWAIT, list, notify); err != nil {
 			r.fail(m, err)
 			return
 		}
 		<-ch
-		lat := time.Since(t0)
+		lat := l.end()
 		for _, q := range list {
 			if _, err := q.Return(); err != nil {
 				r.fail(m, fmt.Errorf("request at offset %d: %w", q.Offset, err))

@@ -52,6 +52,9 @@ func FioArgs(job *Job, c FioConfig) []string {
 		// to (invalidate=1): the cached comparison would read the disk.
 		"--invalidate=0",
 		"--iomem_align=4096", "--norandommap", "--randrepeat=0", "--numjobs=1",
+		// Percentiles of lat_ns (a request's whole turnaround, as the
+		// engine's rows measure it) rather than of clat_ns alone.
+		"--lat_percentiles=1",
 		"--group_reporting", "--output-format=json",
 	}
 	if job.Fsync > 0 {
@@ -76,10 +79,13 @@ type fioStat struct {
 	BWBytes float64 `json:"bw_bytes"`
 	IOs     int64   `json:"total_ios"`
 	Runtime int64   `json:"runtime"` // ms
-	Clat    struct {
-		Mean       float64          `json:"mean"`
-		Percentile map[string]int64 `json:"percentile"`
-	} `json:"clat_ns"`
+	Lat     fioLat  `json:"lat_ns"`  // from the I/O's setup to its completion seen by fio
+	Clat    fioLat  `json:"clat_ns"` // from its submission
+}
+
+type fioLat struct {
+	Mean       float64          `json:"mean"`
+	Percentile map[string]int64 `json:"percentile"`
 }
 
 // runFio runs fio once and reads its result.
@@ -93,7 +99,9 @@ func runFio(job *Job, c FioConfig) (Result, error) {
 	return ParseFio(stdout.Bytes(), job.IsRead())
 }
 
-// ParseFio reads fio's JSON output (which may follow warning lines).
+// ParseFio reads fio's JSON output (which may follow warning lines) for
+// the direction read says; the latency is fio's lat_ns, or clat_ns when
+// fio reported no lat_ns percentiles.
 func ParseFio(out []byte, read bool) (Result, error) {
 	if i := bytes.IndexByte(out, '{'); i > 0 {
 		out = out[i:]
@@ -114,12 +122,15 @@ func ParseFio(out []byte, read bool) (Result, error) {
 		st = j.Read
 	}
 	cpu := (j.UsrCPU + j.SysCPU) / 100 * float64(st.Runtime) * 1e6 // ns
+	lat := st.Lat
+	if lat.Percentile == nil { // fio run without --lat_percentiles
+		lat = st.Clat
+	}
 	return Result{
 		CPUPerIO: cpu / float64(max(st.IOs, 1)),
 		CPUsBusy: (j.UsrCPU + j.SysCPU) / 100,
 		IOPS:     st.IOPS, BWBytes: st.BWBytes, IOs: st.IOs,
 		RuntimeNS: int64(time.Duration(st.Runtime) * time.Millisecond),
-		Clat: Latency{P50: st.Clat.Percentile["50.000000"], P99: st.Clat.Percentile["99.000000"],
-			Mean: st.Clat.Mean},
+		Clat:      Latency{P50: lat.Percentile["50.000000"], P99: lat.Percentile["99.000000"], Mean: lat.Mean},
 	}, nil
 }

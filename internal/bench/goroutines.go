@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/fasync-go/fasync/internal/benchfile"
 )
@@ -25,9 +24,10 @@ func startGoroutines(r *run) (string, []*meter) {
 		r.wg.Go(func() {
 			buf := r.bufs[g]
 			rnd := benchfile.NewRand(uint64(g))
+			var l lap
+			l.begin()
 			for !r.stop.Load() {
 				off := r.offset(&rnd)
-				t0 := time.Now()
 				var err error
 				if job.IsRead() {
 					_, err = r.f.ReadAt(buf, off)
@@ -41,7 +41,7 @@ func startGoroutines(r *run) (string, []*meter) {
 					r.fail(m, err)
 					return
 				}
-				m.done(time.Since(t0))
+				m.done(l.end())
 			}
 		})
 	}

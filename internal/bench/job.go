@@ -25,6 +25,10 @@ type Job struct {
 	RegisterFiles bool // the file registered with the engine (Engine.RegisterFile): fixed files on io_uring
 	RingThreads   bool // a thread per ring (aio.WithRingThreads: SINGLE_ISSUER | DEFER_TASKRUN)
 
+	// Grow and Overwrite give leave to lay out, or to write to, a file
+	// the benchmarks did not make (benchfile.Use).
+	Grow, Overwrite bool
+
 	Progress io.Writer // a progress line per run goes here (nil: none)
 }
 

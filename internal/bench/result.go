@@ -27,8 +27,11 @@ type Result struct {
 	Err      string    `json:"error,omitempty"`
 }
 
-// Latency is completion latency in nanoseconds: submission to completion
-// seen by the submitter.
+// Latency sums up the requests' latencies, in nanoseconds: each request's
+// turnaround, from the moment its submitter held the previous result of
+// the request's slot to the moment it holds this one's, the same span
+// for every driver and for fio (its lat_ns). In a Result's JSON it is
+// clat_ns.
 type Latency struct {
 	P50  int64   `json:"p50"`
 	P99  int64   `json:"p99"`

@@ -82,6 +82,33 @@ func (r *run) fail(m *meter, err error) {
 	r.stop.Store(true)
 }
 
+// Every driver measures a request's latency the same way, as fio's
+// lat_ns does: its slot's turnaround, from the moment the submitter held
+// the slot's previous result (for a slot's first request, from just
+// before its submission) to the moment it holds this one's. A request
+// that waits for its submitter, in a channel or for the goroutine to be
+// scheduled, waits inside that span whichever the driver, and the mean
+// is the queue depth over the IOPS (Little's law).
+
+// A lap times one slot's turnaround.
+type lap struct{ last time.Duration }
+
+// clockBase anchors now: a monotonic time as one word.
+var clockBase = time.Now()
+
+func now() time.Duration { return time.Since(clockBase) }
+
+// begin starts the slot's first turnaround, just before its submission.
+func (l *lap) begin() { l.last = now() }
+
+// end reports the turnaround of the result just taken and starts the next.
+func (l *lap) end() time.Duration {
+	t := now()
+	d := t - l.last
+	l.last = t
+	return d
+}
+
 // meter is one submitter's tally: I/Os done (read by the progress line
 // while running) and their latencies. Padded so submitters' counters do
 // not share a cache line.
