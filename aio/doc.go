@@ -14,6 +14,20 @@
 // default engine created on first use; programs that want to control an
 // engine's life (tests, servers) create their own and Close it.
 //
+// # File or Request
+//
+// A File (NewFile, or (*Engine).NewFile for many files on one engine) is
+// the way in for a Go program that wants fast file I/O without managing
+// requests: ReadAt, WriteAt, Sync and Datasync block only the calling
+// goroutine, which waits in the scheduler holding no OS thread, and the
+// calls of many goroutines reach io_uring together, one io_uring_enter
+// per batch (SPEC C15–C17). Use it wherever an io.ReaderAt or
+// io.WriterAt fits. Use the Request API below to keep requests in flight
+// without a goroutine each (a completion callback resubmits, as fio's
+// loop does), to be told by signal or channel, to cancel or list
+// requests, or to submit a whole list at once: it does less work per
+// request, and its SIGEV_INLINE rows are the engine's fastest.
+//
 // # Requests
 //
 // A Request is the aiocb: descriptor, offset, buffer, priority, ListIO

@@ -143,11 +143,17 @@ func (e *Engine) submit(r *Request, o op, g *listGroup) error {
 	if err != nil {
 		return err
 	}
+	return e.submitChecked(r, o, app, g)
+}
+
+// submitChecked is submit for a request already known to be valid, with
+// appendMode saying whether a write goes to an O_APPEND descriptor.
+func (e *Engine) submitChecked(r *Request, o op, appendMode bool, g *listGroup) error {
 	prev, err := e.claim(r)
 	if err != nil {
 		return err
 	}
-	r.prepare(e, o, app, g)
+	r.prepare(e, o, appendMode, g)
 	if e.link(r) {
 		return nil
 	}

@@ -35,6 +35,7 @@ type aioReport struct {
 	IODepth int            `json:"iodepth"`
 	Size    int64          `json:"size"`
 	Direct  bool           `json:"direct"`
+	Fsync   int            `json:"fsync,omitempty"`
 	CPUs    int            `json:"cpus"`
 	Compare []bench.Result `json:"compare,omitempty"`
 }
@@ -60,7 +61,8 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	overwrite := fs.Bool("overwrite", false, "let a write job write to an existing --filename that fasync did not make")
 	clean := fs.Bool("clean", false, "remove the data file (--filename, or the cache file) if fasync laid it out, and exit")
 	svg := fs.String("svg", "", "with --compare, also draw the rows (IOPS and latency) as an SVG chart in this file")
-	engine := fs.String("engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), or goroutines (IODEPTH goroutines doing ReadAt/WriteAt)")
+	engine := fs.String("engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), file (IODEPTH goroutines calling aio.File's ReadAt/WriteAt, on io_uring), file-threads (the same on the thread pool), or goroutines (IODEPTH goroutines calling os.File's ReadAt/WriteAt)")
+	fsync := fs.Int("fsync", 0, "write jobs: Sync after every N-th write of the job, like fio's --fsync=N (engines file, file-threads and goroutines)")
 	rings := fs.Int("rings", 0, "io_uring rings for --engine uring (0: one per CPU)")
 	batch := fs.Int("batch", 0, "submit with ListIO in lists of this many requests, one notification per list (fio's iodepth_batch_submit); 0: one Read or Write per request")
 	fixedbufs := fs.Bool("fixedbufs", false, "take the engine's buffers from its arena (aio.WithBufferArena), which io_uring registers: reads and writes go as READ_FIXED/WRITE_FIXED, like fio's --fixedbufs (the row is named \"fasync aio fixedbufs\"); with --compare and --engine uring the other variant runs as a row too")
@@ -81,7 +83,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		return cleanDataFile(*filename, stdout, stderr)
 	}
 	job := &bench.Job{RW: *rw, IODepth: *iodepth, Direct: *direct, Filename: *filename, Engine: *engine, Rings: *rings,
-		Batch: *batch, Notify: *notify, FixedBufs: *fixedbufs, RegisterFiles: *registerfiles, RingThreads: *ringthreads,
+		Batch: *batch, Notify: *notify, Fsync: *fsync, FixedBufs: *fixedbufs, RegisterFiles: *registerfiles, RingThreads: *ringthreads,
 		Grow: *grow, Overwrite: *overwrite, Progress: stderr}
 	if *rounds < 1 || *rounds > 1000 {
 		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 to 1000\n", *rounds)
@@ -134,7 +136,7 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	rep := aioReport{Result: res, Engine: job.Engine, RW: job.RW, BS: job.BS, IODepth: job.IODepth,
-		Size: job.Size, Direct: job.Direct, CPUs: runtime.NumCPU(), Compare: others}
+		Size: job.Size, Direct: job.Direct, Fsync: job.Fsync, CPUs: runtime.NumCPU(), Compare: others}
 	if *svg != "" {
 		if err := writeAIOChart(*svg, &rep); err != nil {
 			fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -43,6 +45,13 @@ func TestBenchAIOJSON(t *testing.T) {
 		{"uring", "randwrite", true, true, []string{"--notify", "inline", "--registerfiles"}},
 		{"threads", "randread", false, false, []string{"--notify", "inline", "--registerfiles"}},
 		{"uring", "randread", true, true, []string{"--notify", "inline", "--registerfiles", "--ringthreads", "--rings", "1"}},
+		// C16: aio.File driven by IODEPTH goroutines, on both backends.
+		{"file", "randread", false, false, nil},
+		{"file", "randread", true, false, nil},
+		{"file", "randwrite", true, false, []string{"--fsync", "4"}},
+		{"file-threads", "randread", false, false, nil},
+		{"file-threads", "randwrite", false, false, []string{"--fsync", "3"}},
+		{"goroutines", "randwrite", false, false, []string{"--fsync", "5"}},
 	} {
 		name := tc.engine + "/" + tc.rw
 		if tc.direct {
@@ -55,7 +64,7 @@ func TestBenchAIOJSON(t *testing.T) {
 			name += "/" + strings.Join(tc.extra, "")
 		}
 		t.Run("C13/"+name, func(t *testing.T) {
-			if tc.engine == "uring" {
+			if tc.engine == "uring" || tc.engine == "file" {
 				if err := uring.Available(); err != nil {
 					t.Skipf("io_uring unavailable: %v", err)
 				}
@@ -205,6 +214,56 @@ func TestBenchAIOCompare(t *testing.T) {
 	}
 }
 
+// C16: --compare with --engine file puts aio.File beside the goroutines
+// calling os.File, the Engine's rows (its fastest, SIGEV_INLINE on a
+// registered file, among them) and File on the thread pool; with --fsync
+// only the rows that issue fsyncs run.
+func TestBenchAIOCompareFile(t *testing.T) {
+	if err := uring.Available(); err != nil {
+		t.Skipf("io_uring unavailable: %v", err)
+	}
+	for _, tc := range []struct {
+		extra []string
+		want  []string
+		never string
+	}{
+		{nil, []string{"goroutines x4 ReadAt", fmt.Sprintf("fasync aio inline registerfiles (io_uring, %d rings)", runtime.NumCPU()), "aio.File x4 ReadAt (threads, 4 workers)"}, ""},
+		{[]string{"--rw", "randwrite", "--fsync", "2"}, []string{"goroutines x4 WriteAt", "aio.File x4 WriteAt (threads, 4 workers)"}, "fasync aio"},
+	} {
+		args := append([]string{"--engine", "file", "--size", "8m", "--runtime", "100ms", "--iodepth", "4", "--rounds", "1",
+			"--filename", filepath.Join(t.TempDir(), "data"), "--compare", "--json"}, tc.extra...)
+		var stdout, stderr bytes.Buffer
+		if code := benchAIO(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d, stderr: %s", tc.extra, code, stderr.String())
+		}
+		var rep struct {
+			Name    string `json:"name"`
+			Compare []struct {
+				Name string `json:"name"`
+				Err  string `json:"error"`
+			} `json:"compare"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
+		}
+		if !strings.HasPrefix(rep.Name, "aio.File x4") {
+			t.Errorf("first row %q, want the aio.File row", rep.Name)
+		}
+		names := map[string]bool{}
+		for _, c := range rep.Compare {
+			names[c.Name] = true
+			if tc.never != "" && strings.HasPrefix(c.Name, tc.never) {
+				t.Errorf("%v: row %q, which issues no fsyncs", tc.extra, c.Name)
+			}
+		}
+		for _, w := range tc.want {
+			if !names[w] {
+				t.Errorf("%v: no row %q among %v", tc.extra, w, names)
+			}
+		}
+	}
+}
+
 // H4: bad flags are a usage error (exit 2) naming the flag and what it
 // accepts, never a panic, and lay out no file.
 func TestBenchAIOBadFlags(t *testing.T) {
@@ -215,7 +274,7 @@ func TestBenchAIOBadFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--rw", "trim"}, "--rw"},
-		{[]string{"--engine", "spdk"}, "--engine \"spdk\": want goroutines, uring or threads"},
+		{[]string{"--engine", "spdk"}, "--engine \"spdk\": want goroutines, uring, threads, file or file-threads"},
 		{[]string{"--bs", "0"}, "flag -bs: 0 B is outside 1 B to 64 MiB"},
 		{[]string{"--bs", "4x"}, "-bs"},
 		{[]string{"--bs", "65m"}, "flag -bs: 65 MiB is outside 1 B to 64 MiB"},
@@ -231,6 +290,9 @@ func TestBenchAIOBadFlags(t *testing.T) {
 		{[]string{"--batch", "-1"}, "--batch"},
 		{[]string{"--compare", "--rounds", "0"}, "--rounds 0: want 1 to 1000"},
 		{[]string{"--notify", "signal"}, "--notify"},
+		{[]string{"--fsync", "4"}, "--fsync 4: want 0, or a positive count with a write job"},
+		{[]string{"--rw", "randwrite", "--fsync", "4"}, "--fsync: engine uring does not issue fsyncs"},
+		{[]string{"--rw", "randwrite", "--engine", "file", "--fsync", "-1"}, "--fsync -1"},
 		{[]string{"--svg", "x.svg"}, "--svg"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 		{[]string{"randread"}, "takes no arguments"},

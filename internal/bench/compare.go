@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"os/exec"
+	"strings"
 )
 
 // A Row is one line of a comparison: a name, and one run of it.
@@ -13,7 +14,9 @@ type Row struct {
 
 // CompareRows are the rows Compare runs for job, the job's own first:
 // on io_uring the job with the other buffer variant and the other
-// notification; every other engine with plain requests; and each fio
+// notification; for an aio.File job the Engine's fastest configuration
+// (SIGEV_INLINE, registered file); every other engine with plain
+// requests (with Fsync, only those that issue fsyncs); and each fio
 // configuration (one row saying so when fio is not installed).
 func CompareRows(job *Job) []Row {
 	rows := []Row{{job.Engine, func() (Result, error) { return Run(job) }}}
@@ -32,8 +35,20 @@ func CompareRows(job *Job) []Row {
 		notified.RingThreads = notified.RingThreads && notified.Notify == "inline"
 		rows = append(rows, Row{"uring", func() (Result, error) { return Run(&notified) }})
 	}
+	if strings.HasPrefix(job.Engine, "file") && job.Fsync == 0 {
+		// The Engine's fastest way to the same I/O beside File's, which
+		// registers its file: SIGEV_INLINE callbacks on a registered
+		// file; with O_DIRECT also fixed buffers and one ring with a
+		// thread, as fio runs its one job.
+		best := *job
+		best.Engine, best.Batch, best.Notify, best.RegisterFiles = "uring", 0, "inline", true
+		if job.Direct {
+			best.FixedBufs, best.Rings, best.RingThreads = true, 1, true
+		}
+		rows = append(rows, Row{"uring", func() (Result, error) { return Run(&best) }})
+	}
 	for _, d := range drivers {
-		if d.name == job.Engine {
+		if d.name == job.Engine || (job.Fsync > 0 && !d.fsync) {
 			continue
 		}
 		other := *job

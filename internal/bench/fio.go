@@ -57,6 +57,9 @@ func FioArgs(job *Job, c FioConfig) []string {
 		"--lat_percentiles=1",
 		"--group_reporting", "--output-format=json",
 	}
+	if job.Fsync > 0 {
+		args = append(args, "--fsync="+strconv.Itoa(job.Fsync))
+	}
 	return append(args, c.Args...)
 }
 

@@ -19,6 +19,7 @@ type Job struct {
 	Rings    int    // io_uring rings (0: one per CPU)
 	Batch    int    // submit with ListIO in lists of Batch requests (0: one Read or Write per request)
 	Notify   string // how the engine announces completions: "chan" (SIGEV_CHAN) or "inline" (SIGEV_INLINE)
+	Fsync    int    // write jobs: an fsync after every Fsync-th write, as fio's --fsync (0: none)
 
 	FixedBufs     bool // buffers from the engine's arena (aio.WithBufferArena): fixed-buffer I/O on io_uring
 	RegisterFiles bool // the file registered with the engine (Engine.RegisterFile): fixed files on io_uring
@@ -75,6 +76,12 @@ func (j *Job) Check() error {
 	}
 	if j.Batch < 0 || (j.Batch > 0 && j.IODepth%j.Batch != 0) {
 		return fmt.Errorf("--batch %d: want 0 or a divisor of --iodepth %d", j.Batch, j.IODepth)
+	}
+	if j.Fsync < 0 || (j.Fsync > 0 && j.IsRead()) {
+		return fmt.Errorf("--fsync %d: want 0, or a positive count with a write job", j.Fsync)
+	}
+	if j.Fsync > 0 && !driverNamed(j.Engine).fsync {
+		return fmt.Errorf("--fsync: engine %s does not issue fsyncs (file, file-threads and goroutines do)", j.Engine)
 	}
 	if j.Rings < 0 {
 		return fmt.Errorf("--rings %d: want 0 (one per CPU) or more", j.Rings)

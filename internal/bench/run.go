@@ -23,14 +23,18 @@ type driver struct {
 	// start launches the submitters, adding each to r.wg, and returns the
 	// row's name and one meter per submitter.
 	start func(r *run) (row string, meters []*meter)
+	// fsync says the driver honours Job.Fsync.
+	fsync bool
 }
 
 // drivers are the engines a job may name, in the order Compare runs them
 // beside the job's own.
 var drivers = []*driver{
-	{name: "goroutines", start: startGoroutines},
+	{name: "goroutines", start: startGoroutines, fsync: true},
 	{name: "uring", backend: "uring", start: startEngine},
 	{name: "threads", backend: "threads", start: startEngine},
+	{name: "file", backend: "uring", start: startFile, fsync: true},
+	{name: "file-threads", backend: "threads", start: startFile, fsync: true},
 }
 
 // Engines lists the names a Job's Engine may take.

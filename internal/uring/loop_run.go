@@ -3,6 +3,7 @@ package uring
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -230,6 +231,19 @@ func (l *Loop) park(deadline time.Time) {
 		l.stats.idles.Add(1)
 		<-l.wakeCh
 		l.state.Store(loopRunning)
+		if !l.thread {
+			// The poke put this goroutine next in line on the waker's P,
+			// ahead of the goroutines already runnable there; those are
+			// often submitters too (callers that the last round's
+			// completions woke). Let them run and queue their SQEs
+			// first, so the next enter takes them all: 32 goroutines
+			// each reading and waiting got 14 SQEs per enter this way,
+			// one without, and twice the reads per second. Nothing is
+			// in flight, so no completion waits meanwhile. A Loop with
+			// a thread skips it: there a Gosched costs two thread
+			// wake-ups (see waitThread).
+			runtime.Gosched()
+		}
 		return
 	}
 	if deadline.IsZero() {
