@@ -116,22 +116,21 @@ func TestCancel(t *testing.T) {
 			waitDoneT(t, rs...)
 		})
 
-		t.Run("C8/held-fsync-is-cancelled-by-the-engine", func(t *testing.T) {
-			// A write blocked on a full pipe holds an fsync back (C10);
-			// Cancel stops the held fsync without the backend.
+		t.Run("C8/held-write-is-cancelled-by-the-engine", func(t *testing.T) {
+			// An O_APPEND write blocked on a full pipe holds the next one
+			// back (C12); Cancel stops the held write without the backend.
 			e := newEngine(t)
-			pr, pw := pipe(t)
-			n := fillPipe(t, pw)
+			pr, pw, n := appendPipe(t)
 			w := &Request{Fd: pw, Buf: []byte("blocked")}
-			s := &Request{Fd: pw}
+			s := &Request{Fd: pw, Buf: []byte("held")}
 			if err := e.Write(w); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.Fsync(unix.O_SYNC, s); err != nil {
+			if err := e.Write(s); err != nil {
 				t.Fatal(err)
 			}
 			if res, err := e.Cancel(pw, s); res != AIO_CANCELED || err != nil {
-				t.Fatalf("Cancel of a held fsync = %d, %v; want AIO_CANCELED", res, err)
+				t.Fatalf("Cancel of a held write = %d, %v; want AIO_CANCELED", res, err)
 			}
 			mustStatus(t, s, syscall.ECANCELED)
 			drain(t, pr, n)

@@ -208,6 +208,7 @@ func (r *Request) claimState() (prev int32, err error) {
 		// it finish so it cannot touch this submission.
 		old := r.eng
 		old.cancelMu.Lock()
+		//lint:ignore SA2001 taking the lock is the wait for that Cancel
 		old.cancelMu.Unlock()
 	}
 	prev = r.state.Load()
@@ -230,6 +231,29 @@ func (e *Engine) reserve(n int64) error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// reserveUpTo takes as many of n places under the in-flight limit as are
+// free and reports how many it took: ListIO queues what fits (SPEC C14).
+// After Close it takes none and reports ErrClosed.
+func (e *Engine) reserveUpTo(n int64) (int64, error) {
+	var k int64
+	for {
+		cur := e.inflight.Load()
+		k = min(n, e.max-cur)
+		if k <= 0 {
+			k = 0
+			break
+		}
+		if e.inflight.CompareAndSwap(cur, cur+k) {
+			break
+		}
+	}
+	if e.closed.Load() {
+		e.release(k)
+		return 0, ErrClosed
+	}
+	return k, nil
 }
 
 // release gives back n places under the in-flight limit and wakes Close
