@@ -349,6 +349,9 @@ func (e *Engine) Close() error {
 	if e.trk != nil {
 		e.cancelLocked(-1, nil) // the reads the backend holds, on any descriptor
 	}
+	if in, ok := e.bk.(interrupter); ok {
+		in.interrupt() // requests started since, or waiting where cancel could not stop them
+	}
 	e.cancelMu.Unlock()
 	e.idleMu.Lock()
 	for e.inflight.Load() != 0 {
@@ -359,6 +362,12 @@ func (e *Engine) Close() error {
 	e.unpinArena() // the rings that registered it are closed
 	return err
 }
+
+// An interrupter is a backend whose running requests may wait without
+// bound where interrupt can end them (the thread pool's stream
+// transfers, see stream.go): interrupt makes every such wait end with
+// ECANCELED, those under way and those to come.
+type interrupter interface{ interrupt() }
 
 // unpinArena releases the arena's pin once no kernel registration refers
 // to it: the buffers lent from it stay valid Go memory.

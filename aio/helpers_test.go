@@ -155,6 +155,21 @@ func appendPipe(t *testing.T) (r, w, held int) {
 	return r, w, held
 }
 
+// socketpair returns a connected pair of Unix stream sockets, closed at
+// the end of the test.
+func socketpair(t *testing.T) [2]int {
+	t.Helper()
+	sock, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		unix.Close(sock[0])
+		unix.Close(sock[1])
+	})
+	return sock
+}
+
 // pty returns a pseudo-terminal's master and slave descriptors, closed
 // at the end of the test. A write to the slave blocks once its buffer is
 // full, until the test reads the master, as on a pipe; unlike a pipe, a

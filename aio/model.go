@@ -160,7 +160,7 @@ func (b *modelBackend) startAsync(r *Request, op *modelOp) bool {
 
 // runSync performs r on a worker through the task, as read(2) or
 // write(2) would.
-func (b *modelBackend) runSync(r *Request) (int, syscall.Errno) {
+func (b *modelBackend) runSync(r *Request, _ *workerSlot) (int, syscall.Errno) {
 	b.mu.Lock()
 	op := r.bk.(*modelOp)
 	op.running = true
