@@ -1,7 +1,6 @@
 package aio
 
 import (
-	"math/bits"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -45,8 +44,7 @@ type threadBackend struct {
 	// bkPrev and the tbQueued stage (workers and cancel flip bkState under mu).
 	mu       sync.Mutex
 	work     sync.Cond // signalled when a request is queued or the pool closes
-	queues   [AIO_PRIO_DELTA_MAX + 1]reqList
-	nonEmpty uint32 // bit p set when queues[p] is not empty
+	queue    prioQueue // requests no worker has taken yet
 	idle     int    // workers waiting on work
 	closed   bool
 
@@ -123,20 +121,10 @@ func (b *threadBackend) start(batch []*Request) error {
 	return nil
 }
 
-// push appends r to the queue of its priority. b.mu is held.
+// push queues r at its priority. b.mu is held.
 func (b *threadBackend) push(r *Request) {
 	r.bkState.Store(tbQueued)
-	b.queues[r.prio].pushBack(r)
-	b.nonEmpty |= 1 << r.prio
-}
-
-// unqueue takes r off its queue. b.mu is held and r is queued.
-func (b *threadBackend) unqueue(r *Request) {
-	q := &b.queues[r.prio]
-	q.remove(r)
-	if q.head == nil {
-		b.nonEmpty &^= 1 << r.prio
-	}
+	b.queue.push(r)
 }
 
 // next waits for a request and takes the most urgent one, recording it
@@ -145,7 +133,8 @@ func (b *threadBackend) unqueue(r *Request) {
 func (b *threadBackend) next(slot *workerSlot) *Request {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for b.nonEmpty == 0 {
+	r := b.queue.first()
+	for ; r == nil; r = b.queue.first() {
 		if b.closed {
 			return nil
 		}
@@ -153,8 +142,7 @@ func (b *threadBackend) next(slot *workerSlot) *Request {
 		b.work.Wait()
 		b.idle--
 	}
-	r := b.queues[bits.TrailingZeros32(b.nonEmpty)].head
-	b.unqueue(r)
+	b.queue.remove(r)
 	r.bkState.Store(tbRunning)
 	slot.r.Store(r)
 	if b.interruptible && (r.op == opRead || r.op == opWrite) {
@@ -224,7 +212,7 @@ func (b *threadBackend) cancel(r *Request) bool {
 	b.mu.Lock()
 	switch r.bkState.Load() {
 	case tbQueued:
-		b.unqueue(r)
+		b.queue.remove(r)
 		r.bkState.Store(tbIdle)
 		b.mu.Unlock()
 		b.done(r, 0, syscall.ECANCELED)
@@ -275,14 +263,12 @@ func (b *threadBackend) interrupt() {
 func (b *threadBackend) visit(fd int, only *Request, pick func(*Request)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for p := range b.queues {
-		for r := b.queues[p].head; r != nil; r = r.bkNext {
-			if isTarget(r, fd, only) {
-				r.cancelRefs.Add(1)
-				pick(r)
-			}
+	b.queue.each(func(r *Request) {
+		if isTarget(r, fd, only) {
+			r.cancelRefs.Add(1)
+			pick(r)
 		}
-	}
+	})
 	for w := range b.slots {
 		slot := &b.slots[w].r
 		if r := slot.Load(); r != nil && (only == nil || r == only) && pickHeld(slot, r, fd, only) {
