@@ -120,7 +120,9 @@ func (e *Engine) Write(r *Request) error { return e.submit(r, opWrite, nil) }
 // Fsync queues r to flush r.Fd (aio_fsync): op is O_SYNC for fsync(2) or
 // O_DSYNC for fdatasync(2); anything else is EINVAL. The request completes
 // after every write to r.Fd submitted before it (SPEC C10). A descriptor
-// that is not open fails at once with EBADF (C4).
+// that is not open, or not open for writing, fails at once with EBADF
+// (C4, C14); a pipe, FIFO or socket with EINVAL (C14). Only r.Fd and
+// r.Notify are read: Priority, Opcode, Offset and the buffer are ignored.
 func (e *Engine) Fsync(op int, r *Request) error {
 	switch op {
 	case unix.O_SYNC:
@@ -331,9 +333,10 @@ func errnoOf(err error) syscall.Errno {
 }
 
 // Close stops the engine: later submissions fail with ErrClosed, requests
-// still queued are cancelled (each completes with ECANCELED and is
-// notified), requests already running are waited for, and the backend is
-// released. Close is idempotent.
+// still queued, and those waiting on a descriptor that may never become
+// ready (an empty pipe, a full socket), are cancelled (each completes
+// with ECANCELED and is notified), requests whose transfer is under way
+// are waited for, and the backend is released. Close is idempotent.
 func (e *Engine) Close() error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil

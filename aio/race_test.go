@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
 )
 
 // C8 and C11 under concurrency: requests resubmitted in a loop while

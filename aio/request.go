@@ -94,7 +94,7 @@ type Request struct {
 	Offset   int64    // file offset (aio_offset); ignored for O_APPEND files
 	Buf      []byte   // data to write or room to read into (aio_buf)
 	Nbytes   int      // transfer size (aio_nbytes); 0 means len(Buf)
-	Priority int      // aio_reqprio: 0..AIO_PRIO_DELTA_MAX, larger is less urgent
+	Priority int      // aio_reqprio: 0..AIO_PRIO_DELTA_MAX, larger is less urgent; Fsync ignores it
 	Opcode   int      // LIO_READ, LIO_WRITE or LIO_NOP, used by ListIO only
 	Notify   Sigevent // how completion is announced (aio_sigevent)
 

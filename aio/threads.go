@@ -42,11 +42,11 @@ type threadBackend struct {
 
 	// mu guards everything below and, for queued requests, their bkNext,
 	// bkPrev and the tbQueued stage (workers and cancel flip bkState under mu).
-	mu       sync.Mutex
-	work     sync.Cond // signalled when a request is queued or the pool closes
-	queue    prioQueue // requests no worker has taken yet
-	idle     int    // workers waiting on work
-	closed   bool
+	mu     sync.Mutex
+	work   sync.Cond // signalled when a request is queued or the pool closes
+	queue  prioQueue // requests no worker has taken yet
+	idle   int       // workers waiting on work
+	closed bool
 
 	// slots holds, per worker, the request it is performing (see
 	// workerSlot).
