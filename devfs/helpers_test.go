@@ -34,7 +34,7 @@ type export struct {
 	K    *kernel.Kernel
 	FS   *devfs.FS
 	M    *devfs.Mount
-	Stat func() []byte
+	Pipes *scull.Pipes // nil for mountDriver
 }
 
 // dev is the path of device i.
@@ -84,7 +84,9 @@ func mountScull(t testing.TB, tr devfs.Transport, n, size int) *export {
 	if err != nil {
 		t.Fatalf("scull.Register: %v", err)
 	}
-	return mountKernel(t, tr, k, func() []byte { return []byte(pipes.StatusText()) })
+	e := mountKernel(t, tr, k, pipes.AppendStatus)
+	e.Pipes = pipes
+	return e
 }
 
 // mountDriver mounts a fresh model kernel whose one device is drv, under
@@ -100,7 +102,7 @@ func mountDriver(t testing.TB, tr devfs.Transport, name string, drv kernel.Drive
 
 // mountKernel mounts the devices of k, and a status file when status is
 // not nil, as mountScull does.
-func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func() []byte) *export {
+func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func([]byte, int) ([]byte, bool)) *export {
 	t.Helper()
 	requireFUSE(t)
 	fusetest.RequireTransport(t, tr)
@@ -132,7 +134,7 @@ func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func
 		}
 		k.Close()
 	})
-	return &export{Dir: dir, K: k, FS: fsys, M: m, Stat: status}
+	return &export{Dir: dir, K: k, FS: fsys, M: m}
 }
 
 // waitFor polls cond until it holds, failing the test after patience.

@@ -85,7 +85,7 @@ func serveMount(out io.Writer, dir string, cfg scull.Config, tr devfs.Transport)
 		fmt.Fprintf(os.Stderr, "fasync mount: %d devices of %d bytes: %v\n", cfg.Devices, cfg.Size, err)
 		return 2
 	}
-	fsys := devfs.New(k, devfs.Options{Status: func() []byte { return []byte(pipes.StatusText()) }, Transport: tr})
+	fsys := devfs.New(k, devfs.Options{Status: pipes.AppendStatus, Transport: tr})
 
 	// Signals are caught before mounting so none can slip between the
 	// mount and the wait.
