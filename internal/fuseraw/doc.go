@@ -46,12 +46,11 @@
 //     through /dev/fuse (one classic reader), notifications go there.
 //   - EnableURing turns fuse.enable_uring on for tests and benchmarks and
 //     puts it back.
-//   - PipeFS, a model file system of the layer's own: files p0..pN-1,
-//     each a byte stream over a bounded in-process ring, blocking
-//     (deferred answers), O_NONBLOCK → EAGAIN per request, INTERRUPT →
-//     EINTR, POLL with wake-ups.
 //
-// Tests run cat/echo, dd both ways, SIGINT to a blocked cat, 80 readers
+// The tests serve a model file system of the layer's own (pipeFS, in
+// pipefs_test.go): files p0..pN-1, each a byte stream over a bounded
+// in-process ring, blocking (deferred answers), O_NONBLOCK → EAGAIN per
+// request, INTERRUPT → EINTR, POLL with wake-ups. They run cat/echo, dd both ways, SIGINT to a blocked cat, 80 readers
 // waiting on one CPU, and Python EAGAIN and poll clients on both
 // transports (they turn enable_uring on
 // and put it back).
@@ -64,10 +63,10 @@
 //
 // # Figures
 //
-// These are the layer's own, measured with PipeFS before devfs moved
+// These are the layer's own, measured with pipeFS before devfs moved
 // onto it (devfs's figures are in its doc and the README). devfs's C
 // client (devfs/testdata/fbench.c) against a kernel FIFO and
-// PipeFS (1 MiB ring for 64 KiB transfers, 4 KiB for the ping) in the same
+// pipeFS (1 MiB ring for 64 KiB transfers, 4 KiB for the ping) in the same
 // run, 10 runs (10000 transfers, 20000 round trips each) on the 2-vCPU
 // Firecracker VM, every run under flock /tmp/bench.lock. The VM was noisy:
 // steal time near 20%, and the FIFO itself swung between 9 µs and
@@ -92,7 +91,7 @@
 // 35–48 µs with 2.2–2.5 server context switches, some 150–188 µs with 7–7.6
 // (both seen back to back with GOMAXPROCS=2; GOMAXPROCS=1 gave 40–48 µs in
 // two runs). For comparison, devfs on bazil measured 0.22–0.36× the FIFO
-// and ~200 µs per ping (README, other runs). PipeFS's 1 MiB ring lets a
+// and ~200 µs per ping (README, other runs). pipeFS's 1 MiB ring lets a
 // writer run up to 16 blocks ahead where the FIFO holds 64 KiB: that, not
 // FUSE, is why io_uring can beat the FIFO here; devfs's benchmark gives
 // scullpipe the same 1 MiB.
