@@ -30,10 +30,10 @@ const patience = 20 * time.Second
 
 // A mounted export of scullpipe devices for one test.
 type export struct {
-	Dir  string
-	K    *kernel.Kernel
-	FS   *devfs.FS
-	M    *devfs.Mount
+	Dir   string
+	K     *kernel.Kernel
+	FS    *devfs.FS
+	M     *devfs.Mount
 	Pipes *scull.Pipes // nil for mountDriver
 }
 
@@ -78,7 +78,7 @@ func forEachTransport(t *testing.T, f func(t *testing.T, tr devfs.Transport)) {
 func mountScull(t testing.TB, tr devfs.Transport, n, size int) *export {
 	t.Helper()
 	requireFUSE(t)
-	fusetest.RequireTransport(t, tr)
+	requireTransport(t, tr)
 	k := kernel.New(kernel.Config{})
 	pipes, err := scull.Register(k, scull.Config{Devices: n, Size: size})
 	if err != nil {
@@ -105,7 +105,7 @@ func mountDriver(t testing.TB, tr devfs.Transport, name string, drv kernel.Drive
 func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func([]byte, int) ([]byte, bool)) *export {
 	t.Helper()
 	requireFUSE(t)
-	fusetest.RequireTransport(t, tr)
+	requireTransport(t, tr)
 	dir := t.TempDir()
 	fsys := devfs.New(k, devfs.Options{Status: status, Transport: tr})
 	m, err := fsys.Mount(dir)
@@ -135,6 +135,14 @@ func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func
 		k.Close()
 	})
 	return &export{Dir: dir, K: k, FS: fsys, M: m}
+}
+
+// requireTransport skips t when transport tr cannot be used here.
+func requireTransport(t testing.TB, tr devfs.Transport) {
+	t.Helper()
+	if tr == devfs.URing {
+		fusetest.RequireURing(t)
+	}
 }
 
 // waitFor polls cond until it holds, failing the test after patience.

@@ -26,7 +26,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/devfs"
-	"github.com/fasync-go/fasync/internal/fuseraw"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
 )
@@ -109,7 +108,7 @@ func usableTransports(trs []devfs.Transport) (_ []devfs.Transport, restore func(
 	if !slices.Contains(trs, devfs.URing) {
 		return trs, restore
 	}
-	r, err := fuseraw.EnableURing()
+	r, err := devfs.EnableURing()
 	if err == nil {
 		restore = r
 		err = devfs.URingAvailable()
