@@ -80,7 +80,7 @@ func (s *server) read(r *fuseraw.Request) {
 	switch h := s.getHandle(r.Read.Fh).(type) {
 	case *handle:
 		h.read(r)
-	case *dataHandle:
+	case *statusHandle:
 		h.read(r)
 	default:
 		r.ReplyErr(syscall.EBADF)

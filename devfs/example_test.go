@@ -21,7 +21,7 @@ func ExampleFS_Mount() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fsys := devfs.New(k, devfs.Options{Status: func() []byte { return []byte(pipes.StatusText()) }})
+	fsys := devfs.New(k, devfs.Options{Status: pipes.AppendStatus})
 	dir, err := os.MkdirTemp("", "scull")
 	if err != nil {
 		log.Fatal(err)

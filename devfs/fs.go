@@ -13,9 +13,16 @@ import (
 // Options configure a file system made by New.
 type Options struct {
 	// Status, when non-nil, provides the contents of a read-only file
-	// named StatusName beside the devices (SPEC B10). It is called once
-	// per open of that file and must not block.
-	Status func() []byte
+	// named StatusName beside the devices (SPEC B10), a record (a line,
+	// say) at a time, as a /proc seq_file does: Status(buf, i) appends
+	// record i to buf and returns it, or reports false, buf unchanged,
+	// when there is no record i. Records are numbered from 0 without
+	// gaps. Each read of the file asks for the records its window covers
+	// and no others, so a view of many devices costs nothing while
+	// nobody reads it; a reader going through the file in order sees
+	// each record as it was when its window reached it. It must not
+	// block. scull.Pipes.AppendStatus is one.
+	Status func(buf []byte, i int) ([]byte, bool)
 	// StatusName names the status file; "" means "status". A device of
 	// the same name hides the status file.
 	StatusName string
@@ -85,9 +92,11 @@ const (
 )
 
 // New returns a file system exporting the devices registered in k. The
-// device list is read on every lookup and directory listing, so devices
-// registered later appear and unregistered ones vanish (files already
-// open keep working, as Kernel.Unregister promises).
+// device table is consulted on every lookup (one map look-up,
+// Kernel.Device) and directory open (a copy of its sorted names,
+// Kernel.Devices), so devices registered later appear and unregistered
+// ones vanish (files already open keep working, as Kernel.Unregister
+// promises).
 func New(k *kernel.Kernel, opts Options) *FS {
 	if opts.StatusName == "" {
 		opts.StatusName = "status"
@@ -125,9 +134,10 @@ func (f *FS) node(id uint64) *node {
 }
 
 // lookup resolves a name in the root directory: a registered device, or
-// the status file. It reports nil for anything else (ENOENT).
+// the status file. It reports nil for anything else (ENOENT). Its cost
+// does not depend on the number of devices.
 func (f *FS) lookup(name string) *node {
-	if f.hasDevice(name) {
+	if _, ok := f.k.Device(name); ok {
 		return f.deviceNode(name)
 	}
 	if f.opts.Status != nil && name == f.opts.StatusName {
@@ -149,16 +159,6 @@ func (f *FS) deviceNode(name string) *node {
 		f.byID[n.id] = n
 	}
 	return n
-}
-
-// hasDevice reports whether name is in the kernel's device table.
-func (f *FS) hasDevice(name string) bool {
-	for _, d := range f.k.Devices() {
-		if d == name {
-			return true
-		}
-	}
-	return false
 }
 
 // attr describes node n: a directory, or an empty regular file (S_IFREG:

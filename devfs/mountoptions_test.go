@@ -52,7 +52,7 @@ func TestAllowOther(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fsys := devfs.New(k, devfs.Options{DeviceMode: 0o644, Status: func() []byte { return []byte(pipes.StatusText()) }, Transport: devfs.Classic})
+			fsys := devfs.New(k, devfs.Options{DeviceMode: 0o644, Status: pipes.AppendStatus, Transport: devfs.Classic})
 			m, err := fsys.MountWith(dir, devfs.MountOptions{AllowOther: allow})
 			if err != nil {
 				t.Fatal(err)

@@ -26,7 +26,7 @@ type server struct {
 
 	// mu guards handles, nextHandle, calls, early and gone.
 	mu         sync.Mutex
-	handles    map[uint64]any // *handle, *dataHandle, *dirHandle
+	handles    map[uint64]any // *handle, *statusHandle, *dirHandle
 	nextHandle uint64
 	// calls are the deferred requests an INTERRUPT may cancel, by the
 	// request's unique: the function cancels the call's context or

@@ -24,7 +24,6 @@ import (
 	"github.com/fasync-go/fasync/devfs"
 	"github.com/fasync-go/fasync/internal/bench"
 	"github.com/fasync-go/fasync/internal/cli"
-	"github.com/fasync-go/fasync/internal/fuseraw"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
 )
@@ -155,14 +154,14 @@ func benchFuseMain(args []string, stdout, stderr io.Writer) int {
 }
 
 // uringSwitch turns fuse.enable_uring on for the run if it is off
-// (fuseraw.EnableURing) and reports whether it was off; restore puts it
+// (devfs.EnableURing) and reports whether it was off; restore puts it
 // back. Tests replace it.
 var uringSwitch = func() (wasOff bool, restore func(), err error) {
-	on, err := fuseraw.URingEnabled()
+	on, err := devfs.URingEnabled()
 	if err != nil {
 		return false, nil, err
 	}
-	restore, err = fuseraw.EnableURing()
+	restore, err = devfs.EnableURing()
 	return !on, restore, err
 }
 

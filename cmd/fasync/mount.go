@@ -108,7 +108,7 @@ func serveMount(out io.Writer, mc mountConfig) int {
 		fmt.Fprintf(os.Stderr, "fasync mount: %d devices of %d bytes: %v\n", mc.scull.Devices, mc.scull.Size, err)
 		return 1
 	}
-	mc.devfs.Status = func() []byte { return []byte(pipes.StatusText()) }
+	mc.devfs.Status = pipes.AppendStatus
 	fsys := devfs.New(k, mc.devfs)
 	dir := mc.dir
 

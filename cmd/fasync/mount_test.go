@@ -186,7 +186,9 @@ func TestMountCommand(t *testing.T) {
 	}
 	for _, tr := range []devfs.Transport{devfs.Classic, devfs.URing} {
 		t.Run(tr.String(), func(t *testing.T) {
-			fusetest.RequireTransport(t, tr)
+			if tr == devfs.URing {
+				fusetest.RequireURing(t)
+			}
 			targ := "--transport=" + tr.String()
 			t.Run("R3,B1,B10/flags-and-status", func(t *testing.T) { testMountFlags(t, bin, tr) })
 			for name, sig := range map[string]syscall.Signal{"SIGINT": syscall.SIGINT, "SIGTERM": syscall.SIGTERM} {

@@ -306,10 +306,6 @@ type direntHeader struct {
 	Namelen, Type uint32
 }
 
-type notifyPollWakeupOut struct {
-	Kh uint64
-}
-
 // FUSE over io_uring (fs/fuse/dev_uring.c).
 const (
 	FUSE_IO_URING_CMD_REGISTER         = 1

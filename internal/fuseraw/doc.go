@@ -48,12 +48,11 @@
 //     through /dev/fuse (one classic reader), notifications go there.
 //   - EnableURing turns fuse.enable_uring on for tests and benchmarks and
 //     puts it back.
-//   - PipeFS, a model file system of the layer's own: files p0..pN-1,
-//     each a byte stream over a bounded in-process ring, blocking
-//     (deferred answers), O_NONBLOCK → EAGAIN per request, INTERRUPT →
-//     EINTR, POLL with wake-ups.
 //
-// Tests run cat/echo, dd both ways, SIGINT to a blocked cat, 80 readers
+// The tests serve a model file system of the layer's own (pipeFS, in
+// pipefs_test.go): files p0..pN-1, each a byte stream over a bounded
+// in-process ring, blocking (deferred answers), O_NONBLOCK → EAGAIN per
+// request, INTERRUPT → EINTR, POLL with wake-ups. They run cat/echo, dd both ways, SIGINT to a blocked cat, 80 readers
 // waiting on one CPU, and Python EAGAIN and poll clients on both
 // transports (they turn enable_uring on
 // and put it back).
@@ -67,7 +66,7 @@
 // # Where the time goes
 //
 // The figures are in docs/PERFORMANCE.md (go test -bench . on this
-// package: PipeFS against a kernel FIFO, both transports, in one run).
+// package: its test file system, pipeFS, against a kernel FIFO, both transports, in one run).
 // The classic transport pays read(2) and write(2) per request and a few
 // server context switches per 64 KiB; over io_uring one io_uring_enter
 // both answers and fetches, and a client on CPU n is served by the
@@ -77,7 +76,7 @@
 // other CPU's queue thread (an eventfd write, an IPI in a VM) whenever a
 // writer on one CPU completes a read that waits on the other CPU's
 // queue, and the Go runtime's hand-off of a P around each blocking
-// io_uring_enter. PipeFS's 1 MiB ring lets a writer run up to 16 blocks
+// io_uring_enter. pipeFS's 1 MiB ring lets a writer run up to 16 blocks
 // ahead where a FIFO holds 64 KiB: that, not FUSE, is how io_uring can
 // beat the FIFO in 64 KiB transfers.
 package fuseraw
