@@ -3,6 +3,7 @@ package devfs
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/fasync-go/fasync/internal/fuseraw"
@@ -32,6 +33,10 @@ type handle struct {
 	fd   int
 	file *kernel.File
 
+	// watch is the signal bridge's view of the file (nil without the
+	// bridge).
+	watch atomic.Pointer[watch]
+
 	// mu guards pt and serialises flag updates (a read-modify-write of
 	// the file's flags).
 	mu sync.Mutex
@@ -47,6 +52,7 @@ type handle struct {
 // interruptible like any call that sleeps.
 func (s *server) openDevice(r *fuseraw.Request, n *node) {
 	pid, flags := int(r.Header.PID), int(r.Open.Flags)&openFlagsKept
+	uid := r.Header.UID
 	s.deferCall(r, func(ctx context.Context) {
 		ref := s.fs.tasks.acquire(pid)
 		fd, err := ref.task.Open(ctx, n.name, flags)
@@ -64,6 +70,9 @@ func (s *server) openDevice(r *fuseraw.Request, n *node) {
 		}
 		h := &handle{s: s, ref: ref, fd: fd, file: file}
 		id := s.addHandle(h)
+		if b := s.fs.bridge; b != nil {
+			h.watch.Store(b.newWatch(h, id, n, ref.pid, uid))
+		}
 		if r.ReplyOpen(id, deviceOpenFlags) != nil {
 			// The kernel forgot the open (interrupted, connection
 			// gone): no RELEASE will come for it.
@@ -92,6 +101,9 @@ func (s *server) read(r *fuseraw.Request) {
 // the request is not O_NONBLOCK, does a goroutine make the blocking read
 // (M1); an INTERRUPT cancels it and the client sees EINTR.
 func (h *handle) read(r *fuseraw.Request) {
+	if w := h.watch.Load(); w != nil {
+		w.seen(r.Header.PID)
+	}
 	nonblock := r.Read.Flags&syscall.O_NONBLOCK != 0
 	if err := h.syncNonblock(nonblock); err != nil {
 		r.ReplyErr(errno(err))
@@ -217,6 +229,9 @@ func (s *server) write(r *fuseraw.Request) {
 		r.ReplyErr(syscall.EBADF)
 		return
 	}
+	if w := h.watch.Load(); w != nil {
+		w.seen(r.Header.PID)
+	}
 	nonblock := r.Write.Flags&syscall.O_NONBLOCK != 0
 	if err := h.syncNonblock(nonblock); err != nil {
 		r.ReplyErr(errno(err))
@@ -306,6 +321,9 @@ func (h *handle) release() {
 	h.pt = nil
 	h.mu.Unlock()
 	pt.Free()
+	if w := h.watch.Load(); w != nil {
+		w.release()
+	}
 	_ = h.ref.task.Close(h.fd) // nobody to tell: close(2) returned long ago
 	h.s.fs.tasks.release(h.ref)
 }

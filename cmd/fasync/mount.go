@@ -21,13 +21,18 @@ func init() {
 	register("mount", "export scullpipe devices to real processes through FUSE (fasync mount DIR)", runMount)
 }
 
-const mountUsage = `usage: fasync mount [--devices N] [--size BYTES] [--transport auto|uring|classic] DIR
+const mountUsage = `usage: fasync mount [--devices N] [--size BYTES] [--transport auto|uring|classic] [--sigio auto|on|off] DIR
 
 Mounts scullpipe0 .. scullpipeN-1 and a read-only status file on DIR and
 serves them in the foreground. cat, dd, shell redirection and programs using
 poll, select or epoll work on them as on LDD3's /dev/scullpipe (blocking
 reads, EAGAIN under O_NONBLOCK, Ctrl-C interrupts a blocked reader).
-FUSE has no fasync: O_ASYNC on these files never raises SIGIO.
+A process that owns one of these files (F_SETOWN, F_SETSIG, O_ASYNC) gets
+the signal the device raises, as from LDD3's scullpipe: kernel FUSE has no
+fasync, so fasync reads the owner from the client's own open file (this
+needs root, or ptrace access to the clients) and queues the signal itself,
+with si_code SI_QUEUE. --sigio auto serves without signals, saying why,
+when it cannot; on makes that an error; off disables them.
 
 SIGINT or SIGTERM unmounts; while files are still open the mount is detached
 lazily and fasync exits when the last one closes (a second signal exits at
@@ -49,6 +54,7 @@ func runMount(args []string) int {
 	devices := fl.Int("devices", scull.DefaultDevices, "number of scullpipe devices")
 	size := fl.Int("size", scull.DefaultSize, "buffer size of each device in bytes (B1)")
 	transport := fl.String("transport", "auto", "FUSE transport: auto (uring when fuse.enable_uring=Y, else classic), uring or classic")
+	sigioMode := fl.String("sigio", "auto", "signals to the owners of client files: auto (when this process may read its clients' descriptors), on or off")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -68,16 +74,21 @@ func runMount(args []string) int {
 		fmt.Fprintln(os.Stderr, "fasync mount: --transport:", err)
 		return 2
 	}
+	sio, err := devfs.ParseSigio(*sigioMode)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fasync mount: --sigio:", err)
+		return 2
+	}
 	if err := devfs.CheckHost(); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync mount: cannot mount:", err)
 		return 1
 	}
-	return serveMount(os.Stdout, fl.Arg(0), scull.Config{Devices: *devices, Size: *size}, tr)
+	return serveMount(os.Stdout, fl.Arg(0), scull.Config{Devices: *devices, Size: *size}, tr, sio)
 }
 
 // serveMount mounts the devices on dir over transport tr and serves them
 // until a signal or an outside unmount; it returns the exit status.
-func serveMount(out io.Writer, dir string, cfg scull.Config, tr devfs.Transport) int {
+func serveMount(out io.Writer, dir string, cfg scull.Config, tr devfs.Transport, sio devfs.Sigio) int {
 	k := kernel.New(kernel.Config{})
 	defer k.Close()
 	pipes, err := scull.Register(k, cfg)
@@ -85,7 +96,8 @@ func serveMount(out io.Writer, dir string, cfg scull.Config, tr devfs.Transport)
 		fmt.Fprintf(os.Stderr, "fasync mount: %d devices of %d bytes: %v\n", cfg.Devices, cfg.Size, err)
 		return 2
 	}
-	fsys := devfs.New(k, devfs.Options{Status: func() []byte { return []byte(pipes.StatusText()) }, Transport: tr})
+	fsys := devfs.New(k, devfs.Options{Status: func() []byte { return []byte(pipes.StatusText()) }, Transport: tr, Sigio: sio,
+		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "fasync mount: "+format+"\n", args...) }})
 
 	// Signals are caught before mounting so none can slip between the
 	// mount and the wait.
@@ -99,8 +111,12 @@ func serveMount(out io.Writer, dir string, cfg scull.Config, tr devfs.Transport)
 		return 1
 	}
 	names := pipes.Names()
-	fmt.Fprintf(out, "fasync mount: serving %s .. %s (%d bytes each) and status on %s over the %s transport; SIGINT or SIGTERM unmounts\n",
-		names[0], names[len(names)-1], pipes.Pipe(0).Size(), dir, transportName(m.Transport()))
+	signals := "no signals to owners"
+	if m.Sigio() {
+		signals = "signals to owners"
+	}
+	fmt.Fprintf(out, "fasync mount: serving %s .. %s (%d bytes each) and status on %s over the %s transport, %s; SIGINT or SIGTERM unmounts\n",
+		names[0], names[len(names)-1], pipes.Pipe(0).Size(), dir, transportName(m.Transport()), signals)
 
 	select {
 	case <-m.Done():

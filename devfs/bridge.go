@@ -1,0 +1,440 @@
+package devfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/fuseraw"
+)
+
+// Sigio says whether an export passes its devices' fasync notifications on
+// to the real processes that own the client files (SPEC F; Options.Sigio).
+type Sigio int
+
+const (
+	// SigioAuto runs the signal bridge when this process may (see
+	// SigioAvailable) and otherwise serves without it, saying once why.
+	SigioAuto Sigio = iota
+	// SigioOn runs the bridge; Mount fails when it cannot.
+	SigioOn
+	// SigioOff serves without signals.
+	SigioOff
+)
+
+// String names s as ParseSigio and fasync mount --sigio spell it.
+func (s Sigio) String() string {
+	switch s {
+	case SigioAuto:
+		return "auto"
+	case SigioOn:
+		return "on"
+	case SigioOff:
+		return "off"
+	}
+	return fmt.Sprintf("Sigio(%d)", int(s))
+}
+
+// ParseSigio reads "auto", "on" or "off"; anything else is EINVAL.
+func ParseSigio(s string) (Sigio, error) {
+	for _, v := range []Sigio{SigioAuto, SigioOn, SigioOff} {
+		if s == v.String() {
+			return v, nil
+		}
+	}
+	return SigioAuto, fmt.Errorf("devfs: sigio %q is not auto, on or off: %w", s, syscall.EINVAL)
+}
+
+// XattrSigio is the extended attribute every device file carries while
+// the export runs the signal bridge. Its value is "1". Package sigio looks
+// for it when O_ASYNC does not stick on a descriptor (SPEC F7).
+const XattrSigio = "user.fasync.sigio"
+
+// SigioAvailable reports nil when this process may run the signal bridge:
+// the kernel has pidfd_open, pidfd_getfd and kcmp, and the process may
+// read its clients' descriptors (pidfd_getfd needs ptrace access to the
+// client: root or CAP_SYS_PTRACE, or, for clients of the same user, a
+// Yama ptrace_scope of 0 or no Yama). The error says what is missing and
+// what would enable it.
+func SigioAvailable() error { return sigioAvailable() }
+
+// sigioAvailable is SigioAvailable; tests replace it.
+var sigioAvailable = checkSigio
+
+func checkSigio() error {
+	self := os.Getpid()
+	pidfd, err := pidfdOpen(self, false)
+	if err != nil {
+		return fmt.Errorf("devfs: signal bridge: pidfd_open (Linux 5.3+): %w", err)
+	}
+	defer unix.Close(pidfd)
+	dup, err := pidfdGetfd(pidfd, pidfd)
+	if err != nil {
+		return fmt.Errorf("devfs: signal bridge: pidfd_getfd (Linux 5.6+): %w", err)
+	}
+	same := kcmpSameFile(self, pidfd, self, dup)
+	unix.Close(dup)
+	if !same {
+		return fmt.Errorf("devfs: signal bridge: kcmp (CONFIG_KCMP) is unavailable: %w", syscall.ENOSYS)
+	}
+	st, err := readStatus("/proc/self/status")
+	if err != nil {
+		return fmt.Errorf("devfs: signal bridge: reading /proc/self/status: %w", err)
+	}
+	if st.cred.euid == 0 || hasCap(capSysPtrace) {
+		return nil
+	}
+	b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
+	if err == nil && strings.TrimSpace(string(b)) != "0" {
+		return fmt.Errorf("devfs: signal bridge: reading a client's descriptor (pidfd_getfd) needs ptrace access, and kernel.yama.ptrace_scope is %s: run as root or with CAP_SYS_PTRACE, or set kernel.yama.ptrace_scope=0: %w",
+			strings.TrimSpace(string(b)), syscall.EPERM)
+	}
+	return nil
+}
+
+// hasCap reports whether this process has capability c in its effective
+// set.
+func hasCap(c uint) bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			var caps uint64
+			fmt.Sscanf(strings.TrimSpace(v), "%x", &caps)
+			return caps&(1<<c) != 0
+		}
+	}
+	return false
+}
+
+// SigioStats counts what the signal bridge has done (Mount.SigioStats).
+type SigioStats struct {
+	// Sent counts signals queued to real processes.
+	Sent uint64
+	// Refused counts signals not sent because the credentials of the
+	// processes holding the file may not signal the target (SPEC F4).
+	Refused uint64
+	// Unsafe counts signals not sent because the target neither catches,
+	// blocks nor ignores them, so they would have killed it (SPEC F2).
+	Unsafe uint64
+	// Inline counts system calls the bridge made where the driver raised
+	// the notification (a FUSE write on a transport thread, say): only
+	// for files whose owner it already knows. With nobody subscribed it
+	// stays 0.
+	Inline uint64
+	// Wakes counts the times a notification woke the bridge's worker,
+	// which looks at files whose owner it does not know yet, at most once
+	// per millisecond.
+	Wakes uint64
+	// Checks counts the worker's looks at a client file's owner.
+	Checks uint64
+}
+
+// SigioStats reports the bridge's counters; zero when it does not run.
+func (m *Mount) SigioStats() SigioStats {
+	b := m.fs.bridge
+	if b == nil {
+		return SigioStats{}
+	}
+	return SigioStats{
+		Sent: b.stats.sent.Load(), Refused: b.stats.refused.Load(), Unsafe: b.stats.unsafe.Load(),
+		Inline: b.stats.inline.Load(), Wakes: b.stats.wakes.Load(), Checks: b.stats.checks.Load(),
+	}
+}
+
+// Sigio reports whether the mount runs the signal bridge.
+func (m *Mount) Sigio() bool { return m.fs.bridge != nil }
+
+// holdOff is how long the worker waits after finding a client file
+// without an owner before it looks at such files again: notifications in
+// between are kept and judged at the next look.
+const holdOff = time.Millisecond
+
+// dupBase is the lowest descriptor number the bridge gives its
+// duplicates of client files. They must close after the connection's own
+// descriptors when this process dies (descriptors close in order): the
+// close of a duplicate sends a FLUSH, which only an aborted connection
+// answers once the serving threads are gone.
+const dupBase = 1024
+
+// A bridge carries the model's fasync notifications for the exported
+// files of one mount to the real owners of the client files (SPEC F).
+//
+// It hears the model through a hook on each device file (File.SetSigioHook)
+// with FASYNC set, so the driver's Kill reaches it (B5, B6). It sees a
+// client's owner and F_SETSIG through a duplicate of the client's own open
+// file description, taken with pidfd_getfd: kernel FUSE keeps no O_ASYNC
+// and forwards no fcntl, so the owner set is the only sign (F2). See
+// bridge_watch.go for one file's life and doc.go for what is exact.
+type bridge struct {
+	fs   *FS
+	dir  string
+	logf func(format string, args ...any)
+	self int // this process
+	base int // lowest descriptor number of a duplicate; set with mnt
+
+	tid     atomic.Int32  // the worker's thread, whose FLUSHes are the bridge's own
+	probeFh atomic.Uint64 // file handle of the worker's latest FLUSH
+
+	// mu guards queue, flushes, dups and stopped.
+	mu       sync.Mutex
+	queue    []*watch   // files with notifications for the worker
+	flushes  []flushJob // client closes the worker must judge
+	dups     map[int]bool
+	stopped  bool
+	kick     chan struct{} // cap 1: notifications queued
+	flushCh  chan struct{} // cap 1: a FLUSH queued
+	stop     chan struct{}
+	done     chan struct{}
+	mnt      uint64 // mount id, looked up by the worker when it first needs it
+	warnOnce sync.Map
+
+	stats struct{ sent, refused, unsafe, inline, wakes, checks atomic.Uint64 }
+}
+
+// A flushJob is a client's close of a file the bridge holds a duplicate
+// of: its FLUSH is answered once the bridge has let go of the file if the
+// close was the last one.
+type flushJob struct {
+	w   *watch
+	r   *fuseraw.Request
+	pid int
+}
+
+// newBridge starts the bridge of the mount on dir.
+func newBridge(fsys *FS, dir string, logf func(string, ...any)) *bridge {
+	b := &bridge{
+		fs: fsys, dir: dir, logf: logf, self: os.Getpid(),
+		dups: map[int]bool{}, kick: make(chan struct{}, 1), flushCh: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	ready := make(chan struct{})
+	go b.run(ready)
+	<-ready
+	return b
+}
+
+// warn logs a problem once per kind.
+func (b *bridge) warn(kind, format string, args ...any) {
+	if _, seen := b.warnOnce.LoadOrStore(kind, true); !seen {
+		b.logf("devfs: signal bridge: "+format, args...)
+	}
+}
+
+// run is the worker. It stays on one thread, so the FLUSHes its closes
+// send are recognised by their thread id; it makes every system call of
+// the bridge that may send this server a request (close of a duplicate),
+// and the slow ones (scans of /proc).
+func (b *bridge) run(ready chan<- struct{}) {
+	runtime.LockOSThread() // never unlocked: the thread ends with the worker
+	b.tid.Store(int32(unix.Gettid()))
+	close(ready)
+	defer close(b.done)
+	for {
+		select {
+		case <-b.stop:
+			b.shutdown()
+			return
+		case <-b.flushCh:
+			b.serveFlushes()
+			continue
+		case <-b.kick:
+		}
+		b.serveFlushes()
+		if !b.serveKills() {
+			continue
+		}
+		// A file had no owner: hold off, serving closes meanwhile.
+		t := time.NewTimer(holdOff)
+	wait:
+		for {
+			select {
+			case <-b.stop:
+				t.Stop()
+				b.shutdown()
+				return
+			case <-b.flushCh:
+				b.serveFlushes()
+			case <-t.C:
+				break wait
+			}
+		}
+	}
+}
+
+// close stops the worker, which closes every duplicate and pidfd, and
+// waits for it. Serving has ended, so closing sends no request.
+func (b *bridge) close() {
+	b.mu.Lock()
+	if !b.stopped {
+		b.stopped = true
+		close(b.stop)
+	}
+	b.mu.Unlock()
+	<-b.done
+}
+
+// shutdown runs on the worker when the mount has ended.
+func (b *bridge) shutdown() {
+	b.mu.Lock()
+	queue, flushes := b.queue, b.flushes
+	b.queue, b.flushes = nil, nil
+	b.mu.Unlock()
+	for _, j := range flushes {
+		j.w.drop(b)
+		j.r.ReplyErr(0)
+	}
+	for _, w := range queue {
+		w.drop(b)
+	}
+	b.mu.Lock()
+	dups := b.dups
+	b.dups = map[int]bool{}
+	b.mu.Unlock()
+	for fd := range dups {
+		unix.Close(fd)
+	}
+}
+
+// enqueue hands w's new notifications to the worker. It makes no system
+// call: the worker's wake-up is a channel send, which finds the channel
+// full while the worker is busy or holding off.
+func (b *bridge) enqueue(w *watch) {
+	if w.queued.Swap(true) {
+		return
+	}
+	b.mu.Lock()
+	stopped := b.stopped
+	if !stopped {
+		b.queue = append(b.queue, w)
+	}
+	b.mu.Unlock()
+	if stopped {
+		return
+	}
+	select {
+	case b.kick <- struct{}{}:
+		b.stats.wakes.Add(1)
+	default:
+	}
+}
+
+// serveKills judges every queued file's notifications. It reports
+// whether one of them had no owner, so the worker holds off.
+func (b *bridge) serveKills() (idle bool) {
+	b.mu.Lock()
+	queue := b.queue
+	b.queue = nil
+	b.mu.Unlock()
+	for _, w := range queue {
+		w.queued.Store(false)
+		if !w.serve(b) {
+			idle = true
+		}
+	}
+	return idle
+}
+
+// flush handles a FLUSH on the transport thread. The worker's own are
+// answered at once (and tell it which file it closed); a client's close
+// of a file the bridge holds goes to the worker, which answers it.
+func (b *bridge) flush(s *server, r *fuseraw.Request) {
+	if int32(r.Header.PID) == b.tid.Load() {
+		b.probeFh.Store(r.Flush.Fh)
+		r.ReplyErr(0)
+		return
+	}
+	h, ok := s.getHandle(r.Flush.Fh).(*handle)
+	if ok {
+		if w := h.watch.Load(); w != nil && w.holding() {
+			b.mu.Lock()
+			stopped := b.stopped
+			if !stopped {
+				b.flushes = append(b.flushes, flushJob{w: w, r: r, pid: int(r.Header.PID)})
+			}
+			b.mu.Unlock()
+			if !stopped {
+				select {
+				case b.flushCh <- struct{}{}:
+				default:
+				}
+				return
+			}
+		}
+	}
+	r.ReplyErr(0)
+}
+
+// serveFlushes judges the queued client closes.
+func (b *bridge) serveFlushes() {
+	for {
+		b.mu.Lock()
+		jobs := b.flushes
+		b.flushes = nil
+		b.mu.Unlock()
+		if len(jobs) == 0 {
+			return
+		}
+		for _, j := range jobs {
+			j.w.closed(b, threadGroup(j.pid))
+			j.r.ReplyErr(0)
+		}
+	}
+}
+
+// addDup and closeDup keep the set of descriptors that are the bridge's
+// own, which scans of this process skip. closeDup runs on the worker: the
+// close sends this server a FLUSH.
+func (b *bridge) addDup(fd int) {
+	b.mu.Lock()
+	b.dups[fd] = true
+	b.mu.Unlock()
+}
+
+func (b *bridge) closeDup(fd int) {
+	if fd < 0 {
+		return
+	}
+	b.mu.Lock()
+	delete(b.dups, fd)
+	b.mu.Unlock()
+	unix.Close(fd)
+}
+
+func (b *bridge) isDup(fd int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dups[fd]
+}
+
+// errGone reports a process or thread that has exited.
+var errGone = errors.New("gone")
+
+// locate finds the mount's id and the descriptor base, on the worker's
+// first discovery (the mount exists by then): the base lies above every
+// descriptor open now, the connection's own among them.
+func (b *bridge) locate() bool {
+	mnt, ok := mountID(b.dir)
+	if !ok {
+		b.warn("mountinfo", "mount %s not found in /proc/self/mountinfo", b.dir)
+		return false
+	}
+	b.base = dupBase
+	for _, fd := range pids("/proc/self/fd") {
+		if !b.isDup(fd) {
+			b.base = max(b.base, fd+1)
+		}
+	}
+	b.mnt = mnt
+	return true
+}
