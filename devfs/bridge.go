@@ -1,7 +1,6 @@
 package devfs
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/fasync-go/fasync/internal/fuseraw"
 )
 
 // Sigio says whether an export passes its devices' fasync notifications on
@@ -160,11 +157,23 @@ func (m *Mount) Sigio() bool { return m.fs.bridge != nil }
 // between are kept and judged at the next look.
 const holdOff = time.Millisecond
 
+// sweepEvery is how often the worker checks that the files it holds are
+// still open in some client. Kernel FUSE tells the server nothing when a
+// client closes a file the server also holds (the bridge asks for no
+// FLUSH, see fopenNoflush), so the sweep is what lets go of a file after
+// the last client close, and the release then follows.
+const sweepEvery = 20 * time.Millisecond
+
+// fopenNoflush is FOPEN_NOFLUSH: closes of the file send no FLUSH. The
+// bridge asks for it on every device file: a FLUSH sent by a close in this
+// process while it dies would wait for an answer nobody is left to give
+// (the connection aborts only once every file of the process is released,
+// after the closes), and the process could never finish exiting.
+const fopenNoflush = 1 << 5
+
 // dupBase is the lowest descriptor number the bridge gives its
-// duplicates of client files. They must close after the connection's own
-// descriptors when this process dies (descriptors close in order): the
-// close of a duplicate sends a FLUSH, which only an aborted connection
-// answers once the serving threads are gone.
+// duplicates of client files, away from the numbers the program's own
+// files take.
 const dupBase = 1024
 
 // A bridge carries the model's fasync notifications for the exported
@@ -181,41 +190,31 @@ type bridge struct {
 	dir  string
 	logf func(format string, args ...any)
 	self int // this process
-	base int // lowest descriptor number of a duplicate; set with mnt
 
-	tid     atomic.Int32  // the worker's thread, whose FLUSHes are the bridge's own
-	probeFh atomic.Uint64 // file handle of the worker's latest FLUSH
+	tid     atomic.Int32  // the worker's thread, whose POLLs are the bridge's own
+	probeFh atomic.Uint64 // file handle of the worker's latest POLL
 
-	// mu guards queue, flushes, dups and stopped.
+	// mu guards queue, held, dups and stopped.
 	mu       sync.Mutex
-	queue    []*watch   // files with notifications for the worker
-	flushes  []flushJob // client closes the worker must judge
-	dups     map[int]bool
+	queue    []*watch // files with notifications for the worker
+	held     map[*watch]bool
+	dups     map[int]bool // the bridge's own descriptors, skipped when scanning itself
 	stopped  bool
 	kick     chan struct{} // cap 1: notifications queued
-	flushCh  chan struct{} // cap 1: a FLUSH queued
 	stop     chan struct{}
 	done     chan struct{}
 	mnt      uint64 // mount id, looked up by the worker when it first needs it
+	base     int    // lowest descriptor number of a duplicate; set with mnt
 	warnOnce sync.Map
 
 	stats struct{ sent, refused, unsafe, inline, wakes, checks atomic.Uint64 }
-}
-
-// A flushJob is a client's close of a file the bridge holds a duplicate
-// of: its FLUSH is answered once the bridge has let go of the file if the
-// close was the last one.
-type flushJob struct {
-	w   *watch
-	r   *fuseraw.Request
-	pid int
 }
 
 // newBridge starts the bridge of the mount on dir.
 func newBridge(fsys *FS, dir string, logf func(string, ...any)) *bridge {
 	b := &bridge{
 		fs: fsys, dir: dir, logf: logf, self: os.Getpid(),
-		dups: map[int]bool{}, kick: make(chan struct{}, 1), flushCh: make(chan struct{}, 1),
+		held: map[*watch]bool{}, dups: map[int]bool{}, kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	ready := make(chan struct{})
@@ -231,43 +230,52 @@ func (b *bridge) warn(kind, format string, args ...any) {
 	}
 }
 
-// run is the worker. It stays on one thread, so the FLUSHes its closes
-// send are recognised by their thread id; it makes every system call of
-// the bridge that may send this server a request (close of a duplicate),
-// and the slow ones (scans of /proc).
+// run is the worker. It stays on one thread, so the POLLs it sends to
+// tell files apart are recognised by their thread id; it makes the slow
+// calls of the bridge (scans of /proc) and every one that sends this
+// server a request.
 func (b *bridge) run(ready chan<- struct{}) {
 	runtime.LockOSThread() // never unlocked: the thread ends with the worker
 	b.tid.Store(int32(unix.Gettid()))
 	close(ready)
 	defer close(b.done)
+	sweep := time.NewTicker(sweepEvery)
+	defer sweep.Stop()
+	var holdoff <-chan time.Time // non-nil while holding off
 	for {
+		kick := b.kick
+		if holdoff != nil {
+			kick = nil
+		}
 		select {
 		case <-b.stop:
 			b.shutdown()
 			return
-		case <-b.flushCh:
-			b.serveFlushes()
+		case <-sweep.C:
+			b.sweep()
 			continue
-		case <-b.kick:
-		}
-		b.serveFlushes()
-		if !b.serveKills() {
+		case <-holdoff:
+			holdoff = nil
 			continue
+		case <-kick:
 		}
-		// A file had no owner: hold off, serving closes meanwhile.
-		t := time.NewTimer(holdOff)
-	wait:
-		for {
-			select {
-			case <-b.stop:
-				t.Stop()
-				b.shutdown()
-				return
-			case <-b.flushCh:
-				b.serveFlushes()
-			case <-t.C:
-				break wait
-			}
+		if b.serveKills() {
+			holdoff = time.After(holdOff) // a file had no owner
+		}
+	}
+}
+
+// sweep lets go of every held file that no client holds any more.
+func (b *bridge) sweep() {
+	b.mu.Lock()
+	ws := make([]*watch, 0, len(b.held))
+	for w := range b.held {
+		ws = append(ws, w)
+	}
+	b.mu.Unlock()
+	for _, w := range ws {
+		if !w.stillHeld(b) {
+			w.drop(b)
 		}
 	}
 }
@@ -287,22 +295,15 @@ func (b *bridge) close() {
 // shutdown runs on the worker when the mount has ended.
 func (b *bridge) shutdown() {
 	b.mu.Lock()
-	queue, flushes := b.queue, b.flushes
-	b.queue, b.flushes = nil, nil
-	b.mu.Unlock()
-	for _, j := range flushes {
-		j.w.drop(b)
-		j.r.ReplyErr(0)
+	ws := make([]*watch, 0, len(b.held)+len(b.queue))
+	for w := range b.held {
+		ws = append(ws, w)
 	}
-	for _, w := range queue {
+	ws = append(ws, b.queue...)
+	b.queue = nil
+	b.mu.Unlock()
+	for _, w := range ws {
 		w.drop(b)
-	}
-	b.mu.Lock()
-	dups := b.dups
-	b.dups = map[int]bool{}
-	b.mu.Unlock()
-	for fd := range dups {
-		unix.Close(fd)
 	}
 }
 
@@ -345,56 +346,8 @@ func (b *bridge) serveKills() (idle bool) {
 	return idle
 }
 
-// flush handles a FLUSH on the transport thread. The worker's own are
-// answered at once (and tell it which file it closed); a client's close
-// of a file the bridge holds goes to the worker, which answers it.
-func (b *bridge) flush(s *server, r *fuseraw.Request) {
-	if int32(r.Header.PID) == b.tid.Load() {
-		b.probeFh.Store(r.Flush.Fh)
-		r.ReplyErr(0)
-		return
-	}
-	h, ok := s.getHandle(r.Flush.Fh).(*handle)
-	if ok {
-		if w := h.watch.Load(); w != nil && w.holding() {
-			b.mu.Lock()
-			stopped := b.stopped
-			if !stopped {
-				b.flushes = append(b.flushes, flushJob{w: w, r: r, pid: int(r.Header.PID)})
-			}
-			b.mu.Unlock()
-			if !stopped {
-				select {
-				case b.flushCh <- struct{}{}:
-				default:
-				}
-				return
-			}
-		}
-	}
-	r.ReplyErr(0)
-}
-
-// serveFlushes judges the queued client closes.
-func (b *bridge) serveFlushes() {
-	for {
-		b.mu.Lock()
-		jobs := b.flushes
-		b.flushes = nil
-		b.mu.Unlock()
-		if len(jobs) == 0 {
-			return
-		}
-		for _, j := range jobs {
-			j.w.closed(b, threadGroup(j.pid))
-			j.r.ReplyErr(0)
-		}
-	}
-}
-
 // addDup and closeDup keep the set of descriptors that are the bridge's
-// own, which scans of this process skip. closeDup runs on the worker: the
-// close sends this server a FLUSH.
+// own, which scans of this process skip.
 func (b *bridge) addDup(fd int) {
 	b.mu.Lock()
 	b.dups[fd] = true
@@ -416,9 +369,6 @@ func (b *bridge) isDup(fd int) bool {
 	defer b.mu.Unlock()
 	return b.dups[fd]
 }
-
-// errGone reports a process or thread that has exited.
-var errGone = errors.New("gone")
 
 // locate finds the mount's id and the descriptor base, on the worker's
 // first discovery (the mount exists by then): the base lies above every

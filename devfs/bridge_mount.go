@@ -37,16 +37,6 @@ func (fsys *FS) stopBridge() {
 	}
 }
 
-// flush answers a FLUSH: at once, unless the bridge holds the file and
-// must first see whether this close is the last (bridge.flush).
-func (s *server) flush(r *fuseraw.Request) {
-	if b := s.fs.bridge; b != nil {
-		b.flush(s, r)
-		return
-	}
-	r.ReplyErr(0) // nothing buffered
-}
-
 // sigioValue is XattrSigio's value.
 var sigioValue = []byte("1")
 

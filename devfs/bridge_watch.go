@@ -37,14 +37,15 @@ import (
 //     (disposition, credentials), and the signal is queued through the
 //     pidfd. Process groups, and processes whose threads must each be
 //     looked at, go to the worker.
-//   - The duplicate keeps the file open, so a client's close would never
-//     be the last. Every close sends a FLUSH; for a file the bridge holds,
-//     the worker answers it only after checking whether any process still
-//     holds the file (kcmp against the duplicate, the known holders first,
-//     then every process). If none does, the close is the last: the watch
-//     ends and the duplicate is closed before the FLUSH is answered, so
-//     the client's close still releases the file and nothing is sent after
-//     it has returned (F5).
+//   - The duplicate keeps the file open, so a client's close is never the
+//     last one while the bridge holds it. Before every signal the bridge
+//     checks that a client still holds the file (kcmp of the duplicate
+//     against a holder's descriptor, one system call; the known holders,
+//     then every process, when that fails), so nothing is sent once the
+//     last client close has returned (F5). The worker sweeps the held files
+//     every sweepEvery and closes the duplicate of any that no client
+//     holds: the kernel then releases the file, later than the client's
+//     close would have on its own by at most that long.
 type watch struct {
 	b          *bridge
 	id         uint64 // the FUSE file handle
@@ -57,15 +58,14 @@ type watch struct {
 	queued  atomic.Bool  // in the worker's queue
 	pending [kernel.POLL_HUP + 1]atomic.Int32
 
-	// mu guards dup, probing, gone and armed. The inline path holds it
-	// for reading while it uses them; the worker changes them under the
-	// write lock and closes what it replaced only afterwards, so no
-	// descriptor is closed (and its number reused) under a reader.
-	mu      sync.RWMutex
-	dup     int // the bridge's duplicate of the client's file; -1 if none
-	probing bool
-	gone    bool // the last close has happened (or the mount has ended)
-	armed   *armedOwner
+	// mu guards dup, gone and armed. The inline path holds it for
+	// reading while it uses them; the worker changes them under the write
+	// lock and closes what it replaced only afterwards, so no descriptor
+	// is closed (and its number reused) under a reader.
+	mu    sync.RWMutex
+	dup   int  // the bridge's duplicate of the client's file; -1 if none
+	gone  bool // no client holds the file any more (or the mount has ended)
+	armed *armedOwner
 
 	// Worker only.
 	holders []holder
@@ -80,6 +80,9 @@ type armedOwner struct {
 	sig   int   // F_SETSIG; 0 is plain SIGIO
 	siFd  int32 // the descriptor reported in si_fd
 	creds []cred
+	// holderPid's descriptor holderFd is the file: the cheap check that a
+	// client still holds it.
+	holderPid, holderFd int
 	// target is the process or thread of an F_OWNER_PID or F_OWNER_TID
 	// owner; nil for a process group, whose members are found per signal.
 	target *target
@@ -135,14 +138,6 @@ func (w *watch) seen(tid uint32) {
 	}
 }
 
-// holding reports whether the bridge holds the client's file or is about
-// to (a FLUSH must then wait for the worker).
-func (w *watch) holding() bool {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	return w.dup >= 0 || w.probing
-}
-
 // kill is the model file's hook: the driver raised band for this file.
 func (w *watch) kill(band int) {
 	if band < kernel.POLL_IN || band > kernel.POLL_HUP {
@@ -167,7 +162,10 @@ func (w *watch) sendInline(band int) bool {
 	if a == nil || w.dup < 0 || a.target == nil {
 		return false
 	}
-	w.b.stats.inline.Add(2)
+	w.b.stats.inline.Add(3)
+	if !kcmpSameFile(w.b.self, w.dup, a.holderPid, a.holderFd) {
+		return false // closed there: the worker looks further
+	}
 	own, sig, err := getOwner(w.dup)
 	if err != nil || own != a.own || sig != a.sig {
 		return false
@@ -217,6 +215,9 @@ func (w *watch) serve(b *bridge) bool {
 		if a = w.arm(b, own, sig); a == nil {
 			return true
 		}
+	} else if !kcmpSameFile(b.self, dup, a.holderPid, a.holderFd) && !w.stillHeld(b) {
+		w.drop(b) // the last client close has happened
+		return true
 	}
 	for band := kernel.POLL_IN; band <= kernel.POLL_HUP; band++ {
 		for i := int32(0); i < min(counts[band], 64); i++ {
@@ -262,6 +263,11 @@ func (w *watch) arm(b *bridge, own ownerEx, sig int) *armedOwner {
 		}
 	}
 	a.siFd = w.chooseFd(ownerPid)
+	if len(w.holders) == 0 {
+		w.drop(b) // no client holds the file any more
+		return nil
+	}
+	a.holderPid, a.holderFd = w.holders[0].pid, w.holders[0].fds[0]
 	w.mu.RLock()
 	dup := w.dup
 	w.mu.RUnlock()
@@ -332,20 +338,13 @@ func (w *watch) chooseFd(ownerPid int) int32 {
 // of it: the processes known to have used the file first, then every
 // process. Candidates are descriptors whose link names the device and
 // whose fdinfo shows this mount and node; the one that is this very open
-// file is told by the FLUSH its duplicate's first close sends, which
-// carries the file handle. A failure waits before the next try.
+// file is told by a poll(2) of the duplicate, whose FUSE POLL carries the
+// file handle. A failure waits before the next try.
 func (w *watch) discover(b *bridge) bool {
 	if b.mnt == 0 && !b.locate() {
 		return false
 	}
-	w.mu.Lock()
-	w.probing = true
-	w.mu.Unlock()
-	found := w.discoverIn(b)
-	w.mu.Lock()
-	w.probing = false
-	w.mu.Unlock()
-	if found {
+	if w.discoverIn(b) {
 		w.backoff = 0
 		return true
 	}
@@ -394,7 +393,9 @@ func (w *watch) tryProcess(b *bridge, pid int) bool {
 }
 
 // probe duplicates descriptor fd of process pid above dupBase and keeps it
-// if it is this watch's file.
+// if it is this watch's file. The file was opened with FOPEN_NOFLUSH, so
+// closing a duplicate sends nothing (a last close sends a RELEASE, which
+// waits for no answer).
 func (w *watch) probe(b *bridge, pid, fd int) bool {
 	pidfd, err := pidfdOpen(pid, false)
 	if err != nil {
@@ -409,14 +410,19 @@ func (w *watch) probe(b *bridge, pid, fd int) bool {
 		return false
 	}
 	high, err := unix.FcntlInt(uintptr(low), unix.F_DUPFD_CLOEXEC, b.base)
-	b.probeFh.Store(0)
+	unix.Close(low)
 	if err != nil {
 		b.warn("dupfd", "F_DUPFD_CLOEXEC above %d: %v (RLIMIT_NOFILE too low?)", b.base, err)
-		unix.Close(low) // FLUSH, answered as the worker's own
 		return false
 	}
 	b.addDup(high)
-	unix.Close(low) // the FLUSH names the file handle
+	b.probeFh.Store(0)
+	pfd := []unix.PollFd{{Fd: int32(high), Events: unix.POLLIN}}
+	for {
+		if _, err := unix.Poll(pfd, 0); err != unix.EINTR {
+			break
+		}
+	}
 	if b.probeFh.Load() != w.id {
 		b.closeDup(high)
 		return false
@@ -424,6 +430,9 @@ func (w *watch) probe(b *bridge, pid, fd int) bool {
 	w.mu.Lock()
 	w.dup = high
 	w.mu.Unlock()
+	b.mu.Lock()
+	b.held[w] = true
+	b.mu.Unlock()
 	return true
 }
 
@@ -465,20 +474,21 @@ func (w *watch) scanAll(b *bridge) []holder {
 	return hs
 }
 
-// closed judges a client's close (by process pid) of the file the bridge
-// holds: if no process holds the file any more, the close is the last
-// one, and the watch ends before the close returns.
-func (w *watch) closed(b *bridge, pid int) {
+// stillHeld reports whether some client still holds the file: the known
+// holders first, then every process. It keeps the holders' descriptors
+// current for si_fd and the inline check; their credentials stay those
+// recorded with the owner.
+func (w *watch) stillHeld(b *bridge) bool {
 	w.mu.RLock()
 	dup := w.dup
 	w.mu.RUnlock()
 	if dup < 0 {
-		return
+		return false
 	}
 	tried := map[int]bool{}
 	var known []holder
-	for _, p := range append([]int{pid, w.opener}, holderPids(w.holders)...) {
-		if tried[p] {
+	for _, p := range append([]int{w.opener, threadGroup(int(w.lastPid.Load()))}, holderPids(w.holders)...) {
+		if p <= 0 || tried[p] {
 			continue
 		}
 		tried[p] = true
@@ -499,24 +509,27 @@ func (w *watch) closed(b *bridge, pid int) {
 		}
 	}
 	if len(known) == 0 {
-		w.drop(b)
-		return
+		return false
 	}
-	// Still open elsewhere: keep the holders' descriptors current for
-	// si_fd; their credentials stay those recorded with the owner.
 	for _, k := range known {
+		found := false
 		for i := range w.holders {
 			if w.holders[i].pid == k.pid {
-				w.holders[i].fds = k.fds
+				w.holders[i].fds, found = k.fds, true
 			}
+		}
+		if !found {
+			w.holders = append(w.holders, k)
 		}
 	}
 	if a := w.armed; a != nil {
 		fd := w.chooseFd(targetPid(a))
 		w.mu.Lock()
 		a.siFd = fd
+		a.holderPid, a.holderFd = known[0].pid, known[0].fds[0]
 		w.mu.Unlock()
 	}
+	return true
 }
 
 func targetPid(a *armedOwner) int {
@@ -543,21 +556,24 @@ func credOf(hs []holder, pid int) cred {
 	return cred{}
 }
 
-// drop ends the watch: nothing is sent for the file any more. It runs on
-// the worker, which closes the duplicate (a FLUSH it answers as its own).
+// drop ends the watch: nothing is sent for the file any more, and the
+// duplicate is closed, so the kernel can release the file.
 func (w *watch) drop(b *bridge) {
 	w.mu.Lock()
 	w.gone = true
 	dup, a := w.dup, w.armed
 	w.dup, w.armed = -1, nil
 	w.mu.Unlock()
+	b.mu.Lock()
+	delete(b.held, w)
+	b.mu.Unlock()
 	b.closeDup(dup)
 	a.release()
 }
 
 // release ends the watch when the kernel releases the file. The kernel
 // does so only once every descriptor, the bridge's duplicate included,
-// is closed, so there is none left to close here (shutdown closes any).
+// is closed, so there is none left to close here.
 func (w *watch) release() {
 	w.mu.Lock()
 	w.gone = true

@@ -73,7 +73,11 @@ func (s *server) openDevice(r *fuseraw.Request, n *node) {
 		if b := s.fs.bridge; b != nil {
 			h.watch.Store(b.newWatch(h, id, n, ref.pid, uid))
 		}
-		if r.ReplyOpen(id, deviceOpenFlags) != nil {
+		openFlags := uint32(deviceOpenFlags)
+		if b := s.fs.bridge; b != nil {
+			openFlags |= fopenNoflush
+		}
+		if r.ReplyOpen(id, openFlags) != nil {
 			// The kernel forgot the open (interrupted, connection
 			// gone): no RELEASE will come for it.
 			if s.dropHandle(id) != nil {
@@ -288,6 +292,9 @@ const defaultPollMask = kernel.POLLIN | kernel.POLLOUT | kernel.POLLRDNORM | ker
 // handle kh, sent from the waker's goroutine. The status file and the
 // directory are always ready, like any regular file.
 func (s *server) poll(r *fuseraw.Request) {
+	if b := s.fs.bridge; b != nil && int32(r.Header.PID) == b.tid.Load() {
+		b.probeFh.Store(r.Poll.Fh) // the bridge asking which file it holds
+	}
 	h, ok := s.getHandle(r.Poll.Fh).(*handle)
 	if !ok {
 		r.ReplyPoll(uint32(defaultPollMask))
