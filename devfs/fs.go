@@ -39,6 +39,9 @@ type Options struct {
 	// (a ring entry failing). nil means the log package for the former
 	// and silence for the latter.
 	Logf func(format string, args ...any)
+	// Sigio chooses whether the devices' fasync notifications reach the
+	// real owners of client files (SPEC F; SigioAuto by default).
+	Sigio Sigio
 }
 
 // An FS serves one model kernel's device table as a FUSE file system.
@@ -49,6 +52,9 @@ type FS struct {
 	opts  Options
 	start time.Time // timestamps shown for every file
 	tasks taskTable
+	// bridge carries notifications to real owners (nil: no signals). Set
+	// by Mount before serving starts.
+	bridge *bridge
 
 	root, status *node // the fixed nodes, also in byID
 

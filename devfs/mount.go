@@ -100,8 +100,15 @@ func (fsys *FS) MountWith(dir string, mo MountOptions) (*Mount, error) {
 	if taken {
 		return nil, fmt.Errorf("devfs: mount %s: file system already mounted: %w", dir, syscall.EBUSY)
 	}
+	if err := fsys.startBridge(dir); err != nil {
+		fsys.mu.Lock()
+		fsys.mounted = false
+		fsys.mu.Unlock()
+		return nil, fmt.Errorf("devfs: mount %s: %w", dir, err)
+	}
 	s, srv, err := fsys.mountOver(dir, tr, mo)
 	if err != nil {
+		fsys.stopBridge()
 		fsys.mu.Lock()
 		fsys.mounted = false
 		fsys.mu.Unlock()
@@ -115,6 +122,7 @@ func (fsys *FS) MountWith(dir string, mo MountOptions) (*Mount, error) {
 		// the transport's buffers; srv.Close, which frees them, waits
 		// for Close, after shutdown has cancelled and waited for them.
 		s.shutdown()
+		fsys.stopBridge()
 		fsys.tasks.exitAll()
 		close(m.done)
 	}()

@@ -156,6 +156,7 @@ func (e *fasyncEntry) notify(sig, band int, mask int16) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.file != nil {
+		e.file.notifyHook(band)
 		e.file.sendSigio(e.fd, sig, band, mask)
 	}
 }

@@ -46,6 +46,8 @@ type File struct {
 	// own is the fasync owner and F_SETSIG choice; nil until F_SETOWN or
 	// F_SETSIG. Replaced whole, never mutated.
 	own atomic.Pointer[fown]
+	// hook receives the file's fasync notifications (SetSigioHook).
+	hook atomic.Pointer[func(band int)]
 }
 
 // setflMask is the status flags F_SETFL may change besides FASYNC:

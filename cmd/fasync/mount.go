@@ -29,8 +29,13 @@ const mountAbout = `Mounts scullpipe0 .. scullpipeN-1 and a read-only status fil
 existing empty directory, and serves them in the foreground. cat, dd, shell
 redirection and programs using poll, select or epoll work on them as on
 LDD3's /dev/scullpipe (blocking reads, EAGAIN under O_NONBLOCK, Ctrl-C
-interrupts a blocked reader). FUSE has no fasync: O_ASYNC on these files
-never raises SIGIO.
+interrupts a blocked reader). A process that owns one of these files
+(F_SETOWN, F_SETSIG, O_ASYNC) gets the signal the device raises, as from
+LDD3's scullpipe: kernel FUSE has no fasync, so fasync reads the owner from
+the client's own open file (this needs root, or ptrace access to the
+clients) and queues the signal itself, with si_code SI_QUEUE. --sigio auto
+serves without signals, saying why, when it cannot; on makes that an error;
+off disables them.
 
 Who can open the files: by default only processes running as the user who
 mounted them; the kernel refuses every other process (root's too, when
@@ -63,12 +68,13 @@ type mountConfig struct {
 }
 
 func runMount(args []string) int {
-	fl := cli.NewFlagSet("mount", "fasync mount [--devices N] [--size BYTES] [--transport auto|uring|classic] [--allow-other] [--nonempty] DIR", mountAbout)
+	fl := cli.NewFlagSet("mount", "fasync mount [--devices N] [--size BYTES] [--transport auto|uring|classic] [--sigio auto|on|off] [--allow-other] [--nonempty] DIR", mountAbout)
 	devices := fl.Int("devices", scull.DefaultDevices, fmt.Sprintf("number of scullpipe devices, 1 to %d", maxDevices))
 	size := cli.SizeFlag(fl.FlagSet, "size", scull.DefaultSize, scull.MinSize, scull.MaxSize, "buffer size of each device (B1)")
 	transport := fl.String("transport", "auto", "FUSE transport: auto (uring when fuse.enable_uring=Y, else classic), uring or classic")
 	allowOther := fl.Bool("allow-other", false, "let every user's processes open the files, the kernel enforcing their modes (allow_other,default_permissions)")
 	nonempty := fl.Bool("nonempty", false, "mount even if DIR has entries (they are hidden until the unmount)")
+	sigioMode := fl.String("sigio", "auto", "signals to the owners of client files: auto (when this process may read its clients' descriptors), on or off")
 	pos, status, ok := fl.Parse(args, 1, 1)
 	if !ok {
 		return status
@@ -82,6 +88,11 @@ func runMount(args []string) int {
 		fmt.Fprintln(os.Stderr, "fasync mount: --transport:", err)
 		return 2
 	}
+	sio, err := devfs.ParseSigio(*sigioMode)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fasync mount: --sigio:", err)
+		return 2
+	}
 	if err := devfs.CheckHost(); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync mount: cannot mount:", err)
 		return 1
@@ -93,7 +104,7 @@ func runMount(args []string) int {
 	return serveMount(os.Stdout, mountConfig{
 		dir:   dir,
 		scull: scull.Config{Devices: *devices, Size: int(*size)},
-		devfs: devfs.Options{Transport: tr},
+		devfs: devfs.Options{Transport: tr, Sigio: sio},
 		mount: devfs.MountOptions{AllowOther: *allowOther, AutoUnmount: true},
 	})
 }
@@ -109,6 +120,7 @@ func serveMount(out io.Writer, mc mountConfig) int {
 		return 1
 	}
 	mc.devfs.Status = pipes.AppendStatus
+	mc.devfs.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, "fasync mount: "+format+"\n", args...) }
 	fsys := devfs.New(k, mc.devfs)
 	dir := mc.dir
 
@@ -124,8 +136,12 @@ func serveMount(out io.Writer, mc mountConfig) int {
 		return 1
 	}
 	names := pipes.Names()
-	fmt.Fprintf(out, "fasync mount: serving %s .. %s (%d bytes each) and status on %s over the %s transport, for %s; SIGINT or SIGTERM unmounts\n",
-		names[0], names[len(names)-1], pipes.Pipe(0).Size(), dir, transportName(m.Transport()), audience(mc.mount.AllowOther))
+	signals := "no signals to owners"
+	if m.Sigio() {
+		signals = "signals to owners"
+	}
+	fmt.Fprintf(out, "fasync mount: serving %s .. %s (%d bytes each) and status on %s over the %s transport, for %s, %s; SIGINT or SIGTERM unmounts\n",
+		names[0], names[len(names)-1], pipes.Pipe(0).Size(), dir, transportName(m.Transport()), audience(mc.mount.AllowOther), signals)
 
 	select {
 	case <-m.Done():

@@ -32,7 +32,7 @@ func headerOnly(op uint32) bool {
 	switch op {
 	case FUSE_READLINK, FUSE_SYMLINK, FUSE_MKNOD, FUSE_MKDIR, FUSE_UNLINK, FUSE_RMDIR,
 		FUSE_RENAME, FUSE_RENAME2, FUSE_LINK, FUSE_CREATE, FUSE_FSYNC, FUSE_FSYNCDIR,
-		FUSE_SETXATTR, FUSE_GETXATTR, FUSE_LISTXATTR, FUSE_REMOVEXATTR, FUSE_ACCESS:
+		FUSE_SETXATTR, FUSE_REMOVEXATTR, FUSE_ACCESS:
 		return true
 	}
 	return false
@@ -47,7 +47,7 @@ func headerOnly(op uint32) bool {
 type Request struct {
 	Header InHeader
 
-	Name      []byte      // LOOKUP: the name looked up (no NUL)
+	Name      []byte      // LOOKUP, GETXATTR: the name looked up (no NUL)
 	Open      OpenIn      // OPEN, OPENDIR
 	Read      ReadIn      // READ, READDIR
 	Write     WriteIn     // WRITE
@@ -58,6 +58,7 @@ type Request struct {
 	Getattr   GetattrIn   // GETATTR
 	Setattr   SetattrIn   // SETATTR
 	Poll      PollIn      // POLL
+	Getxattr  GetxattrIn  // GETXATTR (with Name), LISTXATTR
 	Interrupt InterruptIn // INTERRUPT
 	Forget    ForgetIn    // FORGET
 	Forgets   []ForgetOne // BATCH_FORGET
@@ -114,6 +115,8 @@ func arg0Size(op uint32) (int, bool) {
 		return int(unsafe.Sizeof(PollIn{})), true
 	case FUSE_IOCTL:
 		return int(unsafe.Sizeof(IoctlIn{})), true
+	case FUSE_GETXATTR, FUSE_LISTXATTR:
+		return int(unsafe.Sizeof(GetxattrIn{})), true
 	case FUSE_INIT:
 		return int(unsafe.Sizeof(initIn{})), true
 	}
@@ -133,14 +136,12 @@ func load[T any](dst *T, b []byte) {
 func (r *Request) decode(arg0, rest []byte) error {
 	switch r.Header.Opcode {
 	case FUSE_LOOKUP:
-		name := rest
-		for i, c := range name {
-			if c == 0 {
-				name = name[:i]
-				break
-			}
-		}
-		r.Name = name
+		r.Name = cstring(rest)
+	case FUSE_GETXATTR:
+		load(&r.Getxattr, arg0)
+		r.Name = cstring(rest)
+	case FUSE_LISTXATTR:
+		load(&r.Getxattr, arg0)
 	case FUSE_FORGET:
 		load(&r.Forget, arg0)
 	case FUSE_INTERRUPT:
