@@ -94,12 +94,14 @@ var scenarios = []scenario{
 		r, w := e.pipe(0)
 		fill(e, w, 16)
 		done := e.sleeper(w, 10, true)
+		e.hold()
 		e.close(r)
+		done()
 		// The kernel sends SIGPIPE to the writing thread, which the
 		// main thread's signalfd does not see; the model's tasks are
 		// single-threaded, so the main task gets it.
 		e.differs(1, "  signal SIGPIPE code=SI_USER pid=me", "kernel/doc.go: tasks are single-threaded processes")
-		done()
+		e.release()
 	}},
 
 	// Capacity: F_GETPIPE_SZ and F_SETPIPE_SZ (P1, K2).

@@ -69,6 +69,8 @@ type env struct {
 	// expect holds the deliberate differences: transcript line index ->
 	// the model's line and the kernel/doc.go entry explaining it.
 	expect map[int]difference
+	// holding defers looking at the main thread's signals (hold, release).
+	holding bool
 }
 
 type difference struct{ model, note string }
@@ -80,9 +82,25 @@ func newEnv(s sys) *env {
 // log appends a line, then the signals the call raised.
 func (e *env) log(format string, args ...any) {
 	e.lines = append(e.lines, fmt.Sprintf(format, args...))
+	if !e.holding {
+		e.logSignals()
+	}
+}
+
+func (e *env) logSignals() {
 	for _, si := range e.s.signals() {
 		e.lines = append(e.lines, "  "+e.sigLine(si))
 	}
+}
+
+// hold stops logging the main thread's signals after each call, until
+// release logs all that came meanwhile: for calls whose signals the
+// second thread's call may raise at any moment.
+func (e *env) hold() { e.holding = true }
+
+func (e *env) release() {
+	e.holding = false
+	e.log("signals since hold:")
 }
 
 // differs marks a line of the transcript as a deliberate difference: the

@@ -292,12 +292,13 @@ func TestPollWakesUp(t *testing.T) {
 	ctx := ctxT(t)
 	r, w := mustPipe(t, task, 0)
 	for _, step := range []struct {
-		act  func()
-		want int16
+		before, act func()
+		want        int16
 	}{
-		{func() { task.Write(ctx, w, []byte("x")) }, kernel.POLLIN | kernel.POLLRDNORM},
-		{func() { task.Read(ctx, r, make([]byte, 1)); task.Close(w) }, kernel.POLLHUP},
+		{func() {}, func() { task.Write(ctx, w, []byte("x")) }, kernel.POLLIN | kernel.POLLRDNORM},
+		{func() { task.Read(ctx, r, make([]byte, 1)) }, func() { task.Close(w) }, kernel.POLLHUP},
 	} {
+		step.before()
 		res := make(chan int16, 1)
 		go func() {
 			fds := []kernel.PollFd{{Fd: r, Events: kernel.POLLIN | kernel.POLLRDNORM}}

@@ -432,6 +432,9 @@ func runReal(t *testing.T, sc scenario) *env {
 	if sc.privileged && !hasResourceCap() {
 		t.Skip("needs CAP_SYS_RESOURCE, which this process lacks")
 	}
+	if sc.uid != 0 && unix.Geteuid() != 0 {
+		t.Skip("needs root, to run a thread as another user")
+	}
 	r, th := newRealSys(t)
 	r.second, r.other = newThread(t), newThread(t)
 	r.gone = noSuchID(t)
