@@ -42,61 +42,85 @@ type aioReport struct {
 
 func runBenchAIO(args []string) int { return benchAIO(args, os.Stdout, os.Stderr) }
 
-// benchAIO is `fasync bench aio` writing its result to stdout and its
-// progress and errors to stderr.
-func benchAIO(args []string, stdout, stderr io.Writer) int {
+// aioFlags is bench aio's command line: the job and what to do with it.
+type aioFlags struct {
+	job             bench.Job
+	compare, json   bool
+	clean           bool
+	rounds          int
+	svg, cpuprofile string
+}
+
+// parseAIOFlags reads bench aio's command line and checks the job; ok
+// false means the command should not run, with the exit status (the
+// reason is written out).
+func parseAIOFlags(args []string, stdout, stderr io.Writer) (_ *aioFlags, status int, ok bool) {
 	fs := cli.NewFlagSet("bench aio", "fasync bench aio [flags]",
 		"Runs POSIX AIO on a real file through the aio Engine, with fio's vocabulary;\n"+
 			"--compare runs goroutines, the other engine and fio beside it in the same\n"+
 			"invocation and prints ratios.")
 	fs.Stdout, fs.Stderr = stdout, stderr
-	rw := fs.String("rw", "randread", "randread, randwrite, read or write")
+	a := &aioFlags{}
+	j := &a.job
+	fs.StringVar(&j.RW, "rw", "randread", "randread, randwrite, read or write")
 	bs := cli.SizeFlag(fs.FlagSet, "bs", 4<<10, 1, bench.MaxBS, "bytes per request")
-	iodepth := fs.Int("iodepth", 32, "requests kept in flight")
+	fs.IntVar(&j.IODepth, "iodepth", 32, fmt.Sprintf("requests kept in flight (1 to %d)", bench.MaxIODepth))
 	size := cli.SizeFlag(fs.FlagSet, "size", 1<<30, 1, 1<<40, "bytes of the file the job uses, at least --bs; a file fasync laid out is grown to it, another only with --grow")
 	rt := fs.String("runtime", "10s", "how long to run (seconds, or a Go duration)")
-	direct := fs.Bool("direct", false, "open the file O_DIRECT (--direct=1)")
-	filename := fs.String("filename", "", "the data file, a regular file (default: the cache file $FASYNC_BENCH_FILE or TMPDIR/"+benchfile.CacheName+", laid out once and kept)")
-	grow := fs.Bool("grow", false, "lay out an existing --filename that fasync did not make and that is shorter than --size, up to --size")
-	overwrite := fs.Bool("overwrite", false, "let a write job write to an existing --filename that fasync did not make")
-	clean := fs.Bool("clean", false, "remove the data file (--filename, or the cache file) if fasync laid it out, and exit")
-	svg := fs.String("svg", "", "with --compare, also draw the rows (IOPS and latency) as an SVG chart in this file")
-	engine := fs.String("engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), file (IODEPTH goroutines calling aio.File's ReadAt/WriteAt, on io_uring), file-threads (the same on the thread pool), or goroutines (IODEPTH goroutines calling os.File's ReadAt/WriteAt)")
-	fsync := fs.Int("fsync", 0, "write jobs: Sync after every N-th write of the job, like fio's --fsync=N (engines file, file-threads and goroutines)")
-	rings := fs.Int("rings", 0, "io_uring rings for --engine uring (0: one per CPU)")
-	batch := fs.Int("batch", 0, "submit with ListIO in lists of this many requests, one notification per list (fio's iodepth_batch_submit); 0: one Read or Write per request")
-	fixedbufs := fs.Bool("fixedbufs", false, "take the engine's buffers from its arena (aio.WithBufferArena), which io_uring registers: reads and writes go as READ_FIXED/WRITE_FIXED, like fio's --fixedbufs (the row is named \"fasync aio fixedbufs\"); with --compare and --engine uring the other variant runs as a row too")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	registerfiles := fs.Bool("registerfiles", false, "register the file with the engine (Engine.RegisterFile), which io_uring uses as a fixed file, like fio's --registerfiles (the row's name says \"registerfiles\")")
-	ringthreads := fs.Bool("ringthreads", false, "give each io_uring ring's loop an OS thread of its own, with a SINGLE_ISSUER | DEFER_TASKRUN ring as fio sets up (aio.WithRingThreads; the row's name says \"ringthreads\")")
-	notify := fs.String("notify", "chan", "how the engine announces completions: chan (SIGEV_CHAN, one consumer goroutine per CPU resubmits) or inline (SIGEV_INLINE, the callback resubmits on the goroutine that completed the request)")
-	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
-	rounds := fs.Int("rounds", 2, "with --compare, run every row this many times, alternating the order, and report medians")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the engine's run to this file")
+	fs.BoolVar(&j.Direct, "direct", false, "open the file O_DIRECT (--direct=1)")
+	fs.StringVar(&j.Filename, "filename", "", "the data file, a regular file (default: the cache file $FASYNC_BENCH_FILE or TMPDIR/"+benchfile.CacheName+", laid out once and kept)")
+	fs.BoolVar(&j.Grow, "grow", false, "lay out an existing --filename that fasync did not make and that is shorter than --size, up to --size")
+	fs.BoolVar(&j.Overwrite, "overwrite", false, "let a write job write to an existing --filename that fasync did not make")
+	fs.BoolVar(&a.clean, "clean", false, "remove the data file (--filename, or the cache file) if fasync laid it out, and exit")
+	fs.StringVar(&a.svg, "svg", "", "with --compare, also draw the rows (IOPS and latency) as an SVG chart in this file")
+	fs.StringVar(&j.Engine, "engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), file (IODEPTH goroutines calling aio.File's ReadAt/WriteAt, on io_uring), file-threads (the same on the thread pool), or goroutines (IODEPTH goroutines calling os.File's ReadAt/WriteAt)")
+	fs.IntVar(&j.Fsync, "fsync", 0, "write jobs: Sync after every N-th write of the job, like fio's --fsync=N (engines file, file-threads and goroutines)")
+	fs.IntVar(&j.Rings, "rings", 0, "io_uring rings for --engine uring (0: one per CPU)")
+	fs.IntVar(&j.Batch, "batch", 0, "submit with ListIO in lists of this many requests, one notification per list (fio's iodepth_batch_submit); 0: one Read or Write per request")
+	fs.BoolVar(&j.FixedBufs, "fixedbufs", false, "take the engine's buffers from its arena (aio.WithBufferArena), which io_uring registers: reads and writes go as READ_FIXED/WRITE_FIXED, like fio's --fixedbufs (the row is named \"fasync aio fixedbufs\"); with --compare and --engine uring the other variant runs as a row too")
+	fs.BoolVar(&a.json, "json", false, "print the result as JSON")
+	fs.BoolVar(&j.RegisterFiles, "registerfiles", false, "register the file with the engine (Engine.RegisterFile), which io_uring uses as a fixed file, like fio's --registerfiles (the row's name says \"registerfiles\")")
+	fs.BoolVar(&j.RingThreads, "ringthreads", false, "give each io_uring ring's loop an OS thread of its own, with a SINGLE_ISSUER | DEFER_TASKRUN ring as fio sets up (aio.WithRingThreads; the row's name says \"ringthreads\")")
+	fs.StringVar(&j.Notify, "notify", "chan", "how the engine announces completions: chan (SIGEV_CHAN, one consumer goroutine per CPU resubmits) or inline (SIGEV_INLINE, the callback resubmits on the goroutine that completed the request)")
+	fs.BoolVar(&a.compare, "compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
+	fs.IntVar(&a.rounds, "rounds", 2, "with --compare, run every row this many times, alternating the order, and report medians (1 to 1000)")
+	fs.StringVar(&a.cpuprofile, "cpuprofile", "", "write a CPU profile of the engine's run to this file")
 	if _, status, ok := fs.Parse(args, 0, 0); !ok {
+		return nil, status, false
+	}
+	if j.Filename == "" {
+		j.Filename = benchfile.Shared()
+	}
+	j.BS, j.Size, j.Progress = *bs, *size, stderr
+	if a.clean {
+		return a, 0, true
+	}
+	var err error
+	switch {
+	case a.rounds < 1 || a.rounds > 1000:
+		err = fmt.Errorf("--rounds %d: want 1 to 1000", a.rounds)
+	case a.svg != "" && !a.compare:
+		err = errors.New("--svg draws the rows of --compare: add --compare")
+	default:
+		err = parseAIOJob(j, *rt)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+		return nil, 2, false
+	}
+	return a, 0, true
+}
+
+// benchAIO is `fasync bench aio` writing its result to stdout and its
+// progress and errors to stderr.
+func benchAIO(args []string, stdout, stderr io.Writer) int {
+	a, status, ok := parseAIOFlags(args, stdout, stderr)
+	if !ok {
 		return status
 	}
-	if *filename == "" {
-		*filename = benchfile.Shared()
-	}
-	if *clean {
-		return cleanDataFile(*filename, stdout, stderr)
-	}
-	job := &bench.Job{RW: *rw, IODepth: *iodepth, Direct: *direct, Filename: *filename, Engine: *engine, Rings: *rings,
-		Batch: *batch, Notify: *notify, Fsync: *fsync, FixedBufs: *fixedbufs, RegisterFiles: *registerfiles, RingThreads: *ringthreads,
-		Grow: *grow, Overwrite: *overwrite, Progress: stderr}
-	if *rounds < 1 || *rounds > 1000 {
-		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 to 1000\n", *rounds)
-		return 2
-	}
-	if *svg != "" && !*compare {
-		fmt.Fprintln(stderr, "fasync bench aio: --svg draws the rows of --compare: add --compare")
-		return 2
-	}
-	job.BS, job.Size = *bs, *size
-	if err := parseAIOJob(job, *rt); err != nil {
-		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
-		return 2
+	job := &a.job
+	if a.clean {
+		return cleanDataFile(job.Filename, stdout, stderr)
 	}
 	if err := job.Prepare(); err != nil {
 		fmt.Fprintf(stderr, "fasync bench aio: --filename %v\n", err)
@@ -108,49 +132,55 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	if ours, _ := benchfile.Ours(job.Filename); ours {
 		fmt.Fprintf(stderr, "data file %s, kept for the next run (fasync bench aio --clean removes it)\n", job.Filename)
 	}
-	if *cpuprofile != "" {
-		pf, err := os.Create(*cpuprofile)
+	rep, err := runAIO(a)
+	if err == nil && a.svg != "" {
+		err = writeAIOChart(a.svg, rep)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+		return 1
+	}
+	if a.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+		return 0
+	}
+	printAIOReport(stdout, rep)
+	return 0
+}
+
+// runAIO runs the job, or with --compare the comparison, under the CPU
+// profile if one is asked for.
+func runAIO(a *aioFlags) (*aioReport, error) {
+	job := &a.job
+	if a.cpuprofile != "" {
+		pf, err := os.Create(a.cpuprofile)
 		if err != nil {
-			fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
-			return 1
+			return nil, err
 		}
 		defer pf.Close()
-		pprof.StartCPUProfile(pf)
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var res bench.Result
 	var others []bench.Result
 	var err error
-	if *compare {
-		res, others = bench.Compare(job, *rounds)
+	if a.compare {
+		res, others = bench.Compare(job, a.rounds)
 		if res.Err != "" {
 			err = errors.New(res.Err)
 		}
 	} else {
 		res, err = bench.Run(job)
 	}
-	if *cpuprofile != "" {
-		pprof.StopCPUProfile()
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
-		return 1
+		return nil, err
 	}
-	rep := aioReport{Result: res, Engine: job.Engine, RW: job.RW, BS: job.BS, IODepth: job.IODepth,
-		Size: job.Size, Direct: job.Direct, Fsync: job.Fsync, CPUs: runtime.NumCPU(), Compare: others}
-	if *svg != "" {
-		if err := writeAIOChart(*svg, &rep); err != nil {
-			fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
-			return 1
-		}
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
-		return 0
-	}
-	printAIOReport(stdout, &rep)
-	return 0
+	return &aioReport{Result: res, Engine: job.Engine, RW: job.RW, BS: job.BS, IODepth: job.IODepth,
+		Size: job.Size, Direct: job.Direct, Fsync: job.Fsync, CPUs: runtime.NumCPU(), Compare: others}, nil
 }
 
 // parseAIOJob fills the job's duration from its flag and checks the

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"unicode/utf8"
 )
 
 // A Chart is a comparison drawn as horizontal bars, one panel per
@@ -35,16 +36,36 @@ type Bar struct {
 	Baseline bool      // a baseline row, drawn grey; the others blue
 }
 
-// The chart's geometry, in SVG user units (pixels).
+// The chart's geometry, in SVG user units (pixels). The label column is
+// as wide as the longest row label needs, at charWidth per character.
 const (
-	chartWidth  = 980
-	labelWidth  = 330 // the row labels, right-aligned at its edge
 	barSpan     = 430 // the longest bar
+	valueWidth  = 230 // room right of the longest bar for its value and note
 	barHeight   = 16
 	rowGap      = 8
 	panelTitleH = 34
 	axisH       = 22
+	charWidth   = 7 // a generous average at font-size 12
+	minLabelW   = 160
 )
+
+// layout is a chart's horizontal geometry.
+type layout struct {
+	label int // the row labels end here, right-aligned
+	width int // the whole chart
+}
+
+func (c *Chart) layout() layout {
+	n := 0
+	for _, p := range c.Panels {
+		for _, b := range p.Bars {
+			n = max(n, utf8.RuneCountInString(b.Label))
+		}
+	}
+	l := layout{label: max(minLabelW, 16+n*charWidth)}
+	l.width = max(l.label+10+barSpan+valueWidth, 16+charWidth*max(utf8.RuneCountInString(c.Title)*5/4, utf8.RuneCountInString(c.Subtitle)))
+	return l
+}
 
 var (
 	oursFill     = []string{"#2f6db5", "#8fb3e0"} // by series: the first bar dark, the next light
@@ -54,6 +75,7 @@ var (
 // WriteSVG writes the chart as a standalone SVG document.
 func (c *Chart) WriteSVG(w io.Writer) error {
 	bw := bufio.NewWriter(w)
+	l := c.layout()
 	height := 56
 	if c.Subtitle != "" {
 		height += 18
@@ -64,7 +86,7 @@ func (c *Chart) WriteSVG(w io.Writer) error {
 	fmt.Fprintf(bw, `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
 <rect width="100%%" height="100%%" fill="white"/>
-`, chartWidth, height, chartWidth, height)
+`, l.width, height, l.width, height)
 	y := 28
 	text(bw, 16, y, "start", 17, "bold", c.Title)
 	if c.Subtitle != "" {
@@ -73,7 +95,7 @@ func (c *Chart) WriteSVG(w io.Writer) error {
 	}
 	y += 24
 	for _, p := range c.Panels {
-		p.draw(bw, y)
+		p.draw(bw, l, y)
 		y += p.height()
 	}
 	fmt.Fprintln(bw, "</svg>")
@@ -88,10 +110,10 @@ func (p *Panel) height() int { return panelTitleH + len(p.Bars)*p.rowHeight() + 
 
 // draw writes the panel with its top at y: the title and legend, the
 // grid and axis, and the bars with their values.
-func (p *Panel) draw(w io.Writer, y int) {
+func (p *Panel) draw(w io.Writer, l layout, y int) {
 	text(w, 16, y+18, "start", 14, "bold", p.Title)
 	if len(p.Series) > 1 {
-		x := chartWidth - 16 - 90*len(p.Series)
+		x := l.label + 10 + barSpan - 90*len(p.Series)
 		for i, s := range p.Series {
 			fmt.Fprintf(w, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/>`+"\n", x+90*i, y+8, oursFill[i%len(oursFill)])
 			text(w, x+90*i+16, y+18, "start", 12, "normal", s)
@@ -101,19 +123,19 @@ func (p *Panel) draw(w io.Writer, y int) {
 	bottom := top + len(p.Bars)*p.rowHeight()
 	scale, ticks := axis(p.max())
 	for _, t := range ticks {
-		x := labelWidth + 10 + int(math.Round(t/scale*barSpan))
+		x := l.label + 10 + int(math.Round(t/scale*barSpan))
 		fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#e3e3e3"/>`+"\n", x, top-4, x, bottom)
 		text(w, x, bottom+14, "middle", 11, "normal", formatTick(t))
 	}
-	fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555"/>`+"\n", labelWidth+10, top-4, labelWidth+10, bottom)
+	fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555"/>`+"\n", l.label+10, top-4, l.label+10, bottom)
 	for i, b := range p.Bars {
 		ry := top + i*p.rowHeight()
-		text(w, labelWidth, ry+p.series()*barHeight/2+4, "end", 12, "normal", b.Label)
+		text(w, l.label, ry+p.series()*barHeight/2+4, "end", 12, "normal", b.Label)
 		fills := oursFill
 		if b.Baseline {
 			fills = baselineFill
 		}
-		end := labelWidth + 14
+		end := l.label + 14
 		for k, v := range b.Values {
 			if k >= p.series() {
 				break
@@ -123,15 +145,15 @@ func (p *Panel) draw(w io.Writer, y int) {
 				width = max(1, int(math.Round(v/scale*barSpan)))
 			}
 			by := ry + k*barHeight
-			fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>`, labelWidth+10, by+1, width, barHeight-2, fills[k%len(fills)])
+			fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>`, l.label+10, by+1, width, barHeight-2, fills[k%len(fills)])
 			xml.EscapeText(w, []byte(fmt.Sprintf("%s %s: %s %s", b.Label, p.seriesName(k), formatValue(v), p.Unit)))
 			fmt.Fprintln(w, "</title></rect>")
 			label := formatValue(v) + " " + p.Unit
 			if k == 0 && b.Note != "" {
 				label += " · " + b.Note
 			}
-			text(w, labelWidth+16+width, by+barHeight-4, "start", 11, "normal", label)
-			end = labelWidth + 16 + width
+			text(w, l.label+16+width, by+barHeight-4, "start", 11, "normal", label)
+			end = l.label + 16 + width
 		}
 		if len(b.Values) == 0 && b.Note != "" {
 			text(w, end, ry+barHeight-4, "start", 11, "italic", b.Note)

@@ -100,3 +100,14 @@ func TestChartAxis(t *testing.T) {
 		}
 	}
 }
+
+// H5: the label column grows with the longest label, so no label runs
+// off the left edge.
+func TestChartLabelColumn(t *testing.T) {
+	long := strings.Repeat("x", 80)
+	c := &Chart{Title: "t", Panels: []Panel{{Title: "p", Unit: "u", Bars: []Bar{{Label: long, Values: []float64{1}}}}}}
+	l := c.layout()
+	if l.label < 80*charWidth || l.width < l.label+barSpan {
+		t.Errorf("layout %+v for an 80-character label", l)
+	}
+}
