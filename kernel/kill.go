@@ -19,7 +19,8 @@ func mayKill(from, to Cred) bool {
 // of them (the permission rule); EAGAIN when a real-time signal finds a
 // full queue. For several targets it succeeds if any target got the
 // signal, as Linux does. A signal t sends itself is delivered before Kill
-// returns.
+// returns: Kill is a safe point, so a driver signalling the task it runs
+// for uses SendSigInfo instead, which runs no handler.
 func (t *Task) Kill(pid, sig int) error {
 	defer t.safePoint()
 	if !t.Alive() {

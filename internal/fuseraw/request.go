@@ -111,12 +111,12 @@ func arg0Size(op uint32) (int, bool) {
 		return int(unsafe.Sizeof(GetattrIn{})), true
 	case FUSE_SETATTR:
 		return int(unsafe.Sizeof(SetattrIn{})), true
-	case FUSE_POLL:
-		return int(unsafe.Sizeof(PollIn{})), true
 	case FUSE_IOCTL:
 		return int(unsafe.Sizeof(IoctlIn{})), true
 	case FUSE_GETXATTR, FUSE_LISTXATTR:
 		return int(unsafe.Sizeof(GetxattrIn{})), true
+	case FUSE_POLL:
+		return int(unsafe.Sizeof(PollIn{})), true
 	case FUSE_INIT:
 		return int(unsafe.Sizeof(initIn{})), true
 	}
