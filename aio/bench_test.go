@@ -33,7 +33,6 @@ func sharedFile(b *testing.B) *os.File {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { f.Close() })
-	b.Logf("data file %s, kept for the next run (fasync bench aio --clean removes it)", f.Name())
 	return f
 }
 
@@ -81,8 +80,9 @@ func BenchmarkRandRead4K(b *testing.B) {
 	}
 }
 
-// benchGoroutines reads b.N random blocks with depth goroutines each
-// calling ReadAt.
+// benchGoroutines is the baseline: it reads b.N random blocks with depth
+// goroutines each calling ReadAt into its own page-aligned buffer, and
+// reports the CPU time per read too.
 func benchGoroutines(b *testing.B, f *os.File, depth int) {
 	b.ReportAllocs()
 	b.SetBytes(benchBlock)
@@ -90,6 +90,7 @@ func benchGoroutines(b *testing.B, f *os.File, depth int) {
 	per := b.N / depth
 	bufs := benchBuffers(b, depth)
 	b.ResetTimer()
+	defer benchfile.ReportCPU(b)()
 	for g := range depth {
 		n := per
 		if g == 0 {

@@ -250,30 +250,9 @@ func TestUringBadDescriptor(t *testing.T) {
 func BenchmarkUringRandRead4K(b *testing.B) {
 	needUring(b)
 	f := sharedFile(b)
-	b.Run("baseline=goroutines-ReadAt", func(b *testing.B) { ubenchGoroutines(b, f) })
+	b.Run("baseline=goroutines-ReadAt", func(b *testing.B) { benchGoroutines(b, f, benchDepth) })
 	b.Run("engine=uring", func(b *testing.B) { ubenchEngine(b, f, WithBackend("uring")) })
 	b.Run("engine=threads", func(b *testing.B) { ubenchEngine(b, f, WithBackend("threads")) })
-}
-
-func ubenchGoroutines(b *testing.B, f *os.File) {
-	bufs := benchBuffers(b, benchDepth)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.SetBytes(benchBlock)
-	b.ReportAllocs()
-	b.ResetTimer()
-	defer benchfile.ReportCPU(b)()
-	for g := range benchDepth {
-		wg.Go(func() {
-			rnd := benchfile.NewRand(uint64(g))
-			for next.Add(1) <= int64(b.N) {
-				if _, err := f.ReadAt(bufs[g], rnd.Block(benchFileSize, benchBlock)); err != nil {
-					panic(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // ubenchEngine keeps 32 reads in flight on an Engine: one worker goroutine
@@ -349,7 +328,7 @@ func BenchmarkUringLayers(b *testing.B) {
 	f := sharedFile(b)
 	b.Run("backend-only", func(b *testing.B) { ubenchBackend(b, f) })
 	b.Run("engine+chan", func(b *testing.B) { ubenchEngine(b, f, WithBackend("uring")) })
-	b.Run("baseline=goroutines-ReadAt", func(b *testing.B) { ubenchGoroutines(b, f) })
+	b.Run("baseline=goroutines-ReadAt", func(b *testing.B) { benchGoroutines(b, f, benchDepth) })
 }
 
 func ubenchBackend(b *testing.B, f *os.File) {

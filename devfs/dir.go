@@ -80,39 +80,42 @@ func (s *server) open(r *fuseraw.Request) {
 	}
 }
 
-// A dirHandle is an open directory: the listing as it was at open, so a
-// listing read in several READDIRs is one consistent view.
-type dirHandle struct{ ents []dirent }
-
-type dirent struct {
-	ino  uint64
-	typ  uint32
-	name string
+// A dirHandle is an open directory: the device names as they were at
+// open (a copy of the kernel's sorted list, no sort), so a listing read
+// in several READDIRs is one consistent view. Entry i+1 is "." for i=0,
+// ".." for i=1, device names[i-2] after them, then the status file when
+// it shows. A device gets its node id when a READDIR first lists it.
+type dirHandle struct {
+	names  []string
+	status bool // the status file is listed after the devices
 }
 
-// opendir snapshots the listing: ".", "..", the devices, then the status
-// file.
+// opendir takes the listing's snapshot.
 func (s *server) opendir(r *fuseraw.Request) {
 	if r.Header.NodeID != rootID {
 		r.ReplyErr(syscall.ENOTDIR)
 		return
 	}
-	names := s.fs.k.Devices()
-	ents := make([]dirent, 0, len(names)+3)
-	ents = append(ents, dirent{rootID, fuseraw.DT_DIR, "."}, dirent{rootID, fuseraw.DT_DIR, ".."})
-	shadowed := false
-	for _, name := range names {
-		ents = append(ents, dirent{s.fs.deviceNode(name).id, fuseraw.DT_REG, name})
-		shadowed = shadowed || name == s.fs.opts.StatusName
+	h := &dirHandle{names: s.fs.k.Devices()}
+	if s.fs.opts.Status != nil {
+		_, shadowed := s.fs.k.Device(s.fs.opts.StatusName)
+		h.status = !shadowed
 	}
-	if s.fs.opts.Status != nil && !shadowed {
-		ents = append(ents, dirent{statusID, fuseraw.DT_REG, s.fs.opts.StatusName})
+	r.ReplyOpen(s.addHandle(h), 0)
+}
+
+// len reports how many entries the listing has.
+func (h *dirHandle) len() uint64 {
+	n := uint64(len(h.names)) + 2
+	if h.status {
+		n++
 	}
-	r.ReplyOpen(s.addHandle(&dirHandle{ents: ents}), 0)
+	return n
 }
 
 // readdir answers from the snapshot: an entry's offset is its index plus
-// one, which the kernel sends back to continue after it.
+// one, which the kernel sends back to continue after it. It costs the
+// entries that fit in the reply, wherever the window starts.
 func (s *server) readdir(r *fuseraw.Request) {
 	h, ok := s.getHandle(r.Read.Fh).(*dirHandle)
 	if !ok {
@@ -120,40 +123,23 @@ func (s *server) readdir(r *fuseraw.Request) {
 		return
 	}
 	buf := r.DataBuf(int(r.Read.Size))[:0]
-	for i := r.Read.Offset; i < uint64(len(h.ents)); i++ {
-		e := h.ents[i]
+	for i := r.Read.Offset; i < h.len(); i++ {
+		ino, typ, name := uint64(rootID), uint32(fuseraw.DT_DIR), ".."
+		switch {
+		case i == 0:
+			name = "."
+		case i-2 < uint64(len(h.names)):
+			name = h.names[i-2]
+			ino, typ = s.fs.deviceNode(name).id, fuseraw.DT_REG
+		case i > 1:
+			ino, typ, name = statusID, fuseraw.DT_REG, s.fs.opts.StatusName
+		}
 		var fits bool
-		if buf, fits = fuseraw.AppendDirent(buf, e.ino, i+1, e.typ, e.name); !fits {
+		if buf, fits = fuseraw.AppendDirent(buf, ino, i+1, typ, name); !fits {
 			break
 		}
 	}
 	r.ReplyData(buf)
-}
-
-// openStatus allows reading only (the mount does not check permissions,
-// so the mode bits alone would not stop root) and takes the snapshot:
-// Options.Status promises not to block, so neither does this open.
-func (s *server) openStatus(r *fuseraw.Request) {
-	if r.Open.Flags&syscall.O_ACCMODE != syscall.O_RDONLY || r.Open.Flags&syscall.O_TRUNC != 0 {
-		r.ReplyErr(syscall.EACCES)
-		return
-	}
-	h := &dataHandle{data: s.fs.opts.Status()}
-	// Direct I/O: the reported size is 0, as for /proc files, and reads
-	// must still reach us.
-	r.ReplyOpen(s.addHandle(h), fuseraw.FOPEN_DIRECT_IO)
-}
-
-// A dataHandle is an open status file: a snapshot taken at open, served
-// by offset, so small reads see one consistent text.
-type dataHandle struct{ data []byte }
-
-func (h *dataHandle) read(r *fuseraw.Request) {
-	var data []byte
-	if off := r.Read.Offset; off < uint64(len(h.data)) {
-		data = h.data[off:]
-	}
-	r.ReplyData(data[:min(len(data), int(r.Read.Size))])
 }
 
 func (s *server) release(r *fuseraw.Request) {

@@ -24,3 +24,14 @@ func EarlyInterrupts(m *Mount) int {
 	defer m.s.mu.Unlock()
 	return len(m.s.early)
 }
+
+// Lookup reports whether f resolves name in its root directory, as a
+// FUSE LOOKUP would, without a mount.
+func Lookup(f *FS, name string) bool { return f.lookup(name) != nil }
+
+// StatusReader returns the reader a status file's open gets, for status
+// records made by records: ReadAt(buf, off) is what a READ of the file
+// at off answers.
+func StatusReader(records func([]byte, int) ([]byte, bool)) func(buf []byte, off uint64) int {
+	return (&statusHandle{records: records}).readAt
+}

@@ -13,15 +13,22 @@ import (
 // Options configure a file system made by New.
 type Options struct {
 	// Status, when non-nil, provides the contents of a read-only file
-	// named StatusName beside the devices (SPEC B10). It is called once
-	// per open of that file and must not block.
-	Status func() []byte
+	// named StatusName beside the devices (SPEC B10), a record (a line,
+	// say) at a time, as a /proc seq_file does: Status(buf, i) appends
+	// record i to buf and returns it, or reports false, buf unchanged,
+	// when there is no record i. Records are numbered from 0 without
+	// gaps. Each read of the file asks for the records its window covers
+	// and no others, so a view of many devices costs nothing while
+	// nobody reads it; a reader going through the file in order sees
+	// each record as it was when its window reached it. It must not
+	// block. scull.Pipes.AppendStatus is one.
+	Status func(buf []byte, i int) ([]byte, bool)
 	// StatusName names the status file; "" means "status". A device of
 	// the same name hides the status file.
 	StatusName string
 	// DeviceMode holds the permission bits of the device files; 0 means
-	// 0666 (like scull's nodes). The mount does not ask the kernel to
-	// check them; they are what ls shows.
+	// 0666 (like scull's nodes). The kernel enforces them on a mount with
+	// MountOptions.AllowOther; otherwise they are only what ls shows.
 	DeviceMode os.FileMode
 	// Transport chooses how FUSE requests travel (Auto: FUSE over
 	// io_uring when the kernel offers it, else the classic /dev/fuse
@@ -32,6 +39,9 @@ type Options struct {
 	// (a ring entry failing). nil means the log package for the former
 	// and silence for the latter.
 	Logf func(format string, args ...any)
+	// Sigio chooses whether the devices' fasync notifications reach the
+	// real owners of client files (SPEC F; SigioAuto by default).
+	Sigio Sigio
 }
 
 // An FS serves one model kernel's device table as a FUSE file system.
@@ -42,6 +52,9 @@ type FS struct {
 	opts  Options
 	start time.Time // timestamps shown for every file
 	tasks taskTable
+	// bridge carries notifications to real owners (nil: no signals). Set
+	// by Mount before serving starts.
+	bridge *bridge
 
 	root, status *node // the fixed nodes, also in byID
 
@@ -85,9 +98,11 @@ const (
 )
 
 // New returns a file system exporting the devices registered in k. The
-// device list is read on every lookup and directory listing, so devices
-// registered later appear and unregistered ones vanish (files already
-// open keep working, as Kernel.Unregister promises).
+// device table is consulted on every lookup (one map look-up,
+// Kernel.Device) and directory open (a copy of its sorted names,
+// Kernel.Devices), so devices registered later appear and unregistered
+// ones vanish (files already open keep working, as Kernel.Unregister
+// promises).
 func New(k *kernel.Kernel, opts Options) *FS {
 	if opts.StatusName == "" {
 		opts.StatusName = "status"
@@ -125,9 +140,10 @@ func (f *FS) node(id uint64) *node {
 }
 
 // lookup resolves a name in the root directory: a registered device, or
-// the status file. It reports nil for anything else (ENOENT).
+// the status file. It reports nil for anything else (ENOENT). Its cost
+// does not depend on the number of devices.
 func (f *FS) lookup(name string) *node {
-	if f.hasDevice(name) {
+	if _, ok := f.k.Device(name); ok {
 		return f.deviceNode(name)
 	}
 	if f.opts.Status != nil && name == f.opts.StatusName {
@@ -149,16 +165,6 @@ func (f *FS) deviceNode(name string) *node {
 		f.byID[n.id] = n
 	}
 	return n
-}
-
-// hasDevice reports whether name is in the kernel's device table.
-func (f *FS) hasDevice(name string) bool {
-	for _, d := range f.k.Devices() {
-		if d == name {
-			return true
-		}
-	}
-	return false
 }
 
 // attr describes node n: a directory, or an empty regular file (S_IFREG:

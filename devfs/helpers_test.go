@@ -30,11 +30,11 @@ const patience = 20 * time.Second
 
 // A mounted export of scullpipe devices for one test.
 type export struct {
-	Dir  string
-	K    *kernel.Kernel
-	FS   *devfs.FS
-	M    *devfs.Mount
-	Stat func() []byte
+	Dir   string
+	K     *kernel.Kernel
+	FS    *devfs.FS
+	M     *devfs.Mount
+	Pipes *scull.Pipes // nil for mountDriver
 }
 
 // dev is the path of device i.
@@ -78,13 +78,15 @@ func forEachTransport(t *testing.T, f func(t *testing.T, tr devfs.Transport)) {
 func mountScull(t testing.TB, tr devfs.Transport, n, size int) *export {
 	t.Helper()
 	requireFUSE(t)
-	fusetest.RequireTransport(t, tr)
+	requireTransport(t, tr)
 	k := kernel.New(kernel.Config{})
 	pipes, err := scull.Register(k, scull.Config{Devices: n, Size: size})
 	if err != nil {
 		t.Fatalf("scull.Register: %v", err)
 	}
-	return mountKernel(t, tr, k, func() []byte { return []byte(pipes.StatusText()) })
+	e := mountKernel(t, tr, k, pipes.AppendStatus)
+	e.Pipes = pipes
+	return e
 }
 
 // mountDriver mounts a fresh model kernel whose one device is drv, under
@@ -100,10 +102,10 @@ func mountDriver(t testing.TB, tr devfs.Transport, name string, drv kernel.Drive
 
 // mountKernel mounts the devices of k, and a status file when status is
 // not nil, as mountScull does.
-func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func() []byte) *export {
+func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func([]byte, int) ([]byte, bool)) *export {
 	t.Helper()
 	requireFUSE(t)
-	fusetest.RequireTransport(t, tr)
+	requireTransport(t, tr)
 	dir := t.TempDir()
 	fsys := devfs.New(k, devfs.Options{Status: status, Transport: tr})
 	m, err := fsys.Mount(dir)
@@ -132,7 +134,15 @@ func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func
 		}
 		k.Close()
 	})
-	return &export{Dir: dir, K: k, FS: fsys, M: m, Stat: status}
+	return &export{Dir: dir, K: k, FS: fsys, M: m}
+}
+
+// requireTransport skips t when transport tr cannot be used here.
+func requireTransport(t testing.TB, tr devfs.Transport) {
+	t.Helper()
+	if tr == devfs.URing {
+		fusetest.RequireURing(t)
+	}
 }
 
 // waitFor polls cond until it holds, failing the test after patience.

@@ -172,8 +172,8 @@ func TestListing(t *testing.T) {
 }
 
 // B10, R3: the status view is a read-only file; reading it never blocks,
-// even while a reader sleeps on a device, and small reads see one
-// consistent snapshot.
+// even while a reader sleeps on a device, and small reads in order see
+// every line whole.
 func TestStatusFile(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
 		e := mountScull(t, tr, 2, 4000)
@@ -185,15 +185,54 @@ func TestStatusFile(t *testing.T) {
 		if whole == "" || !strings.Contains(whole, "scullpipe0") || !strings.Contains(whole, "scullpipe1") {
 			t.Fatalf("status view does not name the devices:\n%s", whole)
 		}
-		if want := strings.TrimSpace(string(e.Stat())); whole != want {
+		if want := strings.TrimSpace(e.Pipes.StatusText()); whole != want {
 			t.Fatalf("status file differs from the driver's view:\n%s\nwant:\n%s", whole, want)
 		}
-		// dd with 7-byte blocks: many reads of one open, one snapshot.
+		// dd with 7-byte blocks: many reads of one open, each line whole.
 		small := run(t, "dd", "if="+filepath.Join(e.Dir, "status"), "bs=7", "status=none")
 		if small != whole {
 			t.Fatalf("status read in 7-byte pieces differs:\n%s\nwant:\n%s", small, whole)
 		}
 	})
+}
+
+// B10, R3: the status view of thousands of devices is made a read
+// window at a time and still reads as one text, from the start or from
+// an offset (a seek back starts the records again), and the listing of
+// so many names reads whole.
+func TestStatusFileLarge(t *testing.T) {
+	e := mountScull(t, devfs.Classic, 3000, 4000)
+	want := e.Pipes.StatusText()
+	status := filepath.Join(e.Dir, "status")
+	out := filepath.Join(t.TempDir(), "out")
+	// Written to a file: the output is more lines than start collects.
+	readOut := func() string {
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// R3: the listing is every device, then the status file.
+	if got := run(t, "sh", "-c", "ls -f "+e.Dir+" | wc -l"); got != "3003" { // . .. 3000 status
+		t.Fatalf("ls -f lists %s entries, want 3003", got)
+	}
+	run(t, "dd", "if="+status, "of="+out, "bs=64k", "status=none")
+	if got := readOut(); got != want {
+		t.Fatalf("dd of status: %d bytes, want %d", len(got), len(want))
+	}
+	// One open, preads forwards, back and forwards again.
+	const py = `import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+with open(sys.argv[2], "wb") as out:
+    for off, n in ((40960, 4096), (7, 100), (45056, 50), (200000, 10)):
+        out.write(os.pread(fd, n, off))
+`
+	run(t, "python3", "-c", py, status, out)
+	wantPreads := want[40960:40960+4096] + want[7:107] + want[45056:45056+50] + want[200000:200010]
+	if got := readOut(); got != wantPreads {
+		t.Fatalf("preads of status: got %q..., want %q...", got[:min(len(got), 80)], wantPreads[:80])
+	}
 }
 
 // R3: kernel FUSE has no fasync. F_SETFL with O_ASYNC succeeds but F_GETFL

@@ -53,6 +53,14 @@ func ParseTransport(s string) (Transport, error) {
 // on.
 func URingAvailable() error { return fuseraw.URingAvailable() }
 
+// EnableURing turns fuse.enable_uring on (root only) so that mounts made
+// afterwards may use the URing transport, and returns the function that
+// puts back what it found once every caller has called its own. It is
+// for tests and benchmarks; a service leaves the switch to the
+// administrator. The error names the parameter when the kernel lacks it
+// or it cannot be written.
+func EnableURing() (restore func(), err error) { return fuseraw.EnableURing() }
+
 // resolve picks the transport a mount tries first: Auto becomes URing
 // or Classic (mountOver falls back from URing); URing is checked now, so
 // its error names the missing piece before anything is mounted.
@@ -81,3 +89,7 @@ func transportOf(t fuseraw.Transport) Transport {
 	}
 	return Classic
 }
+
+// URingEnabled reports whether fuse.enable_uring is on; the error names
+// the parameter when the kernel lacks it.
+func URingEnabled() (bool, error) { return fuseraw.URingEnabled() }

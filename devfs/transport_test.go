@@ -19,7 +19,7 @@ import (
 // devices work; an explicit URing mount fails with the error.
 func TestAutoFallsBackToClassic(t *testing.T) {
 	requireFUSE(t)
-	fusetest.RequireTransport(t, devfs.URing) // Auto must choose io_uring first
+	fusetest.RequireURing(t) // Auto must choose io_uring first
 	defer devfs.BreakURingMounts()()
 
 	t.Run("R3/auto", func(t *testing.T) {

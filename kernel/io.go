@@ -16,7 +16,7 @@ func (t *Task) Open(ctx context.Context, name string, flags int) (int, error) {
 	if !t.Alive() {
 		return -1, ESRCH
 	}
-	d, ok := t.k.device(name)
+	d, ok := t.k.Device(name)
 	if !ok {
 		return -1, ENOENT
 	}

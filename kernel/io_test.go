@@ -33,6 +33,27 @@ func TestRegister(t *testing.T) {
 	if err := k.Unregister("nope"); err != ENOENT {
 		t.Errorf("Unregister(nope) = %v, want ENOENT", err)
 	}
+	if d, ok := k.Device("bare"); !ok || d != (bareDev{}) {
+		t.Errorf("Device(bare) = %v, %t", d, ok)
+	}
+	if _, ok := k.Device("nope"); ok {
+		t.Error("Device(nope) found a driver")
+	}
+	// The sorted list follows every change, and a caller's copy is its own.
+	names := k.Devices()
+	names[0] = "scribbled"
+	if got := k.Devices(); got[0] != "bare" {
+		t.Errorf("Devices() after a caller changed its copy = %v", got)
+	}
+	if err := k.Register("a", bareDev{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Unregister("pipe"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := k.Devices(), []string{"a", "bare"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Devices() after Register(a), Unregister(pipe) = %v, want %v", got, want)
+	}
 }
 
 func TestUnregisterKeepsOpenFiles(t *testing.T) {

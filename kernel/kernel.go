@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -31,6 +32,11 @@ type Kernel struct {
 	// signal handler.
 	mu      sync.RWMutex
 	devices map[string]Driver
+	// names is the sorted list of devices' names, built by Devices on
+	// first use after a change and set to nil by every Register and
+	// Unregister. A built list is never modified, so Devices copies it
+	// without holding mu.
+	names   []string
 	tasks   map[int]*Task              // live tasks by pid
 	groups  map[int]map[*Task]struct{} // live members by pgid; no empty sets
 	lastPid int
@@ -76,6 +82,7 @@ func (k *Kernel) Register(name string, d Driver) error {
 		return EEXIST
 	}
 	k.devices[name] = d
+	k.names = nil
 	return nil
 }
 
@@ -88,23 +95,41 @@ func (k *Kernel) Unregister(name string) error {
 		return ENOENT
 	}
 	delete(k.devices, name)
+	k.names = nil
 	return nil
 }
 
-// Devices returns the registered device names, sorted.
+// Devices returns the registered device names, sorted. The sorted list
+// is kept between changes to the device table, so a call costs a copy,
+// not a sort.
 func (k *Kernel) Devices() []string {
 	k.mu.RLock()
-	names := make([]string, 0, len(k.devices))
-	for name := range k.devices {
-		names = append(names, name)
-	}
+	names := k.names
 	k.mu.RUnlock()
-	sort.Strings(names)
-	return names
+	if names == nil {
+		names = k.sortNames()
+	}
+	return slices.Clone(names)
 }
 
-// device returns the driver registered as name.
-func (k *Kernel) device(name string) (Driver, bool) {
+// sortNames builds names if no call has done so since the last change,
+// and returns it.
+func (k *Kernel) sortNames() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.names == nil {
+		k.names = make([]string, 0, len(k.devices))
+		for name := range k.devices {
+			k.names = append(k.names, name)
+		}
+		sort.Strings(k.names)
+	}
+	return k.names
+}
+
+// Device returns the driver registered as name, and whether there is
+// one. It costs one map look-up, whatever the size of the table.
+func (k *Kernel) Device(name string) (Driver, bool) {
 	k.mu.RLock()
 	d, ok := k.devices[name]
 	k.mu.RUnlock()

@@ -2,6 +2,7 @@ package scull
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -61,8 +62,9 @@ func TestC13AioRead(t *testing.T) {
 		wfd := open(t, w, "scullpipe0", kernel.O_WRONLY)
 		_, ch := aioRead(t, r, rfd, 100)
 		mustQueue(t, "read of an empty pipe", ch)
-		if s := ps.Pipe(0).Status(); s.BlockedReaders != 0 {
-			t.Fatalf("%d readers asleep: a queued read holds no task", s.BlockedReaders)
+		if s := ps.Pipe(0).Status(); s.BlockedReaders != 0 || s.QueuedReads != 1 {
+			t.Fatalf("B10: %d readers asleep, %d reads queued: want 0 (a queued read holds no task) and 1",
+				s.BlockedReaders, s.QueuedReads)
 		}
 		write(t, w, wfd, []byte("hello"))
 		mustComplete(t, "queued read", ch, "hello", 0) // at most what is held
@@ -230,4 +232,35 @@ func TestC13AioReadCancel(t *testing.T) {
 			t.Fatalf("%d bytes read and %d held, want %d written", taken, held, n/2)
 		}
 	})
+}
+
+// TestB10StatusCountsQueuedReads: the status view shows the asynchronous
+// reads waiting on an empty device (the reads of a FUSE export's clients
+// wait this way), and they leave it when served or cancelled.
+func TestB10StatusCountsQueuedReads(t *testing.T) {
+	k, ps := setup(t, Config{Devices: 2})
+	task := k.NewTask("t", kernel.Cred{})
+	fd := open(t, task, "scullpipe1", kernel.O_RDWR)
+	var iocbs []*kernel.Kiocb
+	var chs []chan result
+	for range 3 {
+		iocb, ch := aioRead(t, task, fd, 1)
+		iocbs, chs = append(iocbs, iocb), append(chs, ch)
+	}
+	row := func() []string { return strings.Fields(strings.Split(ps.StatusText(), "\n")[2]) }
+	if f := row(); f[0] != "scullpipe1" || f[len(f)-1] != "3" || f[len(f)-2] != "0/0" {
+		t.Fatalf("B10: row %q, want scullpipe1 with 0/0 blocked and 3 queued", f)
+	}
+	if got := ps.Pipe(1).Status().QueuedReads; got != 3 {
+		t.Fatalf("B10: QueuedReads %d, want 3", got)
+	}
+	write(t, task, fd, []byte("x"))
+	mustComplete(t, "served read", chs[0], "x", 0)
+	if err := iocbs[1].Cancel(); err != nil {
+		t.Fatal(err)
+	}
+	mustComplete(t, "cancelled read", chs[1], "", syscall.ECANCELED)
+	if f := row(); f[len(f)-1] != "1" {
+		t.Fatalf("B10: row %q after one read served and one cancelled, want 1 queued", f)
+	}
 }

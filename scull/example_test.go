@@ -98,8 +98,8 @@ func ExamplePipes_WriteStatus() {
 	pipes.WriteStatus(os.Stdout)
 	fmt.Println(pipes.Pipe(0).Status())
 	// Output:
-	// device        size  held    rp    wp  readers  writers  async(r/w)  blocked(r/w)
-	// scullpipe0     100     6     4    10        1        1         0/0           0/0
-	// scullpipe1     100     -     -     -        0        0         0/0           0/0
-	// scullpipe0: size=100 allocated=true held=6 rp=4 wp=10 readers=1 writers=1 async-readers=0 async-writers=0 blocked-readers=0 blocked-writers=0
+	// device        size  held    rp    wp  readers  writers  async(r/w)  blocked(r/w)  queued
+	// scullpipe0     100     6     4    10        1        1         0/0           0/0       0
+	// scullpipe1     100     -     -     -        0        0         0/0           0/0       0
+	// scullpipe0: size=100 allocated=true held=6 rp=4 wp=10 readers=1 writers=1 async-readers=0 async-writers=0 blocked-readers=0 blocked-writers=0 queued-reads=0
 }

@@ -41,6 +41,7 @@ func TestB1Config(t *testing.T) {
 		cfg  Config
 	}{
 		{"B1/negative-devices", Config{Devices: -1}},
+		{"B1/too-many-devices", Config{Devices: MaxDevices + 1}},
 		{"B1/size-too-small", Config{Size: 1}},
 		{"B1/negative-size", Config{Size: -5}},
 		{"B1/size-too-large", Config{Size: MaxSize + 1}},
@@ -450,10 +451,10 @@ func TestB10Status(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "device") {
 		t.Fatalf("B10: text has %d lines:\n%s", len(lines), text)
 	}
-	if f := strings.Fields(lines[1]); !slices.Equal(f, []string{"scullpipe0", "100", "6", "4", "10", "2", "2", "1/0", "0/0"}) {
+	if f := strings.Fields(lines[1]); !slices.Equal(f, []string{"scullpipe0", "100", "6", "4", "10", "2", "2", "1/0", "0/0", "0"}) {
 		t.Fatalf("B10: row %q", lines[1])
 	}
-	if f := strings.Fields(lines[2]); !slices.Equal(f, []string{"scullpipe1", "100", "-", "-", "-", "0", "0", "0/0", "0/0"}) {
+	if f := strings.Fields(lines[2]); !slices.Equal(f, []string{"scullpipe1", "100", "-", "-", "-", "0", "0", "0/0", "0/0", "0"}) {
 		t.Fatalf("B10: row %q", lines[2])
 	}
 	if s := st[0].String(); !strings.Contains(s, "held=6") || !strings.Contains(s, "async-readers=1") {

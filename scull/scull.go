@@ -14,10 +14,16 @@ const (
 	DefaultSize    = 4000
 )
 
+// MaxDevices bounds Config.Devices. Every device costs a name in the
+// kernel's device table and a line in the status view (about 100 bytes),
+// and the names run up to scullpipe65535; a larger count is refused with
+// EINVAL rather than building a table nobody can list in reasonable time.
+const MaxDevices = 1 << 16
+
 // Config chooses how many scullpipe devices Register creates and how big
 // their buffers are (B1). The zero value gives LDD3's defaults.
 type Config struct {
-	Devices int // number of devices, scullpipe0 .. scullpipeN-1; 0 means DefaultDevices
+	Devices int // number of devices, scullpipe0 .. scullpipeN-1; 0 means DefaultDevices, at most MaxDevices
 	Size    int // buffer size of each device in bytes; 0 means DefaultSize
 }
 
@@ -31,11 +37,12 @@ type Pipes struct {
 func DeviceName(i int) string { return fmt.Sprintf("scullpipe%d", i) }
 
 // Register creates cfg.Devices scullpipe devices and registers them on k
-// as scullpipe0, scullpipe1 ... It reports EINVAL for a negative device
-// count or a size outside [MinSize, MaxSize], and the kernel's error (EEXIST
-// when a name is taken) after undoing the registrations it had made.
+// as scullpipe0, scullpipe1 ... It reports EINVAL for a device count
+// outside [0, MaxDevices] or a size outside [MinSize, MaxSize], and the
+// kernel's error (EEXIST when a name is taken) after undoing the
+// registrations it had made.
 func Register(k *kernel.Kernel, cfg Config) (*Pipes, error) {
-	if k == nil || cfg.Devices < 0 {
+	if k == nil || cfg.Devices < 0 || cfg.Devices > MaxDevices {
 		return nil, syscall.EINVAL
 	}
 	if cfg.Devices == 0 {

@@ -3,24 +3,23 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fasync-go/fasync/internal/bench"
 	"github.com/fasync-go/fasync/internal/benchfile"
+	"github.com/fasync-go/fasync/internal/cli"
 )
 
 // `fasync bench aio`: POSIX AIO on a real file through the aio Engine,
 // with fio's vocabulary, optionally beside fio and a goroutine baseline
 // measured in the same invocation (--compare). SPEC section C; the
-// performance goals are in issue 3 and the README's Performance section.
+// figures it gives are in docs/PERFORMANCE.md.
 
 func init() {
 	registerBench("aio", "AIO on a real file through the aio Engine, fio-style (--compare runs fio too)", runBenchAIO)
@@ -46,12 +45,15 @@ func runBenchAIO(args []string) int { return benchAIO(args, os.Stdout, os.Stderr
 // benchAIO is `fasync bench aio` writing its result to stdout and its
 // progress and errors to stderr.
 func benchAIO(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fasync bench aio", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("bench aio", "fasync bench aio [flags]",
+		"Runs POSIX AIO on a real file through the aio Engine, with fio's vocabulary;\n"+
+			"--compare runs goroutines, the other engine and fio beside it in the same\n"+
+			"invocation and prints ratios.")
+	fs.Stdout, fs.Stderr = stdout, stderr
 	rw := fs.String("rw", "randread", "randread, randwrite, read or write")
-	bs := fs.String("bs", "4k", "block size (k, m, g suffixes are powers of 1024)")
+	bs := cli.SizeFlag(fs.FlagSet, "bs", 4<<10, 1, bench.MaxBS, "bytes per request")
 	iodepth := fs.Int("iodepth", 32, "requests kept in flight")
-	size := fs.String("size", "1g", "bytes of the file the job uses; a file fasync laid out is grown to it, another only with --grow")
+	size := cli.SizeFlag(fs.FlagSet, "size", 1<<30, 1, 1<<40, "bytes of the file the job uses, at least --bs; a file fasync laid out is grown to it, another only with --grow")
 	rt := fs.String("runtime", "10s", "how long to run (seconds, or a Go duration)")
 	direct := fs.Bool("direct", false, "open the file O_DIRECT (--direct=1)")
 	filename := fs.String("filename", "", "the data file, a regular file (default: the cache file $FASYNC_BENCH_FILE or TMPDIR/"+benchfile.CacheName+", laid out once and kept)")
@@ -71,15 +73,8 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
 	rounds := fs.Int("rounds", 2, "with --compare, run every row this many times, alternating the order, and report medians")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the engine's run to this file")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "fasync bench aio: unexpected argument %q (every parameter is a flag)\n", fs.Arg(0))
-		return 2
+	if _, status, ok := fs.Parse(args, 0, 0); !ok {
+		return status
 	}
 	if *filename == "" {
 		*filename = benchfile.Shared()
@@ -91,14 +86,15 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		Batch: *batch, Notify: *notify, Fsync: *fsync, FixedBufs: *fixedbufs, RegisterFiles: *registerfiles, RingThreads: *ringthreads,
 		Grow: *grow, Overwrite: *overwrite, Progress: stderr}
 	if *rounds < 1 || *rounds > 1000 {
-		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1..1000\n", *rounds)
+		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 to 1000\n", *rounds)
 		return 2
 	}
 	if *svg != "" && !*compare {
 		fmt.Fprintln(stderr, "fasync bench aio: --svg draws the rows of --compare: add --compare")
 		return 2
 	}
-	if err := parseAIOJob(job, *bs, *size, *rt); err != nil {
+	job.BS, job.Size = *bs, *size
+	if err := parseAIOJob(job, *rt); err != nil {
 		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
 		return 2
 	}
@@ -157,16 +153,10 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// parseAIOJob fills the job's sizes and duration from their flags and
-// checks it, naming the flag at fault.
-func parseAIOJob(job *bench.Job, bs, size, rt string) error {
+// parseAIOJob fills the job's duration from its flag and checks the
+// job, naming the flag at fault.
+func parseAIOJob(job *bench.Job, rt string) error {
 	var err error
-	if job.BS, err = parseSize(bs); err != nil || job.BS <= 0 || job.BS > bench.MaxBS {
-		return fmt.Errorf("--bs %q: want a size from 1 byte to 64m", bs)
-	}
-	if job.Size, err = parseSize(size); err != nil || job.Size < job.BS {
-		return fmt.Errorf("--size %q: want a size of at least one block (%d)", size, job.BS)
-	}
 	if job.Runtime, err = parseRuntime(rt); err != nil || job.Runtime <= 0 {
 		return fmt.Errorf("--runtime %q: want seconds or a Go duration", rt)
 	}
@@ -185,49 +175,8 @@ func cleanDataFile(name string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fasync bench aio --clean: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "removed %s (%s)\n", name, formatSize(n))
+	fmt.Fprintf(stdout, "removed %s (%s)\n", name, cli.HumanSize(n))
 	return 0
-}
-
-// parseSize reads fio's sizes: a number with an optional k, m, g or t
-// suffix (powers of 1024; "kib", "kb" and the like are accepted too).
-func parseSize(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "ib"), "b")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		case 't':
-			mult = 1 << 40
-		}
-		if mult > 1 {
-			t = t[:n-1]
-		}
-	}
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v < 0 || v > (1<<62)/mult {
-		return 0, fmt.Errorf("bad size %q", s)
-	}
-	return v * mult, nil
-}
-
-// formatSize writes n the way parseSize reads it, in the largest exact unit.
-func formatSize(n int64) string {
-	for _, u := range []struct {
-		s string
-		v int64
-	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
-		if n >= u.v && n%u.v == 0 {
-			return strconv.FormatInt(n/u.v, 10) + u.s
-		}
-	}
-	return strconv.FormatInt(n, 10)
 }
 
 // parseRuntime reads fio's runtime: plain seconds, or a Go duration.
@@ -242,7 +191,7 @@ func parseRuntime(s string) (time.Duration, error) {
 // table when there is one.
 func printAIOReport(w io.Writer, rep *aioReport) {
 	fmt.Fprintf(w, "%s %s bs=%s iodepth=%d size=%s direct=%t cpus=%d\n", rep.Engine, rep.RW,
-		formatSize(rep.BS), rep.IODepth, formatSize(rep.Size), rep.Direct, rep.CPUs)
+		cli.FormatSize(rep.BS), rep.IODepth, cli.FormatSize(rep.Size), rep.Direct, rep.CPUs)
 	rows := append([]bench.Result{rep.Result}, rep.Compare...)
 	if len(rep.Compare) > 0 {
 		fmt.Fprintln(w, "medians of the rounds (IOPS of each run in brackets); ours/x: the first row's IOPS over the row's")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fasync-go/fasync/internal/bench"
+	"github.com/fasync-go/fasync/internal/cli"
 )
 
 // The --svg charts of bench aio and bench fuse.
@@ -50,8 +51,8 @@ func aioChart(rep *aioReport) *bench.Chart {
 			Baseline: baseline})
 	}
 	return &bench.Chart{
-		Title: fmt.Sprintf("fasync bench aio: %s %s, iodepth %d, %s file, direct=%t, %d CPUs", rep.RW, formatSize(rep.BS),
-			rep.IODepth, formatSize(rep.Size), rep.Direct, rep.CPUs),
+		Title: fmt.Sprintf("fasync bench aio: %s %s, iodepth %d, %s file, direct=%t, %d CPUs", rep.RW, cli.HumanSize(rep.BS),
+			rep.IODepth, cli.HumanSize(rep.Size), rep.Direct, rep.CPUs),
 		Subtitle: "blue: the aio Engine; grey: baselines run in the same invocation (goroutines doing ReadAt/WriteAt, fio)",
 		Panels:   []bench.Panel{iops, lat},
 	}
@@ -63,7 +64,7 @@ func writeAIOChart(name string, rep *aioReport) error { return writeChart(name, 
 // with its ratio to the table's first row. FIFOs are grey, exports blue.
 func fuseChart(tables []*caseTable, p fuseParams) *bench.Chart {
 	c := &bench.Chart{
-		Title:    fmt.Sprintf("fasync bench fuse: %d-byte transfers, %d MiB per run, median of %d runs", p.bs, p.total>>20, p.runs),
+		Title:    fmt.Sprintf("fasync bench fuse: %s transfers, %s per run, median of %d runs", cli.HumanSize(int64(p.bs)), cli.HumanSize(int64(p.total)), p.runs),
 		Subtitle: "blue: scullpipe exported through FUSE; grey: kernel FIFOs, measured in the same rounds",
 	}
 	for _, t := range tables {

@@ -8,7 +8,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +23,7 @@ import (
 
 	"github.com/fasync-go/fasync/devfs"
 	"github.com/fasync-go/fasync/internal/bench"
-	"github.com/fasync-go/fasync/internal/fuseraw"
+	"github.com/fasync-go/fasync/internal/cli"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
 )
@@ -52,45 +51,44 @@ const (
 )
 
 // parseFuseFlags reads bench fuse's command line; an error names the
-// flag at fault and what it accepts.
-func parseFuseFlags(args []string, stderr io.Writer) (p fuseParams, err error) {
-	fl := flag.NewFlagSet("fasync bench fuse", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	total := fl.String("bytes", "256m", "bytes moved per throughput run (k, m, g suffixes are powers of 1024)")
-	bs := fl.String("bs", "64k", "bytes per read(2) and write(2)")
-	rings := fl.String("ring", "4000,65536,1048576", "scullpipe buffer sizes to measure, comma-separated")
-	fl.IntVar(&p.pings, "pings", 20000, "round trips per ping run")
-	fl.IntVar(&p.runs, "runs", 3, "runs of each case, in alternating order; the median is reported")
+// flag at fault and what it accepts. After -h it reports errHelp, and
+// errReported after a usage error the flag set has written out.
+func parseFuseFlags(args []string, stdout, stderr io.Writer) (p fuseParams, err error) {
+	fl := cli.NewFlagSet("bench fuse", "fasync bench fuse [flags]",
+		"Moves data through exported scullpipe devices and through a kernel FIFO in\n"+
+			"the same run, over each FUSE transport: 64 KiB throughput and a 1-byte ping,\n"+
+			"each FUSE figure beside the FIFO's as a ratio. Progress goes to stderr, a\n"+
+			"line per run.")
+	fl.Stdout, fl.Stderr = stdout, stderr
+	total := cli.SizeFlag(fl.FlagSet, "bytes", 256<<20, 1, maxFuseBytes, "bytes moved per throughput run")
+	bs := cli.SizeFlag(fl.FlagSet, "bs", 64<<10, 1, maxFuseBS, "bytes per read(2) and write(2)")
+	rings := fl.String("ring", "4000,65536,1048576", fmt.Sprintf("scullpipe buffer sizes to measure, comma-separated (%s to %s each; k, m suffixes)",
+		cli.HumanSize(scull.MinSize), cli.HumanSize(scull.MaxSize)))
+	fl.IntVar(&p.pings, "pings", 20000, fmt.Sprintf("round trips per ping run (1 to %d)", maxFusePings))
+	fl.IntVar(&p.runs, "runs", 3, fmt.Sprintf("runs of each case, in alternating order; the median is reported (1 to %d)", maxFuseRuns))
 	fl.StringVar(&p.cpuprofile, "cpuprofile", "", "write a CPU profile of the FUSE server (this process) to this file")
 	fl.StringVar(&p.svg, "svg", "", "also draw the tables (throughput and round trips, beside the FIFOs) as an SVG chart in this file")
 	transports := fl.String("transport", "classic,uring", "FUSE transports to measure, comma-separated (uring is skipped, with a note, when the kernel cannot offer it)")
-	if err := fl.Parse(args); err != nil {
-		if err != flag.ErrHelp {
-			err = errReported // the flag package has said what is wrong
+	if _, status, ok := fl.Parse(args, 0, 0); !ok {
+		if status == 0 {
+			return p, errHelp
 		}
-		return p, err
+		return p, errReported
 	}
-	if fl.NArg() > 0 {
-		return p, fmt.Errorf("unexpected argument %q (every parameter is a flag)", fl.Arg(0))
-	}
-	if p.total, err = sizeFlag("bytes", *total, 1, maxFuseBytes); err != nil {
-		return p, err
-	}
-	if p.bs, err = sizeFlag("bs", *bs, 1, maxFuseBS); err != nil {
-		return p, err
-	}
+	p.total, p.bs = int(*total), int(*bs)
 	for _, f := range strings.Split(*rings, ",") {
-		n, err := sizeFlag("ring", strings.TrimSpace(f), scull.MinSize, scull.MaxSize)
-		if err != nil {
-			return p, err
+		n, err := cli.ParseSize(f)
+		if err != nil || n < scull.MinSize || n > scull.MaxSize {
+			return p, fmt.Errorf("--ring %q: want sizes from %s to %s, comma-separated", strings.TrimSpace(f),
+				cli.HumanSize(scull.MinSize), cli.HumanSize(scull.MaxSize))
 		}
-		p.sizes = append(p.sizes, n)
+		p.sizes = append(p.sizes, int(n))
 	}
 	if p.pings < 1 || p.pings > maxFusePings {
-		return p, fmt.Errorf("--pings %d: want 1..%d", p.pings, maxFusePings)
+		return p, fmt.Errorf("--pings %d: want 1 to %d", p.pings, maxFusePings)
 	}
 	if p.runs < 1 || p.runs > maxFuseRuns {
-		return p, fmt.Errorf("--runs %d: want 1..%d", p.runs, maxFuseRuns)
+		return p, fmt.Errorf("--runs %d: want 1 to %d", p.runs, maxFuseRuns)
 	}
 	for _, f := range strings.Split(*transports, ",") {
 		tr, err := devfs.ParseTransport(strings.TrimSpace(f))
@@ -104,24 +102,18 @@ func parseFuseFlags(args []string, stderr io.Writer) (p fuseParams, err error) {
 	return p, nil
 }
 
-// errReported is a command-line error already written out.
-var errReported = errors.New("usage error reported")
-
-// sizeFlag reads --name's value s, a size with an optional k, m or g
-// suffix, and checks it lies in lo..hi.
-func sizeFlag(name, s string, lo, hi int64) (int, error) {
-	n, err := parseSize(s)
-	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("--%s %q: want a size from %s to %s", name, s, formatSize(lo), formatSize(hi))
-	}
-	return int(n), nil
-}
+// errHelp and errReported end the command before it runs: after -h
+// (status 0) and after a usage error already written out (status 2).
+var (
+	errHelp     = errors.New("help printed")
+	errReported = errors.New("usage error reported")
+)
 
 // benchFuseMain is `fasync bench fuse`: tables on stdout; progress,
 // notes and errors on stderr.
 func benchFuseMain(args []string, stdout, stderr io.Writer) int {
-	p, err := parseFuseFlags(args, stderr)
-	if err == flag.ErrHelp {
+	p, err := parseFuseFlags(args, stdout, stderr)
+	if err == errHelp {
 		return 0
 	}
 	if err != nil {
@@ -162,14 +154,14 @@ func benchFuseMain(args []string, stdout, stderr io.Writer) int {
 }
 
 // uringSwitch turns fuse.enable_uring on for the run if it is off
-// (fuseraw.EnableURing) and reports whether it was off; restore puts it
+// (devfs.EnableURing) and reports whether it was off; restore puts it
 // back. Tests replace it.
 var uringSwitch = func() (wasOff bool, restore func(), err error) {
-	on, err := fuseraw.URingEnabled()
+	on, err := devfs.URingEnabled()
 	if err != nil {
 		return false, nil, err
 	}
-	restore, err = fuseraw.EnableURing()
+	restore, err = devfs.EnableURing()
 	return !on, restore, err
 }
 
@@ -216,7 +208,7 @@ func benchFuse(p fuseParams, restore func(), stdout, stderr io.Writer) error {
 		return err
 	}
 	defer env.close()
-	fmt.Fprintf(stdout, "%d-byte transfers, %s per run; median of %d runs, in alternating order\n", p.bs, formatSize(int64(p.total)), p.runs)
+	fmt.Fprintf(stdout, "%d-byte transfers, %s per run; median of %d runs, in alternating order\n", p.bs, cli.HumanSize(int64(p.total)), p.runs)
 	var tables []*caseTable
 	var all []bench.Case
 	for _, spec := range fuseTables {

@@ -10,30 +10,30 @@ import (
 	"github.com/fasync-go/fasync/devfs"
 )
 
-// R3: each bad bench fuse flag is a usage error (exit 2) that names the
+// H4: each bad bench fuse flag is a usage error (exit 2) that names the
 // flag and the range it accepts; nothing is mounted.
 func TestBenchFuseBadFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"--ring", "1"}, `--ring "1": want a size from 2 to 64m`},
-		{[]string{"--ring", "4000,x"}, `--ring "x": want a size from 2 to 64m`},
+		{[]string{"--ring", "1"}, `--ring "1": want sizes from 2 B to 64 MiB`},
+		{[]string{"--ring", "4000,x"}, `--ring "x": want sizes from 2 B to 64 MiB`},
 		{[]string{"--ring", "65m"}, `--ring "65m"`},
 		{[]string{"--ring", ""}, `--ring ""`},
-		{[]string{"--bytes", "0"}, `--bytes "0": want a size from 1 to 64g`},
-		{[]string{"--bytes", "lots"}, `--bytes "lots"`},
-		{[]string{"--bs", "0"}, `--bs "0": want a size from 1 to 64m`},
-		{[]string{"--bs", "1g"}, `--bs "1g"`},
-		{[]string{"--runs", "0"}, "--runs 0: want 1..1000"},
+		{[]string{"--bytes", "0"}, "flag -bytes: 0 B is outside 1 B to 64 GiB"},
+		{[]string{"--bytes", "lots"}, `invalid value "lots" for flag -bytes`},
+		{[]string{"--bs", "0"}, "flag -bs: 0 B is outside 1 B to 64 MiB"},
+		{[]string{"--bs", "1g"}, "flag -bs: 1 GiB is outside 1 B to 64 MiB"},
+		{[]string{"--runs", "0"}, "--runs 0: want 1 to 1000"},
 		{[]string{"--runs", "1001"}, "--runs 1001"},
-		{[]string{"--pings", "0"}, "--pings 0: want 1..10000000"},
+		{[]string{"--pings", "0"}, "--pings 0: want 1 to 10000000"},
 		{[]string{"--pings", "-5"}, "--pings -5"},
 		{[]string{"--transport", "auto"}, `--transport "auto": want classic, uring or both`},
 		{[]string{"--transport", "classic,tcp"}, "--transport"},
 		{[]string{"--no-such-flag"}, "no-such-flag"},
 		{[]string{"--runs", "two"}, "-runs"},
-		{[]string{"fifo"}, `unexpected argument "fifo"`},
+		{[]string{"fifo"}, "takes no arguments, got 1: fifo"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := benchFuseMain(tc.args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
@@ -45,10 +45,10 @@ func TestBenchFuseBadFlags(t *testing.T) {
 	}
 }
 
-// R3: good flags, suffixes included, reach the parameters.
+// H4: good flags, suffixes included, reach the parameters.
 func TestBenchFuseFlags(t *testing.T) {
 	p, err := parseFuseFlags([]string{"--bytes", "4m", "--bs", "4k", "--ring", "4000, 64k,1m", "--runs", "5",
-		"--pings", "10", "--transport", "uring,classic,uring", "--svg", "x.svg"}, &bytes.Buffer{})
+		"--pings", "10", "--transport", "uring,classic,uring", "--svg", "x.svg"}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestBenchFuseFlags(t *testing.T) {
 	}
 }
 
-// R3: when bench fuse turns fuse.enable_uring on it says so, and says so
+// H4: when bench fuse turns fuse.enable_uring on it says so, and says so
 // again when it puts the switch back, once however often restore runs;
 // when the switch was on already it says nothing. (The switch itself is
 // simulated: tests leave the machine's setting alone.)

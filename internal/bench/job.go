@@ -56,17 +56,17 @@ func (j *Job) Check() error {
 		return fmt.Errorf("--engine %q: want %s", j.Engine, orList(Engines()))
 	}
 	if j.BS <= 0 || j.BS > MaxBS {
-		return fmt.Errorf("--bs %d: want a size from 1 byte to 64m", j.BS)
+		return fmt.Errorf("--bs %d: want 1 B to 64 MiB", j.BS)
 	}
 	if j.Size < j.BS {
-		return fmt.Errorf("--size %d: want a size of at least one block (%d)", j.Size, j.BS)
+		return fmt.Errorf("--size %d: want at least one block, --bs %d", j.Size, j.BS)
 	}
 	j.Size -= j.Size % j.BS
 	if j.Runtime <= 0 {
 		return fmt.Errorf("--runtime %v: want a positive duration", j.Runtime)
 	}
 	if j.IODepth <= 0 || j.IODepth > MaxIODepth {
-		return fmt.Errorf("--iodepth %d: want 1..%d", j.IODepth, MaxIODepth)
+		return fmt.Errorf("--iodepth %d: want 1 to %d", j.IODepth, MaxIODepth)
 	}
 	if j.Direct && j.BS%512 != 0 {
 		return fmt.Errorf("--direct needs --bs a multiple of 512, not %d", j.BS)

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// C13: the chart is well-formed XML (names escaped), labels every row of
+// H5: the chart is well-formed XML (names escaped), labels every row of
 // every panel, and draws a bar per row and series.
 func TestChartSVG(t *testing.T) {
 	c := &Chart{
@@ -87,7 +87,7 @@ func containsText(texts map[string]int, s string) bool {
 	return false
 }
 
-// The axis ends on a round number at or above the largest value, in
+// H5: the axis ends on a round number at or above the largest value, in
 // steps of 1, 2 or 5 times a power of ten.
 func TestChartAxis(t *testing.T) {
 	for _, c := range []struct {

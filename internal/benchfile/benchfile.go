@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -265,14 +266,20 @@ func Remove(name string) (int64, error) {
 
 // OpenShared opens the shared file (Shared) with flag, after laying it
 // out to SharedSize bytes if it falls short and, unless flag asks for
-// O_DIRECT, reading it once so its pages are cached.
+// O_DIRECT, reading it once so its pages are cached. The first call of a
+// process says on stderr where the file is.
 func OpenShared(flag int) (*os.File, error) {
 	name := Shared()
 	if err := Prepare(name, SharedSize, Use{Cache: flag&syscall.O_DIRECT == 0}); err != nil {
 		return nil, fmt.Errorf("bench file: %w", err)
 	}
+	sharedNote.Do(func() {
+		fmt.Fprintf(os.Stderr, "benchmark data file %s, kept for the next run (fasync bench aio --clean removes it)\n", name)
+	})
 	return os.OpenFile(name, flag, 0)
 }
+
+var sharedNote sync.Once
 
 // PageBuffers maps n buffers of size bytes outside the Go heap, each
 // starting on a page boundary (a destination aligned to less halves copy

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// C13: the layout grows the file to the size asked, a second call on a
+// H2: the layout grows the file to the size asked, a second call on a
 // full file writes nothing, and a larger size extends a file the
 // benchmarks made without touching what is there.
 func TestPrepareLayout(t *testing.T) {
@@ -58,7 +58,7 @@ func TestPrepareLayout(t *testing.T) {
 	}
 }
 
-// C13: what is not a regular file is refused before anything is written,
+// H1: what is not a regular file is refused before anything is written,
 // a FIFO included (opening it must not wait for a writer).
 func TestPrepareRefusesNonRegular(t *testing.T) {
 	dir := t.TempDir()
@@ -85,7 +85,7 @@ func TestPrepareRefusesNonRegular(t *testing.T) {
 	}
 }
 
-// C13: a file the benchmarks did not make is never grown or written
+// H1: a file the benchmarks did not make is never grown or written
 // without leave, and never removed.
 func TestPrepareForeignFile(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "mine")
@@ -128,7 +128,7 @@ func TestPrepareForeignFile(t *testing.T) {
 	}
 }
 
-// C13: Remove deletes a file the benchmarks made and says how big it was.
+// H2: Remove deletes a file the benchmarks made and says how big it was.
 func TestRemove(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "data")
 	if err := Prepare(name, 2<<20, Use{}); err != nil {
@@ -143,6 +143,7 @@ func TestRemove(t *testing.T) {
 	}
 }
 
+// H2: the cache file's name.
 func TestShared(t *testing.T) {
 	t.Setenv("FASYNC_BENCH_FILE", "")
 	t.Setenv("TMPDIR", "/some/tmp")

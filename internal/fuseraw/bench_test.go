@@ -14,14 +14,14 @@ import (
 
 // The benchmarks run devfs's C client (devfs/testdata/fbench.c: blocking
 // read(2)/write(2) from two processes) against a kernel FIFO and against
-// PipeFS over each transport, in the same run, so the ratios are what the
+// pipeFS over each transport, in the same run, so the ratios are what the
 // numbers mean. Besides the client's own clock they report context
 // switches and CPU time per operation, of this process (the server: every
 // thread) and of the client processes, from getrusage.
 
 // BenchmarkTransfer64KiB moves data in 64 KiB writes and reads from one
 // process to another through a FIFO (64 KiB pipe buffer) and through a
-// PipeFS file with a 1 MiB ring.
+// pipeFS file with a 1 MiB ring.
 func BenchmarkTransfer64KiB(b *testing.B) {
 	const bs = 64 << 10
 	fbench := buildFbench(b)
@@ -39,7 +39,7 @@ func BenchmarkTransfer64KiB(b *testing.B) {
 }
 
 // BenchmarkPing1B measures one-byte round trips between two processes
-// over two FIFOs and over two PipeFS files; an op is one round trip.
+// over two FIFOs and over two pipeFS files; an op is one round trip.
 func BenchmarkPing1B(b *testing.B) {
 	fbench := buildFbench(b)
 	b.Run("fifo", func(b *testing.B) {

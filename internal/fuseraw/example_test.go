@@ -3,24 +3,48 @@ package fuseraw_test
 import (
 	"fmt"
 	"os"
+	"syscall"
 
 	"github.com/fasync-go/fasync/internal/fuseraw"
 )
 
-// ExampleMount serves four pipe-like files over the classic transport
+// emptyDir is the smallest useful Handler: a file system that is one
+// empty, read-only directory.
+type emptyDir struct{}
+
+func (emptyDir) Handle(r *fuseraw.Request) {
+	switch r.Header.Opcode {
+	case fuseraw.FUSE_GETATTR:
+		out := fuseraw.AttrOut{AttrValid: 1}
+		out.Attr = fuseraw.Attr{Ino: fuseraw.FUSE_ROOT_ID, Mode: syscall.S_IFDIR | 0o555, Nlink: 2}
+		r.ReplyAttr(&out)
+	case fuseraw.FUSE_OPENDIR:
+		r.ReplyOpen(0, 0)
+	case fuseraw.FUSE_READDIR:
+		r.ReplyData(nil) // no entries; "." and ".." are optional
+	case fuseraw.FUSE_RELEASEDIR:
+		r.ReplyErr(0)
+	case fuseraw.FUSE_LOOKUP:
+		r.ReplyErr(syscall.ENOENT)
+	default:
+		r.ReplyErr(syscall.ENOSYS) // no answer is sent to what takes none (FORGET, INTERRUPT)
+	}
+}
+
+// ExampleMount serves an empty directory over the classic transport
 // until the file system is unmounted.
 func ExampleMount() {
-	dir, err := os.MkdirTemp("", "pipes")
+	dir, err := os.MkdirTemp("", "empty")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	s, err := fuseraw.Mount(dir, fuseraw.NewPipeFS(4, 1<<20), fuseraw.Config{Transport: fuseraw.Classic})
+	s, err := fuseraw.Mount(dir, emptyDir{}, fuseraw.Config{Transport: fuseraw.Classic})
 	if err != nil {
 		fmt.Println(err) // names /dev/fuse or fusermount3 when missing
 		return
 	}
 	fmt.Println("serving", dir, "over", s.Transport())
-	// Other processes now use dir/p0..p3; then:
+	// Other processes now list dir; then:
 	s.Unmount(true)
 }

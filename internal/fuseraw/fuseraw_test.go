@@ -30,6 +30,9 @@ func TestCatEcho(t *testing.T) {
 		if !waitFor(5*time.Second, func() bool { return strings.Contains(cat.output(), "hello fuse\n") }) {
 			t.Fatalf("cat printed %q, want %q", cat.output(), "hello fuse\n")
 		}
+		// cat's next READ must be waiting, or SIGINT ends it before it
+		// asks and no INTERRUPT is due.
+		waitParked(t, h, 0, 1)
 		cat.cmd.Process.Signal(syscall.SIGINT)
 		cat.waitExit(t, 5*time.Second)
 		if h.ops[FUSE_INTERRUPT].Load() == 0 {
@@ -98,9 +101,7 @@ func TestInterruptBlockedReader(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr Transport) {
 		s, h := mountPipes(t, tr, 1, 4096)
 		cat := start(t, "cat", filepath.Join(s.Dir, "p0"))
-		if !waitFor(5*time.Second, func() bool { return h.ops[FUSE_READ].Load() > 0 }) {
-			t.Fatalf("cat sent no READ: %s", cat.output())
-		}
+		waitParked(t, h, 0, 1)
 		cat.cmd.Process.Signal(syscall.SIGINT)
 		err := cat.waitExit(t, 5*time.Second)
 		if st, ok := cat.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() || st.Signal() != syscall.SIGINT {
@@ -164,11 +165,11 @@ func TestNonblockAndPoll(t *testing.T) {
 			t.Fatalf("M3: poll of an empty file said %q", c.output())
 		}
 		// The write comes only once the sleeping poll's POLL has asked
-		// for a wake-up and been answered "nothing" (PipeFS answers
+		// for a wake-up and been answered "nothing" (pipeFS answers
 		// under the lock it registers under), so the client can see
 		// POLLIN only through the notification and the POLL it causes.
 		// Counting POLLs from any earlier moment raced with that POLL.
-		p0pipe := h.h.(*PipeFS).pipes[0]
+		p0pipe := h.h.(*pipeFS).pipes[0]
 		if !waitFor(10*time.Second, func() bool {
 			p0pipe.mu.Lock()
 			defer p0pipe.mu.Unlock()

@@ -41,7 +41,7 @@ func (c *counting) Handle(r *Request) {
 	c.h.Handle(r)
 }
 
-// mountPipes mounts a PipeFS of n files of size bytes with transport tr
+// mountPipes mounts a pipeFS of n files of size bytes with transport tr
 // on a temporary directory, unmounted at the end of t.
 func mountPipes(t testing.TB, tr Transport, n, size int) (*Server, *counting) {
 	t.Helper()
@@ -50,7 +50,7 @@ func mountPipes(t testing.TB, tr Transport, n, size int) (*Server, *counting) {
 		needURing(t)
 	}
 	dir := t.TempDir()
-	h := &counting{h: NewPipeFS(n, size)}
+	h := &counting{h: newPipeFS(n, size)}
 	s, err := Mount(dir, h, Config{Transport: tr, Logf: t.Logf})
 	if err != nil {
 		t.Fatalf("Mount(%s): %v", tr, err)
@@ -130,6 +130,22 @@ func (p *proc) waitExit(t testing.TB, d time.Duration) error {
 		<-done
 		t.Fatalf("%v still running after %v; killed. Output: %s", p.cmd.Args, d, p.output())
 		return nil
+	}
+}
+
+// waitParked waits until n READs wait in file i of the pipeFS that h
+// counts for (deferred, no answer yet), failing t otherwise. A READ the
+// counter has seen may not have reached pipeFS yet; once parked, a
+// signal to its client brings an INTERRUPT.
+func waitParked(t testing.TB, h *counting, i, n int) {
+	t.Helper()
+	p := h.h.(*pipeFS).pipes[i]
+	if !waitFor(5*time.Second, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.readers) == n
+	}) {
+		t.Fatalf("p%d: no %d READs waiting within 5s", i, n)
 	}
 }
 

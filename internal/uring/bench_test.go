@@ -35,7 +35,6 @@ func benchFile(b *testing.B) *os.File {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { f.Close() })
-	b.Logf("data file %s, kept for the next run (fasync bench aio --clean removes it)", f.Name())
 	return f
 }
 

@@ -105,7 +105,7 @@ func (l *Loop) enter(toSubmit, flags uint32) int {
 // prepared every request, and a virtio disk hears of it in one
 // notification. Entered one at a time, each request reaches the disk as
 // soon as it is prepared, and the disk keeps more of the queue depth
-// busy. O_DIRECT 4 KiB random reads at depth 32 on this machine's virtio
+// busy. O_DIRECT 4 KiB random reads at depth 32 on a 2-vCPU VM's virtio
 // disk, alternating in one run: one batch per enter 78-80k IOPS, the
 // first two SQEs alone and then the rest 80-84k, one SQE per enter
 // 82-85k (2 per enter 81-83k); fio's io_uring engine 86-88k without
@@ -212,15 +212,14 @@ func (l *Loop) complete(cqes []CQE) {
 // late finds.
 //
 // A Loop without a thread does not wait inside
-// io_uring_enter(IORING_ENTER_GETEVENTS), as fio does; that was built and
-// measured (commit a12ab59, reverted): O_DIRECT 4 KiB reads at depth 32
-// took 13-15 µs of CPU each against 10-12 µs with the netpoller,
-// alternating in one run. A loop blocked in the kernel cannot take new
-// SQEs, so submitters had to enter for it one request at a time, which
-// undid the batching; and the wake-ups that made the Engine cost more CPU
-// than fio per disk read were not the loop's but the Go scheduler's,
-// which wakes an idle P's thread whenever a completion readies a
-// goroutine. A Loop with a thread does wait in the kernel, with a poll of
+// io_uring_enter(IORING_ENTER_GETEVENTS), as fio does: a loop blocked in
+// the kernel cannot take new SQEs, so submitters would have to enter for
+// it one request at a time, which undoes the batching, and O_DIRECT 4 KiB
+// reads at depth 32 cost about a quarter more CPU each that way than with
+// the netpoller, alternating in one run. The wake-ups that make the
+// Engine cost more CPU than fio per disk read are not the loop's but the
+// Go scheduler's, which wakes an idle P's thread whenever a completion
+// readies a goroutine. A Loop with a thread does wait in the kernel, with a poll of
 // the eventfd armed in the ring for submitters' wake-ups (waitThread).
 func (l *Loop) park(deadline time.Time) {
 	if deadline.IsZero() && l.inflight.Load() == 0 {

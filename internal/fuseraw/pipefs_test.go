@@ -6,7 +6,7 @@ import (
 	"syscall"
 )
 
-// PipeFS is the layer's own model file system (its tests and benchmarks): one
+// pipeFS is the layer's own model file system (its tests and benchmarks): one
 // directory holding the files p0..pN-1, each a pipe-like byte stream
 // backed by an in-process bounded ring. Reads of an empty stream and
 // writes to a full one wait (their answer is deferred until the other
@@ -15,7 +15,7 @@ import (
 // reports POLLIN/POLLOUT and wakes pollers through FUSE_NOTIFY_POLL.
 // A read returns what is there (up to its size), a write stores what
 // fits (short writes are normal), as for scullpipe (SPEC B3, B4, B7).
-type PipeFS struct {
+type pipeFS struct {
 	pipes []*pipe
 
 	mu      sync.Mutex
@@ -40,9 +40,9 @@ const (
 
 const attrValid = 1 // seconds the kernel may cache attributes and names
 
-// NewPipeFS makes a PipeFS of n files, each holding up to size bytes.
-func NewPipeFS(n, size int) *PipeFS {
-	fs := &PipeFS{pending: map[uint64]bool{}}
+// newPipeFS makes a pipeFS of n files, each holding up to size bytes.
+func newPipeFS(n, size int) *pipeFS {
+	fs := &pipeFS{pending: map[uint64]bool{}}
 	for i := 0; i < n; i++ {
 		fs.pipes = append(fs.pipes, &pipe{buf: make([]byte, size)})
 	}
@@ -50,14 +50,14 @@ func NewPipeFS(n, size int) *PipeFS {
 }
 
 // pipeOf maps a node ID to its pipe (nodes 2..N+1), or nil.
-func (fs *PipeFS) pipeOf(node uint64) *pipe {
+func (fs *pipeFS) pipeOf(node uint64) *pipe {
 	if node < 2 || node-2 >= uint64(len(fs.pipes)) {
 		return nil
 	}
 	return fs.pipes[node-2]
 }
 
-func (fs *PipeFS) attr(node uint64, a *Attr) bool {
+func (fs *pipeFS) attr(node uint64, a *Attr) bool {
 	*a = Attr{Ino: node, Blksize: 4096}
 	switch {
 	case node == FUSE_ROOT_ID:
@@ -73,7 +73,7 @@ func (fs *PipeFS) attr(node uint64, a *Attr) bool {
 }
 
 // Handle serves one request (Handler).
-func (fs *PipeFS) Handle(r *Request) {
+func (fs *pipeFS) Handle(r *Request) {
 	node := r.Header.NodeID
 	switch r.Header.Opcode {
 	case FUSE_LOOKUP:
@@ -125,7 +125,7 @@ func (fs *PipeFS) Handle(r *Request) {
 	}
 }
 
-func (fs *PipeFS) lookup(r *Request) {
+func (fs *pipeFS) lookup(r *Request) {
 	name := string(r.Name) // short; LOOKUP is not on the data path
 	i, err := strconv.Atoi(name[min(1, len(name)):])
 	if r.Header.NodeID != FUSE_ROOT_ID || len(name) < 2 || name[0] != 'p' ||
@@ -143,7 +143,7 @@ func (fs *PipeFS) lookup(r *Request) {
 const setattrOK = FATTR_SIZE | FATTR_FH | FATTR_LOCKOWNER | FATTR_ATIME | FATTR_MTIME | FATTR_CTIME |
 	1<<7 | 1<<8 // FATTR_ATIME_NOW, FATTR_MTIME_NOW
 
-func (fs *PipeFS) getSetattr(r *Request) {
+func (fs *pipeFS) getSetattr(r *Request) {
 	var out AttrOut
 	if !fs.attr(r.Header.NodeID, &out.Attr) {
 		r.ReplyErr(syscall.ENOENT)
@@ -159,7 +159,7 @@ func (fs *PipeFS) getSetattr(r *Request) {
 
 // readdir lists ".", ".." and the files; an entry's offset is its index
 // plus one.
-func (fs *PipeFS) readdir(r *Request) {
+func (fs *pipeFS) readdir(r *Request) {
 	buf := r.DataBuf(int(r.Read.Size))[:0]
 	for i := int(r.Read.Offset); i < len(fs.pipes)+2; i++ {
 		name, ino, typ := "", uint64(FUSE_ROOT_ID), uint32(DT_DIR)
@@ -181,7 +181,7 @@ func (fs *PipeFS) readdir(r *Request) {
 
 func nonblock(flags uint32) bool { return flags&syscall.O_NONBLOCK != 0 }
 
-func (fs *PipeFS) read(p *pipe, r *Request) {
+func (fs *pipeFS) read(p *pipe, r *Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.n == 0 {
@@ -197,7 +197,7 @@ func (fs *PipeFS) read(p *pipe, r *Request) {
 	p.progress(r.srv)
 }
 
-func (fs *PipeFS) write(p *pipe, r *Request) {
+func (fs *pipeFS) write(p *pipe, r *Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(r.Data) > 0 && p.n == len(p.buf) {
@@ -291,7 +291,7 @@ func containsKh(khs []uint64, kh uint64) bool {
 // can overtake its request (on io_uring they travel different ways), so
 // it is recorded first and every request checks the record after it
 // starts waiting: one of the two sides sees the other.
-func (fs *PipeFS) interrupt(unique uint64) {
+func (fs *pipeFS) interrupt(unique uint64) {
 	fs.mu.Lock()
 	if len(fs.pending) > 1024 { // stale: requests that finished before their INTERRUPT
 		clear(fs.pending)
@@ -313,7 +313,7 @@ func (fs *PipeFS) interrupt(unique uint64) {
 
 // checkPending cancels the request unique, just queued on p, if its
 // INTERRUPT came first. p.mu is held.
-func (fs *PipeFS) checkPending(p *pipe, unique uint64) {
+func (fs *pipeFS) checkPending(p *pipe, unique uint64) {
 	fs.mu.Lock()
 	hit := fs.pending[unique]
 	if hit {
