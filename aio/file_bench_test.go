@@ -15,7 +15,11 @@ import (
 // os.File and through File on each backend, measured side by side in the
 // same run (the rows alternate when -count repeats them). ns/op is the
 // time per read, so the ratio of two rows' ns/op is the inverse ratio of
-// their IOPS; allocs/op is what a File call allocates.
+// their IOPS; cpu-ns/op is the process's CPU time per read, the figure
+// that holds up when other processes load the machine (goroutines in
+// pread(2) hold an OS thread each, and so take a larger share of a busy
+// machine than File's few threads); allocs/op is what a File call
+// allocates.
 //
 //	go test -run '^$' -bench 'File' -benchmem -count 3 ./aio
 //
@@ -72,6 +76,7 @@ func benchReaderAt(b *testing.B, r io.ReaderAt, g int) {
 	per := b.N / g
 	bufs := benchBuffers(b, g)
 	b.ResetTimer()
+	defer benchfile.ReportCPU(b)()
 	for k := range g {
 		n := per
 		if k == 0 {
