@@ -3,6 +3,7 @@ package aio
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -303,4 +304,77 @@ func closeWithin(t *testing.T, e *Engine, d time.Duration) {
 	case <-time.After(d):
 		t.Fatalf("Close did not return within %v", d)
 	}
+}
+
+// C14: whatever the exported fields hold, a submission gives an errno or
+// a request that completes: never a panic, and the engine still closes
+// (pipe reads and writes left waiting are cancelled by Close, C8).
+func TestBadInputNeverPanics(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
+		e := newEngine(t, WithMaxInFlight(64))
+		rw, _ := tempFile(t, 100, os.O_RDWR)
+		ro, _ := tempFile(t, 100, os.O_RDONLY)
+		pr, pw := pipe(t)
+		rng := rand.New(rand.NewPCG(1, 2))
+		// pick returns good half the time, else one of the others: each
+		// field is bad alone often enough to reach every check.
+		pick := func(good int, others ...int) int {
+			if rng.IntN(2) == 0 {
+				return good
+			}
+			return others[rng.IntN(len(others))]
+		}
+		fds := []int{-1, math.MinInt, math.MaxInt, 1<<32 + int(rw.Fd()), closedFd(t), int(ro.Fd()), pr, pw}
+		offs := []int64{-1, 1, math.MaxInt64, math.MaxInt64 - 1, math.MinInt64, 1 << 62}
+		var reqs []*Request
+		for range 2000 {
+			r := &Request{
+				Fd:       pick(int(rw.Fd()), fds...),
+				Offset:   int64(pick(0, 0)),
+				Nbytes:   pick(0, -1, 1, 10, 11, math.MaxInt, math.MinInt),
+				Priority: pick(0, -1, 1, AIO_PRIO_DELTA_MAX, AIO_PRIO_DELTA_MAX+1, 99, math.MaxInt, math.MinInt),
+				Opcode:   pick(LIO_READ, -1, LIO_WRITE, LIO_NOP, 3, math.MaxInt),
+			}
+			if rng.IntN(2) == 0 {
+				r.Offset = offs[rng.IntN(len(offs))]
+			}
+			if rng.IntN(2) == 0 {
+				r.Notify = Sigevent{
+					Notify:   pick(SIGEV_NONE, -1, SIGEV_SIGNAL, SIGEV_THREAD, 3, SIGEV_THREAD_ID, SIGEV_CHAN, SIGEV_INLINE, math.MaxInt),
+					Signo:    syscall.Signal(pick(0, -1, 65, 1000)),
+					ThreadID: pick(0, -1, 1<<40),
+				}
+			}
+			switch rng.IntN(3) {
+			case 0:
+				r.Buf = make([]byte, 10)
+			case 1:
+				r.Buf = []byte{}
+			}
+			switch rng.IntN(6) {
+			case 0:
+				e.Read(r)
+			case 1:
+				e.Write(r)
+			case 2:
+				e.Fsync(pick(unix.O_SYNC, unix.O_DSYNC, 0, -1), r)
+			case 3:
+				e.ListIO(t.Context(), LIO_NOWAIT, []*Request{r, nil, r}, nil)
+			case 4:
+				e.ListIO(t.Context(), pick(LIO_WAIT, -1, 2, math.MaxInt), []*Request{r}, nil)
+			case 5:
+				e.Cancel(r.Fd, r)
+			}
+			reqs = append(reqs, r)
+		}
+		closeWithin(t, e, 10*time.Second)
+		if n := e.InFlight(); n != 0 {
+			t.Fatalf("InFlight = %d after Close", n)
+		}
+		for i, r := range reqs {
+			if r.Error() == syscall.EINPROGRESS {
+				t.Fatalf("request %d still in progress after Close", i)
+			}
+		}
+	})
 }
