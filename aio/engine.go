@@ -205,9 +205,11 @@ func (e *Engine) claim(r *Request) (prev int32, err error) {
 func (r *Request) claimState() (prev int32, err error) {
 	if r.cancelRefs.Load() != 0 {
 		// A Cancel that picked r in an earlier life is still running; let
-		// it finish so it cannot touch this submission.
+		// it finish so it cannot touch this submission. It holds cancelMu
+		// for its whole run, so taking the lock is the wait.
 		old := r.eng
 		old.cancelMu.Lock()
+		//lint:ignore SA2001 the critical section is empty on purpose: the lock is a barrier behind that Cancel
 		old.cancelMu.Unlock()
 	}
 	prev = r.state.Load()

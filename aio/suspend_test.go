@@ -120,12 +120,14 @@ func TestNilContext(t *testing.T) {
 		if err := e.Read(r); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.Suspend(nil, []*Request{r}, NoTimeout); err != nil { //nolint:staticcheck // a nil context is the input under test
+		//lint:ignore SA1012 a nil context is the input under test
+		if err := e.Suspend(nil, []*Request{r}, NoTimeout); err != nil {
 			t.Fatalf("C7/nil-ctx: Suspend = %v", err)
 		}
 		mustReturn(t, r, 4096)
 		list := []*Request{{Fd: int(f.Fd()), Offset: 4096, Buf: make([]byte, 4096), Opcode: LIO_READ}}
-		if err := e.ListIO(nil, LIO_WAIT, list, nil); err != nil { //nolint:staticcheck // as above
+		//lint:ignore SA1012 as above
+		if err := e.ListIO(nil, LIO_WAIT, list, nil); err != nil {
 			t.Fatalf("C9/nil-ctx: ListIO = %v", err)
 		}
 		mustReturn(t, list[0], 4096)
