@@ -25,8 +25,9 @@ const (
 //	r.off  int64   the file offset (ignored by the kernel for O_APPEND files)
 //	r.buf  []byte  the buffer; len(r.buf) is the transfer size; nil for fsync
 //	r.op   op      what to do
-//	r.prio int     the request's priority (POSIX aio_reqprio, 0..AIO_PRIO_DELTA_MAX;
-//	               larger means less urgent); a backend may ignore it
+//	r.prio int     the request's priority (POSIX aio_reqprio, 0..AIO_PRIO_DELTA_MAX,
+//	               always in range; 0 for fsync; larger means less urgent): a
+//	               backend serves the requests waiting for it most urgent first
 //
 // What a backend may use for its own per-request state (the engine never
 // touches these; each is zero when r reaches start for the first time and

@@ -134,7 +134,10 @@ func TestBadOptions(t *testing.T) {
 		{"queue-depth-0", WithQueueDepth(0)},
 		{"in-flight-negative", WithMaxInFlight(-1)},
 		{"workers-0", WithWorkers(0)},
+		{"workers-beyond-4096", WithWorkers(maxWorkers + 1)},
+		{"workers-huge", WithWorkers(math.MaxInt)},
 		{"rings-0", WithRings(0)},
+		{"rings-beyond-1024", WithRings(maxRings + 1)},
 		{"nil-logger", WithLogger(nil)},
 		{"unknown-backend", WithBackend("kqueue")},
 	} {
@@ -148,4 +151,20 @@ func TestBadOptions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A huge queue depth is not a huge allocation: the rings cap their depth
+// and the thread pool its default worker count (C14: bad input never
+// exhausts or crashes the process).
+func TestHugeQueueDepth(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
+		e := newEngine(t, WithQueueDepth(math.MaxInt))
+		f, _ := tempFile(t, 10, os.O_RDONLY)
+		r := &Request{Fd: int(f.Fd()), Buf: make([]byte, 10)}
+		if err := e.Read(r); err != nil {
+			t.Fatal(err)
+		}
+		waitDoneT(t, r)
+		mustReturn(t, r, 10)
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"unsafe"
 
 	"github.com/fasync-go/fasync/internal/benchfile"
 )
@@ -27,46 +26,28 @@ const (
 	benchDepth    = 32
 )
 
-// cachedFile returns the name of the shared benchmark file, laid out if
-// missing and read once so its pages are cached.
-func cachedFile(b *testing.B) string {
-	b.Helper()
-	name := benchfile.Shared()
-	if err := benchfile.Prepare(name, benchFileSize, true, nil); err != nil {
-		b.Fatal(err)
-	}
-	return name
-}
-
-// alignedBuf returns n bytes starting on a page boundary: a destination
-// aligned to less halves copy speed on this CPU (NOTES.md).
-func alignedBuf(n int) []byte {
-	const page = 4096
-	raw := make([]byte, n+page)
-	skip := (page - int(uintptr(unsafe.Pointer(&raw[0]))%page)) % page
-	return raw[skip : skip+n : skip+n]
-}
-
-// rng is a xorshift generator: random offsets without locks or allocation.
-type rng uint64
-
-func (r *rng) offset() int64 {
-	x := uint64(*r)
-	x ^= x << 13
-	x ^= x >> 7
-	x ^= x << 17
-	*r = rng(x)
-	return int64(x%(benchFileSize/benchBlock)) * benchBlock
-}
-
-func BenchmarkRandRead4K(b *testing.B) {
-	name := cachedFile(b)
-	f, err := os.Open(name)
+// sharedFile opens the shared benchmark file, laid out and cached.
+func sharedFile(b *testing.B) *os.File {
+	f, err := benchfile.OpenShared(os.O_RDONLY)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
+	b.Cleanup(func() { f.Close() })
+	return f
+}
 
+// benchBuffers returns n page-aligned buffers of one block each.
+func benchBuffers(b *testing.B, n int) [][]byte {
+	bufs, free, err := benchfile.PageBuffers(n, benchBlock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(free)
+	return bufs
+}
+
+func BenchmarkRandRead4K(b *testing.B) {
+	f := sharedFile(b)
 	b.Run("baseline=goroutines-ReadAt/qd32", func(b *testing.B) {
 		benchGoroutines(b, f, benchDepth)
 	})
@@ -99,24 +80,26 @@ func BenchmarkRandRead4K(b *testing.B) {
 	}
 }
 
-// benchGoroutines reads b.N random blocks with depth goroutines each
-// calling ReadAt.
+// benchGoroutines is the baseline: it reads b.N random blocks with depth
+// goroutines each calling ReadAt into its own page-aligned buffer, and
+// reports the CPU time per read too.
 func benchGoroutines(b *testing.B, f *os.File, depth int) {
 	b.ReportAllocs()
 	b.SetBytes(benchBlock)
 	var wg sync.WaitGroup
 	per := b.N / depth
+	bufs := benchBuffers(b, depth)
 	b.ResetTimer()
+	defer benchfile.ReportCPU(b)()
 	for g := range depth {
 		n := per
 		if g == 0 {
 			n += b.N % depth
 		}
 		wg.Go(func() {
-			buf := alignedBuf(benchBlock)
-			r := rng(g*7919 + 1)
+			r := benchfile.NewRand(uint64(g))
 			for range n {
-				if _, err := f.ReadAt(buf, r.offset()); err != nil {
+				if _, err := f.ReadAt(bufs[g], r.Block(benchFileSize, benchBlock)); err != nil {
 					b.Error(err)
 					return
 				}
@@ -148,6 +131,7 @@ func benchEngine(b *testing.B, f *os.File, backend string, depth, consumers int)
 	defer e.Close()
 	consumers = max(1, min(consumers, depth))
 	var wg sync.WaitGroup
+	all := benchBuffers(b, depth)
 	b.ReportAllocs()
 	b.SetBytes(benchBlock)
 	b.ResetTimer()
@@ -156,26 +140,19 @@ func benchEngine(b *testing.B, f *os.File, backend string, depth, consumers int)
 		if c == 0 {
 			n += b.N % consumers
 		}
-		mine := depth / consumers
-		if c < depth%consumers {
-			mine++
-		}
-		bufs := make([][]byte, mine)
-		for i := range bufs {
-			bufs[i] = alignedBuf(benchBlock)
-		}
-		wg.Go(func() { consume(b, e, f, bufs, n, rng(c*7919+1)) })
+		bufs := all[c*depth/consumers : (c+1)*depth/consumers]
+		wg.Go(func() { consume(b, e, f, bufs, n, benchfile.NewRand(uint64(c))) })
 	}
 	wg.Wait()
 }
 
 // consume submits n reads of random blocks, one per buffer at a time,
 // resubmitting each request as soon as its completion arrives.
-func consume(b *testing.B, e *Engine, f *os.File, bufs [][]byte, n int, r rng) {
+func consume(b *testing.B, e *Engine, f *os.File, bufs [][]byte, n int, r benchfile.Rand) {
 	done := make(chan *Request, len(bufs))
 	inFlight, submitted := 0, 0
 	for _, buf := range bufs[:min(len(bufs), n)] {
-		q := &Request{Fd: int(f.Fd()), Buf: buf, Offset: r.offset(), Notify: Sigevent{Notify: SIGEV_CHAN, Chan: done}}
+		q := &Request{Fd: int(f.Fd()), Buf: buf, Offset: r.Block(benchFileSize, benchBlock), Notify: Sigevent{Notify: SIGEV_CHAN, Chan: done}}
 		if err := e.Read(q); err != nil {
 			b.Error(err)
 			return
@@ -191,7 +168,7 @@ func consume(b *testing.B, e *Engine, f *os.File, bufs [][]byte, n int, r rng) {
 			return
 		}
 		if submitted < n {
-			q.Offset = r.offset()
+			q.Offset = r.Block(benchFileSize, benchBlock)
 			if err := e.Read(q); err != nil {
 				b.Error(err)
 				return

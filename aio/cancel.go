@@ -8,10 +8,11 @@ import (
 // Cancel tries to cancel r, or with r nil every request in flight on fd
 // (aio_cancel, SPEC C8). It returns AIO_CANCELED when every targeted
 // request was cancelled: each has completed with ECANCELED (Error reports
-// it as soon as Cancel returns) and was notified. It returns
-// AIO_NOTCANCELED when at least one targeted request was already running
-// and goes on (the others are still cancelled), and AIO_ALLDONE when no
-// targeted request was in flight. A descriptor that is not open is EBADF;
+// it as soon as Cancel returns) and was notified. A request waiting on a
+// stream for data or room (an empty pipe, a full socket) is cancelled on
+// every backend. It returns AIO_NOTCANCELED when at least one targeted
+// request was already transferring and goes on (the others are still
+// cancelled), and AIO_ALLDONE when no targeted request was in flight. A descriptor that is not open is EBADF;
 // r on another descriptor than fd, or submitted to another engine, is
 // EINVAL.
 func (e *Engine) Cancel(fd int, r *Request) (int, error) {

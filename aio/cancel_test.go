@@ -3,6 +3,7 @@ package aio
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -29,7 +30,9 @@ func TestCancel(t *testing.T) {
 			mustReturn(t, r, 10) // left untouched
 		})
 
-		t.Run("C8/running-request", func(t *testing.T) {
+		t.Run("C8/blocked-pipe-read-is-cancelled", func(t *testing.T) {
+			// A read waiting on an empty pipe has started, but no data has
+			// moved: every backend stops it.
 			e := newEngine(t)
 			pr, pw := pipe(t)
 			r := &Request{Fd: pr, Buf: make([]byte, 4)}
@@ -37,18 +40,70 @@ func TestCancel(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitRunning(t, e, r)
-			res, err := e.Cancel(pr, r)
+			if res, err := e.Cancel(pr, r); res != AIO_CANCELED || err != nil {
+				t.Fatalf("Cancel of a blocked pipe read = %d, %v; want AIO_CANCELED", res, err)
+			}
+			mustStatus(t, r, syscall.ECANCELED)
+			if n, err := r.Return(); n != -1 || err != syscall.ECANCELED {
+				t.Fatalf("Return = %d, %v; want -1, ECANCELED", n, err)
+			}
+			// The pipe is untouched: the next read gets what is written.
+			unix.Write(pw, []byte("data"))
+			r2 := &Request{Fd: pr, Buf: make([]byte, 4)}
+			if err := e.Read(r2); err != nil {
+				t.Fatal(err)
+			}
+			waitDoneT(t, r2)
+			mustReturn(t, r2, 4)
+			mustEqual(t, "read after the cancel", r2.Buf, []byte("data"))
+		})
+
+		t.Run("C8/blocked-reads-are-cancelled", func(t *testing.T) {
+			// Reads waiting on an empty FIFO, socket and terminal (the
+			// thread pool waits for the FIFO and the terminal without
+			// RWF_NOWAIT, see stream.go).
+			e := newEngine(t)
+			sock := socketpair(t)
+			fifo := filepath.Join(t.TempDir(), "fifo")
+			if err := unix.Mkfifo(fifo, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ff, err := unix.Open(fifo, unix.O_RDWR|unix.O_CLOEXEC, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkCancelResult(t, res, r)
-			if e.Backend() == "threads" && res != AIO_NOTCANCELED {
-				t.Fatalf("threads: Cancel of a running pread = %d, want AIO_NOTCANCELED", res)
+			t.Cleanup(func() { unix.Close(ff) })
+			_, tty := pty(t)
+			for _, fd := range []int{ff, sock[0], tty} {
+				r := &Request{Fd: fd, Buf: make([]byte, 1)}
+				if err := e.Read(r); err != nil {
+					t.Fatal(err)
+				}
+				waitRunning(t, e, r)
+				if res, err := e.Cancel(fd, r); res != AIO_CANCELED || err != nil {
+					t.Fatalf("Cancel of a blocked read on fd %d = %d, %v; want AIO_CANCELED", fd, res, err)
+				}
+				mustStatus(t, r, syscall.ECANCELED)
 			}
-			unix.Write(pw, []byte("data"))
-			waitDoneT(t, r)
-			if res == AIO_NOTCANCELED {
-				mustReturn(t, r, 4) // not cancelled: left to finish
+		})
+
+		t.Run("C8/blocked-writes-are-cancelled", func(t *testing.T) {
+			// Writes waiting on a full pipe and a full socket: each is
+			// stopped before any of its data went.
+			e := newEngine(t)
+			_, pw := pipe(t)
+			sock := socketpair(t)
+			for _, fd := range []int{pw, sock[0]} {
+				fillPipe(t, fd)
+				w := &Request{Fd: fd, Buf: []byte("x")}
+				if err := e.Write(w); err != nil {
+					t.Fatal(err)
+				}
+				waitRunning(t, e, w)
+				if res, err := e.Cancel(fd, nil); res != AIO_CANCELED || err != nil {
+					t.Fatalf("Cancel of a blocked write on fd %d = %d, %v; want AIO_CANCELED", fd, res, err)
+				}
+				mustStatus(t, w, syscall.ECANCELED)
 			}
 		})
 
@@ -116,22 +171,21 @@ func TestCancel(t *testing.T) {
 			waitDoneT(t, rs...)
 		})
 
-		t.Run("C8/held-fsync-is-cancelled-by-the-engine", func(t *testing.T) {
-			// A write blocked on a full pipe holds an fsync back (C10);
-			// Cancel stops the held fsync without the backend.
+		t.Run("C8/held-write-is-cancelled-by-the-engine", func(t *testing.T) {
+			// An O_APPEND write blocked on a full pipe holds the next one
+			// back (C12); Cancel stops the held write without the backend.
 			e := newEngine(t)
-			pr, pw := pipe(t)
-			n := fillPipe(t, pw)
+			pr, pw, n := appendPipe(t)
 			w := &Request{Fd: pw, Buf: []byte("blocked")}
-			s := &Request{Fd: pw}
+			s := &Request{Fd: pw, Buf: []byte("held")}
 			if err := e.Write(w); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.Fsync(unix.O_SYNC, s); err != nil {
+			if err := e.Write(s); err != nil {
 				t.Fatal(err)
 			}
 			if res, err := e.Cancel(pw, s); res != AIO_CANCELED || err != nil {
-				t.Fatalf("Cancel of a held fsync = %d, %v; want AIO_CANCELED", res, err)
+				t.Fatalf("Cancel of a held write = %d, %v; want AIO_CANCELED", res, err)
 			}
 			mustStatus(t, s, syscall.ECANCELED)
 			drain(t, pr, n)

@@ -2,7 +2,7 @@
 // descriptors: aio_read, aio_write, aio_fsync, aio_error, aio_return,
 // aio_suspend, aio_cancel and lio_listio as Read, Write, Fsync, Error,
 // Return, Suspend, Cancel and ListIO. It implements SPEC section C; tests
-// cite the IDs (C1–C13) they check.
+// cite the IDs (C1–C14) they check.
 //
 // # Engines and backends
 //
@@ -14,6 +14,20 @@
 // default engine created on first use; programs that want to control an
 // engine's life (tests, servers) create their own and Close it.
 //
+// # File or Request
+//
+// A File (NewFile, or (*Engine).NewFile for many files on one engine) is
+// the way in for a Go program that wants fast file I/O without managing
+// requests: ReadAt, WriteAt, Sync and Datasync block only the calling
+// goroutine, which waits in the scheduler holding no OS thread, and the
+// calls of many goroutines reach io_uring together, one io_uring_enter
+// per batch (SPEC C15–C17). Use it wherever an io.ReaderAt or
+// io.WriterAt fits. Use the Request API below to keep requests in flight
+// without a goroutine each (a completion callback resubmits, as fio's
+// loop does), to be told by signal or channel, to cancel or list
+// requests, or to submit a whole list at once: it does less work per
+// request, and its SIGEV_INLINE rows are the engine's fastest.
+//
 // # Requests
 //
 // A Request is the aiocb: descriptor, offset, buffer, priority, ListIO
@@ -21,19 +35,57 @@
 // queued (C1); from then until it completes the caller must leave the
 // request and its buffer alone. Error reports EINPROGRESS, then nil or the
 // errno (C2); Return takes the result once, after which the request is
-// idle and may be submitted again without allocating (C3). Submissions
-// beyond the in-flight limit (WithMaxInFlight) fail with EAGAIN and queue
-// nothing (C6). A negative offset or priority, a priority above
-// AIO_PRIO_DELTA_MAX, a nil buffer or an Nbytes beyond the buffer fail with
-// EINVAL at submission (C5).
+// idle and may be submitted again without allocating (C3).
+//
+// # Errors at submission
+//
+// What each call refuses at once, with POSIX's errno (C5, C6, C14),
+// leaving the request as it was (one never submitted still reports
+// EINVAL from Error):
+//
+//   - Read and Write: EINVAL for a nil Buf, an Nbytes below 0 or beyond
+//     len(Buf), a Priority outside 0..AIO_PRIO_DELTA_MAX, a negative
+//     Offset, a read that would end past the offset maximum, a bad Notify,
+//     a request still in flight, or an engine closed (ErrClosed, which
+//     wraps EINVAL); EFBIG for a write that starts at the offset maximum
+//     or would end past it; EAGAIN beyond the in-flight limit, with
+//     nothing queued. Opcode is ignored.
+//   - Fsync: EINVAL for an op other than O_SYNC or O_DSYNC; EBADF for a
+//     descriptor that is not open, not open for writing (F_GETFL, as
+//     glibc checks; POSIX requires it though Linux's fsync(2) would sync
+//     a read-only descriptor) or opened O_PATH; EINVAL for a pipe, FIFO
+//     or socket (fstat) and on a model device; then EINVAL, EAGAIN and
+//     ErrClosed as for Read. Priority, Opcode, Offset, Buf and Nbytes are
+//     ignored, whatever they hold.
+//   - ListIO: EINVAL for a mode other than LIO_WAIT or LIO_NOWAIT, or a
+//     bad list notification; ErrClosed. Each entry is checked as Read or
+//     Write checks it and a bad one only marks itself (its status is its
+//     errno; ListIO returns EIO). Entries beyond the in-flight limit are
+//     left out: each has the status EAGAIN, the entries that fit are
+//     queued, and ListIO returns EAGAIN.
+//   - Cancel: EBADF for a descriptor that is not open; EINVAL for a
+//     request on another descriptor or of another engine.
+//
+// The offset maximum is the largest off_t, 2^63-1: every descriptor of a
+// 64-bit process has it (O_LARGEFILE). A file system's own, smaller,
+// limit (ext4: 16 TiB - 4 KiB) and RLIMIT_FSIZE are the kernel's: a write
+// that starts beyond them completes with EFBIG, one that crosses them is
+// short, as pwrite(2) does. A descriptor number outside the kernel's int
+// range is not open: never truncated to another descriptor's number. A
+// transfer moves at most 2 GiB - 4 KiB (Linux's MAX_RW_COUNT), as read(2)
+// and write(2) do: a longer one is short.
 //
 // Bad descriptors (C4), the behaviour chosen: Read and Write on a
 // descriptor that is not open are accepted, and the request completes with
 // EBADF (Error reports it and the notification fires), as with a write on
 // a read-only descriptor; this keeps submission free of a system call per
-// read. Fsync and Cancel check the descriptor and fail at once with EBADF.
+// read, and it is what Open POSIX (aio_read 10-1, aio_write 8-1 and 8-2,
+// lio_listio 14-1) expects of an implementation that checks late. Fsync
+// and Cancel check the descriptor and fail at once with EBADF.
 //
-// Order: requests run in parallel, with no one-request-per-descriptor
+// # Order, cancellation and priority
+//
+// Requests run in parallel, with no one-request-per-descriptor
 // serialisation, except where SPEC C asks for order. An Fsync completes
 // after every write submitted before it on its descriptor (C10); writes to
 // a descriptor opened with O_APPEND (checked with F_GETFL at submission)
@@ -41,15 +93,43 @@
 // descriptor that cannot seek (pipe, socket, terminal) the thread pool
 // uses read and write at the descriptor's position, as glibc does.
 //
-// Cancel (C8) stops requests that have not started: those still queued in
-// the thread pool, those the engine holds back for ordering, and on
-// io_uring whatever the kernel can still cancel. A request already running
-// in a worker's system call goes on (AIO_NOTCANCELED). Close cancels what
-// it can and waits for the rest.
+// Cancel (C8) stops every targeted request that has moved no data and is
+// not inside a system call that cannot be interrupted: requests still
+// queued in the thread pool or waiting for room in an io_uring ring,
+// requests the engine holds back for ordering, and requests waiting on a
+// descriptor that may never become ready (a read of an empty pipe, FIFO,
+// socket or terminal, a write to a full pipe or socket), which io_uring
+// cancels in the kernel and the thread pool in its wait (below). Each
+// completes with ECANCELED and is notified. A transfer on a regular file
+// or block device, or an fsync, that has begun goes on (AIO_NOTCANCELED);
+// on the thread pool Cancel waits for a read or write a worker has just
+// taken to reach its first system call, which on a regular file is the
+// transfer itself. Close cancels what it can, stops every wait on a
+// stream, and waits for the rest.
 //
-// The thread pool honours Priority: a worker takes the queued request of
-// lowest Priority (most urgent) first, FIFO among equals. Other backends
-// may ignore it.
+// The thread pool never sleeps in read(2) or write(2) on a stream: a
+// signal could not wake it (the Go runtime's handlers have SA_RESTART, so
+// the kernel restarts the call). A worker tries the transfer without
+// waiting (RWF_NOWAIT, which pipes and sockets support) and otherwise
+// waits in ppoll(2) on the descriptor and its own eventfd, which Cancel
+// and Close write. A FIFO opened by name or a terminal has no RWF_NOWAIT:
+// the worker waits in ppoll, then makes one plain call (a write in pieces
+// of PIPE_BUF), which cannot be stopped and may still block if another
+// reader or writer of the file takes the data or the room first. A write
+// stopped after part of its data went reports the bytes written, as an
+// interrupted write(2) does. A descriptor the caller set O_NONBLOCK gets
+// one try, whose EAGAIN is the request's result.
+//
+// Priority (aio_reqprio, larger is less urgent) orders the requests that
+// wait for a backend, most urgent first and FIFO among equals, on every
+// backend: the thread pool's queue when every worker is busy, and each
+// io_uring ring's backlog when the ring is full (WithQueueDepth sets its
+// size). A backend with room takes a request at once, whatever its
+// priority, so the path of a request that waits for nothing costs the
+// same; and what workers or the kernel already hold runs in their own
+// order: Priority is not an I/O scheduling class. (Open POSIX's aio_read
+// assertion 2, a request submitted at a lower scheduling priority, is a
+// stub there; this order is what the engine promises.)
 //
 // # Registered buffers
 //
@@ -155,4 +235,12 @@
 // takes a time.Duration (0 checks once, NoTimeout waits without limit).
 // Return gives -1 and the errno on failure. Request.Nbytes defaults to
 // len(Buf). SIGEV_CHAN is fasync's own.
+//
+// Where Open POSIX expects glibc's behaviour and the engine differs on
+// purpose: requests on one descriptor run in parallel, and a request
+// blocked on a stream is cancelled, so Cancel of writes queued behind one
+// blocked on a full socket answers AIO_CANCELED with every one of them
+// ECANCELED, where aio_cancel 7-1 expects AIO_NOTCANCELED with the blocked
+// write still EINPROGRESS (glibc runs one request per descriptor at a time
+// and cannot stop a blocked write).
 package aio

@@ -120,7 +120,9 @@ func (e *Engine) Write(r *Request) error { return e.submit(r, opWrite, nil) }
 // Fsync queues r to flush r.Fd (aio_fsync): op is O_SYNC for fsync(2) or
 // O_DSYNC for fdatasync(2); anything else is EINVAL. The request completes
 // after every write to r.Fd submitted before it (SPEC C10). A descriptor
-// that is not open fails at once with EBADF (C4).
+// that is not open, or not open for writing, fails at once with EBADF
+// (C4, C14); a pipe, FIFO or socket with EINVAL (C14). Only r.Fd and
+// r.Notify are read: Priority, Opcode, Offset and the buffer are ignored.
 func (e *Engine) Fsync(op int, r *Request) error {
 	switch op {
 	case unix.O_SYNC:
@@ -143,11 +145,17 @@ func (e *Engine) submit(r *Request, o op, g *listGroup) error {
 	if err != nil {
 		return err
 	}
+	return e.submitChecked(r, o, app, g)
+}
+
+// submitChecked is submit for a request already known to be valid, with
+// appendMode saying whether a write goes to an O_APPEND descriptor.
+func (e *Engine) submitChecked(r *Request, o op, appendMode bool, g *listGroup) error {
 	prev, err := e.claim(r)
 	if err != nil {
 		return err
 	}
-	r.prepare(e, o, app, g)
+	r.prepare(e, o, appendMode, g)
 	if e.link(r) {
 		return nil
 	}
@@ -205,11 +213,10 @@ func (e *Engine) claim(r *Request) (prev int32, err error) {
 func (r *Request) claimState() (prev int32, err error) {
 	if r.cancelRefs.Load() != 0 {
 		// A Cancel that picked r in an earlier life is still running; let
-		// it finish so it cannot touch this submission. It holds cancelMu
-		// for its whole run, so taking the lock is the wait.
+		// it finish so it cannot touch this submission.
 		old := r.eng
 		old.cancelMu.Lock()
-		//lint:ignore SA2001 the critical section is empty on purpose: the lock is a barrier behind that Cancel
+		//lint:ignore SA2001 taking the lock is the wait for that Cancel
 		old.cancelMu.Unlock()
 	}
 	prev = r.state.Load()
@@ -232,6 +239,29 @@ func (e *Engine) reserve(n int64) error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// reserveUpTo takes as many of n places under the in-flight limit as are
+// free and reports how many it took: ListIO queues what fits (SPEC C14).
+// After Close it takes none and reports ErrClosed.
+func (e *Engine) reserveUpTo(n int64) (int64, error) {
+	var k int64
+	for {
+		cur := e.inflight.Load()
+		k = min(n, e.max-cur)
+		if k <= 0 {
+			k = 0
+			break
+		}
+		if e.inflight.CompareAndSwap(cur, cur+k) {
+			break
+		}
+	}
+	if e.closed.Load() {
+		e.release(k)
+		return 0, ErrClosed
+	}
+	return k, nil
 }
 
 // release gives back n places under the in-flight limit and wakes Close
@@ -309,9 +339,10 @@ func errnoOf(err error) syscall.Errno {
 }
 
 // Close stops the engine: later submissions fail with ErrClosed, requests
-// still queued are cancelled (each completes with ECANCELED and is
-// notified), requests already running are waited for, and the backend is
-// released. Close is idempotent.
+// still queued, and those waiting on a descriptor that may never become
+// ready (an empty pipe, a full socket), are cancelled (each completes
+// with ECANCELED and is notified), requests whose transfer is under way
+// are waited for, and the backend is released. Close is idempotent.
 func (e *Engine) Close() error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil
@@ -327,6 +358,9 @@ func (e *Engine) Close() error {
 	if e.trk != nil {
 		e.cancelLocked(-1, nil) // the reads the backend holds, on any descriptor
 	}
+	if in, ok := e.bk.(interrupter); ok {
+		in.interrupt() // requests started since, or waiting where cancel could not stop them
+	}
 	e.cancelMu.Unlock()
 	e.idleMu.Lock()
 	for e.inflight.Load() != 0 {
@@ -337,6 +371,12 @@ func (e *Engine) Close() error {
 	e.unpinArena() // the rings that registered it are closed
 	return err
 }
+
+// An interrupter is a backend whose running requests may wait without
+// bound where interrupt can end them (the thread pool's stream
+// transfers, see stream.go): interrupt makes every such wait end with
+// ECANCELED, those under way and those to come.
+type interrupter interface{ interrupt() }
 
 // unpinArena releases the arena's pin once no kernel registration refers
 // to it: the buffers lent from it stay valid Go memory.

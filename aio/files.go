@@ -88,7 +88,7 @@ type fileTable struct {
 // slot reports fd's fixed-file slot, or -1.
 func (t *fileTable) slot(fd int) int {
 	ix := t.index.Load()
-	if ix == nil || fd >= len(*ix) {
+	if ix == nil || fd < 0 || fd >= len(*ix) {
 		return -1 // usually: no file is registered
 	}
 	return int((*ix)[fd]) - 1

@@ -3,6 +3,7 @@ package aio
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -135,7 +136,68 @@ func pipe(t *testing.T) (r, w int) {
 	return p[0], p[1]
 }
 
-// fillPipe fills the pipe whose write end is w, so the next write blocks.
+// appendPipe returns a pipe whose write end is in O_APPEND mode and full:
+// a write to it blocks in the backend, and a write submitted after that
+// one on the same descriptor is held back by the engine until the first
+// completes (C12), the deterministic way to have a request that no
+// backend has seen. It also returns the bytes the pipe holds.
+func appendPipe(t *testing.T) (r, w, held int) {
+	t.Helper()
+	r, w = pipe(t)
+	held = fillPipe(t, w)
+	fl, err := unix.FcntlInt(uintptr(w), unix.F_GETFL, 0)
+	if err == nil {
+		_, err = unix.FcntlInt(uintptr(w), unix.F_SETFL, fl|unix.O_APPEND)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, w, held
+}
+
+// socketpair returns a connected pair of Unix stream sockets, closed at
+// the end of the test.
+func socketpair(t *testing.T) [2]int {
+	t.Helper()
+	sock, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		unix.Close(sock[0])
+		unix.Close(sock[1])
+	})
+	return sock
+}
+
+// pty returns a pseudo-terminal's master and slave descriptors, closed
+// at the end of the test. A write to the slave blocks once its buffer is
+// full, until the test reads the master, as on a pipe; unlike a pipe, a
+// terminal is accepted by Fsync at submission (SPEC C14).
+func pty(t *testing.T) (master, slave int) {
+	t.Helper()
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal (/dev/ptmx): %v", err)
+	}
+	t.Cleanup(func() { unix.Close(m) })
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(m, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := unix.Open(fmt.Sprintf("/dev/pts/%d", n), unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(s) })
+	return m, s
+}
+
+// fillPipe fills the pipe (or terminal) whose write end is w, so the next
+// write blocks.
 func fillPipe(t *testing.T, w int) int {
 	t.Helper()
 	if err := unix.SetNonblock(w, true); err != nil {

@@ -80,22 +80,21 @@ func TestInlineNotification(t *testing.T) {
 		})
 
 		t.Run("C11/inline-cancelled-is-notified", func(t *testing.T) {
-			// An fsync held behind a write blocked on a full pipe is
+			// An O_APPEND write held behind one blocked on a full pipe is
 			// cancelled for sure; its callback runs (on a goroutine,
 			// since a Cancel is under way) and sees ECANCELED.
-			pr, pw := pipe(t)
-			n := fillPipe(t, pw)
+			pr, pw, n := appendPipe(t)
 			w := &Request{Fd: pw, Buf: []byte("x")}
 			got := make(chan error, 1)
-			s := &Request{Fd: pw, Notify: Sigevent{Notify: SIGEV_INLINE, Func: func(r *Request) { got <- r.Error() }}}
+			s := &Request{Fd: pw, Buf: []byte("y"), Notify: Sigevent{Notify: SIGEV_INLINE, Func: func(r *Request) { got <- r.Error() }}}
 			if err := e.Write(w); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.Fsync(unix.O_SYNC, s); err != nil {
+			if err := e.Write(s); err != nil {
 				t.Fatal(err)
 			}
 			if res, err := e.Cancel(pw, s); res != AIO_CANCELED || err != nil {
-				t.Fatalf("Cancel of the held fsync = %d, %v; want AIO_CANCELED", res, err)
+				t.Fatalf("Cancel of the held write = %d, %v; want AIO_CANCELED", res, err)
 			}
 			if err := <-got; !errors.Is(err, unix.ECANCELED) {
 				t.Fatalf("callback saw %v, want ECANCELED", err)

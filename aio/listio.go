@@ -81,9 +81,15 @@ func (g *listGroup) put() {
 // ctx.Err(), and the entries go on (a nil ctx never ends). With
 // LIO_NOWAIT it returns once all are queued and notify (nil for none)
 // announces, once, that all have completed; its Func and Chan receive a
-// nil *Request. Any other mode is EINVAL. When the valid entries do not
-// all fit under the in-flight limit, ListIO returns EAGAIN and queues none
-// of them (C6).
+// nil *Request. Any other mode is EINVAL.
+//
+// When the valid entries do not all fit under the in-flight limit, ListIO
+// queues those that fit, in list order, and returns EAGAIN (SPEC C14, as
+// POSIX and glibc do): each entry left out has the status EAGAIN (Error;
+// Return gives -1 and EAGAIN) and may be submitted again. With LIO_WAIT,
+// ListIO returns EAGAIN once the queued entries have completed; with
+// LIO_NOWAIT, notify announces their completion. An entry refused at
+// submission (bad, or left out) is not notified on its own.
 func (e *Engine) ListIO(ctx context.Context, mode int, list []*Request, notify *Sigevent) error {
 	if mode != LIO_WAIT && mode != LIO_NOWAIT {
 		return fmt.Errorf("aio: ListIO mode %d: %w", mode, syscall.EINVAL)
@@ -98,18 +104,22 @@ func (e *Engine) ListIO(ctx context.Context, mode int, list []*Request, notify *
 	g := groupPool.Get().(*listGroup)
 	g.mode, g.ev, g.log = mode, ev, e.log
 	valid := g.checkAll(list, e.fds)
-	if err := e.reserve(int64(valid)); err != nil {
+	room, err := e.reserveUpTo(int64(valid))
+	if err != nil {
 		g.put()
 		return err
 	}
-	g.pending.Store(int32(valid) + 1)
-	failed := e.submitAll(g, list)
+	g.pending.Store(int32(room) + 1)
+	failed, left := e.submitAll(g, list, int(room))
 	if failed {
 		g.failed.Store(true)
 	}
 	if mode == LIO_NOWAIT {
 		g.finish(0, e.inline()) // g may be recycled from here on
-		if failed {
+		switch {
+		case left:
+			return syscall.EAGAIN
+		case failed:
 			return fmt.Errorf("aio: ListIO: an entry was refused: %w", syscall.EIO)
 		}
 		return nil
@@ -128,7 +138,10 @@ func (e *Engine) ListIO(ctx context.Context, mode int, list []*Request, notify *
 	}
 	failed = g.failed.Load()
 	g.put()
-	if failed {
+	switch {
+	case left:
+		return syscall.EAGAIN
+	case failed:
 		return fmt.Errorf("aio: ListIO: an entry failed: %w", syscall.EIO)
 	}
 	return nil
@@ -159,28 +172,39 @@ func (g *listGroup) checkAll(list []*Request, fds fdSpace) (valid int) {
 	return valid
 }
 
-// submitAll claims and links the valid entries of list, marks the bad
-// ones, and starts everything not held back in one backend call. Places
-// under the in-flight limit are reserved. It reports whether any entry
-// failed at submission.
-func (e *Engine) submitAll(g *listGroup, list []*Request) (failed bool) {
+// submitAll claims and links the valid entries of list, the first room
+// of them, marks the bad ones and those left out (EAGAIN), and starts
+// everything not held back in one backend call. room places under the
+// in-flight limit are reserved. It reports whether any entry failed at
+// submission, and whether any valid one was left out.
+func (e *Engine) submitAll(g *listGroup, list []*Request, room int) (failed, left bool) {
 	for i, r := range list {
 		c := g.checks[i]
 		if c.skip {
 			continue
 		}
+		reserved := c.err == nil && room > 0
+		if reserved {
+			room--
+		}
 		if _, err := r.claimState(); err != nil {
 			// In flight already: not ours to touch.
 			failed = true
-			if c.err == nil {
+			if reserved {
 				e.release(1)
 				g.pending.Add(-1)
 			}
 			continue
 		}
-		if c.err != nil {
+		switch {
+		case c.err != nil:
 			failed = true
 			r.n, r.errno = 0, errnoOf(c.err)
+			r.state.Store(stateDone)
+			continue
+		case !reserved:
+			left = true
+			r.n, r.errno = 0, syscall.EAGAIN
 			r.state.Store(stateDone)
 			continue
 		}
@@ -190,7 +214,7 @@ func (e *Engine) submitAll(g *listGroup, list []*Request) (failed bool) {
 		}
 	}
 	if len(g.batch) == 0 {
-		return failed
+		return failed, left
 	}
 	if err := e.bk.start(g.batch); err != nil {
 		// The entries were accepted: they fail through their own status.
@@ -198,5 +222,5 @@ func (e *Engine) submitAll(g *listGroup, list []*Request) (failed bool) {
 			e.complete(r, 0, errnoOf(err))
 		}
 	}
-	return failed
+	return failed, left
 }

@@ -35,8 +35,8 @@ func result(n int, err error, ctx context.Context) (int, syscall.Errno) {
 // WithTask binds the engine to model task t: a Request's Fd is then one of
 // t's descriptors, reads and writes go to the device's driver (SPEC C13),
 // and the backend is the model's (WithBackend may only name "model").
-// Model devices are streams: the offset is ignored. Fsync completes with
-// EINVAL, as fsync(2) on a device without an fsync operation does.
+// Model devices are streams: the offset is ignored. Fsync fails at
+// submission with EINVAL, since no model driver has an fsync operation.
 func WithTask(t *kernel.Task) Option {
 	return func(c *config) error {
 		if t == nil {
@@ -53,6 +53,15 @@ type taskFds struct{ t *kernel.Task }
 func (s taskFds) isOpen(fd int) bool {
 	_, err := s.t.File(fd)
 	return err == nil
+}
+
+// syncable: model drivers have no fsync operation, so a descriptor open
+// for writing is EINVAL, as for a pipe on the host (SPEC C14).
+func (s taskFds) syncable(fd int) error {
+	if f, err := s.t.File(fd); err != nil || !f.Writable() {
+		return syscall.EBADF
+	}
+	return syscall.EINVAL
 }
 
 func (s taskFds) appends(fd int) bool {
@@ -149,9 +158,9 @@ func (b *modelBackend) startAsync(r *Request, op *modelOp) bool {
 	return true
 }
 
-// runSync performs r on a worker through the task, as read(2), write(2)
-// or fsync(2) would.
-func (b *modelBackend) runSync(r *Request) (int, syscall.Errno) {
+// runSync performs r on a worker through the task, as read(2) or
+// write(2) would.
+func (b *modelBackend) runSync(r *Request, _ *workerSlot) (int, syscall.Errno) {
 	b.mu.Lock()
 	op := r.bk.(*modelOp)
 	op.running = true
@@ -163,10 +172,8 @@ func (b *modelBackend) runSync(r *Request) (int, syscall.Errno) {
 		n, err = b.task.Read(op.ctx, r.fd, r.buf)
 	case opWrite:
 		n, err = b.task.Write(op.ctx, r.fd, r.buf)
-	case opFsync, opFdatasync:
-		if _, err = b.task.File(r.fd); err == nil {
-			err = syscall.EINVAL // model drivers have no fsync operation
-		}
+	default:
+		err = syscall.EINVAL // an fsync: refused at submission (taskFds.syncable)
 	}
 	return result(n, err, op.ctx)
 }

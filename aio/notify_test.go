@@ -95,23 +95,22 @@ func TestNotification(t *testing.T) {
 		})
 
 		t.Run("C11/cancelled-request-is-notified", func(t *testing.T) {
-			// Held fsync behind a blocked write: cancelled for sure.
-			pr, pw := pipe(t)
-			n := fillPipe(t, pw)
+			// An O_APPEND write held behind a blocked one: cancelled for sure.
+			pr, pw, n := appendPipe(t)
 			ch := make(chan *Request, 2)
 			w := &Request{Fd: pw, Buf: []byte("x"), Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
-			s := &Request{Fd: pw, Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
+			s := &Request{Fd: pw, Buf: []byte("y"), Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
 			if err := e.Write(w); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.Fsync(unix.O_SYNC, s); err != nil {
+			if err := e.Write(s); err != nil {
 				t.Fatal(err)
 			}
 			if res, err := e.Cancel(pw, s); res != AIO_CANCELED || err != nil {
 				t.Fatalf("Cancel = %d, %v", res, err)
 			}
 			if got := <-ch; got != s {
-				t.Fatalf("first notification %p, want the cancelled fsync %p", got, s)
+				t.Fatalf("first notification %p, want the cancelled write %p", got, s)
 			}
 			mustStatus(t, s, syscall.ECANCELED)
 			drain(t, pr, n)
@@ -165,14 +164,13 @@ func TestNotification(t *testing.T) {
 		t.Run("C11/cancelled-request-signals", func(t *testing.T) {
 			const sig = syscall.Signal(42)
 			sf := newSignalfdThread(t, sig)
-			pr, pw := pipe(t)
-			n := fillPipe(t, pw)
+			pr, pw, n := appendPipe(t)
 			w := &Request{Fd: pw, Buf: []byte("x")}
-			s := &Request{Fd: pw, Notify: Sigevent{Notify: SIGEV_THREAD_ID, Signo: sig, Value: 99, ThreadID: sf.tid}}
+			s := &Request{Fd: pw, Buf: []byte("y"), Notify: Sigevent{Notify: SIGEV_THREAD_ID, Signo: sig, Value: 99, ThreadID: sf.tid}}
 			if err := e.Write(w); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.Fsync(unix.O_SYNC, s); err != nil {
+			if err := e.Write(s); err != nil {
 				t.Fatal(err)
 			}
 			if res, _ := e.Cancel(pw, s); res != AIO_CANCELED {

@@ -34,8 +34,9 @@ func WithBackend(name string) Option {
 }
 
 // WithQueueDepth sets the backend's queue depth: submission queue entries
-// per io_uring ring; for the thread pool, the default worker count is
-// twice this. It must be positive.
+// per io_uring ring (at most 4096; a ring that is full keeps further
+// requests on a backlog); for the thread pool, the default worker count
+// is twice this, at most 4096. It must be positive.
 func WithQueueDepth(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {
@@ -59,13 +60,21 @@ func WithMaxInFlight(n int) Option {
 	}
 }
 
+// maxWorkers and maxRings bound WithWorkers and WithRings: each worker
+// and each ring costs memory and descriptors up front, so a mistaken
+// count fails with EINVAL instead of exhausting the process.
+const (
+	maxWorkers = 4096
+	maxRings   = 1024
+)
+
 // WithWorkers sets the thread pool's number of worker goroutines (default
-// twice the queue depth). Each worker runs one request at a time. It must
-// be positive.
+// twice the queue depth, at most 4096). Each worker runs one request at a
+// time. It must be 1 to 4096.
 func WithWorkers(n int) Option {
 	return func(c *config) error {
-		if n <= 0 {
-			return fmt.Errorf("aio: workers %d: %w", n, syscall.EINVAL)
+		if n <= 0 || n > maxWorkers {
+			return fmt.Errorf("aio: workers %d (want 1 to %d): %w", n, maxWorkers, syscall.EINVAL)
 		}
 		c.bc.Workers = n
 		return nil
@@ -73,11 +82,11 @@ func WithWorkers(n int) Option {
 }
 
 // WithRings sets the number of io_uring rings (default one per CPU). It
-// must be positive.
+// must be 1 to 1024.
 func WithRings(n int) Option {
 	return func(c *config) error {
-		if n <= 0 {
-			return fmt.Errorf("aio: rings %d: %w", n, syscall.EINVAL)
+		if n <= 0 || n > maxRings {
+			return fmt.Errorf("aio: rings %d (want 1 to %d): %w", n, maxRings, syscall.EINVAL)
 		}
 		c.bc.Rings = n
 		return nil
@@ -120,7 +129,7 @@ func selectBackend(c *config, done doneFunc) (backend, error) {
 		c.bc.Rings = runtime.NumCPU()
 	}
 	if c.bc.Workers == 0 {
-		c.bc.Workers = 2 * c.bc.QueueDepth
+		c.bc.Workers = 2 * min(c.bc.QueueDepth, maxWorkers/2)
 	}
 	if c.task != nil {
 		if c.backend != "" && c.backend != "model" {

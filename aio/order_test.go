@@ -18,10 +18,11 @@ func TestFsync(t *testing.T) {
 		e := newEngine(t)
 
 		t.Run("C10/waits-for-earlier-blocked-write", func(t *testing.T) {
-			// The write blocks on a full pipe, so the fsync behind it must
-			// stay in flight until the pipe is drained. (fsync of a pipe
-			// then fails with EINVAL: the order is what is checked.)
-			pr, pw := pipe(t)
+			// The write blocks on a full terminal, so the fsync behind it
+			// must stay in flight until the terminal is drained. (fsync of
+			// a terminal then fails with EINVAL: the order is what is
+			// checked.)
+			pr, pw := pty(t)
 			n := fillPipe(t, pw)
 			w := &Request{Fd: pw, Buf: []byte("late")}
 			s := &Request{Fd: pw}

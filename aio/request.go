@@ -94,7 +94,7 @@ type Request struct {
 	Offset   int64    // file offset (aio_offset); ignored for O_APPEND files
 	Buf      []byte   // data to write or room to read into (aio_buf)
 	Nbytes   int      // transfer size (aio_nbytes); 0 means len(Buf)
-	Priority int      // aio_reqprio: 0..AIO_PRIO_DELTA_MAX, larger is less urgent
+	Priority int      // aio_reqprio: 0..AIO_PRIO_DELTA_MAX, larger is less urgent; Fsync ignores it
 	Opcode   int      // LIO_READ, LIO_WRITE or LIO_NOP, used by ListIO only
 	Notify   Sigevent // how completion is announced (aio_sigevent)
 
@@ -194,21 +194,36 @@ func (r *Request) Return() (int, error) {
 	}
 }
 
+// maxTransfer is the most one read or write moves: Linux's MAX_RW_COUNT
+// (INT_MAX rounded down to a page). read(2) and write(2) move at most this
+// much and report a longer request as short; the engine does the same on
+// every backend, which also keeps a transfer's length within the 32 bits
+// of an io_uring SQE.
+const maxTransfer = math.MaxInt32 &^ 4095
+
+// size is the transfer size r asks for: Nbytes, or len(Buf) when Nbytes is 0.
+func (r *Request) size() int {
+	if r.Nbytes != 0 {
+		return r.Nbytes
+	}
+	return len(r.Buf)
+}
+
 // check validates r for a submission as o, reading only the exported
 // fields and asking fds about the descriptor, and reports whether a write
 // goes to an O_APPEND descriptor. Every failure is an errno at submission
-// with r untouched (SPEC C4, C5).
+// with r untouched (SPEC C4, C5, C14). A field the call does not use is
+// not looked at: Opcode for Read and Write, and everything but Fd and
+// Notify for Fsync.
 func (r *Request) check(o op, fds fdSpace) (appendMode bool, err error) {
 	if err := r.Notify.check(); err != nil {
 		return false, err
 	}
 	switch o {
 	case opFsync, opFdatasync:
-		// aio_fsync fails at once on a descriptor that is not open (C4).
-		if !fds.isOpen(r.Fd) {
-			return false, syscall.EBADF
-		}
-		return false, nil
+		// aio_fsync fails at once on a descriptor that is not open for
+		// writing (EBADF) or a file without synchronized I/O (EINVAL).
+		return false, fds.syncable(r.Fd)
 	}
 	if r.Buf == nil {
 		return false, fmt.Errorf("aio: nil buffer: %w", syscall.EINVAL)
@@ -216,11 +231,20 @@ func (r *Request) check(o op, fds fdSpace) (appendMode bool, err error) {
 	if r.Nbytes < 0 || r.Nbytes > len(r.Buf) {
 		return false, fmt.Errorf("aio: Nbytes %d with a buffer of %d: %w", r.Nbytes, len(r.Buf), syscall.EINVAL)
 	}
-	if r.Offset < 0 || r.Offset > math.MaxInt64-int64(len(r.Buf)) {
-		return false, fmt.Errorf("aio: offset %d: %w", r.Offset, syscall.EINVAL)
-	}
 	if r.Priority < 0 || r.Priority > AIO_PRIO_DELTA_MAX {
 		return false, fmt.Errorf("aio: priority %d: %w", r.Priority, syscall.EINVAL)
+	}
+	if r.Offset < 0 {
+		return false, fmt.Errorf("aio: offset %d: %w", r.Offset, syscall.EINVAL)
+	}
+	if n := int64(min(r.size(), maxTransfer)); n > 0 && r.Offset > math.MaxInt64-n {
+		// The offset maximum of every descriptor is the largest off_t.
+		// A write that starts there or would end past it is EFBIG (POSIX
+		// aio_write); a read is EINVAL, as pread(2) gives for it.
+		if o == opWrite {
+			return false, fmt.Errorf("aio: write of %d bytes at offset %d: %w", n, r.Offset, syscall.EFBIG)
+		}
+		return false, fmt.Errorf("aio: read of %d bytes at offset %d: %w", n, r.Offset, syscall.EINVAL)
 	}
 	// A descriptor that is not open is reported by the request itself
 	// (EBADF from Error), for writes as for reads; see doc.go.
@@ -237,18 +261,21 @@ func (r *Request) prepare(e *Engine, o op, appendMode bool, g *listGroup) {
 		r.eng = e
 	}
 	r.fd = r.Fd
+	if !kernelFd(r.fd) {
+		r.fd = -1 // never truncated to another descriptor: EBADF from the kernel
+	}
 	r.off = r.Offset
 	r.op = o
-	r.prio = r.Priority
+	r.prio = 0 // aio_fsync ignores aio_reqprio (C14)
+	if o == opRead || o == opWrite {
+		r.prio = r.Priority
+	}
 	r.append = appendMode
 	r.sigev = r.Notify
 	r.group = g
 	r.linked = o != opRead || e.trk == nil
 	r.buf = nil
 	if o == opRead || o == opWrite {
-		r.buf = r.Buf
-		if r.Nbytes != 0 {
-			r.buf = r.Buf[:r.Nbytes]
-		}
+		r.buf = r.Buf[:min(r.size(), maxTransfer)]
 	}
 }

@@ -1,7 +1,6 @@
 package aio
 
 import (
-	"math/bits"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -27,48 +26,76 @@ const (
 // fdState). Workers take the most urgent request first: one queue per
 // priority level, 0 (most urgent) to AIO_PRIO_DELTA_MAX, FIFO within a
 // level.
+//
+// A transfer on a descriptor that cannot seek may wait without bound;
+// the host pool (interruptible) makes it wait in ppoll(2), where cancel
+// and Close can stop it (see stream.go).
 type threadBackend struct {
 	done doneFunc
-	run  func(r *Request) (n int, errno syscall.Errno) // performs r: perform, or a model task's call
+	run  func(r *Request, w *workerSlot) (n int, errno syscall.Errno) // performs r: perform, or a model task's call
+	// interruptible says run waits for streams through its worker's slot
+	// (open, wake), so cancel may stop a running read or write.
+	interruptible bool
+	// stopping is set by interrupt (Close): every stream wait, current
+	// or to come, ends with ECANCELED.
+	stopping atomic.Bool
 
 	// mu guards everything below and, for queued requests, their bkNext,
 	// bkPrev and the tbQueued stage (workers and cancel flip bkState under mu).
-	mu       sync.Mutex
-	work     sync.Cond // signalled when a request is queued or the pool closes
-	queues   [AIO_PRIO_DELTA_MAX + 1]reqList
-	nonEmpty uint32 // bit p set when queues[p] is not empty
-	idle     int    // workers waiting on work
-	closed   bool
+	mu     sync.Mutex
+	work   sync.Cond // signalled when a request is queued or the pool closes
+	queue  prioQueue // requests no worker has taken yet
+	idle   int       // workers waiting on work
+	closed bool
 
-	// running holds, per worker, the request it is performing, for visit
-	// (see tracker): stored under mu when the worker takes the request,
-	// emptied by the worker before done, without mu.
-	running []runningSlot
+	// slots holds, per worker, the request it is performing (see
+	// workerSlot).
+	slots []workerSlot
 
 	workers sync.WaitGroup
 }
 
-// runningSlot is one worker's running request, alone on its cache line.
-type runningSlot struct {
+// A workerSlot is what one worker shares with the rest of the pool,
+// alone on its cache line.
+type workerSlot struct {
+	// r is the request the worker is performing, for visit (see
+	// tracker): stored under mu when the worker takes the request,
+	// emptied by the worker before done, without mu.
 	r atomic.Pointer[Request]
-	_ [56]byte
+	// open is r, in an interruptible pool, while cancel may still stop
+	// it: from when the worker takes a read or write (under mu) until it
+	// has finished with it, except across a system call that may block
+	// (see stream.go). cancel swaps it for &stopMark.
+	open atomic.Pointer[Request]
+	// wake is the worker's eventfd plus one, 0 until the worker first
+	// waits on a stream. The worker creates it; cancel and interrupt
+	// write it under the pool's mu, and close closes it under mu.
+	wake atomic.Int32
+	pool *threadBackend
+	_    [64 - 32]byte
 }
 
+// stopMark replaces a request in workerSlot.open when cancel stops it.
+var stopMark Request
+
 func newThreadBackend(cfg backendConfig, done doneFunc) (backend, error) {
-	return newPool(cfg, done, perform), nil
+	b := newPool(cfg, done, perform)
+	b.interruptible = true
+	return b, nil
 }
 
 // newPool starts a worker pool that performs each request with run.
-func newPool(cfg backendConfig, done doneFunc, run func(*Request) (int, syscall.Errno)) *threadBackend {
+func newPool(cfg backendConfig, done doneFunc, run func(*Request, *workerSlot) (int, syscall.Errno)) *threadBackend {
 	n := cfg.Workers
 	if n <= 0 {
 		n = 1
 	}
-	b := &threadBackend{done: done, run: run, running: make([]runningSlot, n)}
+	b := &threadBackend{done: done, run: run, slots: make([]workerSlot, n)}
 	b.work.L = &b.mu
 	b.workers.Add(n)
 	for w := range n {
-		go b.worker(&b.running[w].r)
+		b.slots[w].pool = b
+		go b.worker(&b.slots[w])
 	}
 	return b
 }
@@ -94,29 +121,20 @@ func (b *threadBackend) start(batch []*Request) error {
 	return nil
 }
 
-// push appends r to the queue of its priority. b.mu is held.
+// push queues r at its priority. b.mu is held.
 func (b *threadBackend) push(r *Request) {
 	r.bkState.Store(tbQueued)
-	b.queues[r.prio].pushBack(r)
-	b.nonEmpty |= 1 << r.prio
-}
-
-// unqueue takes r off its queue. b.mu is held and r is queued.
-func (b *threadBackend) unqueue(r *Request) {
-	q := &b.queues[r.prio]
-	q.remove(r)
-	if q.head == nil {
-		b.nonEmpty &^= 1 << r.prio
-	}
+	b.queue.push(r)
 }
 
 // next waits for a request and takes the most urgent one, recording it
 // in the worker's slot. It returns nil when the pool is closed and every
 // queue is empty.
-func (b *threadBackend) next(slot *atomic.Pointer[Request]) *Request {
+func (b *threadBackend) next(slot *workerSlot) *Request {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for b.nonEmpty == 0 {
+	r := b.queue.first()
+	for ; r == nil; r = b.queue.first() {
 		if b.closed {
 			return nil
 		}
@@ -124,22 +142,25 @@ func (b *threadBackend) next(slot *atomic.Pointer[Request]) *Request {
 		b.work.Wait()
 		b.idle--
 	}
-	r := b.queues[bits.TrailingZeros32(b.nonEmpty)].head
-	b.unqueue(r)
+	b.queue.remove(r)
 	r.bkState.Store(tbRunning)
-	slot.Store(r)
+	slot.r.Store(r)
+	if b.interruptible && (r.op == opRead || r.op == opWrite) {
+		slot.open.Store(r)
+	}
 	return r
 }
 
-func (b *threadBackend) worker(slot *atomic.Pointer[Request]) {
+func (b *threadBackend) worker(slot *workerSlot) {
 	defer b.workers.Done()
 	for {
 		r := b.next(slot)
 		if r == nil {
 			return
 		}
-		n, errno := b.run(r)
-		slot.Store(nil)
+		n, errno := b.run(r, slot)
+		slot.open.Store(nil)
+		slot.r.Store(nil)
 		r.bkState.Store(tbIdle)
 		b.done(r, n, errno) // last: r is its owner's again
 	}
@@ -148,13 +169,14 @@ func (b *threadBackend) worker(slot *atomic.Pointer[Request]) {
 // perform runs r's system call, retrying when a signal interrupted it
 // before any data moved. On a descriptor that cannot seek (a pipe, a
 // socket, a terminal) pread and pwrite fail with ESPIPE; the transfer then
-// uses read or write at the descriptor's position, as glibc's AIO does.
-func perform(r *Request) (n int, errno syscall.Errno) {
+// goes at the descriptor's position, as glibc's AIO does, and waits where
+// cancel can stop it (stream).
+func perform(r *Request, w *workerSlot) (n int, errno syscall.Errno) {
 	var err error
 	for {
-		n, err = syscallOf(r, false)
+		n, err = syscallOf(r)
 		if err == syscall.ESPIPE && (r.op == opRead || r.op == opWrite) {
-			n, err = syscallOf(r, true)
+			return stream(r, w)
 		}
 		if err != syscall.EINTR {
 			break
@@ -166,19 +188,12 @@ func perform(r *Request) (n int, errno syscall.Errno) {
 	return n, 0
 }
 
-// syscallOf makes r's system call once; stream selects read/write over
-// pread/pwrite.
-func syscallOf(r *Request, stream bool) (int, error) {
+// syscallOf makes r's system call once.
+func syscallOf(r *Request) (int, error) {
 	switch r.op {
 	case opRead:
-		if stream {
-			return unix.Read(r.fd, r.buf)
-		}
 		return unix.Pread(r.fd, r.buf, r.off)
 	case opWrite:
-		if stream {
-			return unix.Write(r.fd, r.buf)
-		}
 		return unix.Pwrite(r.fd, r.buf, r.off)
 	case opFsync:
 		return 0, unix.Fsync(r.fd)
@@ -189,18 +204,57 @@ func syscallOf(r *Request, stream bool) (int, error) {
 }
 
 // cancel takes r off its queue if no worker has taken it yet, and then
-// completes it with ECANCELED on the caller's goroutine.
+// completes it with ECANCELED on the caller's goroutine. A read or write
+// a worker has taken is stopped unless it has moved data or is in a
+// system call that may block (see stream.go): cancel marks it, wakes the
+// worker's wait, and waits for the worker's verdict, which is prompt.
 func (b *threadBackend) cancel(r *Request) bool {
 	b.mu.Lock()
-	if r.bkState.Load() != tbQueued {
+	switch r.bkState.Load() {
+	case tbQueued:
+		b.queue.remove(r)
+		r.bkState.Store(tbIdle)
 		b.mu.Unlock()
-		return false
+		b.done(r, 0, syscall.ECANCELED)
+		return true
+	case tbRunning:
+		if b.stop(r) {
+			b.mu.Unlock()
+			// r's next life waits for this Cancel (cancelRefs), so its
+			// result is still this life's once it is done.
+			waitDone(r)
+			return r.errno == syscall.ECANCELED
+		}
 	}
-	b.unqueue(r)
-	r.bkState.Store(tbIdle)
 	b.mu.Unlock()
-	b.done(r, 0, syscall.ECANCELED)
-	return true
+	return false
+}
+
+// stop marks r, if a worker holds it open, to be stopped, and wakes that
+// worker's stream wait. It reports whether it marked r. b.mu is held,
+// which keeps the eventfds open.
+func (b *threadBackend) stop(r *Request) bool {
+	for i := range b.slots {
+		w := &b.slots[i]
+		if w.open.CompareAndSwap(r, &stopMark) {
+			w.kick()
+			return true
+		}
+	}
+	return false
+}
+
+// interrupt makes every stream wait end with ECANCELED, those under way
+// and those still to come (see interrupter): Close uses it once it has
+// cancelled what it could, so no request waits on a descriptor that may
+// never become ready.
+func (b *threadBackend) interrupt() {
+	b.stopping.Store(true)
+	b.mu.Lock()
+	for i := range b.slots {
+		b.slots[i].kick()
+	}
+	b.mu.Unlock()
 }
 
 // visit lists the queued and the running requests (see tracker). mu is
@@ -209,28 +263,34 @@ func (b *threadBackend) cancel(r *Request) bool {
 func (b *threadBackend) visit(fd int, only *Request, pick func(*Request)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for p := range b.queues {
-		for r := b.queues[p].head; r != nil; r = r.bkNext {
-			if isTarget(r, fd, only) {
-				r.cancelRefs.Add(1)
-				pick(r)
-			}
+	b.queue.each(func(r *Request) {
+		if isTarget(r, fd, only) {
+			r.cancelRefs.Add(1)
+			pick(r)
 		}
-	}
-	for w := range b.running {
-		slot := &b.running[w].r
+	})
+	for w := range b.slots {
+		slot := &b.slots[w].r
 		if r := slot.Load(); r != nil && (only == nil || r == only) && pickHeld(slot, r, fd, only) {
 			pick(r)
 		}
 	}
 }
 
-// close lets the workers drain the queues and waits for them to exit.
+// close lets the workers drain the queues, waits for them to exit and
+// closes their eventfds.
 func (b *threadBackend) close() error {
 	b.mu.Lock()
 	b.closed = true
 	b.work.Broadcast()
 	b.mu.Unlock()
 	b.workers.Wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range b.slots {
+		if v := b.slots[i].wake.Swap(0); v != 0 {
+			unix.Close(int(v - 1))
+		}
+	}
 	return nil
 }

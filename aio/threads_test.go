@@ -9,37 +9,37 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The thread pool runs the most urgent queued request first (Priority,
-// validated as C5 says): with one worker held by a pipe read, queued
-// requests complete in priority order, FIFO among equals.
-func TestThreadsPriorityOrder(t *testing.T) {
-	e, err := New(WithBackend("threads"), WithWorkers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	pr, pw := pipe(t)
-	f, _ := tempFile(t, 100, os.O_RDONLY)
-	blocker := &Request{Fd: pr, Buf: make([]byte, 1)}
-	if err := e.Read(blocker); err != nil {
-		t.Fatal(err)
-	}
-	waitRunning(t, e, blocker)
-	ch := make(chan *Request, 8)
-	prios := []int{5, 0, AIO_PRIO_DELTA_MAX, 3, 0}
-	rs := make([]*Request, len(prios))
-	for i, p := range prios {
-		rs[i] = &Request{Fd: int(f.Fd()), Buf: make([]byte, 1), Priority: p, Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
-		if err := e.Read(rs[i]); err != nil {
+// C5: the most urgent request waiting for the backend goes first
+// (Priority, FIFO among equals): with the one worker, or the one ring of
+// depth one, held by a pipe read, queued requests complete in priority
+// order on every backend.
+func TestPriorityOrder(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
+		e := newEngine(t, WithWorkers(1), WithRings(1), WithQueueDepth(1))
+		pr, pw := pipe(t)
+		f, _ := tempFile(t, 100, os.O_RDONLY)
+		blocker := &Request{Fd: pr, Buf: make([]byte, 1)}
+		if err := e.Read(blocker); err != nil {
 			t.Fatal(err)
 		}
-	}
-	unix.Write(pw, []byte("x"))
-	for _, want := range []*Request{rs[1], rs[4], rs[3], rs[0], rs[2]} {
-		if got := <-ch; got != want {
-			t.Fatalf("C5/priority-order: completed priority %d, want %d", got.Priority, want.Priority)
+		waitRunning(t, e, blocker)
+		ch := make(chan *Request, 8)
+		prios := []int{5, 0, AIO_PRIO_DELTA_MAX, 3, 0}
+		rs := make([]*Request, len(prios))
+		for i, p := range prios {
+			rs[i] = &Request{Fd: int(f.Fd()), Buf: make([]byte, 1), Priority: p, Notify: Sigevent{Notify: SIGEV_CHAN, Chan: ch}}
+			if err := e.Read(rs[i]); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
+		unix.Write(pw, []byte("x"))
+		for _, want := range []*Request{rs[1], rs[4], rs[3], rs[0], rs[2]} {
+			if got := <-ch; got != want {
+				t.Fatalf("C5/priority-order: completed priority %d, want %d", got.Priority, want.Priority)
+			}
+		}
+		waitDoneT(t, blocker)
+	})
 }
 
 // C13: automatic selection picks io_uring when it is available, else the

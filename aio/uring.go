@@ -59,7 +59,7 @@ type uringRing struct {
 	// mu guards backlog and moves between ubBacklog and the other stages.
 	// Lock order: mu, then the Loop's own lock (inside Reserve).
 	mu      sync.Mutex
-	backlog reqList
+	backlog prioQueue // most urgent first (Priority, SPEC C5)
 	// waiting is the backlog's length, read without mu on the completion
 	// path: a completion that sees 0 needs no lock. See backlogRest for
 	// why no request is stranded.
@@ -347,12 +347,12 @@ func (b *uringBackend) cancel(r *Request) bool {
 func (b *uringBackend) visit(fd int, only *Request, pick func(*Request)) {
 	for _, q := range b.rings {
 		q.mu.Lock()
-		for r := q.backlog.head; r != nil; r = r.bkNext {
+		q.backlog.each(func(r *Request) {
 			if isTarget(r, fd, only) {
 				r.cancelRefs.Add(1)
 				pick(r)
 			}
-		}
+		})
 		q.slots.visit(fd, only, pick)
 		q.mu.Unlock()
 	}

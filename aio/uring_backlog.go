@@ -15,7 +15,7 @@ func (q *uringRing) backlogRest(reqs []*Request) {
 	q.mu.Lock()
 	for _, r := range reqs {
 		r.bkState.Store(ubBacklog)
-		q.backlog.pushBack(r)
+		q.backlog.push(r)
 	}
 	q.waiting.Add(int32(len(reqs)))
 	q.mu.Unlock()
@@ -39,29 +39,26 @@ func (q *uringRing) drain() {
 	}
 }
 
-// fill moves requests from the backlog into the ring while it has room.
-// If the ring is closed it empties the backlog instead and returns its
-// requests, still linked through bkNext.
+// fill moves requests from the backlog into the ring while it has room,
+// most urgent first. If the ring is closed it empties the backlog instead
+// and returns its requests, linked through bkNext.
 func (q *uringRing) fill() (closed *Request) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for q.backlog.head != nil {
+	for q.backlog.first() != nil {
 		b, err := q.loop.Reserve(int(q.waiting.Load()))
 		n := b.Len()
-		r := q.backlog.head
-		for i := 0; i < n; i, r = i+1, r.bkNext {
+		for i := range n {
+			r := q.backlog.first()
+			q.backlog.remove(r)
 			r.bkState.Store(ubRing) // before the kernel can complete it
 			q.slots.take(r)
 			q.b.prepSQE(b.SQE(i), r)
 		}
 		b.Commit()
-		for range n {
-			q.backlog.popFront()
-		}
 		q.waiting.Add(-int32(n))
 		if err == uring.ErrClosed {
-			closed = q.backlog.head
-			q.backlog = reqList{}
+			closed = q.backlog.takeAll()
 			q.waiting.Store(0)
 			return closed
 		}

@@ -241,65 +241,7 @@ func TestUringBadDescriptor(t *testing.T) {
 //
 //	go test -run '^$' -bench 'Uring.*RandRead4K' -benchtime 2000000x ./aio/
 //
-// The file is os.TempDir()/fasync-bench-1g.dat (FASYNC_BENCH_FILE
-// overrides), made once and shared with internal/uring's benchmarks and
-// `fasync bench aio`.
-
-const (
-	ubenchSize  = benchfile.SharedSize
-	ubenchBS    = 4096
-	ubenchDepth = 32
-)
-
-// ubenchFile opens the shared benchmark file, laid out and cached.
-func ubenchFile(b *testing.B) *os.File {
-	name := benchfile.Shared()
-	if err := benchfile.Prepare(name, ubenchSize, true, nil); err != nil {
-		b.Fatalf("bench file: %v", err)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { f.Close() })
-	return f
-}
-
-// ubenchBufs is n page-aligned buffers of size bytes, outside the Go heap.
-func ubenchBufs(b *testing.B, n, size int) [][]byte {
-	mem, err := unix.Mmap(-1, 0, n*size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { unix.Munmap(mem) })
-	bufs := make([][]byte, n)
-	for i := range bufs {
-		bufs[i] = mem[i*size : (i+1)*size : (i+1)*size]
-	}
-	return bufs
-}
-
-// ubenchCPU reports, when the benchmark ends, the process's CPU time
-// (user and system, all threads) per op: unlike ns/op it holds up when
-// other processes share the machine.
-func ubenchCPU(b *testing.B) func() {
-	cpu := func() int64 {
-		var ru unix.Rusage
-		unix.Getrusage(unix.RUSAGE_SELF, &ru)
-		return ru.Utime.Nano() + ru.Stime.Nano()
-	}
-	start := cpu()
-	return func() { b.ReportMetric(float64(cpu()-start)/float64(b.N), "cpu-ns/op") }
-}
-
-type ubenchRand uint64
-
-func (x *ubenchRand) offset() int64 {
-	*x ^= *x << 13
-	*x ^= *x >> 7
-	*x ^= *x << 17
-	return int64(uint64(*x)%(ubenchSize/ubenchBS)) * ubenchBS
-}
+// The file is the shared one of bench_test.go.
 
 // BenchmarkUringRandRead4K runs the baseline (32 goroutines, each doing
 // os.File.ReadAt into its own page-aligned buffer) and the Engine on
@@ -307,31 +249,10 @@ func (x *ubenchRand) offset() int64 {
 // one run; compare ns/op.
 func BenchmarkUringRandRead4K(b *testing.B) {
 	needUring(b)
-	f := ubenchFile(b)
-	b.Run("baseline=goroutines-ReadAt", func(b *testing.B) { ubenchGoroutines(b, f) })
+	f := sharedFile(b)
+	b.Run("baseline=goroutines-ReadAt", func(b *testing.B) { benchGoroutines(b, f, benchDepth) })
 	b.Run("engine=uring", func(b *testing.B) { ubenchEngine(b, f, WithBackend("uring")) })
 	b.Run("engine=threads", func(b *testing.B) { ubenchEngine(b, f, WithBackend("threads")) })
-}
-
-func ubenchGoroutines(b *testing.B, f *os.File) {
-	bufs := ubenchBufs(b, ubenchDepth, ubenchBS)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.SetBytes(ubenchBS)
-	b.ReportAllocs()
-	b.ResetTimer()
-	defer ubenchCPU(b)()
-	for g := range ubenchDepth {
-		wg.Go(func() {
-			rnd := ubenchRand(88172645463325252 + uint64(g))
-			for next.Add(1) <= int64(b.N) {
-				if _, err := f.ReadAt(bufs[g], rnd.offset()); err != nil {
-					panic(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // ubenchEngine keeps 32 reads in flight on an Engine: one worker goroutine
@@ -343,23 +264,23 @@ func ubenchEngine(b *testing.B, f *os.File, opts ...Option) {
 		b.Fatal(err)
 	}
 	defer e.Close()
-	workers := min(runtime.GOMAXPROCS(0), ubenchDepth)
-	bufs := ubenchBufs(b, ubenchDepth, ubenchBS)
+	workers := min(runtime.GOMAXPROCS(0), benchDepth)
+	bufs := benchBuffers(b, benchDepth)
 	var issued atomic.Int64
 	var wg sync.WaitGroup
-	b.SetBytes(ubenchBS)
+	b.SetBytes(benchBlock)
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer ubenchCPU(b)()
+	defer benchfile.ReportCPU(b)()
 	for w := range workers {
 		wg.Go(func() {
-			per := ubenchDepth / workers
+			per := benchDepth / workers
 			ch := make(chan *Request, per)
 			reqs := make([]Request, per)
-			rnd := ubenchRand(88172645463325252 + uint64(w))
+			rnd := benchfile.NewRand(uint64(w))
 			inflight := 0
 			submit := func(r *Request) {
-				r.Offset = rnd.offset()
+				r.Offset = rnd.Block(benchFileSize, benchBlock)
 				if err := e.Read(r); err != nil {
 					panic(err)
 				}
@@ -374,7 +295,7 @@ func ubenchEngine(b *testing.B, f *os.File, opts ...Option) {
 			for inflight > 0 {
 				r := <-ch
 				inflight--
-				if n, err := r.Return(); n != ubenchBS {
+				if n, err := r.Return(); n != benchBlock {
 					panic(fmt.Sprint("read: ", n, err))
 				}
 				if issued.Add(1) <= int64(b.N) {
@@ -404,24 +325,24 @@ func ubenchEngine(b *testing.B, f *os.File, opts ...Option) {
 // drives it). Compare cpu-ns/op.
 func BenchmarkUringLayers(b *testing.B) {
 	needUring(b)
-	f := ubenchFile(b)
+	f := sharedFile(b)
 	b.Run("backend-only", func(b *testing.B) { ubenchBackend(b, f) })
 	b.Run("engine+chan", func(b *testing.B) { ubenchEngine(b, f, WithBackend("uring")) })
-	b.Run("baseline=goroutines-ReadAt", func(b *testing.B) { ubenchGoroutines(b, f) })
+	b.Run("baseline=goroutines-ReadAt", func(b *testing.B) { benchGoroutines(b, f, benchDepth) })
 }
 
 func ubenchBackend(b *testing.B, f *os.File) {
-	bufs := ubenchBufs(b, ubenchDepth, ubenchBS)
+	bufs := benchBuffers(b, benchDepth)
 	var issued, completed atomic.Int64
 	finished := make(chan struct{})
 	var bk backend
-	rnds := make([]ubenchRand, ubenchDepth)
+	rnds := make([]benchfile.Rand, benchDepth)
 	done := func(r *Request, n int, errno syscall.Errno) {
-		if n != ubenchBS {
+		if n != benchBlock {
 			panic(fmt.Sprint("read: ", n, errno))
 		}
 		if issued.Add(1) <= int64(b.N) {
-			r.off = rnds[r.Notify.Value].offset()
+			r.off = rnds[r.Notify.Value].Block(benchFileSize, benchBlock)
 			r.one[0] = r
 			bk.start(r.one[:])
 		}
@@ -430,21 +351,21 @@ func ubenchBackend(b *testing.B, f *os.File) {
 		}
 	}
 	var err error
-	bk, err = newUringBackend(backendConfig{QueueDepth: ubenchDepth, Rings: runtime.NumCPU()}, done)
+	bk, err = newUringBackend(backendConfig{QueueDepth: benchDepth, Rings: runtime.NumCPU()}, done)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer bk.close()
-	reqs := make([]Request, ubenchDepth)
-	b.SetBytes(ubenchBS)
+	reqs := make([]Request, benchDepth)
+	b.SetBytes(benchBlock)
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer ubenchCPU(b)()
+	defer benchfile.ReportCPU(b)()
 	for i := range reqs {
 		r := &reqs[i]
-		rnds[i] = ubenchRand(88172645463325252 + uint64(i))
+		rnds[i] = benchfile.NewRand(uint64(i))
 		r.Notify.Value = uint64(i) // which random source: not used by the backend
-		r.fd, r.buf, r.op, r.off = int(f.Fd()), bufs[i], opRead, rnds[i].offset()
+		r.fd, r.buf, r.op, r.off = int(f.Fd()), bufs[i], opRead, rnds[i].Block(benchFileSize, benchBlock)
 		if issued.Add(1) <= int64(b.N) {
 			r.one[0] = r
 			bk.start(r.one[:])

@@ -3,6 +3,7 @@ package devfs
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/fasync-go/fasync/internal/fuseraw"
@@ -32,6 +33,10 @@ type handle struct {
 	fd   int
 	file *kernel.File
 
+	// watch is the signal bridge's view of the file (nil without the
+	// bridge).
+	watch atomic.Pointer[watch]
+
 	// mu guards pt and serialises flag updates (a read-modify-write of
 	// the file's flags).
 	mu sync.Mutex
@@ -47,6 +52,7 @@ type handle struct {
 // interruptible like any call that sleeps.
 func (s *server) openDevice(r *fuseraw.Request, n *node) {
 	pid, flags := int(r.Header.PID), int(r.Open.Flags)&openFlagsKept
+	uid := r.Header.UID
 	s.deferCall(r, func(ctx context.Context) {
 		ref := s.fs.tasks.acquire(pid)
 		fd, err := ref.task.Open(ctx, n.name, flags)
@@ -64,7 +70,14 @@ func (s *server) openDevice(r *fuseraw.Request, n *node) {
 		}
 		h := &handle{s: s, ref: ref, fd: fd, file: file}
 		id := s.addHandle(h)
-		if r.ReplyOpen(id, deviceOpenFlags) != nil {
+		if b := s.fs.bridge; b != nil {
+			h.watch.Store(b.newWatch(h, id, n, ref.pid, uid))
+		}
+		openFlags := uint32(deviceOpenFlags)
+		if b := s.fs.bridge; b != nil {
+			openFlags |= fopenNoflush
+		}
+		if r.ReplyOpen(id, openFlags) != nil {
 			// The kernel forgot the open (interrupted, connection
 			// gone): no RELEASE will come for it.
 			if s.dropHandle(id) != nil {
@@ -92,6 +105,9 @@ func (s *server) read(r *fuseraw.Request) {
 // the request is not O_NONBLOCK, does a goroutine make the blocking read
 // (M1); an INTERRUPT cancels it and the client sees EINTR.
 func (h *handle) read(r *fuseraw.Request) {
+	if w := h.watch.Load(); w != nil {
+		w.seen(r.Header.PID)
+	}
 	nonblock := r.Read.Flags&syscall.O_NONBLOCK != 0
 	if err := h.syncNonblock(nonblock); err != nil {
 		r.ReplyErr(errno(err))
@@ -217,6 +233,9 @@ func (s *server) write(r *fuseraw.Request) {
 		r.ReplyErr(syscall.EBADF)
 		return
 	}
+	if w := h.watch.Load(); w != nil {
+		w.seen(r.Header.PID)
+	}
 	nonblock := r.Write.Flags&syscall.O_NONBLOCK != 0
 	if err := h.syncNonblock(nonblock); err != nil {
 		r.ReplyErr(errno(err))
@@ -273,6 +292,9 @@ const defaultPollMask = kernel.POLLIN | kernel.POLLOUT | kernel.POLLRDNORM | ker
 // handle kh, sent from the waker's goroutine. The status file and the
 // directory are always ready, like any regular file.
 func (s *server) poll(r *fuseraw.Request) {
+	if b := s.fs.bridge; b != nil && int32(r.Header.PID) == b.tid.Load() {
+		b.probeFh.Store(r.Poll.Fh) // the bridge asking which file it holds
+	}
 	h, ok := s.getHandle(r.Poll.Fh).(*handle)
 	if !ok {
 		r.ReplyPoll(uint32(defaultPollMask))
@@ -306,6 +328,9 @@ func (h *handle) release() {
 	h.pt = nil
 	h.mu.Unlock()
 	pt.Free()
+	if w := h.watch.Load(); w != nil {
+		w.release()
+	}
 	_ = h.ref.task.Close(h.fd) // nobody to tell: close(2) returned long ago
 	h.s.fs.tasks.release(h.ref)
 }

@@ -3,10 +3,10 @@
 // own protocol layer (internal/fuseraw) and either of its transports:
 // FUSE over io_uring, or classic /dev/fuse reads and writes
 // (Options.Transport; Auto takes io_uring when the kernel offers it, and
-// classic, logged, when the io_uring mount fails). It
-// implements SPEC R3 and R4 (/work/shared/SPEC.md):
-// cat, dd, shell redirection and C or Python poll/select/epoll clients use
-// the model devices as M1–M3 and B1–B10 describe.
+// classic, logged, when the io_uring mount fails). It implements SPEC R3
+// and R4 (docs/SPEC.md): cat, dd, shell redirection and C or Python
+// poll/select/epoll clients use the model devices as M1–M3 and B1–B10
+// describe.
 //
 // The file system is one flat directory. Every device in the kernel's
 // device table appears as a regular file (S_IFREG: a character-device or
@@ -36,6 +36,21 @@
 //     (os.File retries EINTR and hides it).
 //   - release closes the model file (Task.Close).
 //
+// ioctl(2) on a device reaches the driver through FUSE_IOCTL (SPEC I3):
+// the command goes to Task.Ioctl on the opener's task and descriptor
+// with its argument, and the result and output come back (ioctl.go), so
+// LDD3's SCULL_P_IOCTSIZE and SCULL_P_IOCQSIZE work from C. The kernel
+// forwards a regular file's ioctls restricted: only the bytes the
+// command's _IOC size and direction name travel, and a command that
+// passes a pointer without encoding it (a pre-_IOC number) reaches the
+// driver without its memory. Some commands never reach the server,
+// because the real VFS answers them for any regular file: FIOCLEX and
+// FIONCLEX (the client's close-on-exec flag), FIONBIO (the client's
+// O_NONBLOCK, which the next read or write carries), FIOASYNC (FUSE has
+// no fasync: ENOTTY), FIONREAD (the file size the kernel has seen,
+// which writes extend, minus the position: never the bytes a device
+// holds) and FIOQSIZE (the bytes allocated, 0).
+//
 // Everything else is refused cleanly: unknown names ENOENT; create, mkdir,
 // mknod, unlink, rename, link, symlink, setxattr and removexattr EPERM;
 // chmod, chown and utimes EPERM; truncation of a device to zero is
@@ -64,32 +79,22 @@
 // be ended only by data, so its client cannot be interrupted and an
 // unmount or abort, which waits for every queued read, waits for data.
 //
-// Where the time goes (fasync bench fuse --runs 5, three invocations, 64
-// KiB transfers through a 1 MiB scullpipe, 2-vCPU VM, every ratio against
-// the kernel FIFO of the same run, 2.3–4.4 GB/s): over io_uring 1.8–2.9
-// GB/s, 0.56–1.26× (medians 0.73–0.91×); classic 1.2–2.0 GB/s, 0.40–0.80×
-// (medians 0.42–0.52×); a 1-byte ping round trip takes 59–78 µs on either
-// transport against the FIFO's 6–10 µs. Every 64 KiB crosses the server
+// Where the time goes (the figures are in docs/PERFORMANCE.md, from
+// fasync bench fuse): every block written to a device crosses the server
 // twice, a FUSE_WRITE and a FUSE_READ, each a round trip in which the
 // client sleeps and the answer wakes it. Over io_uring one io_uring_enter
 // answers a request and fetches the next, and a client on CPU n is served
 // by the thread pinned to CPU n; the classic transport pays a read(2) and
-// a write(2) per request. The 1 MiB ring lets the writer run up to 16
-// blocks ahead where the FIFO holds 64 KiB, which is how io_uring can
-// beat the FIFO; against a FIFO whose buffer is raised to 1 MiB too (the
-// "vs FIFO=" column of bench fuse) io_uring gave 0.51× and classic 0.29×
-// in one run of three rounds. A 64 KiB ring gives 0.15–0.39×, and a 4000-byte one is
-// bound by the round trip (under 4000 bytes each: ~40 MB/s). In the
-// server's CPU profile 87% of the samples are those system calls (the
-// kernel's copies of the payload and its wake-ups of the clients are
-// inside them), 2% futex wake-ups, under 1% each memmove, locks and
-// allocation; devfs and the model kernel are a few percent. The first
-// port handed every read that had to wait to a goroutine: woken by a
-// write on a transport thread, it waited on that thread's P while the
-// thread slept in read(2) or io_uring_enter, until another thread was
-// woken to steal it, ~130 µs more per round trip (pings of ~200 µs); the
-// kiocb path removed that hand-off. On bazil.org/fuse devfs reached
-// 0.15–0.6× and 74–78 µs pings on the same machine.
+// a write(2) per request. A scullpipe buffer larger than a FIFO's 64 KiB
+// lets a writer run several blocks ahead, which is how the export keeps
+// pace with a FIFO; with a buffer smaller than a block the round trip
+// sets the rate. Nearly all of the server's CPU time is in those system
+// calls (the kernel's copies of the payload and its wake-ups of the
+// clients are inside them); devfs and the model kernel take a few
+// percent. A read that has to wait is a kiocb in the driver, completed
+// on the writer's own transport thread, so no goroutine hand-off lies on
+// the round trip: a goroutine woken there would wait for a P while that
+// thread sleeps in read(2) or io_uring_enter.
 //
 // Stopping (R4): Mount.Close unmounts; while clients still hold files open
 // it detaches the mount lazily and returns once they have closed them. If

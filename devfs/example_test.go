@@ -11,8 +11,9 @@ import (
 )
 
 // Export four scullpipe devices and their status view on a directory;
-// any process on the machine can then cat, dd, poll or echo into
-// dir/scullpipe0 until Close unmounts. (Not run as a test: it needs FUSE.)
+// processes of the same user can then cat, dd, poll or echo into
+// dir/scullpipe0 until Close unmounts (MountWith with AllowOther opens
+// them to every user). (Not run as a test: it needs FUSE.)
 func ExampleFS_Mount() {
 	k := kernel.New(kernel.Config{})
 	defer k.Close()

@@ -27,8 +27,8 @@ type Options struct {
 	// the same name hides the status file.
 	StatusName string
 	// DeviceMode holds the permission bits of the device files; 0 means
-	// 0666 (like scull's nodes). The mount does not ask the kernel to
-	// check them; they are what ls shows.
+	// 0666 (like scull's nodes). The kernel enforces them on a mount with
+	// MountOptions.AllowOther; otherwise they are only what ls shows.
 	DeviceMode os.FileMode
 	// Transport chooses how FUSE requests travel (Auto: FUSE over
 	// io_uring when the kernel offers it, else the classic /dev/fuse
@@ -39,6 +39,9 @@ type Options struct {
 	// (a ring entry failing). nil means the log package for the former
 	// and silence for the latter.
 	Logf func(format string, args ...any)
+	// Sigio chooses whether the devices' fasync notifications reach the
+	// real owners of client files (SPEC F; SigioAuto by default).
+	Sigio Sigio
 }
 
 // An FS serves one model kernel's device table as a FUSE file system.
@@ -49,6 +52,9 @@ type FS struct {
 	opts  Options
 	start time.Time // timestamps shown for every file
 	tasks taskTable
+	// bridge carries notifications to real owners (nil: no signals). Set
+	// by Mount before serving starts.
+	bridge *bridge
 
 	root, status *node // the fixed nodes, also in byID
 

@@ -57,12 +57,35 @@ type Mount struct {
 	closeErr  error
 }
 
+// MountOptions say who may use a mount and what becomes of it when its
+// server dies.
+type MountOptions struct {
+	// AllowOther lets processes of every user open the files
+	// (allow_other), and has the kernel enforce the modes they show
+	// (default_permissions): 0666 devices (Options.DeviceMode), a 0444
+	// status file. Without it the kernel lets in only processes running
+	// as the mounting user (uid and gid), whatever the modes say; every
+	// other process gets EACCES, root's too when someone else mounted.
+	// As root fusermount3 grants it; for any other user only when
+	// /etc/fuse.conf has user_allow_other.
+	AllowOther bool
+	// AutoUnmount has fusermount3 stay beside the server and detach the
+	// mount if the serving process dies, so no dead mount ("Transport
+	// endpoint is not connected") is left on dir. fusermount3 detaches
+	// only a mount that answers ENOTCONN; a dead io_uring connection
+	// answers ECONNABORTED and stays, for Stale to find.
+	AutoUnmount bool
+}
+
 // Mount mounts fsys on the existing directory dir and serves it on
 // goroutines of its own until the file system is unmounted (by Close,
 // Unmount, fusermount3 -u or umount), over the transport Options.Transport
 // chooses. When serving ends, every model task still standing for a
 // process exits. An FS can be mounted once.
-func (fsys *FS) Mount(dir string) (*Mount, error) {
+func (fsys *FS) Mount(dir string) (*Mount, error) { return fsys.MountWith(dir, MountOptions{}) }
+
+// MountWith is Mount with the options mo.
+func (fsys *FS) MountWith(dir string, mo MountOptions) (*Mount, error) {
 	if err := CheckHost(); err != nil {
 		return nil, err
 	}
@@ -77,8 +100,15 @@ func (fsys *FS) Mount(dir string) (*Mount, error) {
 	if taken {
 		return nil, fmt.Errorf("devfs: mount %s: file system already mounted: %w", dir, syscall.EBUSY)
 	}
-	s, srv, err := fsys.mountOver(dir, tr)
+	if err := fsys.startBridge(dir); err != nil {
+		fsys.mu.Lock()
+		fsys.mounted = false
+		fsys.mu.Unlock()
+		return nil, fmt.Errorf("devfs: mount %s: %w", dir, err)
+	}
+	s, srv, err := fsys.mountOver(dir, tr, mo)
 	if err != nil {
+		fsys.stopBridge()
 		fsys.mu.Lock()
 		fsys.mounted = false
 		fsys.mu.Unlock()
@@ -92,6 +122,7 @@ func (fsys *FS) Mount(dir string) (*Mount, error) {
 		// the transport's buffers; srv.Close, which frees them, waits
 		// for Close, after shutdown has cancelled and waited for them.
 		s.shutdown()
+		fsys.stopBridge()
 		fsys.tasks.exitAll()
 		close(m.done)
 	}()
@@ -105,9 +136,9 @@ var mountFUSE = fuseraw.Mount
 // io_uring and that mount fails (io_uring_setup refused, the rings'
 // memory not granted), the failure is logged and a new server is
 // mounted over the classic transport instead; an explicit URing fails.
-func (fsys *FS) mountOver(dir string, tr fuseraw.Transport) (*server, *fuseraw.Server, error) {
+func (fsys *FS) mountOver(dir string, tr fuseraw.Transport, mo MountOptions) (*server, *fuseraw.Server, error) {
 	cfg := fuseraw.Config{
-		MountOptions: fuseraw.MountOptions{FSName: "fasync", Subtype: "fasync"},
+		MountOptions: fuseraw.MountOptions{FSName: "fasync", Subtype: "fasync", AllowOther: mo.AllowOther, AutoUnmount: mo.AutoUnmount},
 		Transport:    tr,
 		Logf:         fsys.opts.Logf,
 	}

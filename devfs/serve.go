@@ -68,6 +68,8 @@ func (s *server) Handle(r *fuseraw.Request) {
 		s.write(r)
 	case fuseraw.FUSE_POLL:
 		s.poll(r)
+	case fuseraw.FUSE_IOCTL:
+		s.ioctl(r) // ioctl.go
 	case fuseraw.FUSE_INTERRUPT:
 		s.interrupt(r.Interrupt.Unique)
 	case fuseraw.FUSE_OPEN:
@@ -86,6 +88,10 @@ func (s *server) Handle(r *fuseraw.Request) {
 		s.readdir(r)
 	case fuseraw.FUSE_FLUSH, fuseraw.FUSE_ACCESS:
 		r.ReplyErr(0) // nothing buffered; the mount does not check permissions
+	case fuseraw.FUSE_GETXATTR:
+		s.getxattr(r)
+	case fuseraw.FUSE_LISTXATTR:
+		s.listxattr(r)
 	case fuseraw.FUSE_STATFS:
 		r.ReplyStatfs(&fuseraw.Kstatfs{Bsize: 4096, Frsize: 4096, Namelen: 255})
 	case fuseraw.FUSE_FORGET, fuseraw.FUSE_BATCH_FORGET:
@@ -97,9 +103,8 @@ func (s *server) Handle(r *fuseraw.Request) {
 
 // refuse answers the requests that would change the tree or a file's
 // extended attributes (EPERM: the names are the kernel's device table),
-// fsync (EINVAL: nothing to flush on a stream, as for a pipe), xattr
-// queries (EOPNOTSUPP: there are none), readlink (EINVAL: no symbolic
-// links here), and ENOSYS for anything else fuseraw hands over.
+// fsync (EINVAL: nothing to flush on a stream, as for a pipe), readlink
+// (EINVAL: no symbolic links here), and ENOSYS for anything else fuseraw hands over.
 func refuse(r *fuseraw.Request) {
 	switch r.Header.Opcode {
 	case fuseraw.FUSE_CREATE, fuseraw.FUSE_MKDIR, fuseraw.FUSE_MKNOD, fuseraw.FUSE_UNLINK,
@@ -108,8 +113,6 @@ func refuse(r *fuseraw.Request) {
 		r.ReplyErr(syscall.EPERM)
 	case fuseraw.FUSE_FSYNC, fuseraw.FUSE_FSYNCDIR, fuseraw.FUSE_READLINK:
 		r.ReplyErr(syscall.EINVAL)
-	case fuseraw.FUSE_GETXATTR, fuseraw.FUSE_LISTXATTR:
-		r.ReplyErr(syscall.EOPNOTSUPP)
 	default:
 		r.ReplyErr(syscall.ENOSYS)
 	}

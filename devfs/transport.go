@@ -89,3 +89,7 @@ func transportOf(t fuseraw.Transport) Transport {
 	}
 	return Classic
 }
+
+// URingEnabled reports whether fuse.enable_uring is on; the error names
+// the parameter when the kernel lacks it.
+func URingEnabled() (bool, error) { return fuseraw.URingEnabled() }

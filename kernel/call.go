@@ -72,6 +72,7 @@ func (t *Task) registerLocked(ctx context.Context, e *fdEntry, nowait bool) *cal
 	// parent is written before state: Err loads state first, so whoever
 	// sees the call live also sees its parent.
 	c.parent = ctx
+	c.task = t
 	c.entry = e
 	c.nowait = nowait
 	st := int32(callLive)

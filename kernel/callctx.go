@@ -26,15 +26,16 @@ const (
 //     caller's Done channel and the call's own wake channel, made the
 //     first time a sleeper needs one and kept, while it stays unclosed,
 //     when the record is recycled.
-//   - Done and Value (for any key but NoWait's, which is answered from
-//     the nowait field) make ("materialise") a real context.WithCancelCause
+//   - Done and Value (for any key but NoWait's and TaskFromContext's,
+//     answered from the nowait and task fields) make ("materialise") a real context.WithCancelCause
 //     child of the caller's ctx and delegate to it from then on, so
 //     contexts derived from a call, context.AfterFunc and context.Cause
-//     behave exactly as they did when every call made one. A materialised
+//     behave exactly as with a context made for every call. A materialised
 //     record is never recycled: what was derived from it may outlive the
 //     call.
 type call struct {
 	parent context.Context // the caller's ctx
+	task   *Task           // the calling task (TaskFromContext); the record is its for good
 	entry  *fdEntry        // descriptor the call works on; nil for Open, Poll, Pause
 	idx    int             // index in Task.calls; guarded by Task.mu
 	next   *call           // free-list link; guarded by Task.mu
@@ -164,10 +165,13 @@ func (c *call) Err() error {
 // so this is the caller's ctx's value, except that context.Cause finds
 // the call's own cancellation cause.
 func (c *call) Value(key any) any {
-	if key == (nowaitKey{}) {
+	switch key {
+	case nowaitKey{}:
 		// Answered without materialising: NoWait and Wait find the flag
 		// through contexts a driver derived from the call.
 		return c.nowait
+	case taskKey{}:
+		return c.task // likewise for TaskFromContext
 	}
 	return c.materialise().ctx.Value(key)
 }
@@ -185,6 +189,30 @@ func NoWait(ctx context.Context) bool {
 	}
 	nw, _ := ctx.Value(nowaitKey{}).(bool)
 	return nw
+}
+
+// taskKey is the context key under which a call reports its task.
+type taskKey struct{}
+
+// TaskFromContext returns the task whose system call ctx belongs to —
+// Linux's current — or nil when ctx comes from no system call. It works
+// on the ctx the kernel gives a driver's Open, Read, Write, Ioctl and
+// Fcntl, and on any context derived from it, costing no allocation on
+// the first (SPEC K1). The driver may read the task's credentials
+// (Task.Cred) and signal it with Task.SendSigInfo, which is safe with
+// the driver's own locks held; Task.Kill is not, since it runs the
+// caller's handlers before it returns. Poll, Release and Fasync get no
+// ctx: they run on behalf of whoever polls or closes, which may be no
+// task at all.
+func TaskFromContext(ctx context.Context) *Task {
+	if c, ok := ctx.(*call); ok {
+		return c.task
+	}
+	if ctx == nil {
+		return nil
+	}
+	t, _ := ctx.Value(taskKey{}).(*Task)
+	return t
 }
 
 // String names the context, as the standard library's contexts do.

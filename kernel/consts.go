@@ -10,8 +10,11 @@ const (
 	O_ACCMODE  = 0x3
 	O_APPEND   = 0x400
 	O_NONBLOCK = 0x800
+	O_NDELAY   = O_NONBLOCK
 	FASYNC     = 0x2000
 	O_ASYNC    = FASYNC
+	O_DIRECT   = 0x4000
+	O_NOATIME  = 0x40000
 )
 
 // RWF_NOWAIT is the per-call flag of preadv2(2) and pwritev2(2) (and of
@@ -33,6 +36,12 @@ const (
 	F_GETSIG    = 11
 	F_SETOWN_EX = 15
 	F_GETOWN_EX = 16
+
+	F_DUPFD_CLOEXEC = 1030 // F_DUPFD with FD_CLOEXEC set on the new descriptor
+	F_DUPFD_QUERY   = 1027 // 1 if descriptor arg names the same open file, else 0
+	F_CREATED_QUERY = 1028 // 1 if the open created the file (never, for a device)
+	F_SETPIPE_SZ    = 1031 // a pipe's capacity: answered by the driver (Fcntler)
+	F_GETPIPE_SZ    = 1032
 )
 
 // Owner types for F_SETOWN_EX / F_GETOWN_EX.
@@ -49,8 +58,14 @@ const (
 	SIGHUP   = 1
 	SIGINT   = 2
 	SIGQUIT  = 3
+	SIGILL   = 4
+	SIGTRAP  = 5
+	SIGABRT  = 6
+	SIGBUS   = 7
+	SIGFPE   = 8
 	SIGKILL  = 9
 	SIGUSR1  = 10
+	SIGSEGV  = 11
 	SIGUSR2  = 12
 	SIGPIPE  = 13
 	SIGALRM  = 14
@@ -61,6 +76,7 @@ const (
 	SIGURG   = 23
 	SIGWINCH = 28
 	SIGIO    = 29
+	SIGSYS   = 31
 	SIGPOLL  = SIGIO
 	SIGRTMIN = 34
 	SIGRTMAX = 64
@@ -77,11 +93,15 @@ const (
 	POLL_HUP = 6
 )
 
-// Other si_code values.
+// Other si_code values (asm-generic/siginfo.h). SI_SIGIO replaces the
+// band as the code of a fasync signal whose number has si_codes of its
+// own (SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP, SIGCHLD, SIGSYS), as
+// fs/fcntl.c does to keep the two meanings apart (SPEC A7).
 const (
 	SI_USER   = 0
 	SI_KERNEL = 0x80
 	SI_QUEUE  = -1
+	SI_SIGIO  = -5
 )
 
 // sigaction flags.

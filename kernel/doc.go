@@ -2,19 +2,23 @@
 // asynchronous notification stands on — tasks and signals, open files and
 // fcntl, wait queues and poll, fasync notification lists, and
 // character-device drivers — in-process, instance-based and pure Go.
-// It implements SPEC.md sections "IO models" (M1–M3, M4(a)), A (fasync
-// and fcntl) and S (signals), and the kernel side of C13 (drivers'
-// asynchronous I/O, kiocb.go); its API contract is team/KERNEL_API.md.
+// It implements docs/SPEC.md sections "IO models" (M1–M3, M4(a)), A
+// (fasync and fcntl), S (signals), I (ioctl, ioctl.go) and K (what a
+// driver may know and do), and the kernel side of C13 (drivers'
+// asynchronous I/O, kiocb.go); docs/SPEC.md is its contract.
 //
 // A Kernel (New) has its own device table (Register), pid space and
 // limits; nothing is package-level. A Task (Kernel.NewTask) is a process:
 // it opens devices by name and gets descriptors, reads, writes, polls,
-// and uses fcntl exactly as a C program would, with Linux's names and
-// values (F_SETOWN, F_SETSIG, FASYNC, POLL_IN, SIGIO ...). A driver is any
-// value implementing some of the small interfaces in driver.go (Opener,
-// Releaser, Reader, Writer, Poller, Fasyncer) and kiocb.go (AioReader,
-// AioWriter); the kernel checks which, as Linux checks which
-// file_operations are set. Drivers sleep on a WaitQueue, register poll
+// and uses fcntl and ioctl exactly as a C program would, with Linux's
+// names and values (F_SETOWN, F_SETSIG, FASYNC, POLL_IN, SIGIO, FIONBIO,
+// _IOR ...). A driver is any value implementing some of the small
+// interfaces in driver.go (Opener, Releaser, Reader, Writer, Poller,
+// Fasyncer, Fcntler, FlagChecker), ioctl.go (Ioctler) and kiocb.go
+// (AioReader, AioWriter); the kernel checks which, as Linux checks which
+// file_operations are set. A driver method learns the calling task from
+// its ctx (TaskFromContext: its credentials, and the target of a
+// SIGPIPE sent with Task.SendSigInfo). Drivers sleep on a WaitQueue, register poll
 // tables with PollTable.Wait, and keep their asynchronous readers on a
 // FasyncList (Helper from their Fasync method, Kill when data arrives).
 // A driver serving AIO queues the Kiocb that Task.AioRead or
@@ -55,7 +59,9 @@
 //     asked for one is harmless (SPEC S2).
 //   - Tasks are single-threaded processes: TID == PID, and F_OWNER_TID
 //     names the process. Several goroutines may still call one task; each
-//     is then a thread of it, and one of them runs each handler.
+//     is then a thread of it, and one of them runs each handler. A
+//     signal Linux aims at the calling thread (a pipe's SIGPIPE) reaches
+//     the task, and so interrupts every call of it that sleeps.
 //   - The real-time queue limit is per task, not per user.
 //   - Closing a descriptor wakes calls blocked on it with EBADF (Linux
 //     lets them sleep on); a poll over it reports POLLNVAL. Kernel.Close
@@ -69,13 +75,33 @@
 //   - FASYNC is set by FasyncList.Helper, so it shows in F_GETFL exactly
 //     while the file is on a list (SPEC A4); a driver without Fasyncer
 //     accepts F_SETFL|FASYNC and never shows it (SPEC A11).
+//   - Every model file is a character device. Open keeps the access mode,
+//     O_NONBLOCK and O_APPEND (F_SETFL sets O_DIRECT and O_NOATIME);
+//     F_GETFL never shows O_LARGEFILE, which Linux adds to every open(2)
+//     on a 64-bit kernel; a device node belongs to root, so only root
+//     sets O_NOATIME.
+//   - fcntl and ioctl take fd, cmd and arg as the system calls do: cmd is
+//     truncated to C's unsigned int and fcntl's arg to C's int (fd is
+//     taken as given). Record locks, leases, F_NOTIFY, seals and write
+//     hints are not modelled (EINVAL); of the ioctls do_vfs_ioctl answers
+//     the model answers FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC and FIOQSIZE,
+//     and hands the filesystem ones (FIFREEZE, FIGETBSZ, FICLONE ...) to
+//     the driver.
+//   - Credentials carry no capabilities: effective uid 0 stands for the
+//     capability a check asks for (CAP_SYS_RESOURCE, to grow a pipe past
+//     pipe-max-size), and a task that is not root has none. Pipes are
+//     not charged to their user (pipe-user-pages-soft and -hard).
+//   - Pipes (package pipe, on Task.InstallFiles) are anonymous: there are
+//     no FIFOs, so no open that waits for a partner and no POLLHUP rule
+//     for a reader that has never seen a writer; splice, tee, vmsplice
+//     and notification pipes are not modelled.
 //
 // # Lock ordering
 //
 // Kernel locks are taken in this order, and none is held while a driver
 // method or a signal handler runs (drivers' own locks therefore come
-// before all of them; a driver may call WakeUp and FasyncList.Kill with
-// its lock held):
+// before all of them; a driver may call WakeUp, FasyncList.Kill and
+// Task.SendSigInfo with its lock held):
 //
 //	FasyncList.mu → fasyncEntry.mu → Kernel.mu → Task.mu
 //	FasyncList.mu → File.mu (FASYNC updates)

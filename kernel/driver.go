@@ -7,7 +7,8 @@ import "context"
 // ones, exactly as Linux checks which file_operations are non-nil, and
 // behaves as documented on each interface when one is missing. The
 // interfaces for asynchronous I/O, AioReader and AioWriter, live in
-// kiocb.go beside the Kiocb they take (SPEC C13).
+// kiocb.go beside the Kiocb they take (SPEC C13), and Ioctler lives in
+// ioctl.go beside the IoctlArg it takes (SPEC I1).
 type Driver any
 
 // Opener is implemented by drivers that act on open. Open is called once
@@ -35,13 +36,14 @@ type Releaser interface {
 // Drivers must honour f.Nonblock() and return EAGAIN instead of sleeping.
 // Without Reader, read fails with EINVAL.
 //
-// The ctx given to Open, Read and Write belongs to that one call: use it
-// only until the method returns (goroutines the method starts must be
-// done with it by then). The kernel recycles it for the task's next call
+// The ctx given to Open, Read, Write, Ioctl and Fcntl belongs to that
+// one call: use it only until the method returns (goroutines the method
+// starts must be done with it by then). TaskFromContext finds the calling
+// task in it (SPEC K1). The kernel recycles it for the task's next call
 // unless the driver called its Done method, or its Value method for any
-// key but NoWait's (NoWait asks without pinning the context), in which
-// case it stays cancelled for good once the call has returned, like any
-// context.WithCancel child.
+// key but NoWait's and TaskFromContext's (they ask without pinning the
+// context), in which case it stays cancelled for good once the call has
+// returned, like any context.WithCancel child.
 type Reader interface {
 	Read(ctx context.Context, f *File, p []byte) (int, error)
 }
@@ -70,4 +72,34 @@ type Poller interface {
 // Without Fasyncer, F_SETFL succeeds but FASYNC never shows in F_GETFL.
 type Fasyncer interface {
 	Fasync(fd int, f *File, on bool) error
+}
+
+// Fcntler is implemented by devices that answer fcntl commands the
+// kernel passes on to the file's type, as Linux passes F_SETPIPE_SZ and
+// F_GETPIPE_SZ to pipe_fcntl (SPEC K2). Fcntl is called by Task.Fcntl for
+// those two commands only, with cmd and arg as the system call sees them
+// (arg is C's int: Task.Fcntl has truncated it to 32 bits), and returns
+// the command's value or an error. It may sleep, under the same rules as
+// Read (an interruption becomes EINTR or a restart). Every other command
+// is the kernel's: F_DUPFD ... F_GETSIG are answered without the driver,
+// and a command the kernel does not know is EINVAL whether or not the
+// driver has Fcntl. Without Fcntler, F_SETPIPE_SZ and F_GETPIPE_SZ fail
+// with EBADF, as Linux's pipe_fcntl does on a file that is not a pipe.
+type Fcntler interface {
+	Fcntl(ctx context.Context, f *File, cmd, arg int) (int, error)
+}
+
+// FlagChecker is implemented by devices that refuse some status flags
+// (Linux's check_flags file operation). CheckFlags is called by
+// fcntl(F_SETFL) and File.SetFlags with the requested flags, after the
+// kernel's own checks (O_NOATIME only by root, EPERM; O_DIRECT only on a
+// file that allows it, EINVAL: File.AllowDirect) and before the driver's
+// Fasync; an error aborts the F_SETFL with no flag changed, and is what
+// fcntl returns, so a driver answers with Linux's errno: EPERM for an
+// attempt to clear O_APPEND on an append-only device (compare flags with
+// f.Flags()), EINVAL for a flag the device cannot honour. FIONBIO and
+// FIOASYNC do not consult it, as in Linux. Without FlagChecker every
+// flag the kernel accepts is accepted.
+type FlagChecker interface {
+	CheckFlags(f *File, flags int) error
 }

@@ -8,12 +8,15 @@ import "syscall"
 const (
 	EAGAIN = syscall.EAGAIN
 	EBADF  = syscall.EBADF
+	EBUSY  = syscall.EBUSY
 	EEXIST = syscall.EEXIST
 	EFAULT = syscall.EFAULT
 	EINTR  = syscall.EINTR
 	EINVAL = syscall.EINVAL
 	EMFILE = syscall.EMFILE
 	ENOENT = syscall.ENOENT
+	ENOTTY = syscall.ENOTTY
 	EPERM  = syscall.EPERM
+	EPIPE  = syscall.EPIPE
 	ESRCH  = syscall.ESRCH
 )

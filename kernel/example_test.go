@@ -207,3 +207,68 @@ func ExampleTask_Open() {
 	// 0 1 no such file or directory
 	// 0
 }
+
+// counter is a driver with ioctl commands of its own, numbered as LDD3
+// numbers scull's: a "query" returning the value as the ioctl's result,
+// and _IOW/_IOR commands passing a C int in the argument's memory.
+type counter struct {
+	mu  sync.Mutex
+	val int
+}
+
+var (
+	counterQuery = kernel.IO('c', 1)     // the value, as the result
+	counterSet   = kernel.IOW('c', 2, 4) // *int in
+	counterGet   = kernel.IOR('c', 3, 4) // *int out
+)
+
+func (c *counter) Ioctl(ctx context.Context, f *kernel.File, cmd uint, arg kernel.IoctlArg) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch cmd {
+	case counterQuery:
+		return c.val, nil
+	case counterSet:
+		v, err := arg.Int() // get_user
+		if err != nil {
+			return 0, err
+		}
+		c.val = v
+		return 0, nil
+	case counterGet:
+		return 0, arg.PutInt(c.val) // put_user
+	}
+	return 0, kernel.ENOTTY // not ours
+}
+
+// ExampleTask_Ioctl issues a driver's own commands, one the kernel
+// answers itself (FIOCLEX), and an unknown one.
+func ExampleTask_Ioctl() {
+	k := kernel.New(kernel.Config{})
+	defer k.Close()
+	k.Register("counter", &counter{})
+	ctx := context.Background()
+	t := k.NewTask("t", kernel.Cred{})
+	fd, _ := t.Open(ctx, "counter", kernel.O_RDWR)
+
+	t.Ioctl(ctx, fd, counterSet, kernel.IntArg(42))
+	v, _ := t.Ioctl(ctx, fd, counterQuery, kernel.IoctlArg{})
+	fmt.Println("query:", v)
+
+	out := kernel.IoctlArg{Mem: make([]byte, kernel.IOC_SIZE(counterGet))}
+	t.Ioctl(ctx, fd, counterGet, out)
+	got, _ := out.Int()
+	fmt.Println("get:", got)
+
+	t.Ioctl(ctx, fd, kernel.FIOCLEX, kernel.IoctlArg{})
+	cloexec, _ := t.Fcntl(fd, kernel.F_GETFD, 0)
+	fmt.Println("F_GETFD after FIOCLEX:", cloexec)
+
+	_, err := t.Ioctl(ctx, fd, kernel.IO('x', 9), kernel.IoctlArg{})
+	fmt.Println("unknown:", err)
+	// Output:
+	// query: 42
+	// get: 42
+	// F_GETFD after FIOCLEX: 1
+	// unknown: inappropriate ioctl for device
+}

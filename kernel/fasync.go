@@ -113,9 +113,12 @@ func (l *FasyncList) Len() int { return len(l.entries()) }
 
 // Kill is kill_fasync: every listed file's owner is told that the device
 // is ready with band (POLL_IN, POLL_OUT, ...), per A6–A10: the file's
-// F_SETSIG signal with its stored fd and the band's poll mask (A8), or
-// plain sig (normally SIGIO) when F_SETSIG is 0 or the real-time queue is
-// full. Owners are signalled, never run: handlers run later on the
+// F_SETSIG signal with its stored fd and the band's poll mask (A8)
+// (si_code SI_SIGIO instead of the band for a signal with codes of its
+// own, such as SIGCHLD), or plain SIGIO when F_SETSIG is 0 or the
+// real-time queue is full. As in Linux, sig only matters when it is
+// SIGURG: then files without F_SETSIG are skipped (SIGURG reaches them
+// another way). Owners are signalled, never run: handlers run later on the
 // owners' own goroutines, so a driver may call Kill with its lock held.
 //
 // Usually the list is empty, and then Kill is one atomic load, no lock
@@ -153,6 +156,7 @@ func (e *fasyncEntry) notify(sig, band int, mask int16) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.file != nil {
+		e.file.notifyHook(band)
 		e.file.sendSigio(e.fd, sig, band, mask)
 	}
 }

@@ -1,22 +1,38 @@
 package kernel
 
+import "context"
+
 // FD_CLOEXEC is the descriptor flag F_GETFD and F_SETFD handle.
 const FD_CLOEXEC = 1
 
-// Fcntl performs fcntl(2) command cmd on descriptor fd (SPEC A9–A14):
+// Fcntl performs fcntl(2) command cmd on descriptor fd (SPEC A9–A14, K2):
 //
-//	F_DUPFD  lowest free descriptor >= arg for the same file (EINVAL for arg
-//	         outside the table, EMFILE when full)
-//	F_GETFD  FD_CLOEXEC or 0;  F_SETFD sets it from arg
-//	F_GETFL  access mode | O_NONBLOCK | O_APPEND | FASYNC
-//	F_SETFL  sets O_NONBLOCK, O_APPEND and FASYNC from arg (A11)
-//	F_SETOWN arg > 0 a process, < 0 process group -arg, 0 none (A9)
-//	F_GETOWN pid, -pgid or 0
-//	F_SETSIG 0..64, 0 = plain SIGIO (A12);  F_GETSIG
+//	F_DUPFD          lowest free descriptor >= arg for the same file (EINVAL
+//	                 for arg outside the table, EMFILE when full)
+//	F_DUPFD_CLOEXEC  the same, with FD_CLOEXEC set on the new descriptor
+//	F_DUPFD_QUERY    1 if descriptor arg names the same open file, else 0
+//	                 (EBADF when arg is not open)
+//	F_CREATED_QUERY  0: opening a device never creates it
+//	F_GETFD          FD_CLOEXEC or 0;  F_SETFD sets it from arg
+//	F_GETFL          access mode | O_NONBLOCK | O_APPEND | O_DIRECT |
+//	                 O_NOATIME | FASYNC
+//	F_SETFL          sets O_NONBLOCK, O_APPEND, O_DIRECT, O_NOATIME from arg
+//	                 and FASYNC through the driver (A11, K2); access mode
+//	                 and other bits are ignored
+//	F_SETOWN         arg > 0 a process, < 0 process group -arg, 0 none (A9)
+//	F_GETOWN         pid, -pgid, or 0 (also once the owner has exited)
+//	F_SETSIG         0..64, 0 = plain SIGIO (A12);  F_GETSIG
+//	F_SETPIPE_SZ, F_GETPIPE_SZ  the driver's Fcntl (Fcntler), EBADF without
 //
-// It returns the command's value (0 for the setting commands), or -1 and
-// EBADF for a bad descriptor, EINVAL for any other command (F_SETOWN_EX and
-// F_GETOWN_EX take a struct: use FcntlOwnerEx). No argument panics (A14).
+// As in the system call, cmd is a C unsigned int and arg a C int: both
+// are truncated to 32 bits first (so F_SETOWN of 1<<32 clears the owner,
+// and the most negative 32-bit value is EINVAL). It returns the
+// command's value (0 for the setting commands), or -1 and EBADF for a bad
+// descriptor, EINVAL for any other command (F_SETOWN_EX and F_GETOWN_EX
+// take a struct: use FcntlOwnerEx). F_SETFL fails with EPERM when a task
+// other than root sets O_NOATIME, EINVAL for O_DIRECT on a file that does
+// not allow it (File.AllowDirect), or the driver's CheckFlags or Fasync
+// error, with no flag changed. No argument panics (A14).
 func (t *Task) Fcntl(fd, cmd, arg int) (int, error) {
 	defer t.safePoint()
 	e, err := t.getEntry(fd)
@@ -25,34 +41,79 @@ func (t *Task) Fcntl(fd, cmd, arg int) (int, error) {
 	}
 	f := e.file
 	defer f.put()
-	switch cmd {
-	case F_DUPFD:
-		if arg < 0 || arg >= maxFiles {
-			return -1, EINVAL
+	argi := int(int32(arg)) // do_fcntl's argi
+	switch uint32(cmd) {
+	case F_DUPFD, F_DUPFD_CLOEXEC:
+		return t.dupfd(f, uint32(argi), uint32(cmd) == F_DUPFD_CLOEXEC)
+	case F_DUPFD_QUERY:
+		other, err := t.File(argi)
+		if err != nil {
+			return -1, err
 		}
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		return t.dupLocked(f, arg)
+		if other == f {
+			return 1, nil
+		}
+		return 0, nil
+	case F_CREATED_QUERY:
+		return 0, nil
 	case F_GETFD, F_SETFD:
-		return t.fdflags(e, cmd, arg)
+		return t.fdflags(e, uint32(cmd), argi)
 	case F_GETFL:
 		return f.Flags(), nil
 	case F_SETFL:
-		return errValue(f.setfl(fd, arg))
+		return errValue(f.setfl(fd, argi, &t.cred))
 	case F_SETOWN:
-		return errValue(f.setown(t, arg))
+		return errValue(f.setown(t, argi))
 	case F_GETOWN:
 		return f.getown(), nil
 	case F_SETSIG:
-		return errValue(f.setsig(arg))
+		return errValue(f.setsig(argi))
 	case F_GETSIG:
 		return f.owner().sig, nil
+	case F_SETPIPE_SZ, F_GETPIPE_SZ:
+		return t.driverFcntl(e, int(uint32(cmd)), argi)
 	}
 	return -1, EINVAL
 }
 
+// dupfd is F_DUPFD and F_DUPFD_CLOEXEC: from is C's unsigned int, so a
+// negative argument is a huge one (EINVAL).
+func (t *Task) dupfd(f *File, from uint32, cloexec bool) (int, error) {
+	if from >= maxFiles {
+		return -1, EINVAL
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fd, err := t.dupLocked(f, int(from))
+	if err == nil && cloexec {
+		t.fds[fd].cloexec = true
+	}
+	return fd, err
+}
+
+// driverFcntl hands cmd to the driver's Fcntl as an interruptible call;
+// EBADF without Fcntler, as pipe_fcntl on a file that is not a pipe.
+func (t *Task) driverFcntl(e *fdEntry, cmd, arg int) (int, error) {
+	f := e.file
+	if f.fcntler == nil {
+		return -1, EBADF
+	}
+	ctx := context.Background()
+	c, err := t.beginCall(ctx, e, false)
+	if err != nil {
+		return -1, err
+	}
+	n, err := t.blockingCall(ctx, e, c, func(ctx context.Context) (int, error) {
+		return f.fcntler.Fcntl(ctx, f, cmd, arg)
+	})
+	if err != nil {
+		return -1, err
+	}
+	return n, nil
+}
+
 // fdflags is F_GETFD / F_SETFD on slot e.
-func (t *Task) fdflags(e *fdEntry, cmd, arg int) (int, error) {
+func (t *Task) fdflags(e *fdEntry, cmd uint32, arg int) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if cmd == F_SETFD {
@@ -77,8 +138,9 @@ func errValue(err error) (int, error) {
 // *o (SPEC A9). F_SETOWN_EX accepts types F_OWNER_TID, F_OWNER_PID and
 // F_OWNER_PGRP (EINVAL otherwise; a thread is its process in the model)
 // and an id naming a live task or group (ESRCH otherwise; 0 clears the
-// owner). F_GETOWN_EX fills *o with the type and id, zero when no owner
-// was ever set. EBADF for a bad descriptor, EINVAL for another cmd,
+// owner). F_GETOWN_EX fills *o with the type and id; the id is 0 when no
+// owner was ever set and once the owner has exited (for a group: once it
+// has no member left). EBADF for a bad descriptor, EINVAL for another cmd,
 // EFAULT for a nil o.
 func (t *Task) FcntlOwnerEx(fd, cmd int, o *FOwnerEx) error {
 	defer t.safePoint()
@@ -96,16 +158,17 @@ func (t *Task) FcntlOwnerEx(fd, cmd int, o *FOwnerEx) error {
 	}
 	if cmd == F_GETOWN_EX {
 		own := f.owner()
-		*o = FOwnerEx{Type: own.typ, Pid: own.id}
+		*o = FOwnerEx{Type: own.typ, Pid: f.liveID(own)}
 		return nil
 	}
-	switch o.Type {
+	typ, id := int(int32(o.Type)), int(int32(o.Pid)) // C ints
+	switch typ {
 	case F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP:
 	default:
 		return EINVAL
 	}
-	if o.Pid < 0 {
+	if id < 0 {
 		return ESRCH
 	}
-	return f.setOwner(t, o.Type, o.Pid)
+	return f.setOwner(t, typ, id)
 }

@@ -29,7 +29,11 @@ func TestFcntlOwner(t *testing.T) {
 		{"A9/group", -task.Pgid(), nil, -task.Pgid(), FOwnerEx{F_OWNER_PGRP, task.Pgid()}},
 		{"A9/unknown-pid", 4242, ESRCH, -task.Pgid(), FOwnerEx{F_OWNER_PGRP, task.Pgid()}},
 		{"A9/unknown-group", -4242, ESRCH, -task.Pgid(), FOwnerEx{F_OWNER_PGRP, task.Pgid()}},
-		{"A9/most-negative", math.MinInt, EINVAL, -task.Pgid(), FOwnerEx{F_OWNER_PGRP, task.Pgid()}},
+		{"A9/int-min", math.MinInt32, EINVAL, -task.Pgid(), FOwnerEx{F_OWNER_PGRP, task.Pgid()}},
+		// arg is C's int: the low 32 bits count, as the system call truncates.
+		{"A9/c-int-high-bits", 1<<32 + peer.Pid(), nil, peer.Pid(), FOwnerEx{F_OWNER_PID, peer.Pid()}},
+		{"A9/c-int-most-negative-64", math.MinInt, nil, 0, FOwnerEx{F_OWNER_PID, 0}},
+		{"A9/c-int-negative-high-bits", 1<<40 - task.Pgid(), nil, -task.Pgid(), FOwnerEx{F_OWNER_PGRP, task.Pgid()}},
 		{"A9/clear", 0, nil, 0, FOwnerEx{F_OWNER_PID, 0}},
 	}
 	for _, c := range setown {
@@ -308,7 +312,7 @@ func TestFcntlBadArguments(t *testing.T) {
 			t.Errorf("A14: FcntlOwnerEx(%d) = %v, want EBADF", bad, err)
 		}
 	}
-	for _, cmd := range []int{-1, 5, 6, 7, 12, 1024, 1030, F_SETOWN_EX, F_GETOWN_EX, math.MaxInt, math.MinInt} {
+	for _, cmd := range []int{-1, 5, 6, 7, 12, 1024, 1029, 1033, F_SETOWN_EX, F_GETOWN_EX, math.MaxInt, 1<<32 - 1} {
 		if v, err := task.Fcntl(fd, cmd, 0); err != EINVAL || v != -1 {
 			t.Errorf("A14: Fcntl(cmd %d) = %d, %v; want -1, EINVAL", cmd, v, err)
 		}

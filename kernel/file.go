@@ -25,6 +25,11 @@ type File struct {
 	writer   Writer
 	poller   Poller
 	fasyncer Fasyncer
+	ioctler  Ioctler
+	fcntler  Fcntler
+	checker  FlagChecker
+	// direct is FMODE_CAN_ODIRECT: F_SETFL may set O_DIRECT (AllowDirect).
+	direct atomic.Bool
 
 	// refs counts the descriptors naming the file plus the calls in flight
 	// on it. Whoever drops it to 0 runs the final fasync-off and Release
@@ -33,17 +38,24 @@ type File struct {
 	refs atomic.Int32
 	// mu serialises writers of flags and own; readers load them without it.
 	mu sync.Mutex
-	// flags is access mode | O_NONBLOCK | O_APPEND | FASYNC. FASYNC is
+	// flags is the access mode and status flags: O_NONBLOCK, O_APPEND,
+	// O_DIRECT, O_NOATIME and FASYNC. FASYNC is
 	// written only by FasyncList.Helper, so it is set exactly while the
 	// file is on a notification list (SPEC A4).
 	flags atomic.Int32
 	// own is the fasync owner and F_SETSIG choice; nil until F_SETOWN or
 	// F_SETSIG. Replaced whole, never mutated.
 	own atomic.Pointer[fown]
+	// hook receives the file's fasync notifications (SetSigioHook).
+	hook atomic.Pointer[func(band int)]
 }
 
-// setflMask is the status flags F_SETFL may change besides FASYNC.
-const setflMask = O_NONBLOCK | O_APPEND
+// setflMask is the status flags F_SETFL may change besides FASYNC:
+// Linux's SETFL_MASK (O_NDELAY is O_NONBLOCK on this architecture).
+const setflMask = O_NONBLOCK | O_APPEND | O_DIRECT | O_NOATIME
+
+// openMask is the open flags a new file keeps.
+const openMask = O_ACCMODE | O_NONBLOCK | O_APPEND
 
 // newFile returns a file for device name with the open flags that a
 // descriptor keeps (access mode, O_NONBLOCK, O_APPEND) and one reference.
@@ -56,7 +68,10 @@ func newFile(k *Kernel, name string, d Driver, flags int) *File {
 	f.writer, _ = d.(Writer)
 	f.poller, _ = d.(Poller)
 	f.fasyncer, _ = d.(Fasyncer)
-	f.flags.Store(int32(flags & (O_ACCMODE | setflMask)))
+	f.ioctler, _ = d.(Ioctler)
+	f.fcntler, _ = d.(Fcntler)
+	f.checker, _ = d.(FlagChecker)
+	f.flags.Store(int32(flags & openMask))
 	f.refs.Store(1)
 	return f
 }
@@ -93,14 +108,36 @@ func (f *File) Poll(pt *PollTable) int16 {
 	return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
 }
 
-// SetFlags sets the status flags as F_SETFL does, for callers without a
-// task and descriptor (devfs): the driver's Fasync runs, with fd -1, only
-// when FASYNC changes; its error aborts the call with nothing changed
-// (SPEC A11). Access-mode bits are ignored.
-func (f *File) SetFlags(flags int) error { return f.setfl(-1, flags) }
+// AllowDirect lets F_SETFL set O_DIRECT on f (Linux's FMODE_CAN_ODIRECT,
+// which a filesystem sets at open, or a FIFO's packet mode); without it
+// O_DIRECT is EINVAL. A driver calls it from Opener.Open.
+func (f *File) AllowDirect() { f.direct.Store(true) }
 
-// setfl is F_SETFL on f through descriptor fd (SPEC A11).
-func (f *File) setfl(fd, arg int) error {
+// SetFlags sets the status flags as F_SETFL does, for callers without a
+// task and descriptor (devfs): the same checks run, except that O_NOATIME
+// needs no privilege, and the driver's Fasync runs, with fd -1, only when
+// FASYNC changes; an error aborts the call with nothing changed (SPEC
+// A11, K2). Access-mode bits are ignored.
+func (f *File) SetFlags(flags int) error { return f.setfl(-1, flags, nil) }
+
+// setfl is F_SETFL on f through descriptor fd by a task with credentials
+// cred (nil: the kernel itself), as fs/fcntl.c's setfl (SPEC A11, K2):
+// the kernel's checks, then the driver's CheckFlags, then its Fasync
+// when FASYNC changes, then the flags of setflMask are stored.
+func (f *File) setfl(fd, arg int, cred *Cred) error {
+	// O_NOATIME only by the inode's owner or a capable task: a model
+	// device node belongs to root.
+	if arg&O_NOATIME != 0 && f.Flags()&O_NOATIME == 0 && cred != nil && cred.EUID != 0 {
+		return EPERM
+	}
+	if arg&O_DIRECT != 0 && !f.direct.Load() {
+		return EINVAL
+	}
+	if f.checker != nil {
+		if err := f.checker.CheckFlags(f, arg); err != nil {
+			return err
+		}
+	}
 	if (arg^f.Flags())&FASYNC != 0 && f.fasyncer != nil {
 		// The driver's Fasync adds or removes the file on its list; Helper
 		// sets or clears FASYNC to match, so the flag is never set here.
@@ -113,6 +150,19 @@ func (f *File) setfl(fd, arg int) error {
 	f.flags.Store(fl&^setflMask | int32(arg)&setflMask)
 	f.mu.Unlock()
 	return nil
+}
+
+// setNonblock sets or clears O_NONBLOCK alone (FIONBIO).
+func (f *File) setNonblock(on bool) {
+	f.mu.Lock()
+	fl := f.flags.Load()
+	if on {
+		fl |= O_NONBLOCK
+	} else {
+		fl &^= O_NONBLOCK
+	}
+	f.flags.Store(fl)
+	f.mu.Unlock()
 }
 
 // setFasync sets or clears FASYNC; only FasyncList.Helper calls it.

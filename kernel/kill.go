@@ -128,3 +128,30 @@ func (k *Kernel) allTasksBut(self *Task) []*Task {
 	sort.Slice(all, func(i, j int) bool { return all[i].pid < all[j].pid })
 	return all
 }
+
+// SendSigInfo queues info on t as the kernel does on a driver's behalf
+// (Linux's send_sig_info): a pipe driver sends SIGPIPE to the writing
+// task this way, with Code SI_USER and Pid the writer's own, as Linux's
+// send_sig(SIGPIPE, current, 0) reports it. There is no permission
+// check, and it is not a safe point: no handler runs on the calling
+// goroutine, so a driver may call it with its own locks held, from
+// inside a call of t itself (TaskFromContext). The signal takes effect
+// as any other does (doc.go, "Delivery model"): ignored, fatal at once,
+// or queued with every blocking call of t interrupted — the current
+// call included, which should therefore not sleep again — and its
+// handler runs at t's next safe point, at the latest when that call
+// returns. Signo 0 only checks that t is alive. Errors: EINVAL for a
+// signal outside 0..64, ESRCH for a dead task, EAGAIN for a real-time
+// signal finding the queue full.
+func (t *Task) SendSigInfo(info SigInfo) error {
+	if info.Signo < 0 || info.Signo >= NSIG {
+		return EINVAL
+	}
+	if info.Signo == 0 {
+		if !t.Alive() {
+			return ESRCH
+		}
+		return nil
+	}
+	return t.send(info)
+}

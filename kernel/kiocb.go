@@ -72,6 +72,9 @@ type Kiocb struct {
 	// Pos is the requested offset (ki_pos); stream devices ignore it.
 	Pos int64
 
+	// task is the submitting task (Task), set with File.
+	task *Task
+
 	// done is the submitter's completion function (ki_complete), set once
 	// by NewKiocb.
 	done func(n int, err error)
@@ -102,6 +105,15 @@ const (
 // dropped when it runs.
 func NewKiocb(buf []byte, pos int64, done func(n int, err error)) *Kiocb {
 	return &Kiocb{Buf: buf, Pos: pos, done: done}
+}
+
+// Task returns the task that submitted the kiocb (SPEC K1), nil before
+// submission. A driver may read its credentials; by the time the kiocb
+// completes the task may have exited.
+func (iocb *Kiocb) Task() *Task {
+	iocb.mu.Lock()
+	defer iocb.mu.Unlock()
+	return iocb.task
 }
 
 // Complete reports the result of a queued operation (ki_complete): n
@@ -204,6 +216,7 @@ func (t *Task) aio(fd int, iocb *Kiocb, write bool) error {
 		return EINVAL
 	}
 	iocb.File = f
+	iocb.task = t
 	iocb.state = kiocbSubmitted // the reference getEntry took is now the kiocb's
 	iocb.mu.Unlock()
 	var n int

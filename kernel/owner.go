@@ -1,5 +1,7 @@
 package kernel
 
+import "math"
+
 // fown is a file's fasync owner and signal choice (Linux's fown_struct).
 // A File holds it behind an atomic pointer and replaces it whole, so
 // FasyncList.Kill reads it with one load and no lock.
@@ -30,18 +32,19 @@ func (f *File) owner() fown {
 }
 
 // setOwner makes (typ, id) the owner, recording by's credentials for the
-// permission check (SPEC A9, A10). id 0 clears the owner; an id naming no
-// live task or group is ESRCH. The signal choice is kept.
+// permission check (SPEC A9, A10). id 0 clears the owner. As Linux's
+// find_vpid, any id in use names an owner, whatever typ says: a live
+// task's pid or a live group's pgid; another id is ESRCH. The signal
+// choice is kept.
 func (f *File) setOwner(by *Task, typ, id int) error {
 	var task *Task
 	if id != 0 {
-		exists := false
+		var live bool
+		task, live = f.k.Task(id)
 		if typ == F_OWNER_PGRP {
-			exists = f.k.groupExists(id)
-		} else {
-			task, exists = f.k.Task(id)
+			task = nil
 		}
-		if !exists {
+		if !live && !f.k.groupExists(id) {
 			return ESRCH
 		}
 	}
@@ -53,11 +56,12 @@ func (f *File) setOwner(by *Task, typ, id int) error {
 	return nil
 }
 
-// setown is F_SETOWN: arg > 0 a process, arg < 0 process group -arg, 0 no
-// owner.
+// setown is F_SETOWN with C's int argument: arg > 0 a process, arg < 0
+// process group -arg, 0 no owner; the most negative int has no
+// opposite: EINVAL.
 func (f *File) setown(by *Task, arg int) error {
 	if arg < 0 {
-		if -arg < 0 { // the most negative int has no group
+		if arg == math.MinInt32 || -arg < 0 {
 			return EINVAL
 		}
 		return f.setOwner(by, F_OWNER_PGRP, -arg)
@@ -65,13 +69,31 @@ func (f *File) setown(by *Task, arg int) error {
 	return f.setOwner(by, F_OWNER_PID, arg)
 }
 
+// liveID is the owner's id as F_GETOWN and F_GETOWN_EX report it: 0 once
+// no task of that kind has it (the process has exited; the group has no
+// member left), as pid_task finds nothing for the pid Linux keeps.
+func (f *File) liveID(o fown) int {
+	switch {
+	case o.id == 0:
+		return 0
+	case o.typ == F_OWNER_PGRP:
+		if !f.k.groupExists(o.id) {
+			return 0
+		}
+	case o.task == nil || !o.task.Alive():
+		return 0
+	}
+	return o.id
+}
+
 // getown is F_GETOWN: the owner's pid, minus its pgid for a group, or 0.
 func (f *File) getown() int {
 	o := f.owner()
+	id := f.liveID(o)
 	if o.typ == F_OWNER_PGRP {
-		return -o.id
+		return -id
 	}
-	return o.id
+	return id
 }
 
 // setsig is F_SETSIG: 0..64, 0 meaning plain SIGIO (SPEC A12).
@@ -90,33 +112,53 @@ func (f *File) setsig(sig int) error {
 // sendSigio notifies f's owner that descriptor fd is ready with band
 // (send_sigio): every owning task that the credentials recorded at
 // F_SETOWN may signal (A10) gets the file's F_SETSIG signal with fd and
-// band, or plain sig when F_SETSIG is 0 or the real-time queue is full
-// (A7). No owner, or a dead one, is skipped silently (A6).
+// band, or plain SIGIO when F_SETSIG is 0 or the real-time queue is full
+// (A7). No owner, or a dead one, is skipped silently (A6); so is a plain
+// SIGURG notification (sig SIGURG with F_SETSIG 0), since SIGURG has its
+// own way of reaching the owner, as kill_fasync says.
 func (f *File) sendSigio(fd, sig, band int, mask int16) {
 	o := f.own.Load()
-	if o == nil || o.id == 0 {
+	if o == nil || o.id == 0 || (sig == SIGURG && o.sig == 0) {
 		return
 	}
 	if o.typ == F_OWNER_PGRP {
 		for _, t := range f.k.groupMembers(o.id) {
-			sigioTo(t, o, fd, sig, band, mask)
+			sigioTo(t, o, fd, band, mask)
 		}
 		return
 	}
-	sigioTo(o.task, o, fd, sig, band, mask) // send skips it if dead (A6)
+	if o.task != nil { // nil: the id was only a process group's
+		sigioTo(o.task, o, fd, band, mask) // send skips it if dead (A6)
+	}
 }
 
-// sigioTo sends one fasync notification to t on behalf of owner o.
-func sigioTo(t *Task, o *fown, fd, sig, band int, mask int16) {
+// sigioTo sends one fasync notification to t on behalf of owner o
+// (send_sigio_to_task).
+func sigioTo(t *Task, o *fown, fd, band int, mask int16) {
 	if !mayKill(o.cred, t.cred) {
 		return // dropped for this target only (A10)
 	}
 	if o.sig != 0 {
-		err := t.send(SigInfo{Signo: o.sig, Code: band, Fd: fd, Band: int(mask)})
+		code := band
+		if sigSpecificCodes(o.sig) {
+			code = SI_SIGIO // the band would read as one of the signal's own codes
+		}
+		err := t.send(SigInfo{Signo: o.sig, Code: code, Fd: fd, Band: int(mask)})
 		if err != EAGAIN {
 			return
 		}
 		// The real-time queue is full: fall back to plain SIGIO (A7).
 	}
-	_ = t.send(SigInfo{Signo: sig, Code: SI_KERNEL})
+	_ = t.send(SigInfo{Signo: SIGIO, Code: SI_KERNEL})
+}
+
+// sigSpecificCodes reports whether sig has si_codes of its own that a
+// band (POLL_IN ...) would be confused with (Linux's
+// sig_specific_sicodes, SIGPOLL aside).
+func sigSpecificCodes(sig int) bool {
+	switch sig {
+	case SIGILL, SIGFPE, SIGSEGV, SIGBUS, SIGTRAP, SIGCHLD, SIGSYS:
+		return true
+	}
+	return false
 }

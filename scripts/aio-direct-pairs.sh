@@ -2,15 +2,15 @@
 # aio-direct-pairs.sh [PAIRS] — O_DIRECT 4 KiB random reads at depth 32:
 # the aio Engine with registered buffers against fio io_uring batched with
 # fixed buffers and files, in alternating pairs (the order swaps every
-# pair), because the development machine's disk moves by ±30% between
+# pair), because a shared VM's virtio disk moves by ±30% between
 # consecutive runs. Prints each pair and the median of the pair ratios.
 set -euo pipefail
 pairs=${1:-20}
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/fasync
 go build -o "$bin" ./cmd/fasync
-file=${TMPDIR:-/tmp}/fasync-bench-1g.dat
-"$bin" bench aio --direct --size 1g --filename "$file" --runtime 1 >/dev/null 2>&1 # creates the file
+file=${FASYNC_BENCH_FILE:-${TMPDIR:-/tmp}/fasync-bench.dat} # the benchmarks' cache file
+"$bin" bench aio --direct --size 1g --filename "$file" --runtime 1 >/dev/null 2>&1 # lays it out to 1 GiB
 ours() {
 	"$bin" bench aio --direct --fixedbufs --filename "$file" --runtime 3 --json 2>/dev/null |
 		python3 -c 'import sys, json; print(int(json.load(sys.stdin)["iops"]))'

@@ -6,21 +6,22 @@
 //
 // Register puts scullpipe0 .. scullpipeN-1 in a kernel's device table; tasks
 // then open them by name and use read, write, poll and fcntl (F_SETOWN,
-// F_SETSIG, F_SETFL|FASYNC) on them, exactly as a C program would use
-// /dev/scullpipe0. Reads also have an asynchronous form (AioRead, the
+// F_SETSIG, F_SETFL|FASYNC) and ioctl (LDD3's SCULL_P_IOCTSIZE and
+// SCULL_P_IOCQSIZE, and FIONREAD) on them, exactly as a C program would
+// use /dev/scullpipe0. Reads also have an asynchronous form (AioRead, the
 // kernel.AioReader the aio engine uses, SPEC C13): on an empty device the
 // request is queued, holding no goroutine, and the next write completes it.
 //
-// The behaviours are specified in SPEC.md section B (B1–B10) and every test
-// here names the ID it checks. Where fasync deliberately differs from LDD3
-// the SPEC says so, and so do the comments:
+// The behaviours are specified in SPEC.md sections B (B1–B11) and I (I2),
+// and every test here names the ID it checks. Where fasync deliberately
+// differs from LDD3 the SPEC says so, and so do the comments:
 //
 //   - two notification lists instead of one: readers hear POLL_IN after a
 //     write, writers hear POLL_OUT after a read frees space (B5, B6), as Linux
 //     pipes do;
 //   - open does not discard data that is still held (B9);
-//   - the buffer size belongs to each device and can be changed while the
-//     device holds no data (B1);
+//   - the buffer size belongs to each device and can be changed, by
+//     SetSize or SCULL_P_IOCTSIZE, while the device holds no data (B1, I2);
 //   - the status view (B10) is both a value (Status) and text shaped like
 //     /proc/scullpipe (Pipes.WriteStatus).
 //

@@ -65,7 +65,11 @@ func (h *fuzzHarness) step(op int, in *fuzzInput) string {
 	case opPoll:
 		return h.poll(in)
 	case opSetSize:
-		dev, size := in.next()%fuzzDevices, in.next()%12 // 0 and 1: EINVAL
+		dev, v := in.next()%fuzzDevices, in.next()
+		size := v % 12 // 0 and 1: EINVAL
+		if v >= 128 {
+			return h.ioctlSize(dev, size) // the same change through SCULL_P_IOCTSIZE (I2)
+		}
 		return fmt.Sprintf("SetSize(%d, %d) = %v", dev, size, h.pipes.Pipe(dev).SetSize(size))
 	case opSetpgid:
 		t, v := h.task(in), in.next()
@@ -87,6 +91,29 @@ func (h *fuzzHarness) step(op int, in *fuzzInput) string {
 		return fmt.Sprintf("exit(task%d) and respawn", i)
 	}
 	panic(fmt.Sprintf("FuzzOps: no operation %d", op))
+}
+
+// ioctlSize resizes device dev with SCULL_P_IOCTSIZE on the first open
+// descriptor of it a task holds (SetSize when none does), and checks
+// that SCULL_P_IOCQSIZE then reports what Size does (I2, B1).
+func (h *fuzzHarness) ioctlSize(dev, size int) string {
+	for _, t := range h.tasks {
+		for fd := range fuzzMaxFd {
+			f, err := t.File(fd)
+			if err != nil || f.Name() != DeviceName(dev) {
+				continue
+			}
+			ctx, cancel := blocking()
+			defer cancel()
+			_, err = t.Ioctl(ctx, fd, SCULL_P_IOCTSIZE, kernel.IoctlArg{Value: uintptr(size)})
+			q, qerr := t.Ioctl(ctx, fd, SCULL_P_IOCQSIZE, kernel.IoctlArg{})
+			if qerr == nil && q != h.pipes.Pipe(dev).Size() {
+				h.t.Errorf("I2: SCULL_P_IOCQSIZE = %d, Size() = %d", q, h.pipes.Pipe(dev).Size())
+			}
+			return fmt.Sprintf("ioctl(%s, %d, SCULL_P_IOCTSIZE, %d) = %v", t.Name(), fd, size, err)
+		}
+	}
+	return fmt.Sprintf("SetSize(%d, %d) = %v", dev, size, h.pipes.Pipe(dev).SetSize(size))
 }
 
 // limit closes a descriptor the harness does not look at, so check sees

@@ -13,8 +13,8 @@ import (
 // FuzzOps decodes its input into a sequence of system calls by three
 // tasks on two small scullpipe devices — open, close, dup, fcntl (F_SETFL
 // with FASYNC/O_NONBLOCK/O_APPEND, F_SETOWN, F_SETOWN_EX, F_SETSIG), read,
-// write, poll, buffer resizes, process groups, signals, task exits — and
-// checks after every step that:
+// write, poll, buffer resizes (SetSize or SCULL_P_IOCTSIZE), process
+// groups, signals, task exits — and checks after every step that:
 //
 //   - A4: FASYNC is set on an open file exactly while it is on one of the
 //     device's notification lists (each device's async reader and writer

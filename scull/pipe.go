@@ -23,7 +23,8 @@ const (
 // direction and a notification list for each direction.
 //
 // A Pipe implements kernel.Opener, kernel.Releaser, kernel.Reader,
-// kernel.Writer, kernel.Poller, kernel.Fasyncer and kernel.AioReader;
+// kernel.Writer, kernel.Poller, kernel.Fasyncer, kernel.Ioctler and
+// kernel.AioReader;
 // register it with kernel.Kernel.Register (Register does that for a set
 // of them).
 type Pipe struct {

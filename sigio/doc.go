@@ -1,6 +1,6 @@
 // Package sigio is signal-driven I/O on real Linux descriptors: pipes,
 // FIFOs, sockets, ttys and ptys, inotify — anything whose file type has a
-// fasync method. It implements SPEC R1 and R2 (../shared/SPEC.md, section R)
+// fasync method. It implements SPEC R1 and R2 (docs/SPEC.md, section R)
 // and is what `fasync asynctest` (SPEC B11) runs on.
 //
 // # Watcher: every event with its descriptor and band

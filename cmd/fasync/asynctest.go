@@ -17,14 +17,13 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/fasync-go/fasync/internal/cli"
 	"github.com/fasync-go/fasync/sigio"
 	"golang.org/x/sys/unix"
 )
@@ -44,39 +43,29 @@ type asynctest struct {
 }
 
 func runAsynctest(args []string) int {
-	fs := flag.NewFlagSet("asynctest", flag.ContinueOnError)
+	fs := cli.NewFlagSet("asynctest", "fasync asynctest [--exit-on-eof] [--signal N] [-v] [FILE]",
+		"Copies standard input (or FILE: a FIFO, tty, socket ...) to standard output,\n"+
+			"reading only when the kernel signals that input is available.")
 	exitOnEOF := fs.Bool("exit-on-eof", false, "exit at end of input (by default keep waiting, as LDD3's asynctest does)")
 	sig := fs.Int("signal", 0, fmt.Sprintf("real-time signal %d..%d the input raises (default %d, or the next free)", sigio.MinSignal, sigio.MaxSignal, sigio.DefaultSignal))
 	verbose := fs.Bool("v", false, "report each notification and end of input on standard error")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: fasync asynctest [-exit-on-eof] [-signal N] [-v] [FILE]\n\n"+
-			"Copies standard input (or FILE: a FIFO, tty, socket ...) to standard output,\n"+
-			"reading only when the kernel signals that input is available.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 1 {
-		fs.Usage()
-		return 2
+	files, status, ok := fs.Parse(args, 0, 1)
+	if !ok {
+		return status
 	}
 	a := &asynctest{in: 0, out: 1, name: "standard input", exitOnEOF: *exitOnEOF, stderr: os.Stderr, buf: make([]byte, 64<<10)}
 	if *verbose {
 		a.verbose = os.Stderr
 	}
-	if fs.NArg() == 1 {
+	if len(files) == 1 {
 		// O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
-		fd, err := unix.Open(fs.Arg(0), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(files[0], unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "fasync asynctest: %s: %v\n", fs.Arg(0), err)
+			fmt.Fprintf(os.Stderr, "fasync asynctest: %s: %v\n", files[0], err)
 			return 1
 		}
 		defer unix.Close(fd)
-		a.in, a.name = fd, fs.Arg(0)
+		a.in, a.name = fd, files[0]
 	}
 	return a.run(*sig)
 }

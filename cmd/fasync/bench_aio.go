@@ -3,89 +3,41 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/fasync-go/fasync/internal/bench"
+	"github.com/fasync-go/fasync/internal/benchfile"
+	"github.com/fasync-go/fasync/internal/cli"
 )
 
 // `fasync bench aio`: POSIX AIO on a real file through the aio Engine,
 // with fio's vocabulary, optionally beside fio and a goroutine baseline
 // measured in the same invocation (--compare). SPEC section C; the
-// performance goals are in issue 3 and the README's Performance section.
+// figures it gives are in docs/PERFORMANCE.md.
 
 func init() {
 	registerBench("aio", "AIO on a real file through the aio Engine, fio-style (--compare runs fio too)", runBenchAIO)
 }
 
-// aioJob is one benchmark's parameters, in fio's terms.
-type aioJob struct {
-	rw       string // randread, randwrite, read, write
-	bs       int64
-	iodepth  int
-	size     int64
-	runtime  time.Duration
-	direct   bool
-	filename string
-	engine   string // uring, threads, goroutines
-	rings    int    // io_uring rings (0: one per CPU)
-	batch    int    // submit with ListIO in lists of batch requests (0: one Read or Write per request)
-	notify   string // how the engine announces completions: "chan" (SIGEV_CHAN) or "inline" (SIGEV_INLINE)
-	fixed    bool   // buffers from the engine's arena (aio.WithBufferArena): fixed-buffer I/O on io_uring
-	regfiles bool   // the file registered with the engine (Engine.RegisterFile): fixed files on io_uring
-	threads  bool   // a thread per ring (aio.WithRingThreads: SINGLE_ISSUER | DEFER_TASKRUN)
-	progress io.Writer
-}
-
-func (j *aioJob) isRead() bool   { return j.rw == "randread" || j.rw == "read" }
-func (j *aioJob) isRandom() bool { return j.rw == "randread" || j.rw == "randwrite" }
-
-// aioResult is what one run measured.
-type aioResult struct {
-	Name      string  `json:"name"`
-	IOPS      float64 `json:"iops"`
-	BWBytes   float64 `json:"bw_bytes"`
-	IOs       int64   `json:"ios"`
-	RuntimeNS int64   `json:"runtime_ns"`
-	Clat      clatNS  `json:"clat_ns"`
-	// CPUPerIO is the CPU time (user+system, all threads) spent per I/O:
-	// a measure of cost that, unlike IOPS, holds up on a busy machine.
-	CPUPerIO float64 `json:"cpu_ns_per_io,omitempty"`
-	// CPUsBusy is the CPU time over the wall time: how many cores the run
-	// kept busy (fio's figure is its one job's).
-	CPUsBusy float64 `json:"cpus_busy,omitempty"`
-	Ratio    float64 `json:"ratio,omitempty"` // the engine's median IOPS over this one's (--compare)
-	// IOPSRuns lists the IOPS of every run (--compare runs each row
-	// --rounds times and reports the median).
-	IOPSRuns []float64 `json:"iops_runs,omitempty"`
-	Err      string    `json:"error,omitempty"`
-}
-
-// clatNS is completion latency: submission to completion seen by the submitter.
-type clatNS struct {
-	P50  int64   `json:"p50"`
-	P99  int64   `json:"p99"`
-	Mean float64 `json:"mean"`
-}
-
 // aioReport is the --json output: the engine's result at the top level,
 // the job, and with --compare the other runs.
 type aioReport struct {
-	aioResult
-	Engine  string      `json:"engine"`
-	RW      string      `json:"rw"`
-	BS      int64       `json:"bs"`
-	IODepth int         `json:"iodepth"`
-	Size    int64       `json:"size"`
-	Direct  bool        `json:"direct"`
-	CPUs    int         `json:"cpus"`
-	Compare []aioResult `json:"compare,omitempty"`
+	bench.Result
+	Engine  string         `json:"engine"`
+	RW      string         `json:"rw"`
+	BS      int64          `json:"bs"`
+	IODepth int            `json:"iodepth"`
+	Size    int64          `json:"size"`
+	Direct  bool           `json:"direct"`
+	Fsync   int            `json:"fsync,omitempty"`
+	CPUs    int            `json:"cpus"`
+	Compare []bench.Result `json:"compare,omitempty"`
 }
 
 func runBenchAIO(args []string) int { return benchAIO(args, os.Stdout, os.Stderr) }
@@ -93,16 +45,24 @@ func runBenchAIO(args []string) int { return benchAIO(args, os.Stdout, os.Stderr
 // benchAIO is `fasync bench aio` writing its result to stdout and its
 // progress and errors to stderr.
 func benchAIO(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fasync bench aio", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("bench aio", "fasync bench aio [flags]",
+		"Runs POSIX AIO on a real file through the aio Engine, with fio's vocabulary;\n"+
+			"--compare runs goroutines, the other engine and fio beside it in the same\n"+
+			"invocation and prints ratios.")
+	fs.Stdout, fs.Stderr = stdout, stderr
 	rw := fs.String("rw", "randread", "randread, randwrite, read or write")
-	bs := fs.String("bs", "4k", "block size (k, m, g suffixes are powers of 1024)")
+	bs := cli.SizeFlag(fs.FlagSet, "bs", 4<<10, 1, bench.MaxBS, "bytes per request")
 	iodepth := fs.Int("iodepth", 32, "requests kept in flight")
-	size := fs.String("size", "1g", "file size; the file is created and filled if smaller")
+	size := cli.SizeFlag(fs.FlagSet, "size", 1<<30, 1, 1<<40, "bytes of the file the job uses, at least --bs; a file fasync laid out is grown to it, another only with --grow")
 	rt := fs.String("runtime", "10s", "how long to run (seconds, or a Go duration)")
 	direct := fs.Bool("direct", false, "open the file O_DIRECT (--direct=1)")
-	filename := fs.String("filename", "", "file to use (default: TMPDIR/fasync-bench-SIZE.dat)")
-	engine := fs.String("engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), or goroutines (IODEPTH goroutines doing ReadAt/WriteAt)")
+	filename := fs.String("filename", "", "the data file, a regular file (default: the cache file $FASYNC_BENCH_FILE or TMPDIR/"+benchfile.CacheName+", laid out once and kept)")
+	grow := fs.Bool("grow", false, "lay out an existing --filename that fasync did not make and that is shorter than --size, up to --size")
+	overwrite := fs.Bool("overwrite", false, "let a write job write to an existing --filename that fasync did not make")
+	clean := fs.Bool("clean", false, "remove the data file (--filename, or the cache file) if fasync laid it out, and exit")
+	svg := fs.String("svg", "", "with --compare, also draw the rows (IOPS and latency) as an SVG chart in this file")
+	engine := fs.String("engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), file (IODEPTH goroutines calling aio.File's ReadAt/WriteAt, on io_uring), file-threads (the same on the thread pool), or goroutines (IODEPTH goroutines calling os.File's ReadAt/WriteAt)")
+	fsync := fs.Int("fsync", 0, "write jobs: Sync after every N-th write of the job, like fio's --fsync=N (engines file, file-threads and goroutines)")
 	rings := fs.Int("rings", 0, "io_uring rings for --engine uring (0: one per CPU)")
 	batch := fs.Int("batch", 0, "submit with ListIO in lists of this many requests, one notification per list (fio's iodepth_batch_submit); 0: one Read or Write per request")
 	fixedbufs := fs.Bool("fixedbufs", false, "take the engine's buffers from its arena (aio.WithBufferArena), which io_uring registers: reads and writes go as READ_FIXED/WRITE_FIXED, like fio's --fixedbufs (the row is named \"fasync aio fixedbufs\"); with --compare and --engine uring the other variant runs as a row too")
@@ -113,24 +73,40 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	compare := fs.Bool("compare", false, "also run the goroutine baseline, the other engine and fio (io_uring plain, batched, fixed buffers; libaio; posixaio) with the same parameters, and print ratios")
 	rounds := fs.Int("rounds", 2, "with --compare, run every row this many times, alternating the order, and report medians")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the engine's run to this file")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
+	if _, status, ok := fs.Parse(args, 0, 0); !ok {
+		return status
+	}
+	if *filename == "" {
+		*filename = benchfile.Shared()
+	}
+	if *clean {
+		return cleanDataFile(*filename, stdout, stderr)
+	}
+	job := &bench.Job{RW: *rw, IODepth: *iodepth, Direct: *direct, Filename: *filename, Engine: *engine, Rings: *rings,
+		Batch: *batch, Notify: *notify, Fsync: *fsync, FixedBufs: *fixedbufs, RegisterFiles: *registerfiles, RingThreads: *ringthreads,
+		Grow: *grow, Overwrite: *overwrite, Progress: stderr}
+	if *rounds < 1 || *rounds > 1000 {
+		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 to 1000\n", *rounds)
+		return 2
+	}
+	if *svg != "" && !*compare {
+		fmt.Fprintln(stderr, "fasync bench aio: --svg draws the rows of --compare: add --compare")
+		return 2
+	}
+	job.BS, job.Size = *bs, *size
+	if err := parseAIOJob(job, *rt); err != nil {
+		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+		return 2
+	}
+	if err := job.Prepare(); err != nil {
+		fmt.Fprintf(stderr, "fasync bench aio: --filename %v\n", err)
+		if errors.Is(err, benchfile.ErrNotRegular) || errors.Is(err, benchfile.ErrForeign) {
+			return 2 // the flags name a file the benchmark must not use
 		}
-		return 2
-	}
-	job := &aioJob{rw: *rw, iodepth: *iodepth, direct: *direct, filename: *filename, engine: *engine, rings: *rings, batch: *batch, notify: *notify, fixed: *fixedbufs, regfiles: *registerfiles, threads: *ringthreads, progress: stderr}
-	if *rounds < 1 {
-		fmt.Fprintf(stderr, "fasync bench aio: --rounds %d: want 1 or more\n", *rounds)
-		return 2
-	}
-	if err := job.parse(*bs, *size, *rt); err != nil {
-		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
-		return 2
-	}
-	if err := prepareFile(job); err != nil {
-		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
 		return 1
+	}
+	if ours, _ := benchfile.Ours(job.Filename); ours {
+		fmt.Fprintf(stderr, "data file %s, kept for the next run (fasync bench aio --clean removes it)\n", job.Filename)
 	}
 	if *cpuprofile != "" {
 		pf, err := os.Create(*cpuprofile)
@@ -141,16 +117,16 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		defer pf.Close()
 		pprof.StartCPUProfile(pf)
 	}
-	var res aioResult
-	var others []aioResult
+	var res bench.Result
+	var others []bench.Result
 	var err error
 	if *compare {
-		res, others = compareAIO(job, *rounds)
+		res, others = bench.Compare(job, *rounds)
 		if res.Err != "" {
 			err = errors.New(res.Err)
 		}
 	} else {
-		res, err = runAIOJob(job)
+		res, err = bench.Run(job)
 	}
 	if *cpuprofile != "" {
 		pprof.StopCPUProfile()
@@ -159,8 +135,14 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
 		return 1
 	}
-	rep := aioReport{aioResult: res, Engine: job.engine, RW: job.rw, BS: job.bs, IODepth: job.iodepth,
-		Size: job.size, Direct: job.direct, CPUs: runtime.NumCPU(), Compare: others}
+	rep := aioReport{Result: res, Engine: job.Engine, RW: job.RW, BS: job.BS, IODepth: job.IODepth,
+		Size: job.Size, Direct: job.Direct, Fsync: job.Fsync, CPUs: runtime.NumCPU(), Compare: others}
+	if *svg != "" {
+		if err := writeAIOChart(*svg, &rep); err != nil {
+			fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+			return 1
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -171,89 +153,30 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// parse checks the job and fills the parsed sizes and duration.
-func (j *aioJob) parse(bs, size, rt string) error {
-	switch j.rw {
-	case "randread", "randwrite", "read", "write":
-	default:
-		return fmt.Errorf("--rw %q: want randread, randwrite, read or write", j.rw)
-	}
-	switch j.engine {
-	case "uring", "threads", "goroutines":
-	default:
-		return fmt.Errorf("--engine %q: want uring, threads or goroutines", j.engine)
-	}
+// parseAIOJob fills the job's duration from its flag and checks the
+// job, naming the flag at fault.
+func parseAIOJob(job *bench.Job, rt string) error {
 	var err error
-	if j.bs, err = parseSize(bs); err != nil || j.bs <= 0 || j.bs > 64<<20 {
-		return fmt.Errorf("--bs %q: want a size from 1 byte to 64m", bs)
-	}
-	if j.size, err = parseSize(size); err != nil || j.size < j.bs {
-		return fmt.Errorf("--size %q: want a size of at least one block (%d)", size, j.bs)
-	}
-	j.size -= j.size % j.bs
-	if j.runtime, err = parseRuntime(rt); err != nil || j.runtime <= 0 {
+	if job.Runtime, err = parseRuntime(rt); err != nil || job.Runtime <= 0 {
 		return fmt.Errorf("--runtime %q: want seconds or a Go duration", rt)
 	}
-	if j.iodepth <= 0 || j.iodepth > 4096 {
-		return fmt.Errorf("--iodepth %d: want 1..4096", j.iodepth)
-	}
-	if j.direct && j.bs%512 != 0 {
-		return fmt.Errorf("--direct needs --bs a multiple of 512, not %d", j.bs)
-	}
-	if j.notify != "chan" && j.notify != "inline" {
-		return fmt.Errorf("--notify %q: want chan or inline", j.notify)
-	}
-	if j.batch < 0 || (j.batch > 0 && j.iodepth%j.batch != 0) {
-		return fmt.Errorf("--batch %d: want 0 or a divisor of --iodepth %d", j.batch, j.iodepth)
-	}
-	if j.rings < 0 {
-		return fmt.Errorf("--rings %d: want 0 (one per CPU) or more", j.rings)
-	}
-	if j.filename == "" {
-		j.filename = filepath.Join(os.TempDir(), "fasync-bench-"+formatSize(j.size)+".dat")
-	}
-	return nil
+	return job.Check()
 }
 
-// parseSize reads fio's sizes: a number with an optional k, m, g or t
-// suffix (powers of 1024; "kib", "kb" and the like are accepted too).
-func parseSize(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "ib"), "b")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		case 't':
-			mult = 1 << 40
-		}
-		if mult > 1 {
-			t = t[:n-1]
-		}
+// cleanDataFile removes name if fasync laid it out, saying so, and
+// refuses any other file.
+func cleanDataFile(name string, stdout, stderr io.Writer) int {
+	n, err := benchfile.Remove(name)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(stdout, "no data file %s\n", name)
+		return 0
+	case err != nil:
+		fmt.Fprintf(stderr, "fasync bench aio --clean: %v\n", err)
+		return 1
 	}
-	v, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || v < 0 || v > (1<<62)/mult {
-		return 0, fmt.Errorf("bad size %q", s)
-	}
-	return v * mult, nil
-}
-
-// formatSize writes n the way parseSize reads it, in the largest exact unit.
-func formatSize(n int64) string {
-	for _, u := range []struct {
-		s string
-		v int64
-	}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
-		if n >= u.v && n%u.v == 0 {
-			return strconv.FormatInt(n/u.v, 10) + u.s
-		}
-	}
-	return strconv.FormatInt(n, 10)
+	fmt.Fprintf(stdout, "removed %s (%s)\n", name, cli.HumanSize(n))
+	return 0
 }
 
 // parseRuntime reads fio's runtime: plain seconds, or a Go duration.
@@ -268,12 +191,13 @@ func parseRuntime(s string) (time.Duration, error) {
 // table when there is one.
 func printAIOReport(w io.Writer, rep *aioReport) {
 	fmt.Fprintf(w, "%s %s bs=%s iodepth=%d size=%s direct=%t cpus=%d\n", rep.Engine, rep.RW,
-		formatSize(rep.BS), rep.IODepth, formatSize(rep.Size), rep.Direct, rep.CPUs)
-	rows := append([]aioResult{rep.aioResult}, rep.Compare...)
+		cli.FormatSize(rep.BS), rep.IODepth, cli.FormatSize(rep.Size), rep.Direct, rep.CPUs)
+	rows := append([]bench.Result{rep.Result}, rep.Compare...)
 	if len(rep.Compare) > 0 {
 		fmt.Fprintln(w, "medians of the rounds (IOPS of each run in brackets); ours/x: the first row's IOPS over the row's")
 	}
-	fmt.Fprintf(w, "%-42s %10s %9s %9s %9s %10s %6s %7s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "CPU µs/IO", "cores", "ours/x")
+	fmt.Fprintln(w, "latency (p50, p99, mean): each request's turnaround, from its slot's previous result in the submitter's hands to its own, alike for every row (fio: lat_ns)")
+	fmt.Fprintf(w, "%-42s %10s %9s %9s %9s %9s %10s %6s %7s\n", "run", "IOPS", "MiB/s", "p50 µs", "p99 µs", "mean µs", "CPU µs/IO", "cores", "ours/x")
 	for _, r := range rows {
 		if r.Err != "" {
 			fmt.Fprintf(w, "%-42s %s\n", r.Name, r.Err)
@@ -283,8 +207,8 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 		if r.Ratio != 0 {
 			ratio = strconv.FormatFloat(r.Ratio, 'f', 2, 64)
 		}
-		fmt.Fprintf(w, "%-42s %10.0f %9.1f %9.1f %9.1f %10.2f %6.2f %7s", r.Name, r.IOPS, r.BWBytes/(1<<20),
-			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, r.CPUPerIO/1e3, r.CPUsBusy, ratio)
+		fmt.Fprintf(w, "%-42s %10.0f %9.1f %9.1f %9.1f %9.1f %10.2f %6.2f %7s", r.Name, r.IOPS, r.BWBytes/(1<<20),
+			float64(r.Clat.P50)/1e3, float64(r.Clat.P99)/1e3, r.Clat.Mean/1e3, r.CPUPerIO/1e3, r.CPUsBusy, ratio)
 		if len(r.IOPSRuns) > 1 {
 			fmt.Fprint(w, "  [")
 			for i, v := range r.IOPSRuns {

@@ -3,12 +3,21 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fasync-go/fasync/internal/bench"
 	"github.com/fasync-go/fasync/internal/uring"
 )
 
@@ -36,6 +45,13 @@ func TestBenchAIOJSON(t *testing.T) {
 		{"uring", "randwrite", true, true, []string{"--notify", "inline", "--registerfiles"}},
 		{"threads", "randread", false, false, []string{"--notify", "inline", "--registerfiles"}},
 		{"uring", "randread", true, true, []string{"--notify", "inline", "--registerfiles", "--ringthreads", "--rings", "1"}},
+		// C16: aio.File driven by IODEPTH goroutines, on both backends.
+		{"file", "randread", false, false, nil},
+		{"file", "randread", true, false, nil},
+		{"file", "randwrite", true, false, []string{"--fsync", "4"}},
+		{"file-threads", "randread", false, false, nil},
+		{"file-threads", "randwrite", false, false, []string{"--fsync", "3"}},
+		{"goroutines", "randwrite", false, false, []string{"--fsync", "5"}},
 	} {
 		name := tc.engine + "/" + tc.rw
 		if tc.direct {
@@ -48,7 +64,7 @@ func TestBenchAIOJSON(t *testing.T) {
 			name += "/" + strings.Join(tc.extra, "")
 		}
 		t.Run("C13/"+name, func(t *testing.T) {
-			if tc.engine == "uring" {
+			if tc.engine == "uring" || tc.engine == "file" {
 				if err := uring.Available(); err != nil {
 					t.Skipf("io_uring unavailable: %v", err)
 				}
@@ -85,7 +101,22 @@ func TestBenchAIOJSON(t *testing.T) {
 	}
 }
 
-// checkResultJSON checks the fields issue 3 names: iops, bw_bytes,
+// checkXML fails unless doc is well-formed XML.
+func checkXML(t *testing.T, doc []byte) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v", err)
+		}
+	}
+}
+
+// checkResultJSON checks the fields a fio user compares: iops, bw_bytes,
 // clat_ns.p50 and clat_ns.p99, all positive.
 func checkResultJSON(t *testing.T, rep map[string]any) {
 	t.Helper()
@@ -118,8 +149,9 @@ func TestBenchAIOCompare(t *testing.T) {
 	if fioErr != nil {
 		t.Logf("fio not installed: the comparison runs without it")
 	}
+	svg := filepath.Join(t.TempDir(), "chart.svg")
 	args := []string{"--size", "8m", "--runtime", "150ms", "--iodepth", "4", "--rounds", "2",
-		"--filename", filepath.Join(t.TempDir(), "data"), "--compare", "--json"}
+		"--filename", filepath.Join(t.TempDir(), "data"), "--svg", svg, "--compare", "--json"}
 	var stdout, stderr bytes.Buffer
 	if code := benchAIO(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d, stderr: %s", code, stderr.String())
@@ -140,8 +172,8 @@ func TestBenchAIOCompare(t *testing.T) {
 	}
 	want := map[string]bool{"goroutines x4 ReadAt": false, "fasync aio (threads, 4 workers)": false}
 	if fioErr == nil {
-		for _, c := range fioConfigs(4) {
-			want[c.name] = false
+		for _, c := range bench.FioConfigs(4) {
+			want[c.Name] = false
 		}
 	}
 	for _, c := range rep.Compare {
@@ -163,6 +195,17 @@ func TestBenchAIOCompare(t *testing.T) {
 			t.Errorf("comparison has no row %q", name)
 		}
 	}
+	// H5: the chart has every row, in its two panels.
+	chart, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkXML(t, chart)
+	for _, c := range rep.Compare {
+		if n := bytes.Count(chart, []byte(">"+c.Name+"</text>")); n != 2 {
+			t.Errorf("chart labels row %q %d times, want 2 (IOPS and latency)", c.Name, n)
+		}
+	}
 	// And the table form prints the same rows.
 	var table bytes.Buffer
 	args = append(args[:len(args)-1], "--rounds", "1")
@@ -171,114 +214,214 @@ func TestBenchAIOCompare(t *testing.T) {
 	}
 }
 
-// Bad flags are a usage error (exit 2) naming the flag, never a panic.
-func TestBenchAIOBadFlags(t *testing.T) {
-	for _, args := range [][]string{
-		{"--rw", "trim"},
-		{"--engine", "spdk"},
-		{"--bs", "0"},
-		{"--bs", "4x"},
-		{"--size", "1k", "--bs", "4k"},
-		{"--runtime", "soon"},
-		{"--iodepth", "0"},
-		{"--direct=1", "--bs", "1000"},
-		{"--rings", "-1"},
-		{"--batch", "3"},
-		{"--compare", "--rounds", "0"},
-		{"--batch", "-1"},
-		{"--notify", "signal"},
-		{"--no-such-flag"},
+// C16: --compare with --engine file puts aio.File beside the goroutines
+// calling os.File, the Engine's rows (its fastest, SIGEV_INLINE on a
+// registered file, among them) and File on the thread pool; with --fsync
+// only the rows that issue fsyncs run.
+func TestBenchAIOCompareFile(t *testing.T) {
+	if err := uring.Available(); err != nil {
+		t.Skipf("io_uring unavailable: %v", err)
+	}
+	for _, tc := range []struct {
+		extra []string
+		want  []string
+		never string
+	}{
+		{nil, []string{"goroutines x4 ReadAt", fmt.Sprintf("fasync aio inline registerfiles (io_uring, %d rings)", runtime.NumCPU()), "aio.File x4 ReadAt (threads, 4 workers)"}, ""},
+		{[]string{"--rw", "randwrite", "--fsync", "2"}, []string{"goroutines x4 WriteAt", "aio.File x4 WriteAt (threads, 4 workers)"}, "fasync aio"},
 	} {
-		var stderr bytes.Buffer
-		if code := benchAIO(args, &bytes.Buffer{}, &stderr); code != 2 {
-			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, stderr.String())
+		args := append([]string{"--engine", "file", "--size", "8m", "--runtime", "100ms", "--iodepth", "4", "--rounds", "1",
+			"--filename", filepath.Join(t.TempDir(), "data"), "--compare", "--json"}, tc.extra...)
+		var stdout, stderr bytes.Buffer
+		if code := benchAIO(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d, stderr: %s", tc.extra, code, stderr.String())
+		}
+		var rep struct {
+			Name    string `json:"name"`
+			Compare []struct {
+				Name string `json:"name"`
+				Err  string `json:"error"`
+			} `json:"compare"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
+		}
+		if !strings.HasPrefix(rep.Name, "aio.File x4") {
+			t.Errorf("first row %q, want the aio.File row", rep.Name)
+		}
+		names := map[string]bool{}
+		for _, c := range rep.Compare {
+			names[c.Name] = true
+			if tc.never != "" && strings.HasPrefix(c.Name, tc.never) {
+				t.Errorf("%v: row %q, which issues no fsyncs", tc.extra, c.Name)
+			}
+		}
+		for _, w := range tc.want {
+			if !names[w] {
+				t.Errorf("%v: no row %q among %v", tc.extra, w, names)
+			}
 		}
 	}
 }
 
-func TestParseSizeAndRuntime(t *testing.T) {
-	sizes := map[string]int64{"4k": 4096, "4K": 4096, "4KiB": 4096, "1m": 1 << 20, "1g": 1 << 30, "512": 512, "2kb": 2048}
-	for in, want := range sizes {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+// H4: bad flags are a usage error (exit 2) naming the flag and what it
+// accepts, never a panic, and lay out no file.
+func TestBenchAIOBadFlags(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "cache.dat")
+	t.Setenv("FASYNC_BENCH_FILE", cache)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rw", "trim"}, "--rw"},
+		{[]string{"--engine", "spdk"}, "--engine \"spdk\": want goroutines, uring, threads, file or file-threads"},
+		{[]string{"--bs", "0"}, "flag -bs: 0 B is outside 1 B to 64 MiB"},
+		{[]string{"--bs", "4x"}, "-bs"},
+		{[]string{"--bs", "65m"}, "flag -bs: 65 MiB is outside 1 B to 64 MiB"},
+		{[]string{"--size", "1k", "--bs", "4k"}, "--size 1024: want at least one block, --bs 4096"},
+		{[]string{"--size", "-1"}, "-size"},
+		{[]string{"--runtime", "soon"}, "--runtime"},
+		{[]string{"--runtime", "-3"}, "--runtime"},
+		{[]string{"--iodepth", "0"}, "--iodepth 0: want 1 to 4096"},
+		{[]string{"--iodepth", "5000"}, "--iodepth"},
+		{[]string{"--direct=1", "--bs", "1000"}, "--direct"},
+		{[]string{"--rings", "-1"}, "--rings"},
+		{[]string{"--batch", "3"}, "--batch 3: want 0 or a divisor of --iodepth 32"},
+		{[]string{"--batch", "-1"}, "--batch"},
+		{[]string{"--compare", "--rounds", "0"}, "--rounds 0: want 1 to 1000"},
+		{[]string{"--notify", "signal"}, "--notify"},
+		{[]string{"--fsync", "4"}, "--fsync 4: want 0, or a positive count with a write job"},
+		{[]string{"--rw", "randwrite", "--fsync", "4"}, "--fsync: engine uring does not issue fsyncs"},
+		{[]string{"--rw", "randwrite", "--engine", "file", "--fsync", "-1"}, "--fsync -1"},
+		{[]string{"--svg", "x.svg"}, "--svg"},
+		{[]string{"--no-such-flag"}, "no-such-flag"},
+		{[]string{"randread"}, "takes no arguments"},
+	} {
+		var stderr bytes.Buffer
+		if code := benchAIO(tc.args, &bytes.Buffer{}, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, want 2 and %q in stderr %q", tc.args, code, tc.want, stderr.String())
 		}
-		if in == "512" || strings.HasSuffix(in, "k") || strings.HasSuffix(in, "m") || strings.HasSuffix(in, "g") {
-			if back, _ := parseSize(formatSize(want)); back != want {
-				t.Errorf("formatSize(%d) = %q does not parse back", want, formatSize(want))
+	}
+	if _, err := os.Stat(cache); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused command line laid out the cache file: %v", err)
+	}
+}
+
+// H1: --filename is refused, before anything is written, when it is not
+// a regular file, and when it is a file fasync did not lay out that the
+// job would grow or write without --grow or --overwrite.
+func TestBenchAIOFilenameRefusals(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	small := filepath.Join(dir, "small")
+	mine := bytes.Repeat([]byte("x"), 1000)
+	if err := os.WriteFile(small, mine, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	bigData := bytes.Repeat([]byte("user data\n"), 110<<10) // over 1 MiB
+	if err := os.WriteFile(big, bigData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := []string{"--size", "1m", "--runtime", "100ms", "--iodepth", "2", "--engine", "goroutines"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"/dev/null", []string{"--filename", "/dev/null"}, "character device, not a regular file"},
+		{"fifo", []string{"--filename", fifo}, "FIFO, not a regular file"},
+		{"/proc/version", []string{"--filename", "/proc/version"}, "pseudo file system"},
+		{"directory", []string{"--filename", dir}, "directory"},
+		{"small-user-file", []string{"--filename", small}, "--grow"},
+		{"write-to-user-file", []string{"--filename", big, "--rw", "randwrite"}, "--overwrite"},
+	} {
+		t.Run("H1/"+tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := benchAIO(append(slices.Clone(run), tc.args...), &bytes.Buffer{}, &stderr)
+			if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, want 2 and %q in stderr %q", code, tc.want, stderr.String())
 			}
+			if strings.Contains(stderr.String(), "laying out") {
+				t.Errorf("laid out before refusing: %q", stderr.String())
+			}
+		})
+	}
+	for name, want := range map[string][]byte{small: mine, big: bigData} {
+		if got, _ := os.ReadFile(name); !bytes.Equal(got, want) {
+			t.Errorf("%s changed (%d bytes)", name, len(got))
 		}
 	}
-	for _, bad := range []string{"", "k", "-1", "1q", "99999999999g"} {
-		if _, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) succeeded", bad)
+	t.Run("H1/read-of-a-big-user-file", func(t *testing.T) {
+		var stderr bytes.Buffer
+		if code := benchAIO(append(slices.Clone(run), "--filename", big), &bytes.Buffer{}, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	})
+	t.Run("H1/grow-with-leave", func(t *testing.T) {
+		var stderr bytes.Buffer
+		if code := benchAIO(append(slices.Clone(run), "--filename", small, "--grow"), &bytes.Buffer{}, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		if st, err := os.Stat(small); err != nil || st.Size() != 1<<20 {
+			t.Errorf("after --grow: %v, %v", st.Size(), err)
+		}
+	})
+}
+
+// H2: without --filename the job uses the one cache file whatever the
+// block size (no second file for --bs 3), says where it is, and --clean
+// removes it, refusing a file fasync did not lay out.
+func TestBenchAIOCacheFile(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache.dat")
+	t.Setenv("FASYNC_BENCH_FILE", cache)
+	for _, bs := range []string{"4k", "3"} {
+		var stderr bytes.Buffer
+		args := []string{"--size", "2m", "--bs", bs, "--runtime", "100ms", "--iodepth", "2", "--engine", "goroutines"}
+		if code := benchAIO(args, &bytes.Buffer{}, &stderr); code != 0 {
+			t.Fatalf("--bs %s: exit %d: %s", bs, code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "data file "+cache+", kept") {
+			t.Errorf("--bs %s: stderr does not say where the data file is: %q", bs, stderr.String())
 		}
 	}
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) != 1 {
+		t.Fatalf("files in the cache directory: %v, %v; want the cache file alone", ents, err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := benchAIO([]string{"--clean"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "removed "+cache+" (2 MiB)") {
+		t.Fatalf("--clean: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+	if _, err := os.Stat(cache); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("cache file still there: %v", err)
+	}
+	stdout.Reset()
+	if code := benchAIO([]string{"--clean"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "no data file") {
+		t.Errorf("--clean with no file: exit %d, stdout %q", code, stdout.String())
+	}
+	user := filepath.Join(dir, "user")
+	if err := os.WriteFile(user, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := benchAIO([]string{"--clean", "--filename", user}, &bytes.Buffer{}, &stderr); code != 1 || !strings.Contains(stderr.String(), "not laid out by fasync") {
+		t.Errorf("--clean of a user's file: exit %d, stderr %q", code, stderr.String())
+	}
+	if got, _ := os.ReadFile(user); string(got) != "keep me" {
+		t.Errorf("--clean touched the user's file: %q", got)
+	}
+}
+
+func TestParseRuntime(t *testing.T) {
 	rts := map[string]time.Duration{"10": 10 * time.Second, "1.5": 1500 * time.Millisecond, "300ms": 300 * time.Millisecond, "2m": 2 * time.Minute}
 	for in, want := range rts {
 		if got, err := parseRuntime(in); err != nil || got != want {
 			t.Errorf("parseRuntime(%q) = %v, %v; want %v", in, got, err, want)
 		}
-	}
-}
-
-// The histogram's percentiles land within its bucket precision (~3%).
-func TestLatHist(t *testing.T) {
-	var h latHist
-	for v := int64(1); v <= 100000; v++ {
-		h.add(v * 10) // 10 ns .. 1 ms, uniform
-	}
-	for _, c := range []struct {
-		p    float64
-		want float64
-	}{{0.5, 500000}, {0.99, 990000}, {0.01, 10000}} {
-		got := float64(h.percentile(c.p))
-		if got < c.want*0.96 || got > c.want*1.04 {
-			t.Errorf("percentile(%v) = %v, want about %v", c.p, got, c.want)
-		}
-	}
-	if m := h.mean(); m < 500000*0.99 || m > 500010*1.01 {
-		t.Errorf("mean %v, want about 500005", m)
-	}
-	for v := int64(0); v < 1<<40; v = v*3 + 1 {
-		if b := latBucket(v); latValue(b) > v*2+16 || latValue(b) < v/2 {
-			t.Errorf("value %d: bucket %d stands for %d", v, b, latValue(b))
-		}
-	}
-}
-
-// fio's JSON is read from the job's direction, after any warning lines.
-func TestParseFio(t *testing.T) {
-	out := []byte(`fio: some warning
-{"jobs":[{"error":0,
- "read":{"iops":723456.5,"bw_bytes":2963271680,"total_ios":7234565,"runtime":10000,
-  "clat_ns":{"mean":40123.5,"percentile":{"50.000000":38144,"99.000000":67072}}},
- "write":{"iops":0,"bw_bytes":0,"total_ios":0,"runtime":0,"clat_ns":{"mean":0}}}]}`)
-	r, err := parseFio(out, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.IOPS != 723456.5 || r.BWBytes != 2963271680 || r.Clat.P50 != 38144 || r.Clat.P99 != 67072 || r.RuntimeNS != 10e9 {
-		t.Fatalf("parsed %+v", r)
-	}
-	if _, err := parseFio([]byte(`{"jobs":[{"error":5}]}`), true); err == nil {
-		t.Fatal("a job error was not reported")
-	}
-	job := &aioJob{rw: "randread", bs: 4096, size: 1 << 30, iodepth: 32, runtime: 10 * time.Second, filename: "/f"}
-	args := strings.Join(fioArgs(job, fioConfigs(32)[3]), " ")
-	for _, want := range []string{"--iomem_align=4096", "--fixedbufs=1", "--iodepth_batch_submit=32", "--direct=0", "--invalidate=0", "--runtime=10s", "--bs=4096"} {
-		if !strings.Contains(args, want) {
-			t.Errorf("fio arguments %q lack %q", args, want)
-		}
-	}
-}
-
-// A row's median: the middle run, or the mean of the two middle ones.
-func TestMedianOfRuns(t *testing.T) {
-	rs := []aioResult{{IOPS: 5, BWBytes: 50}, {IOPS: 1, BWBytes: 10}, {IOPS: 3, BWBytes: 30}}
-	if m := median(rs); m.IOPS != 3 || m.BWBytes != 30 || len(m.IOPSRuns) != 3 || m.IOPSRuns[0] != 5 {
-		t.Fatalf("median of 3: %+v", m)
-	}
-	if m := median(rs[:2]); m.IOPS != 3 || m.BWBytes != 30 {
-		t.Fatalf("median of 2: %+v", m)
 	}
 }

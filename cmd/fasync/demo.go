@@ -1,13 +1,13 @@
 package main
 
 // fasync demo: LDD3 chapter 6 told on a model kernel. Every "process" is a
-// kernel.Task whose code runs on a goroutine; scullpipe devices are the
-// drivers; the trace shows each notification as its owner sees it.
+// kernel.Task whose code runs on a goroutine; scullpipe devices and Linux
+// pipes are the drivers; the trace shows each notification as its owner
+// sees it.
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,12 +16,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fasync-go/fasync/internal/cli"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
 )
 
 func init() {
-	register("demo", "LDD3 chapter 6 on a model kernel: scullpipe, SIGIO, F_SETSIG, poll, O_NONBLOCK", runDemo)
+	register("demo", "LDD3 chapter 6 on a model kernel: scullpipe, SIGIO, F_SETSIG, poll, O_NONBLOCK, ioctl, a Linux pipe", runDemo)
 }
 
 // demoTimeout bounds the whole story: a bug makes the demo fail, not hang.
@@ -33,17 +34,19 @@ const demoTimeout = 30 * time.Second
 const pace = 20 * time.Millisecond
 
 func runDemo(args []string) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs := cli.NewFlagSet("demo", "fasync demo [--devices N] [--size BYTES]",
+		"Tells LDD3 chapter 6 on a model kernel, traced: scullpipe devices, readers\n"+
+			"notified by SIGIO and F_SETSIG, poll, O_NONBLOCK, a blocked writer.")
 	devices := fs.Int("devices", scull.DefaultDevices, "number of scullpipe devices (at least 4)")
-	size := fs.Int("size", scull.DefaultSize, "buffer size of each device in bytes (at least 64)")
-	if err := fs.Parse(args); err != nil {
+	size := cli.SizeFlag(fs.FlagSet, "size", scull.DefaultSize, 64, scull.MaxSize, "buffer size of each device")
+	if _, status, ok := fs.Parse(args, 0, 0); !ok {
+		return status
+	}
+	if *devices < 4 {
+		fmt.Fprintf(os.Stderr, "fasync demo: --devices %d: the story needs at least 4\n", *devices)
 		return 2
 	}
-	if *devices < 4 || *size < 64 {
-		fmt.Fprintln(os.Stderr, "fasync demo: need -devices >= 4 and -size >= 64")
-		return 2
-	}
-	if err := demo(os.Stdout, scull.Config{Devices: *devices, Size: *size}); err != nil {
+	if err := demo(os.Stdout, scull.Config{Devices: *devices, Size: int(*size)}); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync demo:", err)
 		return 1
 	}
@@ -100,6 +103,7 @@ func demo(w io.Writer, cfg scull.Config) error {
 	s.wb = k.NewTask("writer-b", kernel.Cred{})
 	for _, scene := range []func(context.Context) error{
 		s.asynctest, s.setsig, s.poller, s.nonblock, s.group, s.blockedWriter,
+		s.fioasync, s.scullSize, s.pipeEOF, s.pipeEPIPE, s.pipeSize,
 	} {
 		if err := scene(ctx); err != nil {
 			return err

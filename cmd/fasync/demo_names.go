@@ -83,6 +83,8 @@ func describeSignal(info *kernel.SigInfo) string {
 	case kernel.POLL_IN, kernel.POLL_OUT, kernel.POLL_MSG, kernel.POLL_ERR, kernel.POLL_PRI, kernel.POLL_HUP:
 		return fmt.Sprintf("%s band %s on fd %d (poll mask %s = 0x%03x)",
 			name, codeName(info.Code), info.Fd, pollBits(info.Band), info.Band)
+	case kernel.SI_USER:
+		return fmt.Sprintf("%s (SI_USER, pid %d)", name, info.Pid)
 	}
 	return fmt.Sprintf("%s (%s; F_SETSIG 0: no descriptor or band, so it must check every file)",
 		name, codeName(info.Code))

@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/fasync-go/fasync/internal/bench"
 )
 
 // A command is one subcommand of fasync.
@@ -46,6 +48,10 @@ func init() {
 }
 
 func main() {
+	// A benchmark's client processes are this program re-executed.
+	if status, ok := bench.RunClient(os.Args[1:]); ok {
+		os.Exit(status)
+	}
 	if len(os.Args) < 2 {
 		usage(os.Stderr)
 		os.Exit(2)
@@ -66,25 +72,36 @@ func main() {
 }
 
 func runBench(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(os.Stderr, "usage: fasync bench KIND [flags]\n\nkinds:")
-		listCommands(os.Stderr, benchmarks)
-		if len(args) == 0 {
-			return 2
-		}
+	if len(args) == 0 {
+		benchUsage(os.Stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		benchUsage(os.Stdout)
 		return 0
 	}
 	b, ok := benchmarks[args[0]]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "fasync bench: unknown kind %q\n", args[0])
-		listCommands(os.Stderr, benchmarks)
+		benchUsage(os.Stderr)
 		return 2
 	}
 	return b.run(args[1:])
 }
 
+func benchUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: fasync bench KIND [flags]\n\n"+
+		"Runs a benchmark beside its baseline, measured in the same run, and\n"+
+		"reports ratios (fasync bench KIND -h for a kind's flags).\n\nkinds:")
+	listCommands(w, benchmarks)
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: fasync COMMAND [arguments]\n\ncommands:")
+	fmt.Fprintln(w, "usage: fasync COMMAND [arguments]\n\n"+
+		"Linux's asynchronous notification (fasync, SIGIO) and asynchronous I/O in\n"+
+		"Go, on a model kernel and on the real one (fasync COMMAND -h for a command's\n"+
+		"flags).\n\ncommands:")
 	listCommands(w, commands)
 }
 

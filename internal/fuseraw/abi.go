@@ -51,6 +51,7 @@ const (
 	FUSE_CREATE       = 35
 	FUSE_INTERRUPT    = 36
 	FUSE_DESTROY      = 38
+	FUSE_IOCTL        = 39
 	FUSE_POLL         = 40
 	FUSE_BATCH_FORGET = 42
 	FUSE_RENAME2      = 45
@@ -237,6 +238,36 @@ type PollIn struct {
 	Events uint32 // poll events asked for
 }
 
+// FUSE_IOCTL_* flags of fuse_ioctl_in.flags and fuse_ioctl_out.flags.
+// A regular file's ioctls come restricted (no FUSE_IOCTL_UNRESTRICTED):
+// the kernel has copied in, and copies back, exactly the _IOC size of
+// the command in the direction it encodes, so RETRY is not allowed.
+const (
+	FUSE_IOCTL_COMPAT       = 1 << 0
+	FUSE_IOCTL_UNRESTRICTED = 1 << 1
+	FUSE_IOCTL_RETRY        = 1 << 2
+	FUSE_IOCTL_32BIT        = 1 << 3
+	FUSE_IOCTL_DIR          = 1 << 4
+	FUSE_IOCTL_COMPAT_X32   = 1 << 5
+)
+
+// IoctlIn is struct fuse_ioctl_in; InSize bytes of input follow it.
+type IoctlIn struct {
+	Fh      uint64
+	Flags   uint32 // FUSE_IOCTL_*
+	Cmd     uint32 // the ioctl command, as the caller passed it
+	Arg     uint64 // the argument: a value for _IO commands, else the caller's pointer
+	InSize  uint32 // bytes of input data that follow (restricted: _IOC_SIZE for _IOC_WRITE)
+	OutSize uint32 // bytes of output the caller takes back at most
+}
+
+type ioctlOut struct {
+	Result  int32
+	Flags   uint32
+	InIovs  uint32
+	OutIovs uint32
+}
+
 type pollOutArg struct {
 	Revents uint32
 	_       uint32
@@ -329,4 +360,7 @@ var (
 	_ [288 - unsafe.Sizeof(uringReqHeader{})]struct{}
 	_ [unsafe.Sizeof(uringReqHeader{}) - 288]struct{}
 	_ [24 - unsafe.Sizeof(uringCmdReq{})]struct{}
+	_ [32 - unsafe.Sizeof(IoctlIn{})]struct{}
+	_ [unsafe.Sizeof(IoctlIn{}) - 32]struct{}
+	_ [16 - unsafe.Sizeof(ioctlOut{})]struct{}
 )

@@ -2,27 +2,29 @@
 // on, in pure Go (x/sys/unix and internal/uring only): mounting through
 // fusermount3, INIT, request decoding without allocation, deferred
 // answers from any goroutine, INTERRUPT and poll notifications, over two
-// transports, classic /dev/fuse and FUSE over io_uring. It replaced
-// bazil.org/fuse in devfs, which could not negotiate io_uring and
-// allocated a reply per request (devfs on bazil: 0.15–0.6× a kernel FIFO
-// in 64 KiB transfers; on this layer 0.40–0.80× classic and 0.56–1.26×
-// over io_uring, see devfs's doc). A Handler must not block the transport's threads: it answers at
-// once or keeps the request and answers later.
+// transports, classic /dev/fuse and FUSE over io_uring. It negotiates
+// FUSE over io_uring when the kernel offers it, and answers without
+// allocating per request. A Handler must not block the transport's
+// threads: it answers at once or keeps the request and answers later.
 //
 // What it does:
 //
 //   - Mount: fusermount3 over a socketpair (_FUSE_COMMFD, the /dev/fuse
 //     descriptor comes back as SCM_RIGHTS) with fsname and subtype;
-//     fusermount3 adds rootmode, user_id and group_id; no
-//     default_permissions. Unmount: fusermount3 -u [-z]. Abort through
-//     /sys/fs/fuse/connections/N/abort.
+//     fusermount3 adds rootmode, user_id and group_id. MountOptions adds
+//     allow_other with default_permissions (every user, modes enforced)
+//     and auto_unmount (fusermount3 stays as a monitor and detaches the
+//     mount if the server dies). Unmount: fusermount3 -u [-z]. Abort
+//     through /sys/fs/fuse/connections/N/abort.
 //   - INIT: protocol 7.min(kernel, 42), max_write 128 KiB in 32 pages
 //     (FUSE_MAX_PAGES), FUSE_INIT_EXT so flags2 counts, and
 //     FUSE_OVER_IO_URING when the io_uring transport is asked for.
 //   - Opcodes handed to a Handler, decoded without allocation: LOOKUP,
 //     GETATTR, SETATTR, OPEN, READ, WRITE, RELEASE, FLUSH, OPENDIR,
 //     READDIR, RELEASEDIR, STATFS, FORGET, BATCH_FORGET, INTERRUPT, POLL
-//     (Server.NotifyPoll sends FUSE_NOTIFY_POLL). READLINK, SYMLINK,
+//     (Server.NotifyPoll sends FUSE_NOTIFY_POLL), IOCTL (restricted: the
+//     input the command's _IOC size and direction say, Request.ReplyIoctl
+//     with the result and output). READLINK, SYMLINK,
 //     MKNOD, MKDIR, UNLINK, RMDIR, RENAME, RENAME2, LINK, CREATE, FSYNC,
 //     FSYNCDIR, SETXATTR, GETXATTR, LISTXATTR, REMOVEXATTR and ACCESS
 //     reach it with the header alone, to be refused with the errno the
@@ -61,55 +63,20 @@
 // CPU keep out the write that would wake them): each entry is 132 KiB
 // of address space, mostly never touched, kept until unmount.
 //
-// # Figures
+// # Where the time goes
 //
-// These are the layer's own, measured with pipeFS before devfs moved
-// onto it (devfs's figures are in its doc and the README). devfs's C
-// client (devfs/testdata/fbench.c) against a kernel FIFO and
-// pipeFS (1 MiB ring for 64 KiB transfers, 4 KiB for the ping) in the same
-// run, 10 runs (10000 transfers, 20000 round trips each) on the 2-vCPU
-// Firecracker VM, every run under flock /tmp/bench.lock. The VM was noisy:
-// steal time near 20%, and the FIFO itself swung between 9 µs and
-// 70–130 µs per round trip from one minute to the next, so only same-run
-// ratios mean anything. Context switches and CPU are from getrusage, per
-// 64 KiB or per round trip, server = every thread of the serving process,
-// clients = both fbench processes.
-//
-//	64 KiB transfers      MB/s (median, range)  ×FIFO (median of per-run ratios)  server csw  client csw  server CPU
-//	kernel FIFO           627–724 (517–846)     1                                  0           0.9–1.0     —
-//	classic               569–589 (403–652)     0.78 (0.64–0.99)                   3.4         2.0         94–96 µs
-//	io_uring              1289–1319 (999–1523)  1.96 (1.43–2.55)                   1.3–2.7     2.0         36–60 µs
-//
-//	1-byte ping           µs (quiet batch)      ×FIFO time (quiet batch)          server csw  client csw  server CPU
-//	kernel FIFO           8.9 (8.6–9.1)         1                                  0           2.0         —
-//	classic               136 (67–248)          15.6                               5.5         4.0         88 µs
-//	io_uring              47 (39–187)           5.5                                2.3         4.0         27 µs
-//
-// io_uring against classic in the same run: 2.23× the throughput (median of
-// 10 runs, 1.96–3.27×), and ping time 1.21× shorter over all 10 runs,
-// 1.71× in the quiet batch; io_uring pings are bimodal: most runs take
-// 35–48 µs with 2.2–2.5 server context switches, some 150–188 µs with 7–7.6
-// (both seen back to back with GOMAXPROCS=2; GOMAXPROCS=1 gave 40–48 µs in
-// two runs). For comparison, devfs on bazil measured 0.22–0.36× the FIFO
-// and ~200 µs per ping (README, other runs). pipeFS's 1 MiB ring lets a
-// writer run up to 16 blocks ahead where the FIFO holds 64 KiB: that, not
-// FUSE, is why io_uring can beat the FIFO here; devfs's benchmark gives
-// scullpipe the same 1 MiB.
-//
-// Where the time went (from the counters above; not profiled with
-// perf): the classic transport pays read(2) + write(2) per request and
-// ~3.4 server context switches per 64 KiB, ~95 µs of server CPU; over
-// io_uring one io_uring_enter both answers and fetches, and a client on
-// CPU n is served by the thread pinned to CPU n, so server context
-// switches per 64 KiB drop to 1.3–2.7 and server CPU to 36–60 µs. What
-// is left: four copies per byte (client → entry payload → ring → entry
-// payload → client), the wake-up of the other CPU's queue thread (an
-// eventfd write, an IPI in this VM) whenever a writer on one CPU
-// completes a read that waits on the other CPU's queue, and the Go
-// runtime's hand-off of a P around each blocking io_uring_enter (the
-// suspected cause of the slow ping mode).
-//
-// The recommendation that came with these figures, replace bazil with
-// this layer and keep the classic transport as the fallback, was taken
-// (issue 5): devfs runs on it with either transport.
+// The figures are in docs/PERFORMANCE.md (go test -bench . on this
+// package: its test file system, pipeFS, against a kernel FIFO, both transports, in one run).
+// The classic transport pays read(2) and write(2) per request and a few
+// server context switches per 64 KiB; over io_uring one io_uring_enter
+// both answers and fetches, and a client on CPU n is served by the
+// thread pinned to CPU n, so the server switches less and spends less
+// CPU per request. What is left on either: four copies per byte (client
+// → entry payload → ring → entry payload → client), the wake-up of the
+// other CPU's queue thread (an eventfd write, an IPI in a VM) whenever a
+// writer on one CPU completes a read that waits on the other CPU's
+// queue, and the Go runtime's hand-off of a P around each blocking
+// io_uring_enter. pipeFS's 1 MiB ring lets a writer run up to 16 blocks
+// ahead where a FIFO holds 64 KiB: that, not FUSE, is how io_uring can
+// beat the FIFO in 64 KiB transfers.
 package fuseraw

@@ -57,3 +57,15 @@ func EnableURing() (restore func(), err error) {
 		})
 	}, nil
 }
+
+// URingEnabled reports whether fuse.enable_uring is on; the error names
+// the parameter when the kernel lacks it.
+func URingEnabled() (bool, error) {
+	uringSwitch.Lock()
+	defer uringSwitch.Unlock()
+	v, err := os.ReadFile(enableURingParam)
+	if err != nil {
+		return false, fmt.Errorf("fuseraw: kernel without FUSE over io_uring (%s: %v): %w", enableURingParam, err, syscall.EOPNOTSUPP)
+	}
+	return strings.TrimSpace(string(v)) == "Y", nil
+}

@@ -33,22 +33,67 @@ func CheckHost() error {
 	return nil
 }
 
-// MountOptions name the file system in /proc/self/mountinfo.
+// MountOptions name the file system in /proc/self/mountinfo and say who
+// may use it and what happens when the server dies.
 type MountOptions struct {
 	FSName  string // the "device" column; default "fuseraw"
 	Subtype string // shown as fuse.<Subtype>; default "fuseraw"
+	// AllowOther lets every user's processes use the file system
+	// (allow_other), with the kernel checking the modes the server
+	// reports (default_permissions). Without it the kernel lets in only
+	// processes running as the mounting user (uid and gid) and checks no
+	// mode. fusermount3 grants allow_other to root, and to other users
+	// only when /etc/fuse.conf says user_allow_other.
+	AllowOther bool
+	// AutoUnmount keeps fusermount3 running as a monitor
+	// (auto_unmount): it holds its end of the socket the descriptor came
+	// over, and when that closes without an unmount (the server process
+	// died) and the mount answers ENOTCONN, it detaches it. The server
+	// releases the monitor in Close.
+	AutoUnmount bool
+}
+
+// options is o as fusermount3's -o argument.
+func (o MountOptions) options() string {
+	opts := "fsname=" + o.FSName + ",subtype=" + o.Subtype
+	if o.AllowOther {
+		opts += ",allow_other,default_permissions"
+	}
+	if o.AutoUnmount {
+		opts += ",auto_unmount"
+	}
+	return opts
+}
+
+// A monitor is a fusermount3 kept running by auto_unmount, and our end of
+// the socket it watches.
+type monitor struct {
+	cmd  *exec.Cmd
+	sock int
+}
+
+// stop closes the monitor's socket and waits for fusermount3 to exit: it
+// finds the file system unmounted and leaves, or finds it dead
+// (ENOTCONN) and detaches it. m may be nil.
+func (m *monitor) stop() {
+	if m == nil {
+		return
+	}
+	unix.Close(m.sock)
+	m.cmd.Wait()
 }
 
 // mountFD asks fusermount3 to mount a FUSE file system on dir and returns
-// the /dev/fuse descriptor of the new connection. fusermount3 opens
-// /dev/fuse, mounts with fd=, rootmode= (from dir's type: 40000 for a
-// directory), user_id= and group_id= (the caller's) and the options given
-// here, and passes the descriptor back over the socket named by
-// _FUSE_COMMFD as SCM_RIGHTS. default_permissions is not asked for: the
-// server decides.
-func mountFD(dir string, o MountOptions) (int, error) {
+// the /dev/fuse descriptor of the new connection, with the monitor when o
+// asks for AutoUnmount. fusermount3 opens /dev/fuse, mounts with fd=,
+// rootmode= (from dir's type: 40000 for a directory), user_id= and
+// group_id= (the caller's) and the options o gives, and passes the
+// descriptor back over the socket named by _FUSE_COMMFD as SCM_RIGHTS.
+// default_permissions comes only with AllowOther: otherwise the server
+// decides.
+func mountFD(dir string, o MountOptions) (int, *monitor, error) {
 	if err := CheckHost(); err != nil {
-		return -1, err
+		return -1, nil, err
 	}
 	if o.FSName == "" {
 		o.FSName = "fuseraw"
@@ -58,31 +103,46 @@ func mountFD(dir string, o MountOptions) (int, error) {
 	}
 	for _, s := range []string{o.FSName, o.Subtype} {
 		if strings.ContainsAny(s, ",\\") {
-			return -1, fmt.Errorf("fuseraw: mount option %q has a comma or backslash: %w", s, syscall.EINVAL)
+			return -1, nil, fmt.Errorf("fuseraw: mount option %q has a comma or backslash: %w", s, syscall.EINVAL)
 		}
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return -1, err
+		return -1, nil, err
 	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return -1, fmt.Errorf("fuseraw: socketpair: %w", err)
+		return -1, nil, fmt.Errorf("fuseraw: socketpair: %w", err)
 	}
 	ours := fds[0]
-	defer unix.Close(ours)
 	theirs := os.NewFile(uintptr(fds[1]), "fusermount-comm")
-	defer theirs.Close()
 
 	var out bytes.Buffer
-	cmd := exec.Command("fusermount3", "-o", "fsname="+o.FSName+",subtype="+o.Subtype, "--", abs)
+	cmd := exec.Command("fusermount3", "-o", o.options(), "--", abs)
 	cmd.ExtraFiles = []*os.File{theirs} // descriptor 3 in the child
 	cmd.Env = append(os.Environ(), "_FUSE_COMMFD=3")
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return -1, fmt.Errorf("fuseraw: fusermount3 mount %s: %v: %s", abs, err, strings.TrimSpace(out.String()))
+	err = cmd.Start()
+	theirs.Close() // the child's copy is its own: a fusermount3 that fails shows as end of file
+	if err != nil {
+		unix.Close(ours)
+		return -1, nil, fmt.Errorf("fuseraw: fusermount3 mount %s: %w", abs, err)
 	}
-	return recvFD(ours)
+	fd, recvErr := recvFD(ours)
+	if recvErr == nil && o.AutoUnmount {
+		return fd, &monitor{cmd: cmd, sock: ours}, nil
+	}
+	unix.Close(ours)
+	if err := cmd.Wait(); err != nil {
+		if recvErr == nil {
+			unix.Close(fd)
+		}
+		return -1, nil, fmt.Errorf("fuseraw: fusermount3 mount %s: %v: %s", abs, err, strings.TrimSpace(out.String()))
+	}
+	if recvErr != nil {
+		return -1, nil, recvErr
+	}
+	return fd, nil, nil
 }
 
 // recvFD receives one descriptor sent as SCM_RIGHTS on the socket s.

@@ -32,7 +32,7 @@ func headerOnly(op uint32) bool {
 	switch op {
 	case FUSE_READLINK, FUSE_SYMLINK, FUSE_MKNOD, FUSE_MKDIR, FUSE_UNLINK, FUSE_RMDIR,
 		FUSE_RENAME, FUSE_RENAME2, FUSE_LINK, FUSE_CREATE, FUSE_FSYNC, FUSE_FSYNCDIR,
-		FUSE_SETXATTR, FUSE_GETXATTR, FUSE_LISTXATTR, FUSE_REMOVEXATTR, FUSE_ACCESS:
+		FUSE_SETXATTR, FUSE_REMOVEXATTR, FUSE_ACCESS:
 		return true
 	}
 	return false
@@ -47,16 +47,18 @@ func headerOnly(op uint32) bool {
 type Request struct {
 	Header InHeader
 
-	Name      []byte      // LOOKUP: the name looked up (no NUL)
+	Name      []byte      // LOOKUP, GETXATTR: the name looked up (no NUL)
 	Open      OpenIn      // OPEN, OPENDIR
 	Read      ReadIn      // READ, READDIR
 	Write     WriteIn     // WRITE
-	Data      []byte      // WRITE: the bytes to write
+	Data      []byte      // WRITE: the bytes to write; IOCTL: the input
+	Ioctl     IoctlIn     // IOCTL
 	Release   ReleaseIn   // RELEASE, RELEASEDIR
 	Flush     FlushIn     // FLUSH
 	Getattr   GetattrIn   // GETATTR
 	Setattr   SetattrIn   // SETATTR
 	Poll      PollIn      // POLL
+	Getxattr  GetxattrIn  // GETXATTR (with Name), LISTXATTR
 	Interrupt InterruptIn // INTERRUPT
 	Forget    ForgetIn    // FORGET
 	Forgets   []ForgetOne // BATCH_FORGET
@@ -111,6 +113,10 @@ func arg0Size(op uint32) (int, bool) {
 		return int(unsafe.Sizeof(SetattrIn{})), true
 	case FUSE_POLL:
 		return int(unsafe.Sizeof(PollIn{})), true
+	case FUSE_IOCTL:
+		return int(unsafe.Sizeof(IoctlIn{})), true
+	case FUSE_GETXATTR, FUSE_LISTXATTR:
+		return int(unsafe.Sizeof(GetxattrIn{})), true
 	case FUSE_INIT:
 		return int(unsafe.Sizeof(initIn{})), true
 	}
@@ -130,14 +136,12 @@ func load[T any](dst *T, b []byte) {
 func (r *Request) decode(arg0, rest []byte) error {
 	switch r.Header.Opcode {
 	case FUSE_LOOKUP:
-		name := rest
-		for i, c := range name {
-			if c == 0 {
-				name = name[:i]
-				break
-			}
-		}
-		r.Name = name
+		r.Name = cstring(rest)
+	case FUSE_GETXATTR:
+		load(&r.Getxattr, arg0)
+		r.Name = cstring(rest)
+	case FUSE_LISTXATTR:
+		load(&r.Getxattr, arg0)
 	case FUSE_FORGET:
 		load(&r.Forget, arg0)
 	case FUSE_INTERRUPT:
@@ -173,6 +177,12 @@ func (r *Request) decode(arg0, rest []byte) error {
 		load(&r.Setattr, arg0)
 	case FUSE_POLL:
 		load(&r.Poll, arg0)
+	case FUSE_IOCTL:
+		load(&r.Ioctl, arg0)
+		if int(r.Ioctl.InSize) > len(rest) {
+			return fmt.Errorf("fuseraw: IOCTL with %d bytes of input carries %d: %w", r.Ioctl.InSize, len(rest), syscall.EINVAL)
+		}
+		r.Data = rest[:r.Ioctl.InSize]
 	}
 	return nil
 }
@@ -226,6 +236,28 @@ func (r *Request) ReplyStatfs(st *Kstatfs) error { return replyValue(r, st) }
 // ReplyPoll answers a POLL with the ready events.
 func (r *Request) ReplyPoll(revents uint32) error {
 	return replyValue(r, &pollOutArg{Revents: revents})
+}
+
+// ReplyIoctl answers an IOCTL: result is what the caller's ioctl(2)
+// returns, out what is copied back to the memory its argument points at
+// (at most Ioctl.OutSize bytes: the kernel fails a longer answer with
+// EIO). out may be any slice, r.Data included (it is moved into place
+// before the answer's header is written over the request).
+func (r *Request) ReplyIoctl(result int32, out []byte) error {
+	if noReply(r.Header.Opcode) {
+		return ErrNoReply
+	}
+	hsz := int(unsafe.Sizeof(ioctlOut{}))
+	buf := r.sink.out()
+	if hsz+len(out) > len(buf) {
+		return fmt.Errorf("fuseraw: ioctl answer of %d bytes exceeds the %d-byte reply area: %w", len(out), len(buf)-hsz, syscall.EINVAL)
+	}
+	// The reply area may overlap the request (the io_uring payload holds
+	// both): move the data first, then write the header before it.
+	n := copy(buf[hsz:], out)
+	o := ioctlOut{Result: result}
+	copy(buf, unsafe.Slice((*byte)(unsafe.Pointer(&o)), hsz))
+	return r.sink.send(r, 0, hsz, buf[hsz:hsz+n])
 }
 
 // DataBuf returns a buffer of n bytes (at most the request's Read.Size is

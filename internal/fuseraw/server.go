@@ -70,6 +70,7 @@ type Server struct {
 
 	h         Handler
 	fd        int
+	monitor   *monitor     // fusermount3 watching for our death (AutoUnmount), or nil
 	fdMu      sync.RWMutex // read-held while using fd; Close write-holds it to close fd
 	connID    uint32
 	transport Transport
@@ -122,11 +123,11 @@ func Mount(dir string, h Handler, cfg Config) (*Server, error) {
 	if cfg.RingEntries <= 0 {
 		cfg.RingEntries = 4
 	}
-	fd, err := mountFD(dir, cfg.MountOptions)
+	fd, mon, err := mountFD(dir, cfg.MountOptions)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Dir: dir, h: h, fd: fd, transport: cfg.Transport, done: make(chan struct{}), logf_: cfg.Logf}
+	s := &Server{Dir: dir, h: h, fd: fd, monitor: mon, transport: cfg.Transport, done: make(chan struct{}), logf_: cfg.Logf}
 	s.connID, _ = connID(dir)
 	s.bufPool.New = func() any { return s.newClassicBuf() }
 	if err := s.init(cfg.Transport == URing); err != nil {
@@ -161,6 +162,7 @@ func (s *Server) fail(err error) {
 	}
 	Unmount(s.Dir, true)
 	unix.Close(s.fd)
+	s.monitor.stop()
 }
 
 // init reads the kernel's INIT request and answers it: the kernel's minor
@@ -327,7 +329,9 @@ func (s *Server) Abort() error {
 // Requests the handler kept stay valid until Close, answered or not: the
 // Data of a write and the DataBuf of a read lie in the entries, so a
 // handler is done with every kept request (cancelled its waiting calls
-// and waited for them) before it calls Close.
+// and waited for them) before it calls Close. With AutoUnmount, Close
+// then lets the fusermount3 monitor go, which detaches a mount that is
+// still there (after Abort).
 func (s *Server) Close() error {
 	<-s.done
 	s.fdMu.Lock()
@@ -340,6 +344,7 @@ func (s *Server) Close() error {
 	}
 	err := unix.Close(s.fd)
 	s.fd = -1
+	s.monitor.stop()
 	return err
 }
 

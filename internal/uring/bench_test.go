@@ -19,8 +19,8 @@ import (
 //
 //	go test -run '^$' -bench . -benchtime 2000000x ./internal/uring/
 //
-// The file is os.TempDir()/fasync-bench-1g.dat, made once and reused
-// (FASYNC_BENCH_FILE overrides), the same file `fasync bench aio` uses.
+// The file is benchfile's shared one, the same file `fasync bench aio`
+// uses by default.
 
 const (
 	benchSize  = benchfile.SharedSize
@@ -30,40 +30,12 @@ const (
 
 // benchFile opens the shared benchmark file, laid out and cached.
 func benchFile(b *testing.B) *os.File {
-	name := benchfile.Shared()
-	if err := benchfile.Prepare(name, benchSize, true, nil); err != nil {
-		b.Fatalf("bench file: %v", err)
-	}
-	f, err := os.Open(name)
+	f, err := benchfile.OpenShared(os.O_RDONLY)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { f.Close() })
 	return f
-}
-
-// cpuMeter reports, at the end of a benchmark, the CPU time (user and
-// system, every thread of the process) per op: unlike ns/op it holds up
-// when other processes share the machine.
-func cpuMeter(b *testing.B) func() {
-	start := cpuTime()
-	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime() int64 {
-	var ru unix.Rusage
-	unix.Getrusage(unix.RUSAGE_SELF, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
-
-// xorshift is a small per-goroutine random source for offsets.
-type xorshift uint64
-
-func (x *xorshift) offset() int64 {
-	*x ^= *x << 13
-	*x ^= *x >> 7
-	*x ^= *x << 17
-	return int64(uint64(*x)%(benchSize/benchBS)) * benchBS
 }
 
 // BenchmarkRingRandRead4K is one goroutine driving a raw Ring: 32 reads
@@ -93,16 +65,16 @@ func benchRingOn(b *testing.B, f *os.File, flags uint32, fixed bool) {
 	defer runtime.UnlockOSThread()
 	r := newRing(b, Config{Entries: benchDepth, Flags: flags})
 	bufs := pageBuf(b, benchDepth*benchBS)
-	rnd := xorshift(88172645463325252)
+	rnd := benchfile.NewRand(0)
 	fd := int(f.Fd())
 	var cqes [benchDepth]CQE
 	prep := func(i uint64) {
 		s := r.NextSQE()
 		if !fixed {
-			s.PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), i)
+			s.PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.Block(benchSize, benchBS), i)
 			return
 		}
-		s.PrepReadFixed(0, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), 0, i)
+		s.PrepReadFixed(0, bufs[i*benchBS:(i+1)*benchBS], rnd.Block(benchSize, benchBS), 0, i)
 		s.Flags |= IOSQE_FIXED_FILE
 	}
 	if fixed {
@@ -116,7 +88,7 @@ func benchRingOn(b *testing.B, f *os.File, flags uint32, fixed bool) {
 	b.SetBytes(benchBS)
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer cpuMeter(b)()
+	defer benchfile.ReportCPU(b)()
 	issued, done := 0, 0
 	for i := 0; i < benchDepth && issued < b.N; i++ {
 		prep(uint64(i))
@@ -160,7 +132,7 @@ func benchLoopsOn(b *testing.B, f *os.File, nloops int, thread bool) {
 	finished := make(chan struct{})
 	loops := make([]*Loop, nloops)
 	for k := range loops {
-		rnd := xorshift(88172645463325252 + uint64(k))
+		rnd := benchfile.NewRand(uint64(k))
 		var l *Loop
 		handler := func(ud uint64, res int32, _ uint32) {
 			if res != benchBS {
@@ -168,7 +140,7 @@ func benchLoopsOn(b *testing.B, f *os.File, nloops int, thread bool) {
 			}
 			if issued.Add(1) <= int64(b.N) {
 				var sqe [1]SQE
-				sqe[0].PrepRead(fd, bufs[ud*benchBS:(ud+1)*benchBS], rnd.offset(), ud)
+				sqe[0].PrepRead(fd, bufs[ud*benchBS:(ud+1)*benchBS], rnd.Block(benchSize, benchBS), ud)
 				if _, err := l.Submit(sqe[:]); err != nil {
 					panic(err)
 				}
@@ -188,11 +160,11 @@ func benchLoopsOn(b *testing.B, f *os.File, nloops int, thread bool) {
 	b.SetBytes(benchBS)
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer cpuMeter(b)()
-	rnd := xorshift(1)
+	defer benchfile.ReportCPU(b)()
+	rnd := benchfile.NewRand(99)
 	for i := 0; i < benchDepth && issued.Add(1) <= int64(b.N); i++ {
 		var sqe [1]SQE
-		sqe[0].PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.offset(), uint64(i))
+		sqe[0].PrepRead(fd, bufs[i*benchBS:(i+1)*benchBS], rnd.Block(benchSize, benchBS), uint64(i))
 		if _, err := loops[i%nloops].Submit(sqe[:]); err != nil {
 			b.Fatal(err)
 		}
@@ -210,15 +182,15 @@ func BenchmarkGoroutinesReadAt4K(b *testing.B) {
 	b.SetBytes(benchBS)
 	b.ReportAllocs()
 	b.ResetTimer()
-	defer cpuMeter(b)()
+	defer benchfile.ReportCPU(b)()
 	for g := 0; g < benchDepth; g++ {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
 			buf := bufs[g*benchBS : (g+1)*benchBS]
-			rnd := xorshift(88172645463325252 + uint64(g))
+			rnd := benchfile.NewRand(uint64(g))
 			for next.Add(1) <= int64(b.N) {
-				if _, err := f.ReadAt(buf, rnd.offset()); err != nil {
+				if _, err := f.ReadAt(buf, rnd.Block(benchSize, benchBS)); err != nil {
 					panic(err)
 				}
 			}
@@ -247,11 +219,7 @@ func BenchmarkRingNop(b *testing.B) {
 // O_DIRECT: disk-bound, it shows what the Loop adds to device latency.
 func BenchmarkLoopDirectRandRead4K(b *testing.B) {
 	needUring(b)
-	name := benchfile.Shared()
-	if err := benchfile.Prepare(name, benchSize, false, nil); err != nil {
-		b.Fatal(err)
-	}
-	f, err := os.OpenFile(name, os.O_RDONLY|unix.O_DIRECT, 0)
+	f, err := benchfile.OpenShared(os.O_RDONLY | unix.O_DIRECT)
 	if err != nil {
 		b.Skipf("O_DIRECT: %v", err)
 	}

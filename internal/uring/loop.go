@@ -104,6 +104,9 @@ type loopMode interface {
 	// pending reports whether the mode holds work for the loop goroutine
 	// (park's last look before it waits).
 	pending() bool
+	// idleWoken runs when a submitter has woken the loop from its idle
+	// wait on wakeCh.
+	idleWoken()
 	// wait blocks, with requests in the kernel, until a completion or a
 	// kick may have come, or deadline passes.
 	wait(deadline time.Time)

@@ -1,0 +1,390 @@
+package devfs
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Sigio says whether an export passes its devices' fasync notifications on
+// to the real processes that own the client files (SPEC F; Options.Sigio).
+type Sigio int
+
+const (
+	// SigioAuto runs the signal bridge when this process may (see
+	// SigioAvailable) and otherwise serves without it, saying once why.
+	SigioAuto Sigio = iota
+	// SigioOn runs the bridge; Mount fails when it cannot.
+	SigioOn
+	// SigioOff serves without signals.
+	SigioOff
+)
+
+// String names s as ParseSigio and fasync mount --sigio spell it.
+func (s Sigio) String() string {
+	switch s {
+	case SigioAuto:
+		return "auto"
+	case SigioOn:
+		return "on"
+	case SigioOff:
+		return "off"
+	}
+	return fmt.Sprintf("Sigio(%d)", int(s))
+}
+
+// ParseSigio reads "auto", "on" or "off"; anything else is EINVAL.
+func ParseSigio(s string) (Sigio, error) {
+	for _, v := range []Sigio{SigioAuto, SigioOn, SigioOff} {
+		if s == v.String() {
+			return v, nil
+		}
+	}
+	return SigioAuto, fmt.Errorf("devfs: sigio %q is not auto, on or off: %w", s, syscall.EINVAL)
+}
+
+// XattrSigio is the extended attribute every device file carries while
+// the export runs the signal bridge. Its value is "1". Package sigio looks
+// for it when O_ASYNC does not stick on a descriptor (SPEC F7).
+const XattrSigio = "user.fasync.sigio"
+
+// SigioAvailable reports nil when this process may run the signal bridge:
+// the kernel has pidfd_open, pidfd_getfd and kcmp, and the process may
+// read its clients' descriptors (pidfd_getfd needs ptrace access to the
+// client: root or CAP_SYS_PTRACE, or, for clients of the same user, a
+// Yama ptrace_scope of 0 or no Yama). The error says what is missing and
+// what would enable it.
+func SigioAvailable() error { return sigioAvailable() }
+
+// sigioAvailable is SigioAvailable; tests replace it.
+var sigioAvailable = checkSigio
+
+func checkSigio() error {
+	self := os.Getpid()
+	pidfd, err := pidfdOpen(self, false)
+	if err != nil {
+		return fmt.Errorf("devfs: signal bridge: pidfd_open (Linux 5.3+): %w", err)
+	}
+	defer unix.Close(pidfd)
+	dup, err := pidfdGetfd(pidfd, pidfd)
+	if err != nil {
+		return fmt.Errorf("devfs: signal bridge: pidfd_getfd (Linux 5.6+): %w", err)
+	}
+	same := kcmpSameFile(self, pidfd, self, dup)
+	unix.Close(dup)
+	if !same {
+		return fmt.Errorf("devfs: signal bridge: kcmp (CONFIG_KCMP) is unavailable: %w", syscall.ENOSYS)
+	}
+	st, err := readStatus("/proc/self/status")
+	if err != nil {
+		return fmt.Errorf("devfs: signal bridge: reading /proc/self/status: %w", err)
+	}
+	if st.cred.euid == 0 || hasCap(capSysPtrace) {
+		return nil
+	}
+	b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
+	if err == nil && strings.TrimSpace(string(b)) != "0" {
+		return fmt.Errorf("devfs: signal bridge: reading a client's descriptor (pidfd_getfd) needs ptrace access, and kernel.yama.ptrace_scope is %s: run as root or with CAP_SYS_PTRACE, or set kernel.yama.ptrace_scope=0: %w",
+			strings.TrimSpace(string(b)), syscall.EPERM)
+	}
+	return nil
+}
+
+// hasCap reports whether this process has capability c in its effective
+// set.
+func hasCap(c uint) bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			var caps uint64
+			fmt.Sscanf(strings.TrimSpace(v), "%x", &caps)
+			return caps&(1<<c) != 0
+		}
+	}
+	return false
+}
+
+// SigioStats counts what the signal bridge has done (Mount.SigioStats).
+type SigioStats struct {
+	// Sent counts signals queued to real processes.
+	Sent uint64
+	// Refused counts signals not sent because the credentials of the
+	// processes holding the file may not signal the target (SPEC F4).
+	Refused uint64
+	// Unsafe counts signals not sent because the target neither catches,
+	// blocks nor ignores them, so they would have killed it (SPEC F2).
+	Unsafe uint64
+	// Inline counts system calls the bridge made where the driver raised
+	// the notification (a FUSE write on a transport thread, say): only
+	// for files whose owner it already knows. With nobody subscribed it
+	// stays 0.
+	Inline uint64
+	// Wakes counts the times a notification woke the bridge's worker,
+	// which looks at files whose owner it does not know yet, at most once
+	// per millisecond.
+	Wakes uint64
+	// Checks counts the worker's looks at a client file's owner.
+	Checks uint64
+}
+
+// SigioStats reports the bridge's counters; zero when it does not run.
+func (m *Mount) SigioStats() SigioStats {
+	b := m.fs.bridge
+	if b == nil {
+		return SigioStats{}
+	}
+	return SigioStats{
+		Sent: b.stats.sent.Load(), Refused: b.stats.refused.Load(), Unsafe: b.stats.unsafe.Load(),
+		Inline: b.stats.inline.Load(), Wakes: b.stats.wakes.Load(), Checks: b.stats.checks.Load(),
+	}
+}
+
+// Sigio reports whether the mount runs the signal bridge.
+func (m *Mount) Sigio() bool { return m.fs.bridge != nil }
+
+// holdOff is how long the worker waits after finding a client file
+// without an owner before it looks at such files again: notifications in
+// between are kept and judged at the next look.
+const holdOff = time.Millisecond
+
+// sweepEvery is how often the worker checks that the files it holds are
+// still open in some client. Kernel FUSE tells the server nothing when a
+// client closes a file the server also holds (the bridge asks for no
+// FLUSH, see fopenNoflush), so the sweep is what lets go of a file after
+// the last client close, and the release then follows.
+const sweepEvery = 20 * time.Millisecond
+
+// fopenNoflush is FOPEN_NOFLUSH: closes of the file send no FLUSH. The
+// bridge asks for it on every device file: a FLUSH sent by a close in this
+// process while it dies would wait for an answer nobody is left to give
+// (the connection aborts only once every file of the process is released,
+// after the closes), and the process could never finish exiting.
+const fopenNoflush = 1 << 5
+
+// dupBase is the lowest descriptor number the bridge gives its
+// duplicates of client files, away from the numbers the program's own
+// files take.
+const dupBase = 1024
+
+// A bridge carries the model's fasync notifications for the exported
+// files of one mount to the real owners of the client files (SPEC F).
+//
+// It hears the model through a hook on each device file (File.SetSigioHook)
+// with FASYNC set, so the driver's Kill reaches it (B5, B6). It sees a
+// client's owner and F_SETSIG through a duplicate of the client's own open
+// file description, taken with pidfd_getfd: kernel FUSE keeps no O_ASYNC
+// and forwards no fcntl, so the owner set is the only sign (F2). See
+// bridge_watch.go for one file's life and doc.go for what is exact.
+type bridge struct {
+	fs   *FS
+	dir  string
+	logf func(format string, args ...any)
+	self int // this process
+
+	tid     atomic.Int32  // the worker's thread, whose POLLs are the bridge's own
+	probeFh atomic.Uint64 // file handle of the worker's latest POLL
+
+	// mu guards queue, held, dups and stopped.
+	mu       sync.Mutex
+	queue    []*watch // files with notifications for the worker
+	held     map[*watch]bool
+	dups     map[int]bool // the bridge's own descriptors, skipped when scanning itself
+	stopped  bool
+	kick     chan struct{} // cap 1: notifications queued
+	stop     chan struct{}
+	done     chan struct{}
+	mnt      uint64 // mount id, looked up by the worker when it first needs it
+	base     int    // lowest descriptor number of a duplicate; set with mnt
+	warnOnce sync.Map
+
+	stats struct{ sent, refused, unsafe, inline, wakes, checks atomic.Uint64 }
+}
+
+// newBridge starts the bridge of the mount on dir.
+func newBridge(fsys *FS, dir string, logf func(string, ...any)) *bridge {
+	b := &bridge{
+		fs: fsys, dir: dir, logf: logf, self: os.Getpid(),
+		held: map[*watch]bool{}, dups: map[int]bool{}, kick: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	ready := make(chan struct{})
+	go b.run(ready)
+	<-ready
+	return b
+}
+
+// warn logs a problem once per kind.
+func (b *bridge) warn(kind, format string, args ...any) {
+	if _, seen := b.warnOnce.LoadOrStore(kind, true); !seen {
+		b.logf("devfs: signal bridge: "+format, args...)
+	}
+}
+
+// run is the worker. It stays on one thread, so the POLLs it sends to
+// tell files apart are recognised by their thread id; it makes the slow
+// calls of the bridge (scans of /proc) and every one that sends this
+// server a request.
+func (b *bridge) run(ready chan<- struct{}) {
+	runtime.LockOSThread() // never unlocked: the thread ends with the worker
+	b.tid.Store(int32(unix.Gettid()))
+	close(ready)
+	defer close(b.done)
+	sweep := time.NewTicker(sweepEvery)
+	defer sweep.Stop()
+	var holdoff <-chan time.Time // non-nil while holding off
+	for {
+		kick := b.kick
+		if holdoff != nil {
+			kick = nil
+		}
+		select {
+		case <-b.stop:
+			b.shutdown()
+			return
+		case <-sweep.C:
+			b.sweep()
+			continue
+		case <-holdoff:
+			holdoff = nil
+			continue
+		case <-kick:
+		}
+		if b.serveKills() {
+			holdoff = time.After(holdOff) // a file had no owner
+		}
+	}
+}
+
+// sweep lets go of every held file that no client holds any more.
+func (b *bridge) sweep() {
+	b.mu.Lock()
+	ws := make([]*watch, 0, len(b.held))
+	for w := range b.held {
+		ws = append(ws, w)
+	}
+	b.mu.Unlock()
+	for _, w := range ws {
+		if !w.stillHeld(b) {
+			w.drop(b)
+		}
+	}
+}
+
+// close stops the worker, which closes every duplicate and pidfd, and
+// waits for it. Serving has ended, so closing sends no request.
+func (b *bridge) close() {
+	b.mu.Lock()
+	if !b.stopped {
+		b.stopped = true
+		close(b.stop)
+	}
+	b.mu.Unlock()
+	<-b.done
+}
+
+// shutdown runs on the worker when the mount has ended.
+func (b *bridge) shutdown() {
+	b.mu.Lock()
+	ws := make([]*watch, 0, len(b.held)+len(b.queue))
+	for w := range b.held {
+		ws = append(ws, w)
+	}
+	ws = append(ws, b.queue...)
+	b.queue = nil
+	b.mu.Unlock()
+	for _, w := range ws {
+		w.drop(b)
+	}
+}
+
+// enqueue hands w's new notifications to the worker. It makes no system
+// call: the worker's wake-up is a channel send, which finds the channel
+// full while the worker is busy or holding off.
+func (b *bridge) enqueue(w *watch) {
+	if w.queued.Swap(true) {
+		return
+	}
+	b.mu.Lock()
+	stopped := b.stopped
+	if !stopped {
+		b.queue = append(b.queue, w)
+	}
+	b.mu.Unlock()
+	if stopped {
+		return
+	}
+	select {
+	case b.kick <- struct{}{}:
+		b.stats.wakes.Add(1)
+	default:
+	}
+}
+
+// serveKills judges every queued file's notifications. It reports
+// whether one of them had no owner, so the worker holds off.
+func (b *bridge) serveKills() (idle bool) {
+	b.mu.Lock()
+	queue := b.queue
+	b.queue = nil
+	b.mu.Unlock()
+	for _, w := range queue {
+		w.queued.Store(false)
+		if !w.serve(b) {
+			idle = true
+		}
+	}
+	return idle
+}
+
+// addDup and closeDup keep the set of descriptors that are the bridge's
+// own, which scans of this process skip.
+func (b *bridge) addDup(fd int) {
+	b.mu.Lock()
+	b.dups[fd] = true
+	b.mu.Unlock()
+}
+
+func (b *bridge) closeDup(fd int) {
+	if fd < 0 {
+		return
+	}
+	b.mu.Lock()
+	delete(b.dups, fd)
+	b.mu.Unlock()
+	unix.Close(fd)
+}
+
+func (b *bridge) isDup(fd int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dups[fd]
+}
+
+// locate finds the mount's id and the descriptor base, on the worker's
+// first discovery (the mount exists by then): the base lies above every
+// descriptor open now, the connection's own among them.
+func (b *bridge) locate() bool {
+	mnt, ok := mountID(b.dir)
+	if !ok {
+		b.warn("mountinfo", "mount %s not found in /proc/self/mountinfo", b.dir)
+		return false
+	}
+	b.base = dupBase
+	for _, fd := range pids("/proc/self/fd") {
+		if !b.isDup(fd) {
+			b.base = max(b.base, fd+1)
+		}
+	}
+	b.mnt = mnt
+	return true
+}
