@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // logLines collects what a Loop logs.
@@ -78,16 +80,14 @@ func TestLoopFailsOnKernelError(t *testing.T) {
 					t.Fatalf("read held by the kernel: res %d, want 5", got)
 				}
 			}
-			if !waitFor(2*failGrace, func() bool {
+			testutil.WaitFor(t, "the failed Loop's goroutine to end", func() bool {
 				select {
 				case <-l.exited:
 					return true
 				default:
 					return false
 				}
-			}) {
-				t.Fatal("the failed Loop's goroutine did not end")
-			}
+			})
 			if err := l.Close(); !errors.Is(err, unix.EBADFD) {
 				t.Fatalf("Close of the failed Loop: %v, want the EBADFD", err)
 			}
