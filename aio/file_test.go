@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
 )
 
@@ -286,9 +287,9 @@ func TestFileCloseWaitsForCalls(t *testing.T) {
 			n, err := f.ReadAt(p, 0)
 			res <- result{n, err}
 		}()
-		waitFor(t, "the read to be in flight", func() bool { return e.InFlight() == 1 })
+		testutil.WaitFor(t, "the read to be in flight", func() bool { return e.InFlight() == 1 })
 		if e.Backend() == "threads" {
-			waitFor(t, "a worker to take the read", func() bool { return runningAny(e) })
+			testutil.WaitFor(t, "a worker to take the read", func() bool { return runningAny(e) })
 		}
 		closed := make(chan error, 1)
 		go func() { closed <- f.Close() }()
@@ -345,9 +346,9 @@ func TestFileContextCancel(t *testing.T) {
 			n, err := f.ReadAtContext(ctx, p, 0)
 			res <- result{n, err, e.InFlight()}
 		}()
-		waitFor(t, "the read to be in flight", func() bool { return e.InFlight() == 1 })
+		testutil.WaitFor(t, "the read to be in flight", func() bool { return e.InFlight() == 1 })
 		if e.Backend() == "threads" {
-			waitFor(t, "a worker to take the read", func() bool { return runningAny(e) })
+			testutil.WaitFor(t, "a worker to take the read", func() bool { return runningAny(e) })
 		}
 		cancel()
 		r := <-res
@@ -463,7 +464,7 @@ func TestFileBatchesCalls(t *testing.T) {
 				}
 			})
 		}
-		waitFor(t, "every call to be submitted", func() bool { return e.InFlight() == calls })
+		testutil.WaitFor(t, "every call to be submitted", func() bool { return e.InFlight() == calls })
 		close(gate)
 		wg.Wait()
 		after := loop.Stats()
@@ -501,7 +502,7 @@ func TestFileWaitHoldsNoThread(t *testing.T) {
 				}
 			})
 		}
-		waitFor(t, "every read to be in flight", func() bool { return e.InFlight() == calls })
+		testutil.WaitFor(t, "every read to be in flight", func() bool { return e.InFlight() == calls })
 		if grown := threads.Count() - before; grown > 8 {
 			t.Errorf("C16: %d calls waiting made the runtime create %d threads", calls, grown)
 		}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // newEngineFunc makes an engine on the backend under test, closed when the
@@ -59,19 +61,6 @@ func forEachBackend(t *testing.T, f func(t *testing.T, newEngine newEngineFunc))
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after a generous
-// deadline. It waits on a condition, never a fixed time.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // waitDoneT waits until r completes, failing the test if it never does.
 func waitDoneT(t *testing.T, rs ...*Request) {
 	t.Helper()
@@ -88,7 +77,7 @@ func waitDoneT(t *testing.T, rs ...*Request) {
 func waitRunning(t *testing.T, e *Engine, r *Request) {
 	t.Helper()
 	if e.Backend() == "threads" {
-		waitFor(t, "a worker to take the request", func() bool { return r.bkState.Load() == tbRunning })
+		testutil.WaitFor(t, "a worker to take the request", func() bool { return r.bkState.Load() == tbRunning })
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // C9: ListIO in both modes.
@@ -131,7 +133,7 @@ func TestListIO(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			result := make(chan error, 1)
 			go func() { result <- e.ListIO(ctx, LIO_WAIT, []*Request{r}, nil) }()
-			waitFor(t, "the entry to be submitted", func() bool { return r.Error() == syscall.EINPROGRESS })
+			testutil.WaitFor(t, "the entry to be submitted", func() bool { return r.Error() == syscall.EINPROGRESS })
 			cancel()
 			if err := <-result; !errors.Is(err, syscall.EINTR) || !errors.Is(err, context.Canceled) {
 				t.Fatalf("ListIO after cancel: %v, want EINTR and context.Canceled", err)

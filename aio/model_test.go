@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
 	"golang.org/x/sys/unix"
@@ -154,7 +155,7 @@ func newModelSetup(t *testing.T, opts ...Option) *modelSetup {
 func waitModelRunning(t *testing.T, e *Engine, r *Request) {
 	t.Helper()
 	b := e.bk.(*modelBackend)
-	waitFor(t, "a worker to enter the task's call", func() bool {
+	testutil.WaitFor(t, "a worker to enter the task's call", func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		op, _ := r.bk.(*modelOp)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // C8 with reads off the descriptor lists: a read on a tracker backend is
@@ -76,7 +78,7 @@ func TestReadsAreTrackedByTheBackend(t *testing.T) {
 			closed := make(chan error, 1)
 			go func() { closed <- e.Close() }()
 			if e.Backend() == "threads" {
-				waitFor(t, "Close to cancel the queued read", func() bool { return queued.Error() == syscall.ECANCELED })
+				testutil.WaitFor(t, "Close to cancel the queued read", func() bool { return queued.Error() == syscall.ECANCELED })
 			}
 			unix.Write(pw, []byte("x"))
 			if err := <-closed; err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/fasync-go/fasync/devfs"
 	"github.com/fasync-go/fasync/internal/fusetest"
+	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
 )
@@ -145,18 +146,6 @@ func requireTransport(t testing.TB, tr devfs.Transport) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after patience.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(patience)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", patience, what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // Syscall numbers (x86-64) a client sleeps in while it waits.
 const (
 	sysRead = 0
@@ -180,7 +169,7 @@ func inSyscall(pid int) int {
 // waitBlocked waits until process pid sleeps in one of the system calls.
 func waitBlocked(t testing.TB, pid int, nrs ...int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("pid %d to block in syscall %v", pid, nrs), func() bool {
+	testutil.WaitFor(t, fmt.Sprintf("pid %d to block in syscall %v", pid, nrs), func() bool {
 		nr := inSyscall(pid)
 		for _, want := range nrs {
 			if nr == want {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
 )
 
@@ -78,7 +79,7 @@ func TestInterruptReaderWithoutAio(t *testing.T) {
 					}
 				})
 				if when == "asleep" {
-					waitFor(t, "the read to sleep in the driver", func() bool { return d.sleepers.Load() == 1 })
+					testutil.WaitFor(t, "the read to sleep in the driver", func() bool { return d.sleepers.Load() == 1 })
 					cat.cmd.Process.Signal(syscall.SIGINT)
 				} else {
 					pids <- cat.pid()
@@ -88,7 +89,7 @@ func TestInterruptReaderWithoutAio(t *testing.T) {
 				if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGINT {
 					t.Fatalf("cat ended with %v, want death by SIGINT", err)
 				}
-				waitFor(t, "the driver's read to end", func() bool { return d.sleepers.Load() == 0 })
+				testutil.WaitFor(t, "the driver's read to end", func() bool { return d.sleepers.Load() == 0 })
 			})
 		})
 	}

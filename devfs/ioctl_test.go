@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
 )
 
@@ -170,7 +171,7 @@ func TestIoctlInterruptOverFUSE(t *testing.T) {
 		})
 		p.expect("blocking")
 		waitBlocked(t, p.pid(), sysIoctl)
-		waitFor(t, "the ioctl to sleep in the driver", func() bool { return d.sleepers.Load() == 1 })
+		testutil.WaitFor(t, "the ioctl to sleep in the driver", func() bool { return d.sleepers.Load() == 1 })
 		if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
 )
 
@@ -93,9 +94,9 @@ func TestStopWithParkedRequests(t *testing.T) {
 				for range 3 {
 					clients = append(clients, start(t, "cat", dev))
 				}
-				waitFor(t, "3 reads queued in the driver", func() bool { return d.parked.Load() == 3 })
+				testutil.WaitFor(t, "3 reads queued in the driver", func() bool { return d.parked.Load() == 3 })
 				clients = append(clients, start(t, "dd", "if=/dev/zero", "of="+dev, "bs=64k", "count=1", "status=none"))
-				waitFor(t, "a write asleep in the driver", func() bool { return d.writers.Load() == 1 })
+				testutil.WaitFor(t, "a write asleep in the driver", func() bool { return d.writers.Load() == 1 })
 
 				if stop == "abort" {
 					if err := e.M.Abort(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // R3, M1, B3, B9: cat sleeps on the empty device, then prints exactly what
@@ -262,7 +263,7 @@ func TestTaskPerProcess(t *testing.T) {
 		b.cmd.Process.Kill()
 		a.wait()
 		b.wait()
-		waitFor(t, "model tasks to exit with their last file", func() bool { return e.FS.Tasks() == 0 })
+		testutil.WaitFor(t, "model tasks to exit with their last file", func() bool { return e.FS.Tasks() == 0 })
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // R3, M1, B2–B4: 4 writer and 4 reader processes (dd, cat: unmodified
@@ -42,7 +43,7 @@ func TestFourWritersFourReaders(t *testing.T) {
 				t.Fatalf("writer %d: %v", w, err)
 			}
 		}
-		waitFor(t, "readers to receive 10^6 bytes", func() bool { return counts.total.Load() >= writers*perWriter })
+		testutil.WaitFor(t, "readers to receive 10^6 bytes", func() bool { return counts.total.Load() >= writers*perWriter })
 		got := counts.stop(t)
 		if n := counts.total.Load(); n != writers*perWriter {
 			t.Fatalf("readers got %d bytes, writers wrote %d", n, writers*perWriter)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
 )
@@ -51,7 +52,7 @@ func TestCloseLazyWhileOpen(t *testing.T) {
 		}
 		closed := make(chan error, 1)
 		go func() { closed <- e.M.Close() }()
-		waitFor(t, "the mount to be detached", func() bool { return !mounted(t, e.Dir) })
+		testutil.WaitFor(t, "the mount to be detached", func() bool { return !mounted(t, e.Dir) })
 		select {
 		case err := <-closed:
 			t.Fatalf("Close returned (%v) while a client still held a file open", err)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // ctxDev is a driver whose Read sleeps on its context in one of several
@@ -182,7 +184,7 @@ func TestCloseInterruptsOnlyItsCalls(t *testing.T) {
 			t.Fatalf("Read on the closed descriptor = %v, want EBADF", res.err)
 		}
 	}
-	waitFor(t, "the closed descriptor's calls to leave", func() bool { return inFlight(task) == 2 })
+	testutil.WaitFor(t, "the closed descriptor's calls to leave", func() bool { return inFlight(task) == 2 })
 	a.mu.Lock()
 	a.buf = append(a.buf, "xy"...)
 	a.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // openBlocker is a device whose Open sleeps until its context ends.
@@ -68,7 +70,7 @@ func TestKernelClose(t *testing.T) {
 			t.Errorf("blocked %s after Kernel.Close = %d, %v; want EBADF", name, res.n, res.err)
 		}
 	}
-	waitFor(t, "every file released", func() bool {
+	testutil.WaitFor(t, "every file released", func() bool {
 		opens, releases := 0, 0
 		for _, ev := range d.events() {
 			switch ev {
@@ -139,7 +141,7 @@ func TestExit(t *testing.T) {
 	if res := await(t, ch); res.err != EBADF {
 		t.Fatalf("blocked Read after Exit = %v, want EBADF", res.err)
 	}
-	waitFor(t, "release", func() bool { return len(d.events()) == 4 })
+	testutil.WaitFor(t, "release", func() bool { return len(d.events()) == 4 })
 	want := []string{"open", "fasync on", "fasync off", "release"}
 	for i, ev := range d.events() {
 		if ev != want[i] {

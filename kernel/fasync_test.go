@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // listFiles returns the files on l, head first.
@@ -356,11 +358,11 @@ func TestFasyncRemoveIsFinal(t *testing.T) {
 	}()
 	for round := 0; round < 50; round++ {
 		d.async.Helper(fd, f, true)
-		waitFor(t, "a notification", func() bool { return len(owner.Pending()) > 0 })
+		testutil.WaitFor(t, "a notification", func() bool { return len(owner.Pending()) > 0 })
 		d.async.Helper(fd, f, false)
 		before := len(owner.Pending())
 		target := kills.Load() + 200
-		waitFor(t, "more kills", func() bool { return kills.Load() >= target })
+		testutil.WaitFor(t, "more kills", func() bool { return kills.Load() >= target })
 		if after := len(owner.Pending()); after != before {
 			t.Fatalf("A5: round %d: %d notifications arrived after Helper(off) returned", round, after-before)
 		}

@@ -2,10 +2,11 @@ package kernel
 
 import (
 	"context"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // waitTimeout bounds every wait for a condition in the tests: far longer
@@ -50,19 +51,6 @@ func mustFcntl(tb testing.TB, task *Task, fd, cmd, arg int) int {
 	return v
 }
 
-// waitFor polls cond until it holds, failing the test after waitTimeout.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		runtime.Gosched()
-		time.Sleep(100 * time.Microsecond)
-	}
-}
-
 // inFlight returns the number of blocking calls registered on task.
 func inFlight(task *Task) int {
 	task.mu.Lock()
@@ -75,7 +63,7 @@ func inFlight(task *Task) int {
 // cancels its context, which Wait checks before sleeping.
 func waitBlocked(tb testing.TB, task *Task, n int) {
 	tb.Helper()
-	waitFor(tb, "blocked calls", func() bool { return inFlight(task) >= n })
+	testutil.WaitFor(tb, "blocked calls", func() bool { return inFlight(task) >= n })
 }
 
 // result is what a blocking call returned.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 func TestRegister(t *testing.T) {
@@ -263,7 +265,7 @@ func TestCloseWakesBlockedCall(t *testing.T) {
 	if res := await(t, blocked); res.err != EBADF {
 		t.Fatalf("blocked Read after Close = %d, %v; want EBADF", res.n, res.err)
 	}
-	waitFor(t, "release of the closed file", func() bool {
+	testutil.WaitFor(t, "release of the closed file", func() bool {
 		return len(d.events()) == 3 // open, open, release
 	})
 	if inFlight(task) != 1 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // TestInterruptedCalls checks SPEC S3 for each blocking call: a signal
@@ -72,7 +74,7 @@ func TestInterruptedCalls(t *testing.T) {
 					}
 					return
 				}
-				waitFor(t, "the handler", func() bool { return len(log.got()) == 1 })
+				testutil.WaitFor(t, "the handler", func() bool { return len(log.got()) == 1 })
 				waitBlocked(t, task, 1) // restarted
 				c.finish(t, k, d)
 				if res := await(t, ch); res.err != nil || res.n == 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"reflect"
 	"testing"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // TestSigaction checks which dispositions may be set (S2).
@@ -179,7 +181,7 @@ func TestDefaultActions(t *testing.T) {
 				if _, ok := k.Task(task.Pid()); ok {
 					t.Error("a terminated task is still listed")
 				}
-				waitFor(t, "the terminated task's files to be released", func() bool {
+				testutil.WaitFor(t, "the terminated task's files to be released", func() bool {
 					ev := d.events()
 					return len(ev) == 2 && ev[1] == "release"
 				})

@@ -86,20 +86,6 @@ func wantErrno(t testing.TB, what string, err error, errno syscall.Errno) {
 	}
 }
 
-// waitFor polls cond until it holds or testTimeout passes. It is how tests
-// learn that a task has gone to sleep in the device (the status view's
-// blocked counts) without sleeping a fixed time and hoping.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
-}
-
 // catch installs a handler for sig on task that forwards each SigInfo to
 // the returned channel.
 func catch(t testing.TB, task *kernel.Task, sig, flags int) <-chan kernel.SigInfo {

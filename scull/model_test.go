@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
 )
 
@@ -62,7 +63,7 @@ func TestM2Nonblocking(t *testing.T) {
 
 	fcntl(t, task, fd, kernel.F_SETFL, fl&^kernel.O_NONBLOCK)
 	done := goRead(bounded(t), task, fd, 5)
-	waitFor(t, "M2: reader asleep once O_NONBLOCK is cleared", func() bool {
+	testutil.WaitFor(t, "M2: reader asleep once O_NONBLOCK is cleared", func() bool {
 		return ps.Pipe(0).Status().BlockedReaders == 1
 	})
 	w := k.NewTask("w", kernel.Cred{})

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
 )
 
@@ -144,7 +145,7 @@ func TestB3Read(t *testing.T) {
 		rfd := open(t, r, "scullpipe0", kernel.O_RDONLY)
 		wfd := open(t, w, "scullpipe0", kernel.O_WRONLY)
 		done := goRead(bounded(t), r, rfd, 100)
-		waitFor(t, "reader asleep", func() bool { return ps.Pipe(0).Status().BlockedReaders == 1 })
+		testutil.WaitFor(t, "reader asleep", func() bool { return ps.Pipe(0).Status().BlockedReaders == 1 })
 		write(t, w, wfd, []byte("wake"))
 		if res := await(t, "blocked reader", done); res.err != nil || res.data != "wake" {
 			t.Fatalf("blocked reader got (%q, %v), want %q", res.data, res.err, "wake")
@@ -156,7 +157,7 @@ func TestB3Read(t *testing.T) {
 		fd := open(t, r, "scullpipe0", kernel.O_RDONLY)
 		ctx, cancel := context.WithCancel(bounded(t))
 		done := goRead(ctx, r, fd, 10)
-		waitFor(t, "reader asleep", func() bool { return ps.Pipe(0).Status().BlockedReaders == 1 })
+		testutil.WaitFor(t, "reader asleep", func() bool { return ps.Pipe(0).Status().BlockedReaders == 1 })
 		cancel()
 		if res := await(t, "reader", done); res.n != 0 || !errors.Is(res.err, context.Canceled) {
 			t.Fatalf("read with no writers = (%d, %v), want to sleep until the context ends", res.n, res.err)
@@ -246,7 +247,7 @@ func TestB4Write(t *testing.T) {
 		rfd := open(t, r, "scullpipe0", kernel.O_RDONLY)
 		write(t, w, wfd, []byte("123456789"))
 		done := goWrite(bounded(t), w, wfd, []byte("abc"))
-		waitFor(t, "writer asleep", func() bool { return ps.Pipe(0).Status().BlockedWriters == 1 })
+		testutil.WaitFor(t, "writer asleep", func() bool { return ps.Pipe(0).Status().BlockedWriters == 1 })
 		if got := read(t, r, rfd, 4); got != "1234" {
 			t.Fatalf("read %q", got)
 		}

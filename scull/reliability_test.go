@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
 )
 
@@ -131,7 +132,7 @@ func TestReliabilityCloseWakes(t *testing.T) {
 			}
 			done := make(chan result, 1)
 			go func() { done <- result{err: tc.call(task, fd)} }()
-			waitFor(t, "task asleep in the device", func() bool { return tc.asleep(ps.Pipe(0).Status()) })
+			testutil.WaitFor(t, "task asleep in the device", func() bool { return tc.asleep(ps.Pipe(0).Status()) })
 			if err := task.Close(fd); err != nil {
 				t.Fatal(err)
 			}
@@ -184,7 +185,7 @@ func TestReliabilityKernelClose(t *testing.T) {
 	for name, call := range calls {
 		go func() { out <- outcome{name, call()} }()
 	}
-	waitFor(t, "reader and writer asleep", func() bool {
+	testutil.WaitFor(t, "reader and writer asleep", func() bool {
 		return ps.Pipe(0).Status().BlockedReaders == 1 && ps.Pipe(1).Status().BlockedWriters == 1
 	})
 	if err := k.Close(); err != nil {
@@ -208,7 +209,7 @@ func TestReliabilityKernelClose(t *testing.T) {
 			t.Errorf("after kernel Close: %v", s)
 		}
 	}
-	waitFor(t, "goroutines to drain after kernel Close", func() bool {
+	testutil.WaitFor(t, "goroutines to drain after kernel Close", func() bool {
 		return runtime.NumGoroutine() <= before
 	})
 	if err := k.Close(); err != nil {

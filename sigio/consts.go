@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/kernel"
 )
 
 // Owner types for F_SETOWN_EX and F_GETOWN_EX (include/uapi/asm-generic/fcntl.h).
@@ -25,14 +27,16 @@ type fOwnerEx struct {
 type Band int32
 
 // The SIGPOLL si_codes. The kernel sends one per notification; si_band
-// carries the matching poll mask (A8 in the SPEC).
+// carries the matching poll mask (A8 in the SPEC). The values are the
+// model kernel's (package kernel), which holds the project's one copy
+// of these Linux constants: both planes say POLL_IN for the same code.
 const (
-	POLL_IN  Band = 1 // data input available
-	POLL_OUT Band = 2 // output buffers available
-	POLL_MSG Band = 3 // input message available
-	POLL_ERR Band = 4 // i/o error
-	POLL_PRI Band = 5 // high priority input available
-	POLL_HUP Band = 6 // device disconnected
+	POLL_IN  Band = kernel.POLL_IN  // data input available
+	POLL_OUT Band = kernel.POLL_OUT // output buffers available
+	POLL_MSG Band = kernel.POLL_MSG // input message available
+	POLL_ERR Band = kernel.POLL_ERR // i/o error
+	POLL_PRI Band = kernel.POLL_PRI // high priority input available
+	POLL_HUP Band = kernel.POLL_HUP // device disconnected
 )
 
 var bandNames = [...]string{
@@ -108,10 +112,4 @@ const (
 func sigaddset(set *unix.Sigset_t, sig unix.Signal) {
 	n := uint(sig - 1)
 	set.Val[n/64] |= 1 << (n % 64)
-}
-
-// sigismember reports whether sig is in set.
-func sigismember(set *unix.Sigset_t, sig unix.Signal) bool {
-	n := uint(sig - 1)
-	return set.Val[n/64]&(1<<(n%64)) != 0
 }

@@ -183,15 +183,3 @@ func stateOf(t testing.TB, fd int) fdState {
 	}
 	return s
 }
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	end := time.Now().Add(deadline)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("%s: not within %v", what, deadline)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}

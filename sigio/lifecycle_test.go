@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // TestHandler: with Options.Handler, events are delivered on the owner
@@ -146,7 +148,7 @@ func TestNoEventAfterUnwatch(t *testing.T) {
 			}
 		}
 	}()
-	eventually(t, "some events delivered", func() bool { return w.Stats().Events > 100 })
+	testutil.WaitFor(t, "some events delivered", func() bool { return w.Stats().Events > 100 })
 	if err := w.Unwatch(r); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +178,7 @@ func TestFullChannel(t *testing.T) {
 	for range 50 {
 		write(t, wr, []byte{'x'})
 	}
-	eventually(t, "channel full", func() bool { return len(w.Events()) == 1 })
+	testutil.WaitFor(t, "channel full", func() bool { return len(w.Events()) == 1 })
 	finished := make(chan error)
 	go func() {
 		if err := w.Unwatch(r); err != nil {

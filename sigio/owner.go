@@ -2,6 +2,7 @@ package sigio
 
 import (
 	"errors"
+	"log"
 	"runtime"
 	"unsafe"
 
@@ -86,12 +87,40 @@ func (w *Watcher) loop() {
 			continue
 		}
 		if err != nil {
-			panic("sigio: owner thread: reading signalfd: " + err.Error())
+			w.fail(err)
+			return
 		}
 		for i := 0; i < n/size && !w.closing; i++ {
 			w.dispatch(&buf[i])
 		}
 		w.serveRequests()
+	}
+}
+
+// fail closes a Watcher whose signalfd the kernel will not read (an
+// errno other than EINTR): a library must not take its host down for
+// that. It logs the error, restores every watched descriptor as Unwatch
+// would, and answers the requests waiting for the owner with the errno
+// (a Close among them once shutdown, which run calls next, has released
+// everything); later calls get ErrClosed and the Events channel closes.
+func (w *Watcher) fail(err error) {
+	log.Printf("sigio: owner thread %d: reading signalfd: %v: closing the Watcher", w.tid, err)
+	w.closing = true
+	for fd, a := range w.watched {
+		delete(w.watched, fd)
+		a.disarm() // a descriptor closed meanwhile has nothing to restore
+	}
+	w.mu.Lock()
+	w.closed = true
+	reqs := w.reqs
+	w.reqs = nil
+	w.mu.Unlock()
+	for _, r := range reqs {
+		if r.op == opClose {
+			w.closer, w.closeErr = r, err
+			continue
+		}
+		r.done <- err
 	}
 }
 

@@ -2,6 +2,7 @@ package fuseraw
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // R3: cat blocks on an empty file, prints what echo wrote, and SIGINT
@@ -20,16 +23,12 @@ func TestCatEcho(t *testing.T) {
 		s, h := mountPipes(t, tr, 2, 4096)
 		p0 := filepath.Join(s.Dir, "p0")
 		cat := start(t, "cat", p0)
-		if !waitFor(5*time.Second, func() bool { return h.ops[FUSE_READ].Load() > 0 }) {
-			t.Fatalf("cat sent no READ: %s", cat.output())
-		}
+		testutil.WaitFor(t, "cat's first READ", func() bool { return h.ops[FUSE_READ].Load() > 0 })
 		out := start(t, "sh", "-c", "echo hello fuse > "+p0)
 		if err := out.waitExit(t, 5*time.Second); err != nil {
 			t.Fatalf("echo > p0: %v: %s", err, out.output())
 		}
-		if !waitFor(5*time.Second, func() bool { return strings.Contains(cat.output(), "hello fuse\n") }) {
-			t.Fatalf("cat printed %q, want %q", cat.output(), "hello fuse\n")
-		}
+		testutil.WaitFor(t, "cat to print \"hello fuse\"", func() bool { return strings.Contains(cat.output(), "hello fuse\n") })
 		// cat's next READ must be waiting, or SIGINT ends it before it
 		// asks and no INTERRUPT is due.
 		waitParked(t, h, 0, 1)
@@ -158,9 +157,7 @@ func TestNonblockAndPoll(t *testing.T) {
 		}
 		c = start(t, py, "-c", pyClient, p0, "poll")
 		// A whole line: print may reach the pipe in pieces.
-		if !waitFor(10*time.Second, func() bool { return strings.Contains(c.output(), "\n") }) {
-			t.Fatalf("poll client said %q", c.output())
-		}
+		testutil.WaitFor(t, "the poll client's first line", func() bool { return strings.Contains(c.output(), "\n") })
 		if !strings.HasPrefix(c.output(), "before []") {
 			t.Fatalf("M3: poll of an empty file said %q", c.output())
 		}
@@ -170,13 +167,11 @@ func TestNonblockAndPoll(t *testing.T) {
 		// POLLIN only through the notification and the POLL it causes.
 		// Counting POLLs from any earlier moment raced with that POLL.
 		p0pipe := h.h.(*pipeFS).pipes[0]
-		if !waitFor(10*time.Second, func() bool {
+		testutil.WaitFor(t, "M3: the sleeping poll to ask for a wake-up", func() bool {
 			p0pipe.mu.Lock()
 			defer p0pipe.mu.Unlock()
 			return len(p0pipe.pollers) > 0
-		}) {
-			t.Fatalf("M3: the sleeping poll never asked for a wake-up; client said %q", c.output())
-		}
+		})
 		polls := h.ops[FUSE_POLL].Load()
 		w := start(t, "sh", "-c", "printf ping > "+p0)
 		if err := w.waitExit(t, 5*time.Second); err != nil {
@@ -210,9 +205,7 @@ func TestManyBlockedReadersOneCPU(t *testing.T) {
 		for i := range readers {
 			readers[i] = start(t, "taskset", "-c", "0", "dd", "if="+filepath.Join(s.Dir, "p"+strconv.Itoa(i)), "bs=64", "count=1", "status=none")
 		}
-		if !waitFor(20*time.Second, func() bool { return h.ops[FUSE_READ].Load() >= n }) {
-			t.Fatalf("%d of %d readers sent their READ", h.ops[FUSE_READ].Load(), n)
-		}
+		testutil.WaitFor(t, fmt.Sprintf("the READs of %d readers", n), func() bool { return h.ops[FUSE_READ].Load() >= n })
 		w := start(t, "taskset", "-c", "0", "sh", "-c", "for i in $(seq 0 "+strconv.Itoa(n-1)+"); do printf \"r$i\" > "+s.Dir+"/p$i; done")
 		if err := w.waitExit(t, 20*time.Second); err != nil {
 			t.Fatalf("writer: %v: %s", err, w.output())

@@ -2,11 +2,14 @@ package fuseraw
 
 import (
 	"bytes"
+	"fmt"
 	"os/exec"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // needHost skips t when FUSE cannot be mounted here, naming what is missing.
@@ -140,23 +143,9 @@ func (p *proc) waitExit(t testing.TB, d time.Duration) error {
 func waitParked(t testing.TB, h *counting, i, n int) {
 	t.Helper()
 	p := h.h.(*pipeFS).pipes[i]
-	if !waitFor(5*time.Second, func() bool {
+	testutil.WaitFor(t, fmt.Sprintf("%d READs waiting in p%d", n, i), func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		return len(p.readers) == n
-	}) {
-		t.Fatalf("p%d: no %d READs waiting within 5s", i, n)
-	}
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return true
+	})
 }

@@ -118,13 +118,14 @@ func benchRingOn(b *testing.B, f *os.File, flags uint32, fixed bool) {
 func BenchmarkLoopRandRead4K(b *testing.B) {
 	needUring(b)
 	for _, loops := range []int{1, 2} {
-		b.Run(fmt.Sprintf("loops=%d", loops), func(b *testing.B) { benchLoops(b, loops) })
+		b.Run(fmt.Sprintf("loops=%d", loops), func(b *testing.B) { benchLoopsOn(b, benchFile(b), loops, false) })
 	}
+	b.Run("loops=1/thread", func(b *testing.B) { benchLoopsOn(b, benchFile(b), 1, true) })
 }
 
-func benchLoops(b *testing.B, nloops int) { benchLoopsOn(b, benchFile(b), nloops) }
-
-func benchLoopsOn(b *testing.B, f *os.File, nloops int) {
+// benchLoopsOn reads f through nloops Loops, with a thread each when
+// thread is set.
+func benchLoopsOn(b *testing.B, f *os.File, nloops int, thread bool) {
 	fd := int(f.Fd())
 	bufs := pageBuf(b, benchDepth*benchBS)
 	var issued, done atomic.Int64
@@ -149,7 +150,7 @@ func benchLoopsOn(b *testing.B, f *os.File, nloops int) {
 			}
 		}
 		var err error
-		l, err = NewLoop(LoopConfig{Entries: benchDepth}, handler)
+		l, err = NewLoop(LoopConfig{Entries: benchDepth, Thread: thread}, handler)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -223,6 +224,7 @@ func BenchmarkLoopDirectRandRead4K(b *testing.B) {
 		b.Skipf("O_DIRECT: %v", err)
 	}
 	defer f.Close()
-	b.Run("loop", func(b *testing.B) { benchLoopsOn(b, f, 1) })
+	b.Run("loop", func(b *testing.B) { benchLoopsOn(b, f, 1, false) })
+	b.Run("loop/thread", func(b *testing.B) { benchLoopsOn(b, f, 1, true) })
 	b.Run("ring-waits-in-enter", func(b *testing.B) { benchRingOn(b, f, 0, false) })
 }

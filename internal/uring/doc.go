@@ -5,19 +5,24 @@
 //
 // Two layers:
 //
-//   - Ring is one io_uring: setup with flag fallback, the mmap'd SQ, CQ and
-//     SQE array (one mapping with IORING_FEAT_SINGLE_MMAP), SQE preparation
-//     (READ, WRITE, READ_FIXED, WRITE_FIXED, FSYNC, ASYNC_CANCEL, NOP,
-//     multishot POLL_ADD), batched submission, reaping, waiting with a
-//     timeout, registered buffers, files and eventfd. Its SQ side and CQ
-//     side are each for one goroutine at a time.
+//   - Ring is one io_uring: setup with flag fallback and the mmap'd SQ, CQ
+//     and SQE array (one mapping with IORING_FEAT_SINGLE_MMAP; ring.go),
+//     batched submission (sq.go), reaping and waiting with a timeout
+//     (cq.go), SQE preparation (READ, WRITE, READ_FIXED, WRITE_FIXED,
+//     FSYNC, ASYNC_CANCEL, NOP, multishot POLL_ADD; prep.go), registered
+//     buffers, files and eventfd (register.go). Its SQ side and CQ side
+//     are each for one goroutine at a time.
 //   - Loop drives a Ring from one goroutine and is safe for concurrent
 //     use: submitters queue SQEs, the loop hands them to the kernel with one
 //     io_uring_enter per round (one per SQE while they go to a device),
 //     reaps, calls a Handler, and waits holding no OS thread: in the Go
 //     netpoller on the ring's eventfd while requests are in the kernel, on
-//     a channel when nothing is in flight. With LoopConfig.Thread it keeps
-//     an OS thread instead and waits inside io_uring_enter, as fio does.
+//     a channel when nothing is in flight (loop_poll.go). With
+//     LoopConfig.Thread it keeps an OS thread instead and waits inside
+//     io_uring_enter, as fio does (loop_thread.go). What the two share is
+//     in loop.go and loop_run.go. A ring the kernel refuses with an
+//     unexpected errno fails the Loop's requests with it and closes the
+//     Loop, logged (loop_fail.go); the Loop never panics for it.
 //
 // Available reports whether io_uring can be used here, and if not, why
 // (the kernel.io_uring_disabled sysctl, seccomp EPERM, ENOSYS).

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -73,18 +72,6 @@ func reapN(t testing.TB, r *Ring, n int) []CQE {
 		t.Fatalf("Reap got %d completions, want %d", got, n)
 	}
 	return cqes
-}
-
-// waitFor polls cond until it holds or d passes; it reports whether it held.
-func waitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(time.Millisecond) // polling interval, not synchronisation
-	}
-	return true
 }
 
 // pipe returns a pipe's read and write descriptors, closed at the end of t.

@@ -1,8 +1,9 @@
 package uring
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"log"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -35,28 +36,15 @@ type Loop struct {
 	ring   *Ring
 	handle Handler
 	limit  int32    // user requests in flight at most (LoopConfig.Entries)
-	efd    *os.File // eventfd registered with ring; non-blocking, read through the netpoller (nil with a thread)
-	efdFD  int      // its descriptor
-	rbuf   [8]byte  // the loop goroutine's eventfd read buffer
-	// Thread mode only (loop_thread.go): whether the eventfd poll waits
-	// to be queued for want of an SQE, and when the loop goroutine last
-	// went through the Go scheduler.
-	wakeUnarmed bool
-	yielded     time.Time
-
-	// thread says the loop goroutine owns an OS thread and the ring is
-	// SINGLE_ISSUER | DEFER_TASKRUN (LoopConfig.Thread; see loop_thread.go).
-	thread bool
-	// calls are functions Do runs on the loop goroutine (thread mode);
-	// guarded by mu. pendingCalls counts them, for the loop's look for work.
-	calls        []loopCall
-	pendingCalls atomic.Int32
+	mode   loopMode // how the loop goroutine waits: *pollMode or *threadMode
+	logf   func(format string, args ...any)
 
 	// mu guards the SQ side of ring (NextSQE, Flush) and the fields below
-	// it. The loop goroutine never holds mu while it enters the kernel or
-	// calls the Handler.
+	// it, and a threadMode's queued calls. The loop goroutine never holds
+	// mu while it enters the kernel or calls the Handler.
 	mu      sync.Mutex
-	closed  bool                  // no more Submit or Cancel
+	closed  bool                  // no more Submit, Cancel or Do
+	stopped bool                  // Close was called
 	waiters map[uint64]chan int32 // internal op's user_data → its result's destination
 	nextOp  uint64                // source of internal ops' user_data
 
@@ -65,13 +53,13 @@ type Loop struct {
 	// loop goroutine, before the Handler runs, so a Handler may resubmit.
 	inflight atomic.Int32
 
-	// state says where the loop goroutine waits: loopParked (on efd, in
-	// the netpoller) or loopIdle (on wakeCh) from just before its last look
-	// for work until it wakes, loopRunning otherwise. A submitter that
-	// moves it from a parked stage to running wakes the loop there. The
-	// Dekker pair (submitter: add to inflight, load state; loop: store
-	// state, load inflight and the SQ) guarantees that one of the two
-	// sees the other.
+	// state says where the loop goroutine waits: loopParked (in the
+	// mode's wait: requests are in the kernel) or loopIdle (on wakeCh)
+	// from just before its last look for work until it wakes,
+	// loopRunning otherwise. A submitter that moves it from a parked
+	// stage to running wakes the loop there. The Dekker pair (submitter:
+	// add to inflight, load state; loop: store state, load inflight and
+	// the SQ) guarantees that one of the two sees the other.
 	state  atomic.Int32
 	wakeCh chan struct{} // loopIdle's wake-up; buffered, so a send never blocks
 
@@ -81,8 +69,59 @@ type Loop struct {
 	// than completing inside the enter (see submit). Loop goroutine only.
 	toDevice bool
 
-	closing atomic.Bool   // Close was called: cancel, drain, exit
+	// failed says the kernel refused the ring with an errno that is not
+	// "try again" (loop_fail.go), at failedAt. Loop goroutine only.
+	failed   bool
+	failedAt time.Time
+	failErr  error // what fail was told; read by Close after exited
+	// fault, when set, is the error every io_uring_enter of the loop
+	// reports instead of entering: the tests' way to break a ring.
+	fault atomic.Pointer[error]
+
+	closing atomic.Bool   // Close was called (or fail ran): cancel, drain, exit
 	exited  chan struct{} // closed when the loop goroutine returns
+}
+
+// A loopMode is what depends on how the loop goroutine waits for the
+// kernel. A pollMode (loop_poll.go) waits in Go's netpoller on an eventfd
+// the kernel signals, holding no OS thread; a threadMode (loop_thread.go,
+// LoopConfig.Thread) keeps an OS thread and waits inside io_uring_enter.
+// The Loop calls every method on the loop goroutine except kick and do.
+type loopMode interface {
+	// start prepares the loop goroutine before its first round.
+	start() error
+	// beforeSubmit and afterSubmit do the mode's own work of a round,
+	// around the entering of queued SQEs.
+	beforeSubmit()
+	afterSubmit()
+	// taskRun has the kernel post the completions it holds back for the
+	// loop's thread, reporting whether it entered to do so.
+	taskRun() bool
+	// owned reports how many of cqes are the mode's own, not requests;
+	// handleOwn handles c if it is one of those, reporting whether it was.
+	owned(cqes []CQE) int
+	handleOwn(c *CQE) bool
+	// pending reports whether the mode holds work for the loop goroutine
+	// (park's last look before it waits).
+	pending() bool
+	// idleWoken runs when a submitter has woken the loop from its idle
+	// wait on wakeCh.
+	idleWoken()
+	// wait blocks, with requests in the kernel, until a completion or a
+	// kick may have come, or deadline passes.
+	wait(deadline time.Time)
+	// kick wakes a goroutine blocked in wait. Any goroutine.
+	kick()
+	// do runs fn with the ring where the kernel takes it (Loop.Do). Any
+	// goroutine but the loop's.
+	do(fn func(*Ring) error) error
+	// completesUnentered reports whether the kernel posts completions
+	// while the loop does not enter it, as a failed Loop needs.
+	completesUnentered() bool
+	// finish runs as the loop goroutine returns.
+	finish()
+	// close releases the mode's eventfd once the loop goroutine is gone.
+	close() error
 }
 
 const (
@@ -150,6 +189,10 @@ type LoopConfig struct {
 	// see loop_thread.go. Where the kernel lacks DEFER_TASKRUN (before
 	// 6.1) the Loop works as without Thread.
 	Thread bool
+	// Logf receives what the Loop has nobody else to tell: that the
+	// kernel refused its ring and the Loop failed its requests and
+	// closed (loop_fail.go). nil means log.Printf.
+	Logf func(format string, args ...any)
 }
 
 // loopFlags are the setup flags every Loop asks for. SUBMIT_ALL keeps one
@@ -195,41 +238,56 @@ func NewLoop(cfg LoopConfig, h Handler) (*Loop, error) {
 		ring.Close()
 		return nil, fmt.Errorf("uring: eventfd: %w", err)
 	}
-	// With a thread the loop waits in io_uring_enter and polls the eventfd
-	// from the ring (loop_thread.go); without, the kernel signals the
-	// eventfd for the netpoller.
-	thread := ring.Flags()&IORING_SETUP_DEFER_TASKRUN != 0
-	if !thread {
-		if err := ring.RegisterEventfd(efd); err != nil {
-			unix.Close(efd)
-			ring.Close()
-			return nil, err
-		}
-		ring.SetEventfdEnabled(false) // the loop starts running; see park
-	}
 	l := &Loop{
 		ring:    ring,
 		handle:  h,
 		limit:   int32(cfg.Entries),
-		efdFD:   efd,
-		thread:  thread,
+		logf:    cfg.Logf,
 		waiters: make(map[uint64]chan int32),
 		wakeCh:  make(chan struct{}, 1),
 		exited:  make(chan struct{}),
 	}
-	if !l.thread {
-		l.efd = os.NewFile(uintptr(efd), "io_uring-eventfd")
+	if l.logf == nil {
+		l.logf = log.Printf
+	}
+	// With a thread the loop waits in io_uring_enter and polls the eventfd
+	// from the ring; without, the kernel signals the eventfd for the
+	// netpoller.
+	if ring.Flags()&IORING_SETUP_DEFER_TASKRUN != 0 {
+		l.mode = &threadMode{l: l, efd: efd}
+	} else if l.mode, err = newPollMode(l, efd); err != nil {
+		ring.Close()
+		return nil, err
 	}
 	started := make(chan error, 1)
 	go l.run(started)
 	if err := <-started; err != nil {
 		<-l.exited
 		l.ring.Close()
-		l.closeEventfd()
+		l.mode.close()
 		return nil, err
 	}
 	return l, nil
 }
+
+// enableRing enables a ring set up with IORING_SETUP_R_DISABLED (a Loop
+// with a thread, or one that asked for a thread on a kernel without
+// DEFER_TASKRUN). On the loop goroutine.
+func (l *Loop) enableRing() error {
+	if l.ring.Flags()&IORING_SETUP_R_DISABLED == 0 {
+		return nil
+	}
+	if err := l.ring.EnableRings(); err != nil {
+		return fmt.Errorf("uring: NewLoop: enabling the ring: %w", err)
+	}
+	return nil
+}
+
+// Do runs fn with the Loop's ring and returns its error. On a Loop with a
+// thread, where the kernel accepts io_uring_register only from the loop's
+// thread, fn runs on the loop goroutine; otherwise on the caller's. fn
+// must not call the Loop's methods. After Close, Do reports ErrClosed.
+func (l *Loop) Do(fn func(*Ring) error) error { return l.mode.do(fn) }
 
 // Ring is the Loop's ring, for registering buffers or files (through Do,
 // which a Loop with a thread needs). Its SQ and CQ sides belong to the
@@ -394,7 +452,7 @@ func (l *Loop) wake() {
 	switch l.state.Load() {
 	case loopParked:
 		if l.state.CompareAndSwap(loopParked, loopRunning) {
-			l.kick()
+			l.mode.kick()
 		}
 	case loopIdle:
 		if l.state.CompareAndSwap(loopIdle, loopRunning) {
@@ -417,32 +475,17 @@ func (l *Loop) poke() {
 // wakeByte is the eventfd increment: 1, in host byte order.
 var wakeByte = []byte{1, 0, 0, 0, 0, 0, 0, 0}
 
-func (l *Loop) kick() {
-	if l.efd != nil {
-		l.efd.Write(wakeByte) // fails only once closed, when nobody waits
-		return
-	}
-	unix.Write(l.efdFD, wakeByte)
-}
-
-// closeEventfd closes the eventfd, through its File where it has one.
-func (l *Loop) closeEventfd() error {
-	if l.efd != nil {
-		return l.efd.Close()
-	}
-	return unix.Close(l.efdFD)
-}
-
 // Close stops the Loop: later Submits fail with ErrClosed, every request
 // still in flight is cancelled (IORING_OP_ASYNC_CANCEL of everything,
 // repeated until none remain), and Close returns once each has completed
 // and reached the Handler (cancelled ones with -ECANCELED) and the ring
 // is released. A request the kernel cannot interrupt (a disk read already
-// issued) is waited for.
+// issued) is waited for. On a Loop that failed (loop_fail.go) Close
+// releases the ring and reports the failure.
 func (l *Loop) Close() error {
 	l.mu.Lock()
-	already := l.closed
-	l.closed = true
+	already := l.stopped
+	l.closed, l.stopped = true, true
 	l.mu.Unlock()
 	if already {
 		<-l.exited
@@ -450,12 +493,15 @@ func (l *Loop) Close() error {
 	}
 	l.closing.Store(true)
 	l.state.Store(loopRunning)
-	l.kick()
+	l.mode.kick()
 	l.poke()
 	<-l.exited
 	err := l.ring.Close()
-	if cerr := l.closeEventfd(); err == nil {
+	if cerr := l.mode.close(); err == nil {
 		err = cerr
+	}
+	if l.failErr != nil {
+		err = errors.Join(fmt.Errorf("uring: Loop failed: %w", l.failErr), err)
 	}
 	return err
 }

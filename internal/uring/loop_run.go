@@ -2,8 +2,6 @@ package uring
 
 import (
 	"errors"
-	"fmt"
-	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -11,10 +9,10 @@ import (
 
 // run is the loop goroutine: submit what is queued, reap and handle what
 // completed, and park when neither has anything, until Close has drained
-// every request.
+// every request (or a failed ring has given up on them, loop_fail.go).
 func (l *Loop) run(started chan<- error) {
 	defer close(l.exited)
-	if err := l.start(); err != nil {
+	if err := l.mode.start(); err != nil {
 		started <- err
 		return
 	}
@@ -22,46 +20,42 @@ func (l *Loop) run(started chan<- error) {
 	var cqes [reapBatch]CQE
 	var lastCancel time.Time
 	for {
-		if l.pendingCalls.Load() != 0 {
-			l.runCalls()
-		}
+		l.mode.beforeSubmit()
 		if p := l.ring.Pending(); p > 0 {
 			l.submit(p)
 		}
-		if l.wakeUnarmed {
-			l.armWake() // entered on the next round; reap first, or a full CQ could keep the SQ full
-		}
+		l.mode.afterSubmit()
 		if n := l.ring.Reap(cqes[:]); n > 0 {
 			l.complete(cqes[:n])
 			continue
 		}
-		if l.thread && l.ring.TaskRunPending() {
-			// DEFER_TASKRUN: the kernel posts the completions it holds
-			// for this thread once it enters with GETEVENTS (no waiting:
-			// minComplete 0), after what is already posted is handled.
-			// Not folded into submit's enters, whose count of completions
-			// posted inline must stay its own.
-			l.enter(0, IORING_ENTER_GETEVENTS)
+		if l.mode.taskRun() {
 			continue
 		}
-		if l.ring.CQOverflowed() {
+		if !l.failed && l.ring.CQOverflowed() {
 			l.enter(0, IORING_ENTER_GETEVENTS) // flush the backlog into the CQ
 			continue
 		}
 		var deadline time.Time
 		if l.closing.Load() {
-			if l.inflight.Load() == 0 {
-				// A Do that queued its call before Close marked the Loop
-				// closed still gets its answer (none can queue after).
-				l.runCalls()
+			switch {
+			case l.inflight.Load() == 0:
+				l.mode.finish()
 				return
-			}
-			if time.Since(lastCancel) >= closeRecancel {
+			case l.failed:
+				if !l.mode.completesUnentered() || time.Since(l.failedAt) >= failGrace {
+					l.abandon()
+					l.mode.finish()
+					return
+				}
+				deadline = l.failedAt.Add(failGrace)
+			case time.Since(lastCancel) >= closeRecancel:
 				lastCancel = time.Now()
 				l.queueOp(nil, func(s *SQE, ud uint64) { s.PrepCancelAll(ud) })
 				continue
+			default:
+				deadline = lastCancel.Add(closeRecancel)
 			}
-			deadline = lastCancel.Add(closeRecancel)
 		}
 		l.park(deadline)
 	}
@@ -69,8 +63,7 @@ func (l *Loop) run(started chan<- error) {
 
 // enter is io_uring_enter for the loop goroutine; it reports how many
 // SQEs the kernel took. Errors that mean "try again later" (no memory for
-// requests, CQ backlog) return and let the loop reap first; anything else
-// is a broken ring.
+// requests, CQ backlog) return and let the loop reap first.
 //
 // The call never waits (no minComplete), but it does the work of every
 // request the kernel completes inline: 16 page-cached 4 KiB reads take
@@ -84,14 +77,27 @@ func (l *Loop) run(started chan<- error) {
 // a run fell into. So the loop makes it as a raw system call: its P stays
 // with it, as for any goroutine computing for 20 µs (the Loop has nothing
 // else for that P to do meanwhile: its submitters wait for the results).
+//
+// Any other errno fails the Loop (loop_fail.go), and a failed Loop does
+// not enter again: enter then reports 0.
 func (l *Loop) enter(toSubmit, flags uint32) int {
-	n, err := l.ring.EnterNoWait(toSubmit, flags)
+	if l.failed {
+		return 0
+	}
+	var n int
+	var err error
+	if f := l.fault.Load(); f != nil {
+		err = *f
+	} else {
+		n, err = l.ring.EnterNoWait(toSubmit, flags)
+	}
 	l.stats.enters.Add(1)
 	l.stats.submitted.Add(uint64(max(n, 0)))
 	if err == nil || errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EBUSY) || errors.Is(err, unix.ENOMEM) {
 		return max(n, 0)
 	}
-	panic(fmt.Sprintf("uring: Loop on ring fd %d: %v", l.ring.fd, err))
+	l.fail(err)
+	return 0
 }
 
 // submit hands the p queued SQEs to the kernel. While the loop's requests
@@ -155,14 +161,7 @@ func (l *Loop) judge(entered, posted int) {
 // afterwards, the first request reached the disk 18-19 µs after the loop
 // woke (fio: 8 µs); entered after each Handler, 12-14 µs.
 func (l *Loop) complete(cqes []CQE) {
-	n := len(cqes)
-	if l.thread {
-		for i := range cqes {
-			if cqes[i].UserData == wakeUD {
-				n-- // not a request: see armWake
-			}
-		}
-	}
+	n := len(cqes) - l.mode.owned(cqes)
 	l.inflight.Add(-int32(n))
 	l.stats.reaped.Add(uint64(n))
 	var entered, posted int
@@ -178,8 +177,7 @@ func (l *Loop) complete(cqes []CQE) {
 			}
 			continue
 		}
-		if c.UserData == wakeUD {
-			l.woken(c.Flags)
+		if l.mode.handleOwn(c) {
 			continue
 		}
 		l.mu.Lock()
@@ -193,87 +191,34 @@ func (l *Loop) complete(cqes []CQE) {
 	l.judge(entered, posted)
 }
 
-// park waits for work. With requests in the kernel it waits in the
-// netpoller until the eventfd is written (by the kernel posting a
-// completion, or by a submitter) or deadline passes (zero: none); with
-// nothing in flight no completion can come, so it waits on wakeCh for a
-// submitter, which is cheaper (see poke). It announces where it waits
-// before its last look at the queues, so a submitter racing with it is
-// either seen here or sees the announcement and wakes it.
-//
-// The kernel signals the eventfd only while the loop waits on it: the
-// rest of the time IORING_CQ_EVENTFD_DISABLED is set, since every signal
-// costs an epoll wake-up, often of another thread, and the running loop
-// reaps without one. Enabling is a store followed by a load of the CQ
-// tail, and posting in the kernel is a store of the tail, a full barrier
-// (the wq_has_sleeper check of its CQ wait queue) and a load of the flag,
-// so one of the two sees the other. parkRecheck bounds the wait anyway,
-// so a missed signal could cost latency, never a hang; Stats counts such
-// late finds.
-//
-// A Loop without a thread does not wait inside
-// io_uring_enter(IORING_ENTER_GETEVENTS), as fio does: a loop blocked in
-// the kernel cannot take new SQEs, so submitters would have to enter for
-// it one request at a time, which undoes the batching, and O_DIRECT 4 KiB
-// reads at depth 32 cost about a quarter more CPU each that way than with
-// the netpoller, alternating in one run. The wake-ups that make the
-// Engine cost more CPU than fio per disk read are not the loop's but the
-// Go scheduler's, which wakes an idle P's thread whenever a completion
-// readies a goroutine. A Loop with a thread does wait in the kernel, with a poll of
-// the eventfd armed in the ring for submitters' wake-ups (waitThread).
+// park waits for work. With requests in the kernel it waits as the mode
+// does (loopMode.wait) until a completion or a submitter's kick, or until
+// deadline passes (zero: parkRecheck from now); with nothing in flight no
+// completion can come, so it waits on wakeCh for a submitter, which is
+// cheaper (see poke). Either way it announces where it waits before its
+// last look at the queues, so a submitter racing with it is either seen
+// here or sees the announcement and wakes it.
 func (l *Loop) park(deadline time.Time) {
 	if deadline.IsZero() && l.inflight.Load() == 0 {
 		l.state.Store(loopIdle)
-		if l.inflight.Load() != 0 || l.closing.Load() || l.pendingCalls.Load() != 0 {
+		if l.inflight.Load() != 0 || l.closing.Load() || l.mode.pending() {
 			l.state.Store(loopRunning)
 			return
 		}
 		l.stats.idles.Add(1)
 		<-l.wakeCh
 		l.state.Store(loopRunning)
-		if !l.thread {
-			// The poke put this goroutine next in line on the waker's P,
-			// ahead of the goroutines already runnable there; those are
-			// often submitters too (callers that the last round's
-			// completions woke). Let them run and queue their SQEs
-			// first, so the next enter takes them all: 32 goroutines
-			// each reading and waiting got 14 SQEs per enter this way,
-			// one without, and twice the reads per second. Nothing is
-			// in flight, so no completion waits meanwhile. A Loop with
-			// a thread skips it: there a Gosched costs two thread
-			// wake-ups (see waitThread).
-			runtime.Gosched()
-		}
+		l.mode.idleWoken()
 		return
 	}
 	if deadline.IsZero() {
 		deadline = time.Now().Add(parkRecheck)
 	}
-	if l.thread {
-		l.waitThread(deadline)
-		return
-	}
-	l.state.Store(loopParked)
-	l.ring.SetEventfdEnabled(true)
-	if l.workQueued() {
-		l.ring.SetEventfdEnabled(false)
-		l.state.Store(loopRunning)
-		return
-	}
-	l.efd.SetReadDeadline(deadline)
-	l.stats.parks.Add(1)
-	_, err := l.efd.Read(l.rbuf[:])
-	l.ring.SetEventfdEnabled(false)
-	l.state.Store(loopRunning)
-	if err != nil && l.ring.Ready() > 0 {
-		l.stats.late.Add(1) // a completion posted without a signal
-	}
+	l.mode.wait(deadline)
 }
 
-// workQueued is park's last look for work after it has announced its
-// wait: SQEs to enter, CQEs to reap, Do calls to run, and, on a Loop with
-// a thread, completion work the kernel holds for it.
+// workQueued is the last look for work of a wait that has announced
+// itself: SQEs to enter, CQEs to reap, and the mode's own work.
 func (l *Loop) workQueued() bool {
-	return l.ring.Pending() > 0 || l.ring.Ready() > 0 || l.pendingCalls.Load() != 0 ||
-		(l.thread && l.ring.TaskRunPending())
+	return l.ring.Pending() > 0 || l.ring.Ready() > 0 || l.mode.pending()
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // C1: once a batch has gone to a device (here: reads of empty pipes, which
@@ -37,9 +39,7 @@ func TestLoopSplitsDeviceBatches(t *testing.T) {
 		if k, err := l.Submit(sqes[:]); k != n || err != nil {
 			t.Fatalf("Submit: %d, %v", k, err)
 		}
-		if !waitFor(10*time.Second, func() bool { return l.Stats().Submitted-before.Submitted == n }) {
-			t.Fatalf("the loop did not submit the batch: %+v", l.Stats())
-		}
+		testutil.WaitFor(t, "the loop to submit the batch", func() bool { return l.Stats().Submitted-before.Submitted == n })
 		return l.Stats().Enters - before.Enters
 	}
 	pipeReads := func(round int) func(s *SQE, i int) {
@@ -144,9 +144,7 @@ func TestLoopEntersResubmissionBeforeNextHandler(t *testing.T) {
 		t.Fatalf("Submit: %d, %v", k, err)
 	}
 	submitRead(t, l, rfds[n], buf[n*64:(n+1)*64], -1, gateUD, 0)
-	if !waitFor(10*time.Second, func() bool { return l.Stats().Submitted-base == n+1 }) {
-		t.Fatalf("the loop did not enter the reads: %+v", l.Stats())
-	}
+	testutil.WaitFor(t, "the loop to enter the reads", func() bool { return l.Stats().Submitted-base == n+1 })
 	unix.Write(wfds[n], []byte("g"))
 	select {
 	case <-inGate:
@@ -157,9 +155,7 @@ func TestLoopEntersResubmissionBeforeNextHandler(t *testing.T) {
 		unix.Write(wfds[i], []byte("z")) // completes while the loop is held
 	}
 	release.Do(func() { close(gate) })
-	if !waitFor(10*time.Second, func() bool { return l.Stats().Submitted-base == 2*n+1 }) {
-		t.Fatalf("the loop did not enter the resubmitted reads: %+v", l.Stats())
-	}
+	testutil.WaitFor(t, "the loop to enter the resubmitted reads", func() bool { return l.Stats().Submitted-base == 2*n+1 })
 	mu.Lock()
 	defer mu.Unlock()
 	if subErr != nil {

@@ -3,6 +3,7 @@ package uring
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // results collects a Loop's completions by user_data.
@@ -42,16 +45,13 @@ func (r *results) handle(ud uint64, res int32, _ uint32) {
 func (r *results) wait(t testing.TB, ud uint64) int32 {
 	t.Helper()
 	var res int32
-	ok := waitFor(10*time.Second, func() bool {
+	testutil.WaitFor(t, fmt.Sprintf("the completion of user_data %d", ud), func() bool {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		var found bool
 		res, found = r.res[ud]
 		return found
 	})
-	if !ok {
-		t.Fatalf("no completion for user_data %d", ud)
-	}
 	return res
 }
 
@@ -89,10 +89,11 @@ func TestLoopReadWrite(t *testing.T) {
 				// 64 writes on a 32-entry Loop: ErrRingFull until
 				// earlier writes complete.
 				var err error
-				waitFor(10*time.Second, func() bool {
-					_, err = l.Submit(sqe[:])
-					return !errors.Is(err, ErrRingFull)
-				})
+				for deadline := time.Now().Add(testutil.Patience); time.Now().Before(deadline); runtime.Gosched() {
+					if _, err = l.Submit(sqe[:]); !errors.Is(err, ErrRingFull) {
+						break
+					}
+				}
 				if err != nil {
 					t.Errorf("Submit write %d: %v", k, err)
 				}
@@ -256,9 +257,7 @@ func TestLoopCloseInFlight(t *testing.T) {
 	if err := l.Close(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("second Close: %v, want ErrClosed", err)
 	}
-	if !waitFor(5*time.Second, func() bool { return runtime.NumGoroutine() <= goroutines }) {
-		t.Fatalf("goroutines: %d before, %d after Close", goroutines, runtime.NumGoroutine())
-	}
+	testutil.WaitFor(t, "the Loops' goroutines to end after Close", func() bool { return runtime.NumGoroutine() <= goroutines })
 	if after := openFds(t); after != fds {
 		t.Fatalf("open descriptors: %d before, %d after Close", fds, after)
 	}
@@ -282,7 +281,7 @@ func TestLoopIdleHoldsNoThread(t *testing.T) {
 			l.Close()
 		}
 	}()
-	parked := waitFor(10*time.Second, func() bool {
+	testutil.WaitFor(t, "the idle Loops to park", func() bool {
 		for _, l := range loops {
 			if l.state.Load() == loopRunning {
 				return false
@@ -290,9 +289,6 @@ func TestLoopIdleHoldsNoThread(t *testing.T) {
 		}
 		return true
 	})
-	if !parked {
-		t.Fatal("idle Loops did not park")
-	}
 	if after := threads(t); after-before >= 16 {
 		t.Fatalf("64 idle Loops hold %d more threads (%d → %d)", after-before, before, after)
 	}

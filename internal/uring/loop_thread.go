@@ -1,8 +1,8 @@
 package uring
 
 import (
-	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -28,11 +28,31 @@ import (
 // waits on that thread inside io_uring_enter, as fio does, instead of in
 // the netpoller; submitters write the eventfd to wake it, as for a loop
 // without a thread, and a poll of the eventfd armed in the ring turns
-// that into a completion (waitThread). The thread is the cost: one per
-// Loop, held while the Loop lives.
+// that into a completion (threadMode.wait). The thread is the cost: one
+// per Loop, held while the Loop lives.
 //
 // The kernel then lets no other thread enter or register on the ring:
 // Do runs such calls on the loop goroutine.
+
+// A threadMode is a Loop with a thread of its own. Its fields belong to
+// the loop goroutine, except calls (guarded by the Loop's mu) and
+// pendingCalls.
+type threadMode struct {
+	l    *Loop
+	efd  int     // eventfd polled from the ring (armWake); submitters write it
+	rbuf [8]byte // the loop goroutine's read buffer
+
+	// wakeUnarmed says the eventfd poll waits to be queued for want of
+	// an SQE; yielded is when the loop goroutine last went through the
+	// Go scheduler (wait).
+	wakeUnarmed bool
+	yielded     time.Time
+
+	// calls are functions Do runs on the loop goroutine; pendingCalls
+	// counts them, for the loop's look for work.
+	calls        []loopCall
+	pendingCalls atomic.Int32
+}
 
 // threadFlags are the setup flags LoopConfig.Thread adds. TASKRUN_FLAG
 // makes the kernel say in the SQ flags when it holds completion work.
@@ -46,75 +66,122 @@ type loopCall struct {
 	done chan error
 }
 
-// start prepares the loop goroutine: with a thread, it locks the goroutine
-// to its OS thread and enables the ring there (which makes the thread the
-// ring's single issuer); a ring set up disabled without DEFER_TASKRUN (an
-// older kernel) is enabled too.
-func (l *Loop) start() error {
-	if l.ring.Flags()&IORING_SETUP_R_DISABLED == 0 {
-		return nil
+// start locks the loop goroutine to its OS thread and enables the ring
+// there, which makes the thread the ring's single issuer.
+func (m *threadMode) start() error {
+	runtime.LockOSThread() // for good: the thread is the ring's issuer
+	if err := m.l.enableRing(); err != nil {
+		return err
 	}
-	if l.thread {
-		runtime.LockOSThread() // for good: the thread is the ring's issuer
-	}
-	if err := l.ring.EnableRings(); err != nil {
-		return fmt.Errorf("uring: NewLoop: enabling the ring: %w", err)
-	}
-	if l.thread {
-		l.armWake()
-	}
+	m.armWake()
 	return nil
 }
 
-// Do runs fn with the Loop's ring and returns its error. On a Loop with a
-// thread, where the kernel accepts io_uring_register only from the loop's
-// thread, fn runs on the loop goroutine; otherwise on the caller's. fn
-// must not call the Loop's methods. After Close, Do reports ErrClosed.
-func (l *Loop) Do(fn func(*Ring) error) error {
-	if !l.thread {
-		l.mu.Lock()
-		closed := l.closed
-		l.mu.Unlock()
-		if closed {
-			return ErrClosed
-		}
-		return fn(l.ring)
-	}
+// do queues fn for the loop goroutine, where the kernel accepts
+// io_uring_register, and waits for its result.
+func (m *threadMode) do(fn func(*Ring) error) error {
+	l := m.l
 	done := make(chan error, 1)
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return ErrClosed
 	}
-	l.calls = append(l.calls, loopCall{fn, done})
-	l.pendingCalls.Add(1)
+	m.calls = append(m.calls, loopCall{fn, done})
+	m.pendingCalls.Add(1)
 	l.mu.Unlock()
 	l.wake()
 	return <-done
 }
 
-// runCalls runs the calls Do queued. Loop goroutine only.
-func (l *Loop) runCalls() {
-	l.mu.Lock()
-	calls := l.calls
-	l.calls = nil
-	l.pendingCalls.Add(-int32(len(calls)))
-	l.mu.Unlock()
-	for _, c := range calls {
-		c.done <- c.fn(l.ring)
+// beforeSubmit runs the calls Do queued.
+func (m *threadMode) beforeSubmit() {
+	if m.pendingCalls.Load() != 0 {
+		m.runCalls()
 	}
 }
 
-// waitThread is park's wait on a Loop with a thread. The loop waits as
-// fio does, inside io_uring_enter(GETEVENTS) for one completion, on its
-// own thread: the kernel wakes it when it queues completion work, runs
-// that work for one request, and returns, so the loop can resubmit the
-// first finished request before the kernel posts the rest (the next
-// GETEVENTS enter does). Submitters, who may not enter this ring, wake it
-// by writing the eventfd, on which the ring holds a multishot poll
+// runCalls runs the calls Do queued.
+func (m *threadMode) runCalls() {
+	m.l.mu.Lock()
+	calls := m.calls
+	m.calls = nil
+	m.pendingCalls.Add(-int32(len(calls)))
+	m.l.mu.Unlock()
+	for _, c := range calls {
+		c.done <- c.fn(m.l.ring)
+	}
+}
+
+// idleWoken does nothing: a Gosched on a locked thread costs two thread
+// wake-ups (see wait).
+func (*threadMode) idleWoken() {}
+
+// finish answers a Do that queued its call before Close marked the Loop
+// closed (none can queue after).
+func (m *threadMode) finish() { m.runCalls() }
+
+// afterSubmit arms the eventfd poll if an earlier try found no SQE: it is
+// entered on the next round. Reap first, or a full CQ could keep the SQ
+// full.
+func (m *threadMode) afterSubmit() {
+	if m.wakeUnarmed {
+		m.armWake()
+	}
+}
+
+// taskRun: with DEFER_TASKRUN the kernel posts the completions it holds
+// for this thread once it enters with GETEVENTS (no waiting: minComplete
+// 0), after what is already posted is handled. Not folded into submit's
+// enters, whose count of completions posted inline must stay its own.
+func (m *threadMode) taskRun() bool {
+	if m.l.failed || !m.l.ring.TaskRunPending() {
+		return false
+	}
+	m.l.enter(0, IORING_ENTER_GETEVENTS)
+	return true
+}
+
+// pending: Do calls to run, or completion work the kernel holds for the
+// thread.
+func (m *threadMode) pending() bool {
+	return m.pendingCalls.Load() != 0 || m.l.ring.TaskRunPending()
+}
+
+// completesUnentered: with DEFER_TASKRUN a completion waits for the
+// thread to enter.
+func (*threadMode) completesUnentered() bool { return false }
+
+// owned counts the eventfd poll's completions among cqes: not requests.
+func (*threadMode) owned(cqes []CQE) int {
+	n := 0
+	for i := range cqes {
+		if cqes[i].UserData == wakeUD {
+			n++
+		}
+	}
+	return n
+}
+
+// handleOwn handles a completion of the eventfd poll.
+func (m *threadMode) handleOwn(c *CQE) bool {
+	if c.UserData != wakeUD {
+		return false
+	}
+	m.woken(c.Flags)
+	return true
+}
+
+// wait is park's wait on a Loop with a thread. The loop waits as fio
+// does, inside io_uring_enter(GETEVENTS) for one completion, on its own
+// thread: the kernel wakes it when it queues completion work, runs that
+// work for one request, and returns, so the loop can resubmit the first
+// finished request before the kernel posts the rest (the next GETEVENTS
+// enter does). Submitters, who may not enter this ring, wake it by
+// writing the eventfd, on which the ring holds a multishot poll
 // (armWake): its completion ends the wait.
 //
-// waitThread announces the wait before its last look at the queues, so a
+// wait announces the wait before its last look at the queues, so a
 // submitter racing with it either is seen or writes the eventfd; a write
 // after the look and before the wait leaves completion work queued,
 // which io_uring_enter runs before it sleeps.
@@ -131,21 +198,26 @@ func (l *Loop) runCalls() {
 // second on the other core, against 600 with the yield. A Gosched on a
 // locked thread hands the P to another thread and back, two wake-ups:
 // once every few milliseconds, while the kernel works, that is cheap.
-func (l *Loop) waitThread(deadline time.Time) {
+//
+// A wait the kernel refuses (not a timeout, a signal or a busy kernel)
+// fails the Loop (loop_fail.go).
+func (m *threadMode) wait(deadline time.Time) {
+	l := m.l
 	l.state.Store(loopParked)
 	if l.workQueued() {
 		l.state.Store(loopRunning)
 		return
 	}
 	l.stats.parks.Add(1)
-	if now := time.Now(); now.Sub(l.yielded) >= yieldEvery {
-		l.yielded = now
+	if now := time.Now(); now.Sub(m.yielded) >= yieldEvery {
+		m.yielded = now
 		runtime.Gosched()
 	}
-	if err := l.ring.Wait(1, time.Until(deadline)); err != nil {
-		panic(fmt.Sprintf("uring: Loop on ring fd %d: %v", l.ring.fd, err))
-	}
+	err := l.ring.Wait(1, time.Until(deadline))
 	l.state.Store(loopRunning)
+	if err != nil {
+		l.fail(err)
+	}
 }
 
 // wakeUD is the user_data of the eventfd poll of a Loop with a thread; no
@@ -155,32 +227,41 @@ const wakeUD = internalTag | 1<<62
 // armWake queues the multishot poll of the eventfd that lets submitters
 // wake a Loop with a thread from its wait in io_uring_enter. It is not a
 // request: inflight does not count it, and Close's cancellation of
-// everything ends it. Loop goroutine only.
-func (l *Loop) armWake() {
+// everything ends it. A closing Loop arms none.
+func (m *threadMode) armWake() {
+	l := m.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closing.Load() {
+		m.wakeUnarmed = false
+		return
+	}
 	s := l.ring.NextSQE()
 	if s == nil {
 		// The SQ is full of requests the loop has yet to enter; the loop
-		// looks again after entering them (run).
-		l.wakeUnarmed = true
+		// looks again after entering them (afterSubmit).
+		m.wakeUnarmed = true
 		return
 	}
-	s.PrepPollMultishot(l.efdFD, unix.POLLIN, wakeUD)
+	s.PrepPollMultishot(m.efd, unix.POLLIN, wakeUD)
 	l.ring.Flush()
-	l.wakeUnarmed = false
+	m.wakeUnarmed = false
 }
 
 // woken handles a completion of the eventfd poll: it empties the eventfd
 // and, if the kernel ended the poll (no IORING_CQE_F_MORE: a CQ overflow,
 // or Close's cancellation), arms a new one unless the Loop is closing.
-func (l *Loop) woken(flags uint32) {
-	unix.Read(l.efdFD, l.rbuf[:]) // non-blocking: EAGAIN if another completion emptied it
-	if flags&IORING_CQE_F_MORE == 0 && !l.closing.Load() {
-		l.armWake()
+func (m *threadMode) woken(flags uint32) {
+	unix.Read(m.efd, m.rbuf[:]) // non-blocking: EAGAIN if another completion emptied it
+	if flags&IORING_CQE_F_MORE == 0 {
+		m.armWake()
 	}
 }
 
-// yieldEvery is how often, at most, waitThread lets the Go scheduler run
-// (see there): well inside sysmon's 10 ms time slice.
+func (m *threadMode) kick() { unix.Write(m.efd, wakeByte) }
+
+func (m *threadMode) close() error { return unix.Close(m.efd) }
+
+// yieldEvery is how often, at most, wait lets the Go scheduler run (see
+// there): well inside sysmon's 10 ms time slice.
 const yieldEvery = 5 * time.Millisecond

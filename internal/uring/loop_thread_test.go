@@ -18,7 +18,7 @@ func newThreadLoop(t *testing.T, entries uint32, h Handler) *Loop {
 		t.Fatalf("NewLoop(Thread): %v", err)
 	}
 	t.Cleanup(func() { l.Close() })
-	if !l.thread {
+	if _, ok := l.mode.(*threadMode); !ok {
 		t.Skipf("kernel without IORING_SETUP_DEFER_TASKRUN (flags %#x): Thread works as a plain Loop", l.ring.Flags())
 	}
 	return l
