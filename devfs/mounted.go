@@ -2,9 +2,11 @@ package devfs
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Mounted reports whether dir is a mount point of this process's mount
@@ -17,16 +19,38 @@ func Mounted(dir string) (bool, error) {
 }
 
 // Stale reports whether dir is the mount point of a devfs export whose
-// server has gone: mountinfo lists it as fuse.fasync and stat(2) answers
-// ENOTCONN, or ECONNABORTED (what an aborted io_uring connection
-// answers). Unmount(dir, true) removes such a mount. dir must be
-// absolute and clean.
-func Stale(dir string) (bool, error) {
-	if _, err := os.Stat(dir); !Disconnected(err) {
-		return false, nil
-	}
+// server has gone: mountinfo lists it as fuse.fasync, and stat(2) or a
+// read of the directory answers ENOTCONN or ECONNABORTED (what an
+// aborted io_uring connection answers). The read is needed in the moment
+// after the server's death when the kernel has not yet ended the
+// connection and stat still answers from its cache; it is bounded by
+// patience, beyond which Stale reports an error wrapping ETIMEDOUT: the
+// mount neither answers nor has failed. Unmount(dir, true) removes a
+// stale mount. dir must be absolute and clean. Stale must not be called
+// on a mount this process serves (see the package doc).
+func Stale(dir string, patience time.Duration) (bool, error) {
 	fstype, err := mountType(dir)
-	return fstype == "fuse.fasync", err
+	if err != nil || fstype != "fuse.fasync" {
+		return false, err
+	}
+	if _, err := os.Stat(dir); Disconnected(err) {
+		return true, nil
+	}
+	read := make(chan error, 1)
+	go func() {
+		f, err := os.Open(dir)
+		if err == nil {
+			_, err = f.Readdirnames(1)
+			f.Close()
+		}
+		read <- err
+	}()
+	select {
+	case err := <-read:
+		return Disconnected(err), nil
+	case <-time.After(patience):
+		return false, fmt.Errorf("devfs: %s: the fasync mount does not answer within %v: %w", dir, patience, syscall.ETIMEDOUT)
+	}
 }
 
 // Disconnected reports whether err says a FUSE connection has ended:

@@ -8,9 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/fasync-go/fasync/devfs"
 )
+
+// staleWait bounds how long fasync mount waits for a fasync mount found
+// on DIR to answer or fail.
+const staleWait = 5 * time.Second
 
 // prepareMountDir checks that dir can take a mount (SPEC U3) and returns
 // it absolute and clean, or the exit status after saying why not: dir
@@ -22,12 +27,14 @@ func prepareMountDir(out io.Writer, dir string, nonempty bool) (string, int) {
 		fmt.Fprintln(os.Stderr, "fasync mount:", err)
 		return "", 1
 	}
+	if err := clearStaleMount(out, abs); err != nil {
+		fmt.Fprintln(os.Stderr, "fasync mount:", err)
+		return "", 1
+	}
 	fi, err := os.Stat(abs)
 	if devfs.Disconnected(err) {
-		if fi, err = clearStaleMount(out, abs); err != nil {
-			fmt.Fprintln(os.Stderr, "fasync mount:", err)
-			return "", 1
-		}
+		fmt.Fprintf(os.Stderr, "fasync mount: %s is a FUSE mount whose server has gone (%v), and not one of fasync's: remove it with\n\tfusermount3 -u -z %s\n", dir, err, abs)
+		return "", 1
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "fasync mount: %v (DIR must be an existing directory)\n", err)
@@ -66,22 +73,21 @@ func prepareMountDir(out io.Writer, dir string, nonempty bool) (string, int) {
 	return abs, 0
 }
 
-// clearStaleMount unmounts the dead fasync mount on dir, whose stat gave
-// ENOTCONN or ECONNABORTED, and stats dir again. A dead mount of another file system is
-// left alone, with the command that removes it.
-func clearStaleMount(out io.Writer, dir string) (os.FileInfo, error) {
-	stale, err := devfs.Stale(dir)
+// clearStaleMount unmounts a dead fasync mount on dir (devfs.Stale), if
+// there is one, and says so on out.
+func clearStaleMount(out io.Writer, dir string) error {
+	stale, err := devfs.Stale(dir, staleWait)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("%w; if its server is gone, remove it with\n\tfusermount3 -u -z %s", err, dir)
 	}
 	if !stale {
-		return nil, fmt.Errorf("%s is a FUSE mount whose server has gone (Transport endpoint is not connected), and not one of fasync's: remove it with\n\tfusermount3 -u -z %s", dir, dir)
+		return nil
 	}
 	// EINVAL: not mounted any more; fusermount3's auto_unmount, left
 	// by the dead server, got there first.
 	if err := devfs.Unmount(dir, true); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return nil, fmt.Errorf("%s holds a dead fasync mount, and unmounting it failed (%v): try\n\tfusermount3 -u -z %s", dir, err, dir)
+		return fmt.Errorf("%s holds a dead fasync mount, and unmounting it failed (%v): try\n\tfusermount3 -u -z %s", dir, err, dir)
 	}
 	fmt.Fprintf(out, "fasync mount: %s held a dead fasync mount (its server had died); unmounted it\n", dir)
-	return os.Stat(dir)
+	return nil
 }
