@@ -360,7 +360,8 @@ func (f *File) Close() error {
 	}
 	f.mu.Unlock()
 	var first error
-	if f.registered {
+	if f.registered && !f.e.closed.Load() {
+		// A closed engine's rings, and their tables, are gone already.
 		first = f.e.UnregisterFile(f.fd)
 	}
 	if err := f.f.Close(); first == nil {

@@ -644,10 +644,25 @@ func TestNewFileShared(t *testing.T) {
 			}
 		}
 		closedEng := newEngine(t)
-		closedEng.Close()
 		osf, _ := tempFile(t, 1, os.O_RDONLY)
+		orphan, err := closedEng.NewFile(osf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closedEng.Close()
+		if _, err := orphan.ReadAt(make([]byte, 1), 0); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("C15: ReadAt on a File whose engine was closed = %v, want os.ErrClosed", err)
+		}
+		if err := orphan.Close(); err != nil {
+			t.Errorf("C15: Close of a File whose engine was closed: %v", err)
+		}
+		osf, _ = tempFile(t, 1, os.O_RDONLY)
 		if _, err := closedEng.NewFile(osf); !errors.Is(err, ErrClosed) {
 			t.Errorf("C15: NewFile on a closed engine = %v, want ErrClosed", err)
+		}
+		osf.Close()
+		if _, err := e.NewFile(osf); err == nil {
+			t.Errorf("C15: NewFile of a closed *os.File succeeded")
 		}
 	})
 	k := kernel.New(kernel.Config{})
