@@ -17,6 +17,14 @@
 // optional read-only status file (Options.Status, for example scull's
 // status view, SPEC B10) sits beside the devices; reading it never blocks.
 //
+// Nothing a request does costs in proportion to the number of devices
+// except listing the directory: a lookup is one map look-up in the
+// kernel's device table (Kernel.Device), a directory open copies the
+// kernel's sorted list of names (kept sorted between changes), and the
+// status file is made a read window at a time, as a /proc seq_file is,
+// so an open holds nothing and a read makes only the lines it returns.
+// scull.MaxDevices bounds the devices fasync mount creates.
+//
 // How real processes map onto the model:
 //
 //   - An open comes from a real process (the request's pid, folded to its

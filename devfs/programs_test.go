@@ -189,6 +189,10 @@ func TestStatusFile(t *testing.T) {
 		if want := strings.TrimSpace(e.Pipes.StatusText()); whole != want {
 			t.Fatalf("status file differs from the driver's view:\n%s\nwant:\n%s", whole, want)
 		}
+		// The cat asleep on scullpipe1 waits as a queued read (B10).
+		if f := strings.Fields(strings.Split(whole, "\n")[2]); f[0] != "scullpipe1" || f[len(f)-1] != "1" {
+			t.Fatalf("B10: status row %q does not count the reader waiting on scullpipe1", f)
+		}
 		// dd with 7-byte blocks: many reads of one open, each line whole.
 		small := run(t, "dd", "if="+filepath.Join(e.Dir, "status"), "bs=7", "status=none")
 		if small != whole {
