@@ -24,3 +24,11 @@ func EarlyInterrupts(m *Mount) int {
 	defer m.s.mu.Unlock()
 	return len(m.s.early)
 }
+
+// DenySigio makes SigioAvailable fail with err, as it would without the
+// privilege to read clients' descriptors. restore undoes it.
+func DenySigio(err error) (restore func()) {
+	orig := sigioAvailable
+	sigioAvailable = func() error { return err }
+	return func() { sigioAvailable = orig }
+}
