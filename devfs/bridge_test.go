@@ -18,6 +18,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/kernel"
+	"github.com/fasync-go/fasync/scull"
+	"github.com/fasync-go/fasync/sigio"
 )
 
 // sigclient starts testdata/sigclient.c with args, waits for its "ready"
@@ -379,4 +382,77 @@ func TestBridgeXattr(t *testing.T) {
 			t.Fatalf("getxattr on the status file: %v, want ENODATA", err)
 		}
 	})
+}
+
+// F6: without the privilege the bridge needs, --sigio auto serves
+// without signals and says once why; on refuses to mount; off never
+// asks.
+func TestSigioModes(t *testing.T) {
+	requireFUSE(t)
+	restore := devfs.DenySigio(fmt.Errorf("pidfd_getfd needs ptrace access: %w", syscall.EPERM))
+	defer restore()
+	for _, c := range []struct {
+		mode    devfs.Sigio
+		fails   bool
+		message bool
+	}{
+		{devfs.SigioAuto, false, true},
+		{devfs.SigioOn, true, false},
+		{devfs.SigioOff, false, false},
+	} {
+		t.Run("F6/"+c.mode.String(), func(t *testing.T) {
+			k := kernel.New(kernel.Config{})
+			defer k.Close()
+			if _, err := scull.Register(k, scull.Config{Devices: 1, Size: 4000}); err != nil {
+				t.Fatal(err)
+			}
+			var logged []string
+			var mu sync.Mutex
+			fsys := devfs.New(k, devfs.Options{Transport: devfs.Classic, Sigio: c.mode, Logf: func(f string, a ...any) {
+				mu.Lock()
+				logged = append(logged, fmt.Sprintf(f, a...))
+				mu.Unlock()
+			}})
+			dir := t.TempDir()
+			m, err := fsys.Mount(dir)
+			if c.fails {
+				if err == nil || !errors.Is(err, syscall.EPERM) {
+					if m != nil {
+						m.Close()
+					}
+					t.Fatalf("mount with sigio on: %v, want the privilege error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if m.Sigio() {
+				t.Fatal("signals run without the privilege")
+			}
+			mu.Lock()
+			n := len(logged)
+			mu.Unlock()
+			if c.message && (n != 1 || !strings.Contains(logged[0], "ptrace")) {
+				t.Fatalf("logged %q, want one line saying why", logged)
+			}
+			if !c.message && n != 0 {
+				t.Fatalf("logged %q", logged)
+			}
+			if _, err := unix.Getxattr(filepath.Join(dir, "scullpipe0"), devfs.XattrSigio, make([]byte, 8)); !errors.Is(err, unix.ENODATA) {
+				t.Fatalf("getxattr without signals: %v, want ENODATA", err)
+			}
+		})
+	}
+}
+
+// F7: devfs and package sigio agree on the attribute and the mark.
+func TestBridgeConstants(t *testing.T) {
+	if devfs.XattrSigio != sigio.BridgeXattr {
+		t.Fatalf("devfs marks files %q, sigio looks for %q", devfs.XattrSigio, sigio.BridgeXattr)
+	}
+	if devfs.BridgeMark != sigio.BridgeMark {
+		t.Fatalf("devfs marks signals %#x, sigio looks for %#x", devfs.BridgeMark, sigio.BridgeMark)
+	}
 }
