@@ -177,7 +177,7 @@ func benchFuse(trs []devfs.Transport, sizes []int, total, bs, pings, runs int) e
 		}
 		fmt.Printf("%-40s %10.1f µs %8.1f  %s\n", c.name, c.median/1e3, c.median/pingCases[0].median, perRun(scaled, pingCases[0], "%.1f"))
 	}
-	return nil
+	return benchSignals(env, pings) // bench_sigio.go
 }
 
 // perRun lists c's result in each run with its ratio to base's in the
