@@ -22,9 +22,10 @@
 //   - Opcodes handed to a Handler, decoded without allocation: LOOKUP,
 //     GETATTR, SETATTR, OPEN, READ, WRITE, RELEASE, FLUSH, OPENDIR,
 //     READDIR, RELEASEDIR, STATFS, FORGET, BATCH_FORGET, INTERRUPT, POLL
-//     (Server.NotifyPoll sends FUSE_NOTIFY_POLL). READLINK, SYMLINK,
+//     (Server.NotifyPoll sends FUSE_NOTIFY_POLL), GETXATTR and LISTXATTR
+//     (Request.ReplyXattr). READLINK, SYMLINK,
 //     MKNOD, MKDIR, UNLINK, RMDIR, RENAME, RENAME2, LINK, CREATE, FSYNC,
-//     FSYNCDIR, SETXATTR, GETXATTR, LISTXATTR, REMOVEXATTR and ACCESS
+//     FSYNCDIR, SETXATTR, REMOVEXATTR and ACCESS
 //     reach it with the header alone, to be refused with the errno the
 //     file system chooses (ENOSYS would make the kernel treat FSYNC as
 //     done and retry CREATE as MKNOD). DESTROY is answered here,
