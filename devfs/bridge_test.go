@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -455,4 +456,28 @@ func TestBridgeConstants(t *testing.T) {
 	if devfs.BridgeMark != sigio.BridgeMark {
 		t.Fatalf("devfs marks signals %#x, sigio looks for %#x", devfs.BridgeMark, sigio.BridgeMark)
 	}
+}
+
+// F5, R4: unmounting while an owner holds its file detaches lazily; the
+// owner's close lets the bridge go of the file, and serving ends.
+func TestBridgeUnmountWhileOwned(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		p, _, in := sigclient(t, "-s", "40", e.dev(0))
+		run(t, "sh", "-c", "echo x > "+e.dev(0))
+		p.expect(signalLine(40, 3, 0x41, p.pid())) // the bridge holds the file
+		if err := e.M.Unmount(false); !errors.Is(err, syscall.EBUSY) {
+			t.Fatalf("unmount with an owner: %v, want EBUSY", err)
+		}
+		if err := e.M.Unmount(true); err != nil {
+			t.Fatal(err)
+		}
+		in.Write([]byte("quit\n"))
+		p.wait()
+		select {
+		case <-e.M.Done():
+		case <-time.After(patience):
+			t.Fatal("serving did not end after the owner's close")
+		}
+	})
 }
