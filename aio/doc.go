@@ -186,7 +186,7 @@
 // (closing the descriptor does not stop it, as in Linux) until it
 // completes; Close cancels what it can and waits for kiocbs a driver
 // queued without a cancel function. Model devices are streams (offsets
-// are ignored) and have no fsync (EINVAL).
+// are ignored) and have no fsync: Fsync fails at submission with EINVAL.
 //
 // # Notification
 //
