@@ -56,6 +56,7 @@ func TestBadInput(t *testing.T) {
 			{"C11/inline-without-func", read, &Request{Fd: int(rw.Fd()), Buf: buf(), Notify: Sigevent{Notify: SIGEV_INLINE}}, syscall.EINVAL, nil},
 			{"C11/chan-without-chan", read, &Request{Fd: int(rw.Fd()), Buf: buf(), Notify: Sigevent{Notify: SIGEV_CHAN}}, syscall.EINVAL, nil},
 			{"C11/thread-id-without-thread", read, &Request{Fd: int(rw.Fd()), Buf: buf(), Notify: Sigevent{Notify: SIGEV_THREAD_ID, Signo: 40}}, syscall.EINVAL, nil},
+			{"C14/thread-id-beyond-pid_t", read, &Request{Fd: int(rw.Fd()), Buf: buf(), Notify: Sigevent{Notify: SIGEV_THREAD_ID, Signo: 40, ThreadID: 1<<32 + unix.Gettid()}}, syscall.EINVAL, nil},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				err := tc.submit(tc.r)

@@ -3,6 +3,7 @@ package aio
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"syscall"
 	"unsafe"
@@ -18,7 +19,8 @@ const maxSignal = 64
 
 // check validates a Sigevent at submission: EINVAL for an unknown kind, a
 // signal number out of range, a SIGEV_THREAD or SIGEV_INLINE without
-// Func, a SIGEV_CHAN without Chan or a SIGEV_THREAD_ID without a thread.
+// Func, a SIGEV_CHAN without Chan or a SIGEV_THREAD_ID without a thread
+// (or with a number no thread can have).
 func (ev *Sigevent) check() error {
 	switch ev.Notify {
 	case SIGEV_NONE:
@@ -27,7 +29,9 @@ func (ev *Sigevent) check() error {
 		if ev.Signo < 0 || ev.Signo > maxSignal {
 			return fmt.Errorf("aio: signal %d: %w", int(ev.Signo), syscall.EINVAL)
 		}
-		if ev.Notify == SIGEV_THREAD_ID && ev.ThreadID <= 0 {
+		if ev.Notify == SIGEV_THREAD_ID && (ev.ThreadID <= 0 || ev.ThreadID > math.MaxInt32) {
+			// A thread id is a pid_t: a larger Go int would reach the
+			// kernel cut to 32 bits, naming another thread.
 			return fmt.Errorf("aio: SIGEV_THREAD_ID with thread %d: %w", ev.ThreadID, syscall.EINVAL)
 		}
 		return nil
