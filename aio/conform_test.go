@@ -130,9 +130,13 @@ func TestSubmissionErrors(t *testing.T) {
 					t.Fatalf("%s: %v, want EFBIG", tc.name, err)
 				}
 				mustStatus(t, tc.r, syscall.EINVAL) // never submitted
-				if err := e.ListIO(t.Context(), LIO_WAIT, []*Request{{Fd: tc.r.Fd, Offset: tc.r.Offset, Buf: tc.r.Buf, Nbytes: tc.r.Nbytes, Opcode: LIO_WRITE}}, nil); !errors.Is(err, syscall.EIO) {
+				// In a ListIO the entry's status is EFBIG (lio_listio
+				// assertion 23) and ListIO reports EIO.
+				entry := &Request{Fd: tc.r.Fd, Offset: tc.r.Offset, Buf: tc.r.Buf, Nbytes: tc.r.Nbytes, Opcode: LIO_WRITE}
+				if err := e.ListIO(t.Context(), LIO_WAIT, []*Request{entry}, nil); !errors.Is(err, syscall.EIO) {
 					t.Fatalf("%s in a ListIO: %v, want EIO", tc.name, err)
 				}
+				mustStatus(t, entry, syscall.EFBIG)
 			}
 			// A negative offset stays EINVAL, and so does a read past the
 			// maximum (pread(2) gives EINVAL for it).

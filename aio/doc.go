@@ -104,7 +104,10 @@
 // or block device, or an fsync, that has begun goes on (AIO_NOTCANCELED);
 // on the thread pool Cancel waits for a read or write a worker has just
 // taken to reach its first system call, which on a regular file is the
-// transfer itself. Close cancels what it can, stops every wait on a
+// transfer itself. On io_uring, a transfer the kernel runs on one of its
+// worker threads because the file cannot wait without one (a write to a
+// terminal) answers AIO_NOTCANCELED while it runs, and the kernel may end
+// it with EINTR. Close cancels what it can, stops every wait on a
 // stream, and waits for the rest.
 //
 // The thread pool never sleeps in read(2) or write(2) on a stream: a

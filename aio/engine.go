@@ -359,7 +359,7 @@ func (e *Engine) Close() error {
 		e.cancelLocked(-1, nil) // the reads the backend holds, on any descriptor
 	}
 	if in, ok := e.bk.(interrupter); ok {
-		in.interrupt() // requests started since, or waiting where cancel could not stop them
+		in.interrupt() // what the pass could not see or stop
 	}
 	e.cancelMu.Unlock()
 	e.idleMu.Lock()
@@ -372,10 +372,12 @@ func (e *Engine) Close() error {
 	return err
 }
 
-// An interrupter is a backend whose running requests may wait without
-// bound where interrupt can end them (the thread pool's stream
-// transfers, see stream.go): interrupt makes every such wait end with
-// ECANCELED, those under way and those to come.
+// An interrupter is a backend that Close can tell to stop, after its
+// cancel pass, whatever may still wait without bound: the requests the
+// pass could not see (their submission was under way as Close began) and
+// those still to reach the backend. The thread pool ends every stream
+// wait with ECANCELED (see stream.go); io_uring cancels what its rings
+// hold, and what reaches them afterwards (uringBackend.interrupt).
 type interrupter interface{ interrupt() }
 
 // unpinArena releases the arena's pin once no kernel registration refers

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	"github.com/fasync-go/fasync/internal/testutil"
 	"github.com/fasync-go/fasync/kernel"
@@ -570,6 +571,47 @@ func TestNewFileOwnEngine(t *testing.T) {
 	}
 }
 
+// C16: NewFile's own engine for an O_DIRECT file has one ring (with a
+// thread), and reads and writes page-aligned blocks through it.
+func TestNewFileDirect(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "direct")
+	data := bytes.Repeat([]byte("direct!!"), 1024)
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	osf, err := os.OpenFile(name, os.O_RDWR|syscall.O_DIRECT, 0)
+	if err != nil {
+		t.Skipf("O_DIRECT unavailable on the temporary directory's file system: %v", err)
+	}
+	f, err := NewFile(osf)
+	if err != nil {
+		t.Fatalf("C16: NewFile(O_DIRECT): %v", err)
+	}
+	defer f.Close()
+	if u, ok := f.e.bk.(*uringBackend); ok && len(u.rings) != 1 {
+		t.Errorf("C16: the engine of an O_DIRECT File has %d rings, want 1", len(u.rings))
+	}
+	buf := alignedPage(t)
+	if n, err := f.ReadAt(buf, 4096); n != 4096 || err != nil || !bytes.Equal(buf, data[4096:8192]) {
+		t.Fatalf("C16: O_DIRECT ReadAt = %d, %v", n, err)
+	}
+	copy(buf, bytes.Repeat([]byte("written!"), 512))
+	if n, err := f.WriteAt(buf, 0); n != 4096 || err != nil {
+		t.Fatalf("C16: O_DIRECT WriteAt = %d, %v", n, err)
+	}
+	if got, err := os.ReadFile(name); err != nil || !bytes.Equal(got[:4096], buf) {
+		t.Fatalf("C16: the O_DIRECT write did not land (%v)", err)
+	}
+}
+
+// alignedPage returns a page-aligned 4 KiB buffer, as O_DIRECT wants.
+func alignedPage(t *testing.T) []byte {
+	t.Helper()
+	raw := make([]byte, 2*4096)
+	skip := (4096 - int(uintptr(unsafe.Pointer(&raw[0]))%4096)) % 4096
+	return raw[skip : skip+4096 : skip+4096]
+}
+
 // C15: NewFile refuses what it cannot serve: nil, an engine bound to a
 // model task, a closed engine. A shared engine serves more files than it
 // has fixed-file slots: the rest name their descriptors.
@@ -603,10 +645,25 @@ func TestNewFileShared(t *testing.T) {
 			}
 		}
 		closedEng := newEngine(t)
-		closedEng.Close()
 		osf, _ := tempFile(t, 1, os.O_RDONLY)
+		orphan, err := closedEng.NewFile(osf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closedEng.Close()
+		if _, err := orphan.ReadAt(make([]byte, 1), 0); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("C15: ReadAt on a File whose engine was closed = %v, want os.ErrClosed", err)
+		}
+		if err := orphan.Close(); err != nil {
+			t.Errorf("C15: Close of a File whose engine was closed: %v", err)
+		}
+		osf, _ = tempFile(t, 1, os.O_RDONLY)
 		if _, err := closedEng.NewFile(osf); !errors.Is(err, ErrClosed) {
 			t.Errorf("C15: NewFile on a closed engine = %v, want ErrClosed", err)
+		}
+		osf.Close()
+		if _, err := e.NewFile(osf); err == nil {
+			t.Errorf("C15: NewFile of a closed *os.File succeeded")
 		}
 	})
 	k := kernel.New(kernel.Config{})

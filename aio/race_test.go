@@ -164,3 +164,25 @@ func TestCloseBlockedPipeRead(t *testing.T) {
 		}
 	})
 }
+
+// A submission under way as Close began reaches the backend after Close's
+// cancel pass: Close's interrupt still stops a read it starts on an empty
+// pipe (C8). Submitting after interrupt, without Close, shows it: the
+// read ends with ECANCELED on every backend.
+func TestInterruptReachesLaterSubmissions(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
+		e := newEngine(t)
+		in, ok := e.bk.(interrupter)
+		if !ok {
+			t.Fatalf("backend %s cannot interrupt", e.Backend())
+		}
+		pr, _ := pipe(t)
+		in.interrupt()
+		r := &Request{Fd: pr, Buf: make([]byte, 1)}
+		if err := e.Read(r); err != nil {
+			t.Fatal(err)
+		}
+		waitDoneT(t, r)
+		mustStatus(t, r, syscall.ECANCELED)
+	})
+}

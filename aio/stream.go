@@ -17,9 +17,11 @@ import (
 // never sleeps in the transfer itself. It tries the transfer without
 // waiting (preadv2/pwritev2 with RWF_NOWAIT, which pipes and sockets
 // support), and when that would block it sleeps in ppoll(2) on the
-// descriptor and on its own eventfd. cancel marks the request (swapping
-// workerSlot.open for &stopMark) and writes the eventfd; Close does the
-// same for every worker (interrupt). A request stopped before it moved
+// descriptor and on its own eventfd. cancel marks the request (bkState
+// tbRunning to tbStopping) and writes the eventfd; Close does the same
+// for every worker (interrupt). The mark is the request's own stage word,
+// which the worker writes anyway, so a request that waits for nothing
+// pays nothing for it. A request stopped before it moved
 // any data completes with ECANCELED; a write stopped after part of its
 // data went reports the bytes written, as an interrupted write(2) does.
 //
@@ -27,7 +29,7 @@ import (
 // waited for in ppoll too, then transferred with one plain call: reads
 // of whatever is there, writes in pieces of at most PIPE_BUF, which a
 // pipe that polls writable takes without blocking. That call is not
-// stopped (open is cleared across it), and it can still block when
+// stopped (the stage is tbBlocking across it), and it can still block when
 // another reader or writer of the same file takes the data or the room
 // first. A descriptor the caller set O_NONBLOCK gets one plain try, whose
 // EAGAIN is the request's result, as with read(2).
@@ -47,13 +49,13 @@ func stream(r *Request, w *workerSlot) (int, syscall.Errno) {
 	nowait, done := true, 0
 	for {
 		if !nowait {
-			if w.await(r, events) || !w.open.CompareAndSwap(r, nil) {
+			if w.await(r, events) || !r.bkState.CompareAndSwap(tbRunning, tbBlocking) {
 				return stopped(done)
 			}
 		}
 		n, err := streamCall(r, r.buf[done:], nowait)
 		if !nowait {
-			w.open.Store(r) // stoppable again while it waits
+			r.bkState.Store(tbRunning) // stoppable again while it waits
 		}
 		switch {
 		case err == syscall.EINTR:
@@ -141,7 +143,7 @@ func (w *workerSlot) await(r *Request, events int16) (stop bool) {
 	for {
 		// After the eventfd is published: a cancel that marks r later
 		// finds it and wakes the poll below.
-		if w.open.Load() != r || w.pool.stopping.Load() {
+		if r.bkState.Load() == tbStopping || w.pool.stopping.Load() {
 			return true
 		}
 		_, err := unix.Ppoll(fds[:], nil, nil)
@@ -156,7 +158,7 @@ func (w *workerSlot) await(r *Request, events int16) (stop bool) {
 			unix.Read(int(efd), v[:]) // reset; the loop looks at why it was written
 		}
 		if fds[0].Revents != 0 {
-			return w.open.Load() != r || w.pool.stopping.Load()
+			return r.bkState.Load() == tbStopping || w.pool.stopping.Load()
 		}
 	}
 }

@@ -14,9 +14,11 @@ func init() {
 
 // Stages of a request in the thread pool (Request.bkState).
 const (
-	tbIdle    = iota // not in this backend
-	tbQueued         // on a queue, cancellable
-	tbRunning        // taken by a worker
+	tbIdle     = iota // not in this backend
+	tbQueued          // on a queue, cancellable
+	tbRunning         // taken by a worker
+	tbStopping        // taken by a worker, which cancel asked to stop (see stream.go)
+	tbBlocking        // in a stream call that cannot be stopped (see stream.go)
 )
 
 // threadBackend runs requests on a fixed pool of worker goroutines with
@@ -33,8 +35,9 @@ const (
 type threadBackend struct {
 	done doneFunc
 	run  func(r *Request, w *workerSlot) (n int, errno syscall.Errno) // performs r: perform, or a model task's call
-	// interruptible says run waits for streams through its worker's slot
-	// (open, wake), so cancel may stop a running read or write.
+	// interruptible says run waits for streams where cancel can stop it
+	// (tbStopping, the worker's eventfd), so cancel may stop a running
+	// read or write.
 	interruptible bool
 	// stopping is set by interrupt (Close): every stream wait, current
 	// or to come, ends with ECANCELED.
@@ -62,21 +65,13 @@ type workerSlot struct {
 	// tracker): stored under mu when the worker takes the request,
 	// emptied by the worker before done, without mu.
 	r atomic.Pointer[Request]
-	// open is r, in an interruptible pool, while cancel may still stop
-	// it: from when the worker takes a read or write (under mu) until it
-	// has finished with it, except across a system call that may block
-	// (see stream.go). cancel swaps it for &stopMark.
-	open atomic.Pointer[Request]
 	// wake is the worker's eventfd plus one, 0 until the worker first
 	// waits on a stream. The worker creates it; cancel and interrupt
 	// write it under the pool's mu, and close closes it under mu.
 	wake atomic.Int32
 	pool *threadBackend
-	_    [64 - 32]byte
+	_    [64 - 24]byte
 }
-
-// stopMark replaces a request in workerSlot.open when cancel stops it.
-var stopMark Request
 
 func newThreadBackend(cfg backendConfig, done doneFunc) (backend, error) {
 	b := newPool(cfg, done, perform)
@@ -145,9 +140,6 @@ func (b *threadBackend) next(slot *workerSlot) *Request {
 	b.queue.remove(r)
 	r.bkState.Store(tbRunning)
 	slot.r.Store(r)
-	if b.interruptible && (r.op == opRead || r.op == opWrite) {
-		slot.open.Store(r)
-	}
 	return r
 }
 
@@ -159,7 +151,6 @@ func (b *threadBackend) worker(slot *workerSlot) {
 			return
 		}
 		n, errno := b.run(r, slot)
-		slot.open.Store(nil)
 		slot.r.Store(nil)
 		r.bkState.Store(tbIdle)
 		b.done(r, n, errno) // last: r is its owner's again
@@ -218,7 +209,7 @@ func (b *threadBackend) cancel(r *Request) bool {
 		b.done(r, 0, syscall.ECANCELED)
 		return true
 	case tbRunning:
-		if b.stop(r) {
+		if b.interruptible && b.stop(r) {
 			b.mu.Unlock()
 			// r's next life waits for this Cancel (cancelRefs), so its
 			// result is still this life's once it is done.
@@ -230,18 +221,21 @@ func (b *threadBackend) cancel(r *Request) bool {
 	return false
 }
 
-// stop marks r, if a worker holds it open, to be stopped, and wakes that
-// worker's stream wait. It reports whether it marked r. b.mu is held,
-// which keeps the eventfds open.
+// stop marks r, which a worker has taken, to be stopped (tbStopping) and
+// wakes that worker's stream wait. It reports whether it marked r: not
+// when r is in a stream call that cannot be stopped, or finished. b.mu is
+// held, which keeps the eventfds open.
 func (b *threadBackend) stop(r *Request) bool {
+	if r.op != opRead && r.op != opWrite || !r.bkState.CompareAndSwap(tbRunning, tbStopping) {
+		return false
+	}
 	for i := range b.slots {
-		w := &b.slots[i]
-		if w.open.CompareAndSwap(r, &stopMark) {
+		if w := &b.slots[i]; w.r.Load() == r {
 			w.kick()
-			return true
+			break
 		}
 	}
-	return false
+	return true
 }
 
 // interrupt makes every stream wait end with ECANCELED, those under way

@@ -44,6 +44,9 @@ type uringBackend struct {
 	files fileTable // registered files (RegisterFile), the same slots on every ring
 	rings []*uringRing
 	next  atomic.Uint32 // round-robin ring choice for requests new to this backend
+	// stopping is set by interrupt (Close): a submission that reaches a
+	// ring afterwards has the ring's requests cancelled (see interrupt).
+	stopping atomic.Bool
 
 	// chanRing maps a notification channel to its ring (see ringOf). An
 	// entry costs a few words and is made once per channel per engine.
@@ -231,6 +234,9 @@ func (q *uringRing) submit(reqs []*Request) {
 			q.b.prepSQE(b.SQE(i), r)
 		}
 		b.Commit()
+		if q.b.stopping.Load() {
+			go q.cancelAll() // not here: submit may run on the loop goroutine
+		}
 		if err != nil && err != uring.ErrRingFull {
 			q.fail(reqs[n:], err)
 			return
@@ -355,6 +361,50 @@ func (b *uringBackend) visit(fd int, only *Request, pick func(*Request)) {
 		})
 		q.slots.visit(fd, only, pick)
 		q.mu.Unlock()
+	}
+}
+
+// interrupt cancels everything the rings hold (see interrupter): Close
+// calls it after its own cancel pass, which cannot see a request whose
+// submission was under way as Close began and that reaches a ring only
+// afterwards; stopping makes such a submission cancel its ring's requests
+// itself. Of the two, whichever comes second finds the request: a
+// submission takes its ring slot before it looks at stopping, and
+// interrupt sets stopping before it looks at the slots.
+func (b *uringBackend) interrupt() {
+	b.stopping.Store(true)
+	for _, q := range b.rings {
+		q.cancelAll()
+	}
+}
+
+// cancelAll cancels what q holds: requests on its backlog complete with
+// ECANCELED here; for those in the ring the kernel is asked, by address
+// only (a request that completed meanwhile is not looked at), and answers
+// as it can (a transfer under way goes on).
+func (q *uringRing) cancelAll() {
+	q.mu.Lock()
+	back := q.backlog.takeAll()
+	q.waiting.Store(0)
+	for r := back; r != nil; r = r.bkNext {
+		r.bkState.Store(ubIdle) // under mu: cancel no longer looks for it on the backlog
+	}
+	var tags []uint64
+	for i := range q.slots.reqs {
+		if r := q.slots.reqs[i].Load(); r != nil {
+			tags = append(tags, uint64(uintptr(unsafe.Pointer(r))))
+		}
+	}
+	q.mu.Unlock()
+	for r := back; r != nil; {
+		next := r.bkNext
+		r.bkNext, r.bkPrev = nil, nil
+		r.pin.Unpin()
+		q.b.done(r, 0, syscall.ECANCELED)
+		r = next
+	}
+	for _, tag := range tags {
+		q.loop.Cancel(tag)
 	}
 }
 

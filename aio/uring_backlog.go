@@ -56,6 +56,9 @@ func (q *uringRing) fill() (closed *Request) {
 			q.b.prepSQE(b.SQE(i), r)
 		}
 		b.Commit()
+		if n > 0 && q.b.stopping.Load() {
+			go q.cancelAll() // not here: q.mu is held, and this may be the loop goroutine
+		}
 		q.waiting.Add(-int32(n))
 		if err == uring.ErrClosed {
 			closed = q.backlog.takeAll()

@@ -157,12 +157,13 @@ func (m *Mount) Sigio() bool { return m.fs.bridge != nil }
 // between are kept and judged at the next look.
 const holdOff = time.Millisecond
 
-// sweepEvery is how often the worker checks that the files it holds are
-// still open in some client. Kernel FUSE tells the server nothing when a
-// client closes a file the server also holds (the bridge asks for no
-// FLUSH, see fopenNoflush), so the sweep is what lets go of a file after
-// the last client close, and the release then follows.
-const sweepEvery = 20 * time.Millisecond
+// sweepEvery is how often the worker checks that the files it holds (the
+// owned ones) are still open in some client: one kcmp per file. Kernel
+// FUSE tells the server nothing when a client closes a file the server
+// also holds (the bridge asks for no FLUSH, see fopenNoflush), so the
+// sweep is what lets go of a file after the last client close, and the
+// release then follows.
+const sweepEvery = 5 * time.Millisecond
 
 // fopenNoflush is FOPEN_NOFLUSH: closes of the file send no FLUSH. The
 // bridge asks for it on every device file: a FLUSH sent by a close in this
@@ -239,19 +240,25 @@ func (b *bridge) run(ready chan<- struct{}) {
 	b.tid.Store(int32(unix.Gettid()))
 	close(ready)
 	defer close(b.done)
-	sweep := time.NewTicker(sweepEvery)
-	defer sweep.Stop()
+	sweepT := time.NewTicker(sweepEvery) // received from only while files are held
+	defer sweepT.Stop()
 	var holdoff <-chan time.Time // non-nil while holding off
 	for {
 		kick := b.kick
 		if holdoff != nil {
 			kick = nil
 		}
+		var sweep <-chan time.Time
+		b.mu.Lock()
+		if len(b.held) > 0 {
+			sweep = sweepT.C
+		}
+		b.mu.Unlock()
 		select {
 		case <-b.stop:
 			b.shutdown()
 			return
-		case <-sweep.C:
+		case <-sweep:
 			b.sweep()
 			continue
 		case <-holdoff:
@@ -344,6 +351,13 @@ func (b *bridge) serveKills() (idle bool) {
 		}
 	}
 	return idle
+}
+
+// hold counts w among the files whose duplicate the sweep checks.
+func (b *bridge) hold(w *watch) {
+	b.mu.Lock()
+	b.held[w] = true
+	b.mu.Unlock()
 }
 
 // addDup and closeDup keep the set of descriptors that are the bridge's

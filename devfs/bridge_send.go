@@ -42,7 +42,7 @@ func sigSpecificCodes(sig int) bool {
 // full real-time queue plain SIGIO goes instead (A7). inline says the
 // caller is where the driver raised the notification: a process whose
 // threads must each be looked at then reports false, for the worker.
-func (b *bridge) deliver(a *armedOwner, t *target, band int, inline bool) bool {
+func (b *bridge) deliver(w *watch, dup int, a *armedOwner, t *target, band int, inline bool) bool {
 	buf := statusBufs.Get().(*[statusBufSize]byte)
 	defer statusBufs.Put(buf)
 	if inline {
@@ -79,7 +79,17 @@ func (b *bridge) deliver(a *armedOwner, t *target, band int, inline bool) bool {
 		}
 	}
 	if inline {
-		b.stats.inline.Add(1)
+		b.stats.inline.Add(2)
+	}
+	// Last look that a client still holds the file, right before the
+	// signal goes (F5): the checks above took a while.
+	if !kcmpSameFile(b.self, dup, a.holderPid, a.holderFd) {
+		if inline {
+			return false // the worker looks further
+		}
+		if !w.stillHeld(b) {
+			return true
+		}
 	}
 	err = sendSignal(t.pidfd, sig, &info, t.tid != 0)
 	if err == unix.EAGAIN && sig != int(unix.SIGIO) {
@@ -134,7 +144,7 @@ func (b *bridge) safe(t *target, st procStatus, sig int, inline bool) safety {
 
 // deliverGroup sends a's signal for band to every member of the owning
 // process group, each judged on its own.
-func (b *bridge) deliverGroup(a *armedOwner, band int) {
+func (b *bridge) deliverGroup(w *watch, dup int, a *armedOwner, band int) {
 	pgid := int(a.own.pid)
 	for _, pid := range pids("/proc") {
 		if pid == b.self || statPgrp(pid) != pgid {
@@ -150,7 +160,7 @@ func (b *bridge) deliverGroup(a *armedOwner, band int) {
 		st, err := readStatusFd(t.statusFd, buf[:])
 		statusBufs.Put(buf)
 		if err == nil && st.pgid == pgid {
-			b.deliver(a, t, band, false)
+			b.deliver(w, dup, a, t, band, false)
 		}
 		t.close()
 	}

@@ -68,9 +68,10 @@ type watch struct {
 	armed *armedOwner
 
 	// Worker only.
-	holders []holder
-	retryAt time.Time
-	backoff time.Duration
+	candPid, candFd int // where discover found the file last
+	holders         []holder
+	retryAt         time.Time
+	backoff         time.Duration
 }
 
 // An armedOwner is an owner the bridge has resolved: what the duplicate
@@ -119,10 +120,14 @@ type holder struct {
 // fsuid uid, as handle id of device node n.
 func (b *bridge) newWatch(h *handle, id uint64, n *node, pid int, uid uint32) *watch {
 	w := &watch{b: b, id: id, name: n.name, ino: n.id, opener: pid, dup: -1}
+	// The request header's fsuid, and the opener's ids and CAP_KILL from
+	// /proc: each one must be allowed to signal a target.
+	hdr := cred{uid: int(uid), euid: int(uid), suid: int(uid), capKill: uid == 0}
 	if st, err := readStatus("/proc/" + strconv.Itoa(pid) + "/status"); err == nil {
 		w.openerCred = append(w.openerCred, st.cred)
+		hdr.capKill = hdr.capKill && st.cred.capKill
 	}
-	w.openerCred = append(w.openerCred, cred{uid: int(uid), euid: int(uid), suid: int(uid)})
+	w.openerCred = append(w.openerCred, hdr)
 	h.file.SetSigioHook(w.kill)
 	h.mu.Lock()
 	_ = h.file.SetFlags(h.file.Flags() | kernel.FASYNC) // a driver without Fasync never signals
@@ -170,7 +175,7 @@ func (w *watch) sendInline(band int) bool {
 	if err != nil || own != a.own || sig != a.sig {
 		return false
 	}
-	return w.b.deliver(a, a.target, band, true)
+	return w.b.deliver(w, w.dup, a, a.target, band, true)
 }
 
 // serve is the worker's turn at w: it sends the notifications counted
@@ -207,7 +212,10 @@ func (w *watch) serve(b *bridge) bool {
 		return true
 	}
 	if own.pid == 0 {
+		// Nobody owns the file: let go of it, so that its closes stay
+		// exact, and look again (a new duplicate) at the next notification.
 		w.disarm()
+		w.unhold(b)
 		return false
 	}
 	a := w.armed
@@ -222,9 +230,9 @@ func (w *watch) serve(b *bridge) bool {
 	for band := kernel.POLL_IN; band <= kernel.POLL_HUP; band++ {
 		for i := int32(0); i < min(counts[band], 64); i++ {
 			if a.own.typ == ownerPGRP {
-				b.deliverGroup(a, band)
+				b.deliverGroup(w, dup, a, band)
 			} else if a.target != nil {
-				b.deliver(a, a.target, band, false)
+				b.deliver(w, dup, a, a.target, band, false)
 			}
 		}
 	}
@@ -282,7 +290,20 @@ func (w *watch) arm(b *bridge, own ownerEx, sig int) *armedOwner {
 	w.armed = a
 	w.mu.Unlock()
 	old.release()
+	b.hold(w)
 	return a
+}
+
+// unhold closes the duplicate of a file nobody owns; the watch goes on.
+func (w *watch) unhold(b *bridge) {
+	w.mu.Lock()
+	dup := w.dup
+	w.dup = -1
+	w.mu.Unlock()
+	b.mu.Lock()
+	delete(b.held, w)
+	b.mu.Unlock()
+	b.closeDup(dup)
 }
 
 // openTarget opens process pid, or its thread tid, for signalling: a
@@ -354,6 +375,9 @@ func (w *watch) discover(b *bridge) bool {
 }
 
 func (w *watch) discoverIn(b *bridge) bool {
+	if w.candPid > 0 && w.probe(b, w.candPid, w.candFd) {
+		return true
+	}
 	tried := map[int]bool{}
 	for _, pid := range []int{w.opener, threadGroup(int(w.lastPid.Load()))} {
 		if pid > 0 && !tried[pid] {
@@ -430,9 +454,7 @@ func (w *watch) probe(b *bridge, pid, fd int) bool {
 	w.mu.Lock()
 	w.dup = high
 	w.mu.Unlock()
-	b.mu.Lock()
-	b.held[w] = true
-	b.mu.Unlock()
+	w.candPid, w.candFd = pid, fd
 	return true
 }
 

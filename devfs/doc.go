@@ -3,10 +3,11 @@
 // own protocol layer (internal/fuseraw) and either of its transports:
 // FUSE over io_uring, or classic /dev/fuse reads and writes
 // (Options.Transport; Auto takes io_uring when the kernel offers it, and
-// classic, logged, when the io_uring mount fails). It implements SPEC R3
-// and R4 (docs/SPEC.md): cat, dd, shell redirection and C or Python
+// classic, logged, when the io_uring mount fails). It implements SPEC R3,
+// R4 and F (docs/SPEC.md): cat, dd, shell redirection and C or Python
 // poll/select/epoll clients use the model devices as M1–M3 and B1–B10
-// describe.
+// describe, and a process that owns an exported file gets the driver's
+// fasync signals (the signal bridge, below).
 //
 // The file system is one flat directory. Every device in the kernel's
 // device table appears as a regular file (S_IFREG: a character-device or
@@ -16,6 +17,14 @@
 // descriptor does not hold the file-position lock a writer needs). An
 // optional read-only status file (Options.Status, for example scull's
 // status view, SPEC B10) sits beside the devices; reading it never blocks.
+//
+// Nothing a request does costs in proportion to the number of devices
+// except listing the directory: a lookup is one map look-up in the
+// kernel's device table (Kernel.Device), a directory open copies the
+// kernel's sorted list of names (kept sorted between changes), and the
+// status file is made a read window at a time, as a /proc seq_file is,
+// so an open holds nothing and a read makes only the lines it returns.
+// scull.MaxDevices bounds the devices fasync mount creates.
 //
 // How real processes map onto the model:
 //
@@ -55,12 +64,72 @@
 // mknod, unlink, rename, link, symlink, setxattr and removexattr EPERM;
 // chmod, chown and utimes EPERM; truncation of a device to zero is
 // accepted and does nothing (shell ">" redirection sends it); fsync EINVAL,
-// as for a pipe; opening the status file for writing EACCES.
+// as for a pipe; opening the status file for writing EACCES; extended
+// attributes other than XattrSigio ENODATA.
+//
+// # The signal bridge (SPEC F)
 //
 // Kernel FUSE has no fasync: fcntl(F_SETFL, O_ASYNC) on an exported file
-// succeeds, F_GETFL does not show O_ASYNC, and no SIGIO ever arrives. The
-// asynchronous notification of SPEC A and B5/B6 is therefore a property of
-// the model only; processes on the real machine use poll, select or epoll.
+// succeeds, F_GETFL does not show O_ASYNC, F_SETOWN and F_SETSIG never
+// reach the server, and the kernel raises no SIGIO. The bridge
+// (Options.Sigio, on when this process may run it) makes LDD3's
+// asynctest work anyway:
+//
+//   - Every exported device file is put on the driver's notification
+//     lists (FASYNC on the model file, so the status view counts every
+//     open file as an async listener) with a hook (File.SetSigioHook) that
+//     hears each kill_fasync for it (B5, B6).
+//   - The first notification for a file sends the bridge's worker looking
+//     for the client's descriptor: the processes that used the file, then
+//     all of them, through /proc/PID/fd and fdinfo (mount id and inode);
+//     pidfd_getfd duplicates a candidate, and a poll(2) of the duplicate,
+//     whose FUSE POLL carries the file handle, tells which open file it is.
+//     F_GETOWN_EX and F_GETSIG on the duplicate read what the client set;
+//     an owner set counts as subscribed (F2), since O_ASYNC cannot be seen.
+//     A file nobody owns is let go again, and looked at again after a
+//     later notification, at most once per millisecond: the write path of
+//     an unsubscribed file makes no system call of the bridge's.
+//   - An owned file's duplicate is kept. Its notifications are sent where
+//     the driver raises them (a FUSE write on a transport thread, say):
+//     kcmp checks that a client still holds the file, the owner and
+//     signal are reread, the target's /proc status (kept open, tied to
+//     that process) gives its disposition and credentials, and
+//     pidfd_send_signal queues the signal (a thread pidfd for
+//     F_OWNER_TID). A process group's members are found per signal from
+//     /proc by the worker.
+//   - The signal is F_SETSIG's with si_code SI_QUEUE (SI_SIGIO for signals
+//     with codes of their own, as Linux), si_band the band's poll mask (A8)
+//     and si_fd the owner's lowest descriptor for the file (Linux reports
+//     the one O_ASYNC was set through, which cannot be seen); plain SIGIO
+//     when F_SETSIG is 0; plain SIGIO too when the real-time queue is full
+//     (A7). The upper half of the sigval holds BridgeMark. si_signo,
+//     si_fd and si_band are exact; si_code differs, since no process may
+//     send another a kernel code such as POLL_IN (F3).
+//   - A target that neither catches, blocks nor ignores the signal is
+//     skipped (F2; Linux would kill it). A target gets the signal only if
+//     every process that held the file when the owner was first seen, and
+//     the opener, could signal it themselves (F4: Linux checks the
+//     credentials of whoever called F_SETOWN, which the server cannot
+//     see; this is the most restrictive reading).
+//   - Device files are opened with FOPEN_NOFLUSH, so the bridge's closes
+//     of duplicates send no FLUSH: a FLUSH sent while this process dies
+//     would wait for an answer nobody is left to give. The kernel thus
+//     tells the server nothing when a client closes a file the bridge also
+//     holds; the worker checks the owned files every few milliseconds
+//     (kcmp) and closes the duplicate of one no client holds, and the
+//     kernel's release follows. A signal whose last check began just
+//     before a client's last close may still arrive just after it (F5).
+//   - Device files carry the extended attribute XattrSigio while the
+//     bridge runs; package sigio accepts such a file although O_ASYNC does
+//     not stick, and decodes the bridged signals (F7).
+//
+// The bridge needs pidfd_open, pidfd_getfd and kcmp, and ptrace access to
+// the clients (root, CAP_SYS_PTRACE, or clients of the same user where
+// Yama allows it): SigioAvailable says what is missing. Without it,
+// SigioAuto serves without signals and logs why once; SigioOn fails the
+// mount. Write-to-handler latency is in docs/PERFORMANCE.md.
+//
+// # Serving
 //
 // How requests are served: fuseraw calls the server on its transport
 // threads (a /dev/fuse reader, or a CPU's io_uring queue thread), which

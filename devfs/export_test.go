@@ -35,3 +35,11 @@ func Lookup(f *FS, name string) bool { return f.lookup(name) != nil }
 func StatusReader(records func([]byte, int) ([]byte, bool)) func(buf []byte, off uint64) int {
 	return (&statusHandle{records: records}).readAt
 }
+
+// DenySigio makes SigioAvailable fail with err, as it would without the
+// privilege to read clients' descriptors. restore undoes it.
+func DenySigio(err error) (restore func()) {
+	orig := sigioAvailable
+	sigioAvailable = func() error { return err }
+	return func() { sigioAvailable = orig }
+}

@@ -344,8 +344,8 @@ func cclient(t testing.TB, name string) string {
 		if clientsErr != nil {
 			return
 		}
-		for _, c := range []string{"devclient", "fbench"} {
-			out, err := exec.Command("gcc", "-O2", "-Wall", "-o", filepath.Join(clientsDir, c),
+		for _, c := range []string{"devclient", "fbench", "asynctest", "sigclient"} {
+			out, err := exec.Command("gcc", "-O2", "-Wall", "-pthread", "-o", filepath.Join(clientsDir, c),
 				filepath.Join("testdata", c+".c")).CombinedOutput()
 			if err != nil {
 				clientsErr = fmt.Errorf("gcc %s.c: %v\n%s", c, err, out)

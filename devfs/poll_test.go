@@ -39,7 +39,8 @@ func (c waitClient) start(t *testing.T, file, direction, ms string) *proc {
 // empty device, a wake-up when data arrives (POLLIN: the driver wakes its
 // readers after a write, B5) and a wake-up when a full device is drained
 // (POLLOUT: it wakes its writers after a read, B6). The kill_fasync half
-// of B5 and B6 cannot cross FUSE (no fasync; see doc.go).
+// of B5 and B6 reaches real owners through the signal bridge
+// (bridge_test.go).
 func TestPollSelectEpoll(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
 		client := cclient(t, "devclient")

@@ -84,6 +84,10 @@ func TestOpenKeepsData(t *testing.T) {
 		}
 		holder.cmd.Process.Kill()
 		holder.wait()
+		// The kernel sends RELEASE after the last close has returned, and
+		// the signal bridge may hold the file for a moment while it looks
+		// at its owner: wait for the release before opening again.
+		testutil.WaitFor(t, "the last file to be released", func() bool { return statusReaders(e) == 0 })
 		if got := runStatus(t, client, "read", e.dev(0), "nonblock-open"); got != "read EAGAIN" {
 			t.Fatalf("B8: read after the last close: %q, want EAGAIN (buffer freed)", got)
 		}
@@ -122,7 +126,7 @@ func TestRefusals(t *testing.T) {
 			{"status-truncate", func() error { return os.Truncate(status, 0) }, syscall.EACCES},
 			{"status-unlink", func() error { return os.Remove(status) }, syscall.EPERM},
 			{"fsync-device", func() error { return fsyncRaw(e.dev(0)) }, syscall.EINVAL},
-			{"getxattr", func() error { _, err := syscall.Getxattr(e.dev(0), "user.x", nil); return err }, syscall.EOPNOTSUPP},
+			{"getxattr", func() error { _, err := syscall.Getxattr(e.dev(0), "user.x", nil); return err }, syscall.ENODATA},
 		}
 		for _, c := range cases {
 			t.Run("R3/"+c.name, func(t *testing.T) {
@@ -189,6 +193,10 @@ func TestStatusFile(t *testing.T) {
 		if want := strings.TrimSpace(e.Pipes.StatusText()); whole != want {
 			t.Fatalf("status file differs from the driver's view:\n%s\nwant:\n%s", whole, want)
 		}
+		// The cat asleep on scullpipe1 waits as a queued read (B10).
+		if f := strings.Fields(strings.Split(whole, "\n")[2]); f[0] != "scullpipe1" || f[len(f)-1] != "1" {
+			t.Fatalf("B10: status row %q does not count the reader waiting on scullpipe1", f)
+		}
 		// dd with 7-byte blocks: many reads of one open, each line whole.
 		small := run(t, "dd", "if="+filepath.Join(e.Dir, "status"), "bs=7", "status=none")
 		if small != whole {
@@ -236,8 +244,9 @@ with open(sys.argv[2], "wb") as out:
 	}
 }
 
-// R3: kernel FUSE has no fasync. F_SETFL with O_ASYNC succeeds but F_GETFL
-// does not show it, so no SIGIO can ever come (documented in doc.go).
+// R3, F2: kernel FUSE has no fasync. F_SETFL with O_ASYNC succeeds but
+// F_GETFL does not show it; the signal bridge goes by the owner instead
+// (bridge_test.go).
 func TestNoFasyncThroughFUSE(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
 		e := mountScull(t, tr, 1, 4000)

@@ -58,7 +58,9 @@ type armed struct {
 // owner already set, the tty keeps it (its claim is not forced), as
 // TestTTYOwnerClaim shows. F_SETFL accepts O_ASYNC on a file without a
 // fasync method and silently drops it, so F_GETFL is checked afterwards
-// (SPEC R2). On any failure the descriptor is left as it was.
+// (SPEC R2), except on a device exported by devfs, whose bridge sends the
+// signals (SPEC F7, bridged.go). On any failure the descriptor is left as
+// it was.
 func arm(fd, sig int, owner fOwnerEx) (*armed, error) {
 	if fd < 0 {
 		return nil, unix.EBADF
@@ -73,6 +75,14 @@ func arm(fd, sig int, owner fOwnerEx) (*armed, error) {
 	}
 	if flags&unix.O_ASYNC != 0 {
 		return nil, ErrAsyncBusy
+	}
+	// A devfs export's file never shows O_ASYNC: an owner already set is
+	// its sign of a subscriber (bridged.go).
+	viaBridge := bridged(fd)
+	if viaBridge {
+		if o, err := getOwnerEx(fd); err == nil && o.Pid != 0 {
+			return nil, ErrAsyncBusy
+		}
 	}
 	a := &armed{fd: fd, id: id}
 	if a.sig, err = unix.FcntlInt(uintptr(fd), unix.F_GETSIG, 0); err != nil {
@@ -94,7 +104,7 @@ func arm(fd, sig int, owner fOwnerEx) (*armed, error) {
 		return nil, fmt.Errorf("F_SETFL O_ASYNC: %w", err)
 	}
 	got, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-	if err == nil && got&unix.O_ASYNC == 0 {
+	if err == nil && got&unix.O_ASYNC == 0 && !viaBridge {
 		err = ErrCannotSignal
 	}
 	if err != nil {

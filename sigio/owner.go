@@ -145,17 +145,20 @@ func (w *Watcher) dispatch(si *unix.SignalfdSiginfo) {
 		w.resync()
 		return
 	}
-	band := Band(si.Code)
+	band, fd := Band(si.Code), int(si.Fd)
+	mask := si.Band
+	if bfd, bband, bmask, ok := bridgedEvent(si); ok { // from a devfs export (bridged.go)
+		fd, band, mask = bfd, bband, bmask
+	}
 	if !band.valid() { // SI_USER, SI_QUEUE, SI_TKILL: not from fasync
 		w.stats.foreign.Add(1)
 		return
 	}
-	fd := int(si.Fd)
 	if w.watched[fd] == nil {
 		w.stats.stale.Add(1) // queued before Unwatch, read after it
 		return
 	}
-	w.emit(Event{Fd: fd, Band: band, Mask: si.Band})
+	w.emit(Event{Fd: fd, Band: band, Mask: mask})
 }
 
 // resync reports a queue overflow. A SIGIO from the kernel may also be a

@@ -10,6 +10,10 @@
 // signal; the watcher's readiness check right after arming (a Polled event)
 // is the notification for it.
 //
+// On a device exported by `fasync mount`, which is a FUSE file and never
+// shows O_ASYNC, the export's signal bridge sends the signals (SPEC F7):
+// `fasync asynctest < MOUNT/scullpipe0` works as on a pipe.
+//
 // As in LDD3, end of input does not stop the program, since more may come
 // (a FIFO can be reopened, a terminal typed into); --exit-on-eof changes
 // that. Ctrl-C (SIGINT) or SIGTERM exit 0, after the descriptor's flags,

@@ -236,7 +236,7 @@ func benchFuse(p fuseParams, restore func(), stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "chart written to %s\n", p.svg)
 	}
-	return nil
+	return benchSignals(env, p.pings) // bench_sigio.go
 }
 
 // A fuseTable is one table of bench fuse: its rows come from a list of

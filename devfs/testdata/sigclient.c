@@ -13,11 +13,14 @@
  * the permission case), none (F_SETOWN getpid() and no handler: SIG keeps
  * its default action). With -n no handler is installed either way.
  *
- * Output, one line per signal, written with write(2) from the handler:
+ * A DEV of the form fd:N is descriptor N, already open (inherited).
+ *
+ * Output on standard output, one line per signal, written with write(2)
+ * from the handler:
  *   sig=N code=C fd=F band=0xB pid=P tid=T
- * "ready" (and the owner's tid for -o tid) goes to standard error when
- * everything is armed. The program runs until killed, or exits 0 when a
- * line arrives on standard input. */
+ * "owner T" (for -o tid), "child P" (for -c) and then "ready" are printed
+ * when everything is armed. A line "close" on standard input closes every
+ * DEV and prints "closed"; any other line, or end of input, exits 0. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -143,7 +146,8 @@ int main(int argc, char **argv)
 	}
 	int fds[64], nfd = 0;
 	for (int i = optind; i < argc && nfd < 64; i++) {
-		int fd = open(argv[i], fill ? O_WRONLY | O_NONBLOCK : O_RDONLY);
+		int fd = strncmp(argv[i], "fd:", 3) == 0 ? atoi(argv[i] + 3)
+						       : open(argv[i], fill ? O_WRONLY | O_NONBLOCK : O_RDONLY);
 		if (fd < 0) {
 			perror(argv[i]);
 			return 1;
@@ -163,7 +167,7 @@ int main(int argc, char **argv)
 				for (;;)
 					pause();
 			}
-			fprintf(stderr, "child %d\n", c);
+			printf("child %d\n", c);
 		}
 	}
 	for (int i = 0; i < nfd; i++) {
@@ -190,10 +194,20 @@ int main(int argc, char **argv)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
 	}
 	if (strcmp(owner, "tid") == 0)
-		fprintf(stderr, "owner %d\n", owner_tid);
-	fprintf(stderr, "ready\n");
-	char line[64];
-	while (read(STDIN_FILENO, line, sizeof line) < 0 && errno == EINTR)
-		;
-	return 0;
+		printf("owner %d\n", owner_tid);
+	printf("ready\n");
+	fflush(stdout);
+	for (;;) {
+		char line[64];
+		ssize_t n = read(STDIN_FILENO, line, sizeof line);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n >= 5 && strncmp(line, "close", 5) == 0) {
+			for (int i = 0; i < nfd; i++)
+				close(fds[i]);
+			write(STDOUT_FILENO, "closed\n", 7);
+			continue;
+		}
+		return 0;
+	}
 }

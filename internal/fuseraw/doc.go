@@ -24,9 +24,10 @@
 //     READDIR, RELEASEDIR, STATFS, FORGET, BATCH_FORGET, INTERRUPT, POLL
 //     (Server.NotifyPoll sends FUSE_NOTIFY_POLL), IOCTL (restricted: the
 //     input the command's _IOC size and direction say, Request.ReplyIoctl
-//     with the result and output). READLINK, SYMLINK,
+//     with the result and output), GETXATTR and LISTXATTR
+//     (Request.ReplyXattr). READLINK, SYMLINK,
 //     MKNOD, MKDIR, UNLINK, RMDIR, RENAME, RENAME2, LINK, CREATE, FSYNC,
-//     FSYNCDIR, SETXATTR, GETXATTR, LISTXATTR, REMOVEXATTR and ACCESS
+//     FSYNCDIR, SETXATTR, REMOVEXATTR and ACCESS
 //     reach it with the header alone, to be refused with the errno the
 //     file system chooses (ENOSYS would make the kernel treat FSYNC as
 //     done and retry CREATE as MKNOD). DESTROY is answered here,

@@ -137,7 +137,7 @@ elif what == "poll":
     print("before", p.poll(0))
     sys.stdout.flush()
     ev = p.poll(10000)
-    print("after", ev, os.read(fd, 100))
+    print("after", [e for _, e in ev], os.read(fd, 100))  # events only: fd numbers depend on what the client inherited
 `
 
 // R3 (M2, M3, B7): O_NONBLOCK at open and set later with fcntl gives
@@ -180,7 +180,7 @@ func TestNonblockAndPoll(t *testing.T) {
 		if err := c.waitExit(t, 10*time.Second); err != nil {
 			t.Fatalf("poll client: %v: %s", err, c.output())
 		}
-		if !strings.Contains(c.output(), "after [(3, 1)] b'ping'") {
+		if !strings.Contains(c.output(), "after [1] b'ping'") {
 			t.Fatalf("M3: poll client said %q", c.output())
 		}
 		if h.ops[FUSE_POLL].Load() <= polls {

@@ -60,8 +60,13 @@ func TestLoopFailsOnKernelError(t *testing.T) {
 			}
 
 			breakRing(l, unix.EBADFD)
-			submitRead(t, l, r, buf[8:16], -1, 2, 0)
-			submitRead(t, l, r, buf[16:24], -1, 3, 0)
+			// One batch: the first enter fails both.
+			var sqes [2]SQE
+			sqes[0].PrepRead(r, buf[8:16], -1, 2)
+			sqes[1].PrepRead(r, buf[16:24], -1, 3)
+			if n, err := l.Submit(sqes[:]); n != 2 || err != nil {
+				t.Fatalf("Submit: %d, %v", n, err)
+			}
 			for _, ud := range []uint64{2, 3} {
 				if got := res.wait(t, ud); got != -int32(unix.EBADFD) {
 					t.Fatalf("request %d queued on the broken ring: res %d, want -EBADFD", ud, got)
