@@ -187,17 +187,26 @@ func pty(t *testing.T) (master, slave int) {
 
 // fillPipe fills the pipe (or terminal) whose write end is w, so the next
 // write blocks.
+//
+// A terminal frees room on its own after a write: the kernel moves the
+// written bytes into the other side's line discipline from a work queue,
+// after the write has returned. So a terminal is filled again whenever
+// room appears within ttySettle of the last EAGAIN, until none does.
 func fillPipe(t *testing.T, w int) int {
 	t.Helper()
 	if err := unix.SetNonblock(w, true); err != nil {
 		t.Fatal(err)
 	}
+	_, terr := unix.IoctlGetTermios(w, unix.TCGETS)
 	buf := make([]byte, 65536)
 	total := 0
 	for {
 		n, err := unix.Write(w, buf)
 		if err == syscall.EAGAIN {
-			break
+			if terr != nil || !writableWithin(t, w, ttySettle) {
+				break
+			}
+			continue
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -208,6 +217,27 @@ func fillPipe(t *testing.T, w int) int {
 		t.Fatal(err)
 	}
 	return total
+}
+
+// ttySettle bounds fillPipe's wait for a terminal to free room after it
+// reported none: the kernel's work queue runs within microseconds on an
+// idle machine.
+const ttySettle = 100 * time.Millisecond
+
+// writableWithin reports whether fd becomes writable within d.
+func writableWithin(t *testing.T, fd int, d time.Duration) bool {
+	t.Helper()
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	for {
+		n, err := unix.Poll(fds, int(d.Milliseconds()))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
 }
 
 // drain reads n bytes from r.

@@ -87,8 +87,8 @@ func (s *server) openDevice(r *fuseraw.Request, n *node) {
 	})
 }
 
-// read passes a read to the driver (M1, M2, B3), or serves a directory or
-// status snapshot.
+// read passes a read to the driver (M1, M2, B3), or serves the status
+// file.
 func (s *server) read(r *fuseraw.Request) {
 	switch h := s.getHandle(r.Read.Fh).(type) {
 	case *handle:

@@ -182,8 +182,8 @@ func TestListing(t *testing.T) {
 func TestStatusFile(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
 		e := mountScull(t, tr, 2, 4000)
-		cat := start(t, "cat", e.dev(1))
-		waitBlocked(t, cat.pid(), sysRead)
+		start(t, "cat", e.dev(1))
+		e.waitQueued(t, 1, 1)
 		run(t, "sh", "-c", "printf abc > "+e.dev(0))
 
 		whole := run(t, "cat", filepath.Join(e.Dir, "status")) // trimmed
@@ -263,8 +263,7 @@ func TestTaskPerProcess(t *testing.T) {
 		e := mountScull(t, tr, 2, 4000)
 		a := start(t, "cat", e.dev(0))
 		b := start(t, "sh", "-c", "exec 3<"+e.dev(1)+"; exec cat "+e.dev(0)) // two files, one process
-		waitBlocked(t, a.pid(), sysRead)
-		waitBlocked(t, b.pid(), sysRead)
+		e.waitQueued(t, 0, 2)
 		if n := e.FS.Tasks(); n != 2 {
 			t.Fatalf("%d model tasks for 2 processes", n)
 		}

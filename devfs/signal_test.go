@@ -22,7 +22,7 @@ func TestSIGINTBlockedReader(t *testing.T) {
 
 		t.Run("R3/cat-killed-by-SIGINT", func(t *testing.T) {
 			cat := start(t, "cat", e.dev(0))
-			waitBlocked(t, cat.pid(), sysRead)
+			e.waitQueued(t, 0, 1)
 			cat.cmd.Process.Signal(syscall.SIGINT)
 			err := cat.wait() // bounded: a hang fails the test
 			var ee *exec.ExitError
@@ -34,7 +34,7 @@ func TestSIGINTBlockedReader(t *testing.T) {
 			t.Run("R3,S3/handler-"+mode+"-sees-EINTR", func(t *testing.T) {
 				p := start(t, client, "intr", e.dev(0), mode)
 				p.expect("blocking")
-				waitBlocked(t, p.pid(), sysRead)
+				e.waitQueued(t, 0, 1)
 				p.cmd.Process.Signal(syscall.SIGINT)
 				p.expect("read EINTR")
 				p.wait()

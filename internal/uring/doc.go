@@ -20,9 +20,10 @@
 //     a channel when nothing is in flight (loop_poll.go). With
 //     LoopConfig.Thread it keeps an OS thread instead and waits inside
 //     io_uring_enter, as fio does (loop_thread.go). What the two share is
-//     in loop.go and loop_run.go. A ring the kernel refuses with an
-//     unexpected errno fails the Loop's requests with it and closes the
-//     Loop, logged (loop_fail.go); the Loop never panics for it.
+//     in loop.go, loop_submit.go and loop_run.go. A ring the kernel
+//     refuses with an unexpected errno fails the Loop's requests with it
+//     and closes the Loop, logged (loop_fail.go); the Loop never panics
+//     for it.
 //
 // Available reports whether io_uring can be used here, and if not, why
 // (the kernel.io_uring_disabled sysctl, seccomp EPERM, ENOSYS).
