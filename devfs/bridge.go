@@ -276,7 +276,7 @@ func (b *bridge) run(ready chan<- struct{}) {
 			for w := range later {
 				delete(later, w)
 				w.queued.Store(false)
-				b.enqueue(w)
+				b.requeue(w)
 			}
 		case <-b.kick:
 		}
@@ -333,11 +333,20 @@ func (b *bridge) shutdown() {
 }
 
 // enqueue hands w's new notifications to the worker. It makes no system
-// call: the worker's wake-up is a channel send, which finds the channel
-// full while the worker is busy or holding off.
+// call of its own: the worker's wake-up is a channel send, which finds
+// the channel full while the worker is busy, and is not made at all
+// while w waits for its next look (holdOff).
 func (b *bridge) enqueue(w *watch) {
+	if b.requeue(w) {
+		b.stats.wakes.Add(1)
+	}
+}
+
+// requeue queues w for the worker unless it is queued already, and
+// reports whether it woke the worker.
+func (b *bridge) requeue(w *watch) bool {
 	if w.queued.Swap(true) {
-		return
+		return false
 	}
 	b.mu.Lock()
 	stopped := b.stopped
@@ -346,12 +355,13 @@ func (b *bridge) enqueue(w *watch) {
 	}
 	b.mu.Unlock()
 	if stopped {
-		return
+		return false
 	}
 	select {
 	case b.kick <- struct{}{}:
-		b.stats.wakes.Add(1)
+		return true
 	default:
+		return false
 	}
 }
 

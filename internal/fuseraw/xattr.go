@@ -39,4 +39,3 @@ func cstring(b []byte) []byte {
 	}
 	return b
 }
-
