@@ -153,9 +153,14 @@ func (m *Mount) SigioStats() SigioStats {
 func (m *Mount) Sigio() bool { return m.fs.bridge != nil }
 
 // holdOff is how long the worker waits after finding a client file
-// without an owner before it looks at such files again: notifications in
-// between are kept and judged at the next look.
-const holdOff = time.Millisecond
+// without an owner before it looks at that file again; each further look
+// that finds none doubles the wait, up to maxHoldOff. Notifications in
+// between are kept and judged at the next look, so a client that sets an
+// owner meanwhile gets them then, late by at most the wait.
+const (
+	holdOff    = time.Millisecond
+	maxHoldOff = 32 * time.Millisecond
+)
 
 // sweepEvery is how often the worker checks that the files it holds (the
 // owned ones) are still open in some client: one kcmp per file. Kernel
@@ -242,11 +247,19 @@ func (b *bridge) run(ready chan<- struct{}) {
 	defer close(b.done)
 	sweepT := time.NewTicker(sweepEvery) // received from only while files are held
 	defer sweepT.Stop()
-	var holdoff <-chan time.Time // non-nil while holding off
+	later := map[*watch]bool{} // files waiting for their next look
+	var laterT *time.Timer
 	for {
-		kick := b.kick
-		if holdoff != nil {
-			kick = nil
+		var laterC <-chan time.Time
+		if len(later) > 0 {
+			next := time.Time{}
+			for w := range later {
+				if next.IsZero() || w.nextCheck.Before(next) {
+					next = w.nextCheck
+				}
+			}
+			laterT = time.NewTimer(time.Until(next))
+			laterC = laterT.C
 		}
 		var sweep <-chan time.Time
 		b.mu.Lock()
@@ -259,20 +272,25 @@ func (b *bridge) run(ready chan<- struct{}) {
 			b.shutdown()
 			return
 		case <-sweep:
-			b.sweep()
-			continue
-		case <-holdoff:
-			holdoff = nil
-			continue
-		case <-kick:
+		case <-laterC:
+			for w := range later {
+				delete(later, w)
+				w.queued.Store(false)
+				b.requeue(w)
+			}
+		case <-b.kick:
 		}
-		if b.serveKills() {
-			holdoff = time.After(holdOff) // a file had no owner
+		if laterT != nil {
+			laterT.Stop()
+			laterT = nil
 		}
+		b.sweep()
+		b.serveKills(later)
 	}
 }
 
-// sweep lets go of every held file that no client holds any more.
+// sweep lets go of every held file that no client holds any more. It is
+// cheap (a kcmp per file) and runs on each turn of the worker.
 func (b *bridge) sweep() {
 	b.mu.Lock()
 	ws := make([]*watch, 0, len(b.held))
@@ -315,11 +333,20 @@ func (b *bridge) shutdown() {
 }
 
 // enqueue hands w's new notifications to the worker. It makes no system
-// call: the worker's wake-up is a channel send, which finds the channel
-// full while the worker is busy or holding off.
+// call of its own: the worker's wake-up is a channel send, which finds
+// the channel full while the worker is busy, and is not made at all
+// while w waits for its next look (holdOff).
 func (b *bridge) enqueue(w *watch) {
+	if b.requeue(w) {
+		b.stats.wakes.Add(1)
+	}
+}
+
+// requeue queues w for the worker unless it is queued already, and
+// reports whether it woke the worker.
+func (b *bridge) requeue(w *watch) bool {
 	if w.queued.Swap(true) {
-		return
+		return false
 	}
 	b.mu.Lock()
 	stopped := b.stopped
@@ -328,29 +355,32 @@ func (b *bridge) enqueue(w *watch) {
 	}
 	b.mu.Unlock()
 	if stopped {
-		return
+		return false
 	}
 	select {
 	case b.kick <- struct{}{}:
-		b.stats.wakes.Add(1)
+		return true
 	default:
+		return false
 	}
 }
 
-// serveKills judges every queued file's notifications. It reports
-// whether one of them had no owner, so the worker holds off.
-func (b *bridge) serveKills() (idle bool) {
+// serveKills judges every queued file's notifications; a file the
+// worker must not look at yet goes to later.
+func (b *bridge) serveKills(later map[*watch]bool) {
 	b.mu.Lock()
 	queue := b.queue
 	b.queue = nil
 	b.mu.Unlock()
 	for _, w := range queue {
 		w.queued.Store(false)
-		if !w.serve(b) {
-			idle = true
+		if w.serve(b) {
+			// Its notifications only count until the look: queued, so
+			// they wake nobody.
+			w.queued.Store(true)
+			later[w] = true
 		}
 	}
-	return idle
 }
 
 // hold counts w among the files whose duplicate the sweep checks.

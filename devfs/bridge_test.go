@@ -351,7 +351,9 @@ func TestBridgeNoSyscallUnsubscribed(t *testing.T) {
 		if st.Inline != 0 || st.Sent != 0 {
 			t.Fatalf("with nobody subscribed: %+v, want no inline system call and no signal", st)
 		}
-		if st.Wakes > st.Checks+2 || st.Checks > 2000 {
+		// A look finds no owner; the next notification queues the file
+		// for the look after the wait, and later ones wake nobody.
+		if st.Wakes > st.Checks+1 || st.Checks > 1000 {
 			t.Fatalf("2000 writes woke the worker %d times for %d looks", st.Wakes, st.Checks)
 		}
 	})

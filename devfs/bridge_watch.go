@@ -26,8 +26,8 @@ import (
 //     raised it). The worker finds a client descriptor for the file
 //     (discover), keeps a duplicate of it, and reads the owner and
 //     F_SETSIG there. No owner: the notifications are dropped, as Linux
-//     drops them for a file nobody owns, and the worker holds off for
-//     holdOff before it looks at such files again. An owner: the worker
+//     drops them for a file nobody owns, the duplicate is closed, and the
+//     worker waits (holdOff, doubling) before it looks at the file again. An owner: the worker
 //     resolves it (a pidfd, the target's status file), records the
 //     credentials of every process holding the file (the permission
 //     check's senders), and sends what was counted.
@@ -68,7 +68,9 @@ type watch struct {
 	armed *armedOwner
 
 	// Worker only.
-	candPid, candFd int // where discover found the file last
+	candPid, candFd int           // where discover found the file last
+	idle            time.Duration // the wait before the next look (holdOff)
+	nextCheck       time.Time
 	holders         []holder
 	retryAt         time.Time
 	backoff         time.Duration
@@ -180,8 +182,12 @@ func (w *watch) sendInline(band int) bool {
 
 // serve is the worker's turn at w: it sends the notifications counted
 // since the last turn, finding and resolving the owner first if need be.
-// It reports false when the file has no owner.
-func (w *watch) serve(b *bridge) bool {
+// It reports true, keeping the counts, when it is too early to look at
+// a file found without an owner (holdOff).
+func (w *watch) serve(b *bridge) (later bool) {
+	if time.Now().Before(w.nextCheck) {
+		return true
+	}
 	var counts [kernel.POLL_HUP + 1]int32
 	some := false
 	for band := kernel.POLL_IN; band <= kernel.POLL_HUP; band++ {
@@ -189,17 +195,17 @@ func (w *watch) serve(b *bridge) bool {
 		some = some || counts[band] > 0
 	}
 	if !some {
-		return true
+		return false
 	}
 	w.mu.RLock()
 	gone, dup := w.gone, w.dup
 	w.mu.RUnlock()
 	if gone {
-		return true
+		return false
 	}
 	if dup < 0 {
 		if time.Now().Before(w.retryAt) || !w.discover(b) {
-			return true
+			return false
 		}
 		w.mu.RLock()
 		dup = w.dup
@@ -209,23 +215,26 @@ func (w *watch) serve(b *bridge) bool {
 	own, sig, err := getOwner(dup)
 	if err != nil {
 		b.warn("fcntl", "F_GETOWN_EX on a client's file: %v", err)
-		return true
+		return false
 	}
 	if own.pid == 0 {
 		// Nobody owns the file: let go of it, so that its closes stay
 		// exact, and look again (a new duplicate) at the next notification.
 		w.disarm()
 		w.unhold(b)
+		w.idle = min(max(2*w.idle, holdOff), maxHoldOff)
+		w.nextCheck = time.Now().Add(w.idle)
 		return false
 	}
+	w.idle = 0
 	a := w.armed
 	if a == nil || a.own != own || a.sig != sig || (a.target == nil && own.typ != ownerPGRP) {
 		if a = w.arm(b, own, sig); a == nil {
-			return true
+			return false
 		}
 	} else if !kcmpSameFile(b.self, dup, a.holderPid, a.holderFd) && !w.stillHeld(b) {
 		w.drop(b) // the last client close has happened
-		return true
+		return false
 	}
 	for band := kernel.POLL_IN; band <= kernel.POLL_HUP; band++ {
 		for i := int32(0); i < min(counts[band], 64); i++ {
@@ -236,7 +245,7 @@ func (w *watch) serve(b *bridge) bool {
 			}
 		}
 	}
-	return true
+	return false
 }
 
 // disarm forgets the owner.
