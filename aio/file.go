@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -262,12 +263,19 @@ func (f *File) get(name string) (*fileCall, error) {
 	return c, nil
 }
 
+// maxFreeCalls bounds the calls a File keeps for reuse: as many as
+// goroutines call it at once in steady state, and no more than this
+// after a burst.
+const maxFreeCalls = 4096
+
 // put returns c, whose request is idle, to the free list.
 func (f *File) put(c *fileCall) {
 	// Drop the caller's buffer, so an idle call keeps no memory alive.
 	c.r.Buf, c.r.buf = nil, nil
 	f.mu.Lock()
-	f.free = append(f.free, c)
+	if len(f.free) < maxFreeCalls {
+		f.free = append(f.free, c)
+	}
 	if f.out--; f.out == 0 && f.closed {
 		f.idle.Broadcast()
 	}
@@ -290,7 +298,7 @@ func (f *File) run(ctx context.Context, c *fileCall, o op, name string, p []byte
 		return 0, ctx.Err()
 	}
 	c.r.Offset, c.r.Buf = off, p
-	for {
+	for try := 0; ; try++ {
 		err := f.e.submitChecked(&c.r, o, false, nil)
 		if err == nil {
 			break
@@ -298,11 +306,17 @@ func (f *File) run(ctx context.Context, c *fileCall, o op, name string, p []byte
 		switch {
 		case err == syscall.EAGAIN:
 			// The engine's in-flight limit (WithMaxInFlight) is reached:
-			// room comes back as other requests complete.
+			// room comes back as other requests complete. Yield at
+			// first, then back off, so that a limit held by requests
+			// that take long (reads of a quiet pipe) costs no core.
 			if stop != nil && ctx.Err() != nil {
 				return 0, ctx.Err()
 			}
-			runtime.Gosched()
+			if try < 16 {
+				runtime.Gosched()
+			} else {
+				time.Sleep(min(time.Duration(try-15)*50*time.Microsecond, time.Millisecond))
+			}
 			continue
 		case errors.Is(err, ErrClosed):
 			err = os.ErrClosed
