@@ -193,7 +193,10 @@ func TestBridgePermission(t *testing.T) {
 				}
 				r.Close()
 				f.Close() // the child is the only holder
-				defer cmd.Process.Kill()
+				defer func() {
+					cmd.Process.Kill()
+					cmd.Wait()
+				}()
 				testutil.WaitFor(t, "the unprivileged client to arm", func() bool { return strings.Contains(out.String(), "ready") })
 				before := e.M.SigioStats()
 				run(t, "sh", "-c", "echo x > "+e.dev(c.dev))
