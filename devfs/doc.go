@@ -45,6 +45,15 @@
 //     (os.File retries EINTR and hides it).
 //   - release closes the model file (Task.Close).
 //
+// One gap is the kernel's, on the io_uring transport (Linux 6.18): a
+// signal that interrupts a request while it is on its way to the server
+// (taken off the kernel's queue, not yet in a ring entry) brings no
+// INTERRUPT, since the ring's send marks the request sent without
+// looking whether it was interrupted meanwhile, as a /dev/fuse read does.
+// A read that then waits in the driver holds its client, even one killed
+// by SIGKILL, until data comes or the mount is aborted. Over the classic
+// transport the INTERRUPT always comes.
+//
 // ioctl(2) on a device reaches the driver through FUSE_IOCTL (SPEC I3):
 // the command goes to Task.Ioctl on the opener's task and descriptor
 // with its argument, and the result and output come back (ioctl.go), so

@@ -182,10 +182,11 @@ func waitBlocked(t testing.TB, pid int, nrs ...int) {
 
 // waitQueued waits until n reads are queued on scullpipe i of e (B10's
 // QueuedReads): their READs have reached the server and wait in the
-// driver. A client blocked in read(2) may not have got that far, and a
-// signal that kills it before the READ is handed over may bring no
-// INTERRUPT (the kernel then waits, unkillable, for an answer), so a test
-// that signals a blocked reader waits for this first.
+// driver. A client in read(2) may not have got that far, and on the
+// io_uring transport a signal that lands while its READ is on the way to
+// the server brings no INTERRUPT at all (see doc.go): the client then
+// waits, unkillable, for an answer. So a test that signals a blocked
+// reader waits for this first.
 func (e *export) waitQueued(t testing.TB, i, n int) {
 	t.Helper()
 	testutil.WaitFor(t, fmt.Sprintf("%d reads queued on scullpipe%d", n, i), func() bool {

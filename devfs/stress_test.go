@@ -44,6 +44,7 @@ func TestFourWritersFourReaders(t *testing.T) {
 			}
 		}
 		testutil.WaitFor(t, "readers to receive 10^6 bytes", func() bool { return counts.total.Load() >= writers*perWriter })
+		e.waitQueued(t, 0, readers) // every reader's next READ has reached the server
 		got := counts.stop(t)
 		if n := counts.total.Load(); n != writers*perWriter {
 			t.Fatalf("readers got %d bytes, writers wrote %d", n, writers*perWriter)
