@@ -61,7 +61,7 @@ func TestCommandLine(t *testing.T) {
 			{[]string{"mount"}, "fasync mount: takes one argument, got none"},
 			{[]string{"mount", "/tmp", "extra"}, "fasync mount: takes one argument, got 2: /tmp extra"},
 			{[]string{"mount", "/tmp", "--bogus"}, "fasync mount: flag provided but not defined: -bogus"},
-			{[]string{"mount", "--devices", "0", "/tmp"}, "--devices 0: want 1 to 1024"},
+			{[]string{"mount", "--devices", "0", "/tmp"}, "--devices 0: want 1 to 65536"},
 			{[]string{"mount", "--transport", "carrier-pigeon", "/tmp"}, "fasync mount: --transport"},
 			{[]string{"demo", "extra"}, "fasync demo: takes no arguments, got 1: extra"},
 			{[]string{"demo", "--devices", "2"}, "at least 4"},

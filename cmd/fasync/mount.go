@@ -21,9 +21,9 @@ func init() {
 	register("mount", "export scullpipe devices to real processes through FUSE (fasync mount DIR)", runMount)
 }
 
-// maxDevices bounds --devices: each device is a file in one flat
-// directory and a buffer of --size bytes once opened.
-const maxDevices = 1024
+// maxDevices bounds --devices: scull's own limit. Lookup of a name costs
+// the same at any count; the status file and a listing grow with it.
+const maxDevices = scull.MaxDevices
 
 const mountAbout = `Mounts scullpipe0 .. scullpipeN-1 and a read-only status file on DIR, an
 existing empty directory, and serves them in the foreground. cat, dd, shell
