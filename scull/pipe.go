@@ -236,6 +236,12 @@ func (d *Pipe) Write(ctx context.Context, f *kernel.File, p []byte) (int, error)
 			return 0, syscall.EAGAIN
 		}
 		d.bwriters++
+		// A writer going to sleep on a full buffer tells the asynchronous
+		// readers once more, as a Linux pipe does (pipe_write): a reader
+		// that lost the last POLL_IN in the window between its read and
+		// its next wait would otherwise sleep beside a full buffer while
+		// this writer sleeps beside it (B5).
+		_ = d.readers.Kill(kernel.SIGIO, kernel.POLL_IN)
 		err := d.outq.Wait(ctx, &d.mu, func() bool { return d.spacefree() > 0 })
 		d.bwriters--
 		if err != nil {

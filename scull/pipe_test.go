@@ -501,3 +501,38 @@ func TestB8ReleaseOnItsOwn(t *testing.T) {
 		t.Fatal("A4: FASYNC still set on a file no list holds")
 	}
 }
+
+// TestB5SleepingWriterNotifiesReaders: a writer that finds the buffer full
+// sends POLL_IN to the readers' list before it sleeps, as a Linux pipe
+// does, so a reader that lost the notification of the data now held
+// hears of it again.
+func TestB5SleepingWriterNotifiesReaders(t *testing.T) {
+	k, ps := setup(t, Config{Devices: 1, Size: 16})
+	reader := k.NewTask("reader", kernel.Cred{})
+	w := k.NewTask("w", kernel.Cred{})
+	rsig := catch(t, reader, kernel.SIGRTMIN+1, 0)
+	rfd := open(t, reader, "scullpipe0", kernel.O_RDONLY)
+	setAsync(t, reader, rfd, reader.Pid(), kernel.SIGRTMIN+1)
+	wfd := open(t, w, "scullpipe0", kernel.O_WRONLY)
+
+	write(t, w, wfd, []byte("0123456789abcde")) // 15 bytes: full (B2)
+	if info := pauseFor(t, reader, rsig); info.Code != kernel.POLL_IN {
+		t.Fatalf("B5: the filling write sent %+v", info)
+	}
+	if p := reader.Pending(); len(p) != 0 {
+		t.Fatalf("B5: pending after the filling write's signal: %v", p)
+	}
+	done := goWrite(bounded(t), w, wfd, []byte("x"))
+	testutil.WaitFor(t, "writer asleep", func() bool { return ps.Pipe(0).Status().BlockedWriters == 1 })
+	info := pauseFor(t, reader, rsig)
+	want := kernel.SigInfo{Signo: kernel.SIGRTMIN + 1, Code: kernel.POLL_IN, Fd: rfd, Band: kernel.POLLIN | kernel.POLLRDNORM}
+	if info.Signo != want.Signo || info.Code != want.Code || info.Fd != want.Fd || info.Band != want.Band {
+		t.Fatalf("B5: the sleeping writer sent %+v, want %+v", info, want)
+	}
+	if got := read(t, reader, rfd, 100); got != "0123456789abcde" {
+		t.Fatalf("read %q", got)
+	}
+	if r := await(t, "the woken write", done); r.n != 1 || r.err != nil {
+		t.Fatalf("B5: the woken write gave %d, %v", r.n, r.err)
+	}
+}
