@@ -269,6 +269,10 @@ func TestBridgeOwnerExits(t *testing.T) {
 		p, _, _ := sigclient(t, "-s", "40", "-o", "other:"+strconv.Itoa(target.pid()), e.dev(0))
 		run(t, "sh", "-c", "echo x > "+e.dev(0))
 		target.expect(signalLine(40, 3, 0x41, target.pid()))
+		// The bridge counts a signal once pidfd_send_signal has returned,
+		// which may be after the target has printed it: the snapshot
+		// below must already hold it.
+		testutil.WaitFor(t, "the signal to be counted", func() bool { return e.M.SigioStats().Sent == 1 })
 
 		target.cmd.Process.Kill()
 		target.wait()
