@@ -338,6 +338,7 @@ func TestBridgeCloseInFlight(t *testing.T) {
 		if st := e.M.SigioStats(); st.Sent != sent {
 			t.Fatalf("%d signals sent after the release", st.Sent-sent)
 		}
+		e.waitQueued(t, 0, 1) // the drain's next READ waits in the driver before the cleanup kills it
 	})
 }
 
@@ -363,6 +364,7 @@ func TestBridgeNoSyscallUnsubscribed(t *testing.T) {
 		if st.Wakes > st.Checks+1 || st.Checks > 1000 {
 			t.Fatalf("2000 writes woke the worker %d times for %d looks", st.Wakes, st.Checks)
 		}
+		e.waitQueued(t, 0, 1) // cat's next READ waits in the driver before the cleanup kills it
 	})
 }
 
