@@ -269,6 +269,10 @@ func TestBridgeOwnerExits(t *testing.T) {
 		p, _, _ := sigclient(t, "-s", "40", "-o", "other:"+strconv.Itoa(target.pid()), e.dev(0))
 		run(t, "sh", "-c", "echo x > "+e.dev(0))
 		target.expect(signalLine(40, 3, 0x41, target.pid()))
+		// The bridge counts a signal once pidfd_send_signal has returned,
+		// which may be after the target has printed it: the snapshot
+		// below must already hold it.
+		testutil.WaitFor(t, "the signal to be counted", func() bool { return e.M.SigioStats().Sent == 1 })
 
 		target.cmd.Process.Kill()
 		target.wait()
@@ -334,6 +338,7 @@ func TestBridgeCloseInFlight(t *testing.T) {
 		if st := e.M.SigioStats(); st.Sent != sent {
 			t.Fatalf("%d signals sent after the release", st.Sent-sent)
 		}
+		e.waitQueued(t, 0, 1) // the drain's next READ waits in the driver before the cleanup kills it
 	})
 }
 
@@ -359,6 +364,7 @@ func TestBridgeNoSyscallUnsubscribed(t *testing.T) {
 		if st.Wakes > st.Checks+1 || st.Checks > 1000 {
 			t.Fatalf("2000 writes woke the worker %d times for %d looks", st.Wakes, st.Checks)
 		}
+		e.waitQueued(t, 0, 1) // cat's next READ waits in the driver before the cleanup kills it
 	})
 }
 
