@@ -114,9 +114,6 @@ func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func
 		k.Close()
 		t.Fatalf("mount (%v): %v", tr, err)
 	}
-	if got := m.Transport(); got != tr {
-		t.Fatalf("mounted with transport %v, serves %v", tr, got)
-	}
 	t.Cleanup(func() {
 		if err := devfs.Unmount(dir, true); err != nil && !errors.Is(err, syscall.EINVAL) {
 			t.Errorf("lazy unmount: %v", err)
@@ -135,6 +132,9 @@ func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func
 		}
 		k.Close()
 	})
+	if got := m.Transport(); got != tr {
+		t.Fatalf("mounted with transport %v, serves %v", tr, got) // after the cleanup is registered: the mount goes too
+	}
 	return &export{Dir: dir, K: k, FS: fsys, M: m}
 }
 
