@@ -93,8 +93,12 @@ func (b *bridge) deliver(w *watch, dup int, a *armedOwner, t *target, band int, 
 	}
 	err = sendSignal(t.pidfd, sig, &info, t.tid != 0)
 	if err == unix.EAGAIN && sig != int(unix.SIGIO) {
-		// The real-time queue is full: plain SIGIO, if that is safe too.
-		if b.safe(t, st, int(unix.SIGIO), false) != safeYes {
+		// The real-time queue is full: plain SIGIO, if that is safe too
+		// (where only the worker can tell, it sends both again).
+		switch b.safe(t, st, int(unix.SIGIO), inline) {
+		case safeAsk:
+			return false
+		case safeNo, safeIgnored:
 			return true
 		}
 		info = siginfo{signo: int32(unix.SIGIO), code: siQueue}

@@ -360,8 +360,12 @@ func TestBridgeNoSyscallUnsubscribed(t *testing.T) {
 			t.Fatalf("with nobody subscribed: %+v, want no inline system call and no signal", st)
 		}
 		// A look finds no owner; the next notification queues the file
-		// for the look after the wait, and later ones wake nobody.
-		if st.Wakes > st.Checks+1 || st.Checks > 1000 {
+		// for the look after the wait, and later ones wake nobody. One
+		// that lands while the worker takes the file's counts (after it
+		// marks the file unqueued, so that none is lost) wakes it once
+		// more, for counts it has already taken: at most one such wake
+		// per turn at the file, and one more wake may await its look.
+		if st.Wakes > 2*st.Checks+2 || st.Checks > 1000 {
 			t.Fatalf("2000 writes woke the worker %d times for %d looks", st.Wakes, st.Checks)
 		}
 		e.waitQueued(t, 0, 1) // cat's next READ waits in the driver before the cleanup kills it

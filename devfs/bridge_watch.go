@@ -215,6 +215,8 @@ func (w *watch) serve(b *bridge) (later bool) {
 	own, sig, err := getOwner(dup)
 	if err != nil {
 		b.warn("fcntl", "F_GETOWN_EX on a client's file: %v", err)
+		w.disarm()
+		w.unhold(b)
 		return false
 	}
 	if own.pid == 0 {
@@ -281,6 +283,7 @@ func (w *watch) arm(b *bridge, own ownerEx, sig int) *armedOwner {
 	}
 	a.siFd = w.chooseFd(ownerPid)
 	if len(w.holders) == 0 {
+		a.release()
 		w.drop(b) // no client holds the file any more
 		return nil
 	}
@@ -290,8 +293,11 @@ func (w *watch) arm(b *bridge, own ownerEx, sig int) *armedOwner {
 	w.mu.RUnlock()
 	again, sig2, err := getOwner(dup)
 	if err != nil || again != own || sig2 != sig || (own.typ != ownerPGRP && a.target == nil) {
+		// Changed or gone meanwhile: let go of the file as for one
+		// nobody owns, and look again at the next notification.
 		a.release()
 		w.disarm()
+		w.unhold(b)
 		return nil
 	}
 	w.mu.Lock()

@@ -114,9 +114,6 @@ func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func
 		k.Close()
 		t.Fatalf("mount (%v): %v", tr, err)
 	}
-	if got := m.Transport(); got != tr {
-		t.Fatalf("mounted with transport %v, serves %v", tr, got)
-	}
 	t.Cleanup(func() {
 		if err := devfs.Unmount(dir, true); err != nil && !errors.Is(err, syscall.EINVAL) {
 			t.Errorf("lazy unmount: %v", err)
@@ -135,6 +132,9 @@ func mountKernel(t testing.TB, tr devfs.Transport, k *kernel.Kernel, status func
 		}
 		k.Close()
 	})
+	if got := m.Transport(); got != tr {
+		t.Fatalf("mounted with transport %v, serves %v", tr, got) // after the cleanup is registered: the mount goes too
+	}
 	return &export{Dir: dir, K: k, FS: fsys, M: m}
 }
 
@@ -396,29 +396,12 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	closeInheritedOnExec()
+	testutil.CloseInheritedOnExec() // si_fd checks expect a client's first open at descriptor 3
 	code := m.Run()
 	if clientsDir != "" {
 		os.RemoveAll(clientsDir)
 	}
 	os.Exit(code)
-}
-
-// closeInheritedOnExec marks every descriptor above standard error that
-// the test binary inherited close-on-exec (a lock file flock(1) holds,
-// say), so a client starts with its standard streams and the files a
-// test passes it, and its first open gets descriptor 3, as the tests of
-// si_fd expect.
-func closeInheritedOnExec() {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
-			unix.CloseOnExec(fd) // the directory's own descriptor is gone by now: EBADF, ignored
-		}
-	}
 }
 
 // mounted reports whether dir is a mount point.

@@ -13,7 +13,13 @@ import (
 
 	"github.com/fasync-go/fasync/devfs"
 	"github.com/fasync-go/fasync/internal/fusetest"
+	"github.com/fasync-go/fasync/internal/testutil"
 )
+
+func TestMain(m *testing.M) {
+	testutil.CloseInheritedOnExec() // TestMountSigio expects a client's first open at descriptor 3
+	os.Exit(m.Run())
+}
 
 // buildSigclient builds devfs's C test client (devfs/testdata/sigclient.c).
 func buildSigclient(t *testing.T) string {

@@ -3,6 +3,9 @@
 package testutil
 
 import (
+	"os"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -26,5 +29,22 @@ func WaitFor(tb testing.TB, what string, cond func() bool) {
 			tb.Fatalf("timed out after %v waiting for %s", Patience, what)
 		}
 		time.Sleep(pause)
+	}
+}
+
+// CloseInheritedOnExec marks every descriptor above standard error that
+// the test binary inherited close-on-exec (the lock file flock(1) holds
+// while it runs go test, say), so a process a test starts has its
+// standard streams and the files the test passes it, and nothing else:
+// its first open gets descriptor 3. A TestMain calls it before m.Run.
+func CloseInheritedOnExec() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd) // the listing's own descriptor, closed by now, is left alone by the kernel (EBADF)
+		}
 	}
 }
