@@ -212,6 +212,7 @@ type bridge struct {
 	mnt      uint64 // mount id, looked up by the worker when it first needs it
 	base     int    // lowest descriptor number of a duplicate; set with mnt
 	warnOnce sync.Map
+	rep      repeats // files whose latest POLL_IN or POLL_OUT may go again
 
 	stats struct{ sent, refused, unsafe, inline, wakes, checks atomic.Uint64 }
 }
@@ -251,13 +252,13 @@ func (b *bridge) run(ready chan<- struct{}) {
 	var laterT *time.Timer
 	for {
 		var laterC <-chan time.Time
-		if len(later) > 0 {
-			next := time.Time{}
-			for w := range later {
-				if next.IsZero() || w.nextCheck.Before(next) {
-					next = w.nextCheck
-				}
+		next := b.repeatNext()
+		for w := range later {
+			if next.IsZero() || w.nextCheck.Before(next) {
+				next = w.nextCheck
 			}
+		}
+		if !next.IsZero() {
 			laterT = time.NewTimer(time.Until(next))
 			laterC = laterT.C
 		}
@@ -285,6 +286,7 @@ func (b *bridge) run(ready chan<- struct{}) {
 			laterT = nil
 		}
 		b.sweep()
+		b.serveRepeats()
 		b.serveKills(later)
 	}
 }

@@ -106,6 +106,7 @@ func (b *bridge) deliver(w *watch, dup int, a *armedOwner, t *target, band int, 
 	}
 	if err == nil {
 		b.stats.sent.Add(1)
+		b.sent(w, band)
 	}
 	return true
 }

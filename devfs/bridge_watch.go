@@ -57,6 +57,7 @@ type watch struct {
 	lastPid atomic.Int32 // thread of the latest request on the file
 	queued  atomic.Bool  // in the worker's queue
 	pending [kernel.POLL_HUP + 1]atomic.Int32
+	rep     repeater // bridge_repeat.go
 
 	// mu guards dup, gone and armed. The inline path holds it for
 	// reading while it uses them; the worker changes them under the write
@@ -130,6 +131,7 @@ func (b *bridge) newWatch(h *handle, id uint64, n *node, pid int, uid uint32) *w
 		hdr.capKill = hdr.capKill && st.cred.capKill
 	}
 	w.openerCred = append(w.openerCred, hdr)
+	w.rep.file = h.file
 	h.file.SetSigioHook(w.kill)
 	h.mu.Lock()
 	_ = h.file.SetFlags(h.file.Flags() | kernel.FASYNC) // a driver without Fasync never signals

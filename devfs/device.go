@@ -107,6 +107,7 @@ func (s *server) read(r *fuseraw.Request) {
 func (h *handle) read(r *fuseraw.Request) {
 	if w := h.watch.Load(); w != nil {
 		w.seen(r.Header.PID)
+		w.rep.asked(kernel.POLL_IN)
 	}
 	nonblock := r.Read.Flags&syscall.O_NONBLOCK != 0
 	if err := h.syncNonblock(nonblock); err != nil {
@@ -235,6 +236,7 @@ func (s *server) write(r *fuseraw.Request) {
 	}
 	if w := h.watch.Load(); w != nil {
 		w.seen(r.Header.PID)
+		w.rep.asked(kernel.POLL_OUT)
 	}
 	nonblock := r.Write.Flags&syscall.O_NONBLOCK != 0
 	if err := h.syncNonblock(nonblock); err != nil {

@@ -120,6 +120,22 @@
 //     the opener, could signal it themselves (F4: Linux checks the
 //     credentials of whoever called F_SETOWN, which the server cannot
 //     see; this is the most restrictive reading).
+//   - A POLL_IN sent goes again while the data stays unread, and a
+//     POLL_OUT while the space stays unwritten (F1, a deliberate
+//     deviation): a signal through the server reaches the owner about as
+//     late as the reply to its read, so LDD3's asynctest, which reads
+//     once per signal and clears its flag after the read, loses the
+//     signal for the next chunk in between and sleeps on data it was told
+//     of. Each READ (WRITE) of a client of the file is counted (an atomic
+//     add on the FUSE path); after a signal the worker looks at the file
+//     again after 5 ms, doubling to 80 ms, and, if the model file still
+//     polls readable (writable) and no client of the file has read
+//     (written) since, makes the notification again, judged like the
+//     driver's (owner, permission, disposition, last close). A read
+//     meanwhile starts the wait over; a repeat goes only to a file read
+//     (written) before the signal, at most 10 times between two reads
+//     (writes). Like any signal, a repeat interrupts what the owner is
+//     blocked in, such as a write to a full pipe, which then returns short.
 //   - Device files are opened with FOPEN_NOFLUSH, so the bridge's closes
 //     of duplicates send no FLUSH: a FLUSH sent while this process dies
 //     would wait for an answer nobody is left to give. The kernel thus
