@@ -3,9 +3,6 @@ package bench
 import (
 	"fmt"
 	"runtime"
-	"sync/atomic"
-
-	"github.com/fasync-go/fasync/internal/benchfile"
 )
 
 // startFile is the aio.File driver (--engine file): IODepth goroutines,
@@ -42,41 +39,6 @@ func startFile(r *run) (string, []*meter) {
 	}
 	// The File takes r.f over; the last goroutine to finish closes it
 	// (Run's own Close of r.f then reports an error nobody reads).
-	var left atomic.Int32
-	left.Store(int32(job.IODepth))
-	var writes atomic.Int64
-	meters := make([]*meter, job.IODepth)
-	for g := range job.IODepth {
-		m := &meter{}
-		meters[g] = m
-		r.wg.Go(func() {
-			defer func() {
-				if left.Add(-1) == 0 {
-					f.Close()
-				}
-			}()
-			buf := r.bufs[g]
-			rnd := benchfile.NewRand(uint64(g))
-			var l lap
-			l.begin()
-			for !r.stop.Load() {
-				off := r.offset(&rnd)
-				var err error
-				if job.IsRead() {
-					_, err = f.ReadAt(buf, off)
-				} else {
-					_, err = f.WriteAt(buf, off)
-					if err == nil && job.Fsync > 0 && writes.Add(1)%int64(job.Fsync) == 0 {
-						err = f.Sync()
-					}
-				}
-				if err != nil {
-					r.fail(m, err)
-					return
-				}
-				m.done(l.end())
-			}
-		})
-	}
+	meters := startCallers(r, f, func() { f.Close() })
 	return name, meters
 }

@@ -16,12 +16,36 @@ func startGoroutines(r *run) (string, []*meter) {
 	if !job.IsRead() {
 		call = "WriteAt"
 	}
+	meters := startCallers(r, r.f, nil)
+	return fmt.Sprintf("goroutines x%d %s", job.IODepth, call), meters
+}
+
+// A callerFile is what the caller rows drive: os.File, or aio.File.
+type callerFile interface {
+	ReadAt(p []byte, off int64) (int, error)
+	WriteAt(p []byte, off int64) (int, error)
+	Sync() error
+}
+
+// startCallers starts IODepth goroutines, each calling f.ReadAt (or
+// WriteAt) into its own page-aligned buffer until the run stops; with
+// Fsync, every Fsync-th write of the job is followed by f.Sync. finish,
+// if set, runs once, after the last goroutine has stopped.
+func startCallers(r *run, f callerFile, finish func()) []*meter {
+	job := r.job
+	var left atomic.Int32
+	left.Store(int32(job.IODepth))
 	var writes atomic.Int64
 	meters := make([]*meter, job.IODepth)
 	for g := range job.IODepth {
 		m := &meter{}
 		meters[g] = m
 		r.wg.Go(func() {
+			defer func() {
+				if left.Add(-1) == 0 && finish != nil {
+					finish()
+				}
+			}()
 			buf := r.bufs[g]
 			rnd := benchfile.NewRand(uint64(g))
 			var l lap
@@ -30,11 +54,11 @@ func startGoroutines(r *run) (string, []*meter) {
 				off := r.offset(&rnd)
 				var err error
 				if job.IsRead() {
-					_, err = r.f.ReadAt(buf, off)
+					_, err = f.ReadAt(buf, off)
 				} else {
-					_, err = r.f.WriteAt(buf, off)
+					_, err = f.WriteAt(buf, off)
 					if err == nil && job.Fsync > 0 && writes.Add(1)%int64(job.Fsync) == 0 {
-						err = r.f.Sync()
+						err = f.Sync()
 					}
 				}
 				if err != nil {
@@ -45,5 +69,5 @@ func startGoroutines(r *run) (string, []*meter) {
 			}
 		})
 	}
-	return fmt.Sprintf("goroutines x%d %s", job.IODepth, call), meters
+	return meters
 }
