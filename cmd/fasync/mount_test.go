@@ -220,8 +220,8 @@ func testBenchFuse(t *testing.T, bin string) {
 	}
 	wants := []string{"fifo (65536-byte pipe buffer)", "fifo (131072-byte pipe buffer)", "fifo 1-byte ping", "vs FIFO="}
 	trs := []string{"classic"}
-	if devfs.URingAvailable() == nil {
-		trs = append(trs, "uring") // bench fuse measures it whenever it can
+	if devfs.URingAvailable() == nil || strings.Contains(stderr.String(), "turning fuse.enable_uring on") {
+		trs = append(trs, "uring") // bench fuse measures it whenever it can, turning it on as root
 	}
 	for _, tr := range trs {
 		wants = append(wants, "fuse/"+tr+" scullpipe, ring 4000", "fuse/"+tr+" scullpipe, ring 65536",
