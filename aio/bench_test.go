@@ -84,29 +84,7 @@ func BenchmarkRandRead4K(b *testing.B) {
 // goroutines each calling ReadAt into its own page-aligned buffer, and
 // reports the CPU time per read too.
 func benchGoroutines(b *testing.B, f *os.File, depth int) {
-	b.ReportAllocs()
-	b.SetBytes(benchBlock)
-	var wg sync.WaitGroup
-	per := b.N / depth
-	bufs := benchBuffers(b, depth)
-	b.ResetTimer()
-	defer benchfile.ReportCPU(b)()
-	for g := range depth {
-		n := per
-		if g == 0 {
-			n += b.N % depth
-		}
-		wg.Go(func() {
-			r := benchfile.NewRand(uint64(g))
-			for range n {
-				if _, err := f.ReadAt(bufs[g], r.Block(benchFileSize, benchBlock)); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	benchReaderAt(b, f, depth)
 }
 
 // benchEngine keeps depth requests in flight on an engine, split among
