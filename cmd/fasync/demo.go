@@ -37,13 +37,13 @@ func runDemo(args []string) int {
 	fs := cli.NewFlagSet("demo", "fasync demo [--devices N] [--size BYTES]",
 		"Tells LDD3 chapter 6 on a model kernel, traced: scullpipe devices, readers\n"+
 			"notified by SIGIO and F_SETSIG, poll, O_NONBLOCK, a blocked writer.")
-	devices := fs.Int("devices", scull.DefaultDevices, "number of scullpipe devices (at least 4)")
+	devices := fs.Int("devices", scull.DefaultDevices, fmt.Sprintf("number of scullpipe devices, 4 to %d", scull.MaxDevices))
 	size := cli.SizeFlag(fs.FlagSet, "size", scull.DefaultSize, 64, scull.MaxSize, "buffer size of each device")
 	if _, status, ok := fs.Parse(args, 0, 0); !ok {
 		return status
 	}
-	if *devices < 4 {
-		fmt.Fprintf(os.Stderr, "fasync demo: --devices %d: the story needs at least 4\n", *devices)
+	if *devices < 4 || *devices > scull.MaxDevices {
+		fmt.Fprintf(os.Stderr, "fasync demo: --devices %d: want 4 (the story uses four) to %d\n", *devices, scull.MaxDevices)
 		return 2
 	}
 	if err := demo(os.Stdout, scull.Config{Devices: *devices, Size: int(*size)}); err != nil {
@@ -450,7 +450,10 @@ func (s *story) blockedWriter(ctx context.Context) error {
 		return fmt.Errorf("bulk-writer: %w", err)
 	}
 	s.tr.log(t.Name(), "pid %d: fd %d on scullpipe1, F_SETSIG SIGIO (to learn the band), FASYNC on", t.Pid(), fd)
-	data := []byte(strings.Repeat("x", s.size+500))
+	// More than the buffer holds (size-1 bytes, B2), so the writer
+	// blocks with the excess left; the drainer frees at least that much.
+	excess := min(500, s.size/2)
+	data := []byte(strings.Repeat("x", s.size+excess))
 	res := make(chan error, 1)
 	go func() {
 		for p := data; len(p) > 0; {
@@ -484,11 +487,17 @@ func (s *story) blockedWriter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := r.Read(ctx, rfd, make([]byte, 1000))
-	if err != nil {
-		return err
+	// One read stops at the end of the circular buffer, where the data
+	// held may wrap: read until the writer's excess fits.
+	buf := make([]byte, 1000)
+	for freed := 0; freed <= excess; {
+		n, err := r.Read(ctx, rfd, buf)
+		if err != nil {
+			return err
+		}
+		freed += n
+		s.tr.log(r.Name(), "read %d bytes from scullpipe1: space freed, writers woken, POLL_OUT sent", n)
 	}
-	s.tr.log(r.Name(), "read %d bytes from scullpipe1: space freed, writers woken, POLL_OUT sent", n)
 	err, werr := recv(ctx, res, "the bulk writer")
 	return errors.Join(err, werr)
 }

@@ -83,18 +83,23 @@ func (s *story) scullSize(ctx context.Context) error {
 	if _, err := t.Write(ctx, fd, msg); err != nil {
 		return err
 	}
-	err = tell(2 * s.size)
+	// Double the size, or halve it when double is beyond scull's limit.
+	resize := 2 * s.size
+	if resize > scull.MaxSize {
+		resize = s.size / 2
+	}
+	err = tell(resize)
 	if !errors.Is(err, syscall.EBUSY) {
 		return fmt.Errorf("configurer: SCULL_P_IOCTSIZE with data held returned %v, want EBUSY", err)
 	}
-	s.tr.log(t.Name(), "wrote %d bytes; ioctl(SCULL_P_IOCTSIZE, %d): EBUSY, a new buffer would lose them", len(msg), 2*s.size)
+	s.tr.log(t.Name(), "wrote %d bytes; ioctl(SCULL_P_IOCTSIZE, %d): EBUSY, a new buffer would lose them", len(msg), resize)
 	if _, err := drain(ctx, t, fd); err != nil {
 		return err
 	}
-	if err := tell(2 * s.size); err != nil {
+	if err := tell(resize); err != nil {
 		return fmt.Errorf("configurer: SCULL_P_IOCTSIZE on an empty device: %w", err)
 	}
-	s.tr.log(t.Name(), "read them back; ioctl(SCULL_P_IOCTSIZE, %d) = 0 on the empty device", 2*s.size)
+	s.tr.log(t.Name(), "read them back; ioctl(SCULL_P_IOCTSIZE, %d) = 0 on the empty device", resize)
 	if err := query(); err != nil {
 		return err
 	}

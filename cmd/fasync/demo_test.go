@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -91,5 +92,32 @@ func TestDescribeSignal(t *testing.T) {
 	}
 	if got := pollBits(0); got != "0" {
 		t.Errorf("pollBits(0) = %q", got)
+	}
+}
+
+// U7: the story runs at every buffer size --size accepts, 64 B to 64 MiB:
+// at the small end the blocked writer's excess is more than one read
+// frees when the held data wraps, and at the large end SCULL_P_IOCTSIZE
+// cannot double the size (it halves it instead).
+func TestDemoSizes(t *testing.T) {
+	for _, size := range []int{64, 65, 519, 520, 521, 1 << 20, 32<<20 + 1, 33 << 20, scull.MaxSize} {
+		var out bytes.Buffer
+		if err := demo(&out, scull.Config{Devices: 4, Size: size}); err != nil {
+			t.Errorf("U7: --size %d: %v\n%s", size, err, out.String())
+			continue
+		}
+		resize := 2 * size
+		if resize > scull.MaxSize {
+			resize = size / 2
+		}
+		for _, want := range []string{
+			"(0 left)",
+			fmt.Sprintf("ioctl(SCULL_P_IOCTSIZE, %d) = 0 on the empty device", resize),
+			fmt.Sprintf("configurer  ioctl(SCULL_P_IOCQSIZE) = %d", resize),
+		} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("U7: --size %d: trace lacks %q", size, want)
+			}
+		}
 	}
 }
