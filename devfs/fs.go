@@ -102,7 +102,8 @@ const (
 // Kernel.Device) and directory open (a copy of its sorted names,
 // Kernel.Devices), so devices registered later appear and unregistered
 // ones vanish (files already open keep working, as Kernel.Unregister
-// promises).
+// promises). k must not be nil: Mount refuses a file system without a
+// kernel with an error wrapping EINVAL.
 func New(k *kernel.Kernel, opts Options) *FS {
 	if opts.StatusName == "" {
 		opts.StatusName = "status"

@@ -75,17 +75,32 @@ type MountOptions struct {
 	// only a mount that answers ENOTCONN; a dead io_uring connection
 	// answers ECONNABORTED and stays, for Stale to find.
 	AutoUnmount bool
+	// NonEmpty lets the mount go on a directory that has entries or is
+	// a mount point already; they are hidden until the unmount. Without
+	// it such a directory is refused (CheckMountDir). No option allows
+	// /, /proc, /sys or /dev.
+	NonEmpty bool
 }
 
-// Mount mounts fsys on the existing directory dir and serves it on
+// Mount mounts fsys on the existing empty directory dir and serves it on
 // goroutines of its own until the file system is unmounted (by Close,
 // Unmount, fusermount3 -u or umount), over the transport Options.Transport
-// chooses. When serving ends, every model task still standing for a
-// process exits. An FS can be mounted once.
+// chooses. dir is checked first as CheckMountDir says (a refusal is a
+// *MountDirError), and Mount.Dir is the path CheckMountDir returns. An FS
+// made by New with a nil kernel is refused with an error wrapping EINVAL.
+// When serving ends, every model task still standing for a process
+// exits. An FS can be mounted once.
 func (fsys *FS) Mount(dir string) (*Mount, error) { return fsys.MountWith(dir, MountOptions{}) }
 
 // MountWith is Mount with the options mo.
 func (fsys *FS) MountWith(dir string, mo MountOptions) (*Mount, error) {
+	if fsys.k == nil {
+		return nil, fmt.Errorf("devfs: mount %s: the file system has no model kernel (devfs.New was given nil): %w", dir, syscall.EINVAL)
+	}
+	dir, err := CheckMountDir(dir, mo.NonEmpty)
+	if err != nil {
+		return nil, err
+	}
 	if err := CheckHost(); err != nil {
 		return nil, err
 	}

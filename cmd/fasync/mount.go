@@ -26,7 +26,8 @@ func init() {
 const maxDevices = scull.MaxDevices
 
 const mountAbout = `Mounts scullpipe0 .. scullpipeN-1 and a read-only status file on DIR, an
-existing empty directory, and serves them in the foreground. cat, dd, shell
+existing empty directory (never /, nor under /proc, /sys or /dev, which the
+server itself uses), and serves them in the foreground. cat, dd, shell
 redirection and programs using poll, select or epoll work on them as on
 LDD3's /dev/scullpipe (blocking reads, EAGAIN under O_NONBLOCK, Ctrl-C
 interrupts a blocked reader). A process that owns one of these files
@@ -105,7 +106,7 @@ func runMount(args []string) int {
 		dir:   dir,
 		scull: scull.Config{Devices: *devices, Size: int(*size)},
 		devfs: devfs.Options{Transport: tr, Sigio: sio},
-		mount: devfs.MountOptions{AllowOther: *allowOther, AutoUnmount: true},
+		mount: devfs.MountOptions{AllowOther: *allowOther, AutoUnmount: true, NonEmpty: *nonempty},
 	})
 }
 
@@ -124,6 +125,9 @@ func serveMount(out io.Writer, mc mountConfig) int {
 	fsys := devfs.New(k, mc.devfs)
 	dir := mc.dir
 
+	// A closed stdout must not kill the server before it unmounts
+	// (SPEC U6): with SIGPIPE ignored a write there fails with EPIPE.
+	signal.Ignore(syscall.SIGPIPE)
 	// Signals are caught before mounting so none can slip between the
 	// mount and the wait.
 	sigs := make(chan os.Signal, 2)

@@ -128,6 +128,16 @@ func isMounted(t *testing.T, dir string) bool {
 	return ok
 }
 
+// mountCount returns the number of mounts this process sees.
+func mountCount(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Count(b, []byte("\n"))
+}
+
 // blockedIn waits until pid sleeps in one of the system calls nrs.
 func blockedIn(t *testing.T, pid int, nrs ...string) {
 	t.Helper()
@@ -195,6 +205,7 @@ func TestMountCommand(t *testing.T) {
 				t.Run("R4/"+name+"-unmounts", func(t *testing.T) { testMountSignal(t, bin, sig, targ) })
 			}
 			t.Run("R4/lazy-unmount-while-open", func(t *testing.T) { testMountLazy(t, bin, targ) })
+			t.Run("U6/closed-stdout-still-unmounts", func(t *testing.T) { testMountClosedStdout(t, bin, targ) })
 			t.Run("R4/killed-server-fails-clients-within-1s", func(t *testing.T) { testMountKilled(t, bin, targ) })
 			t.Run("U3/mount-again-after-a-crash", func(t *testing.T) { testMountAfterCrash(t, bin, targ) })
 		})
@@ -295,6 +306,50 @@ func testMountSignal(t *testing.T, bin string, sig syscall.Signal, args ...strin
 	}
 }
 
+// U6: a server whose standard output is a pipe nobody reads any more
+// (its reader closed it) is not killed by SIGPIPE when it reports the
+// SIGINT: it unmounts and exits 0.
+func testMountClosedStdout(t *testing.T, bin string, args ...string) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append(append([]string{"mount"}, args...), dir)...)
+	cmd.Stdout = w
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		exec.Command("fusermount3", "-uz", dir).Run()
+	})
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if !strings.HasPrefix(line, "fasync mount: serving") {
+		t.Fatalf("first line %q (%v), want the serving line; stderr %q", line, err, stderr.String())
+	}
+	r.Close() // from now on every write to stdout fails with EPIPE
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err = <-exited:
+		exited <- err // for the cleanup
+	case <-time.After(mountPatience):
+		t.Fatalf("fasync mount still running %v after SIGINT", mountPatience)
+	}
+	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() || err != nil {
+		t.Errorf("U6: fasync mount with a closed stdout ended with %v (killed by %v); want exit 0; stderr %q", err, ws.Signal(), stderr.String())
+	}
+	if isMounted(t, dir) {
+		t.Error("U6: still mounted after the server exited")
+	}
+}
+
 // R4: SIGTERM with a file open detaches lazily; the client keeps using
 // its descriptor; the server exits 0 once it closes.
 func testMountLazy(t *testing.T, bin string, args ...string) {
@@ -390,8 +445,9 @@ func testMountAfterCrash(t *testing.T, bin string, args ...string) {
 	}
 }
 
-// U3: DIR must be an existing, empty directory; --nonempty mounts over
-// entries, which come back after the unmount. A refusal mounts nothing.
+// U3, U5: DIR must be an existing, empty directory; --nonempty mounts
+// over entries, which come back after the unmount, but never over /,
+// /proc, /sys or /dev. A refusal mounts nothing.
 func testMountDirChecks(t *testing.T, bin string) {
 	file := filepath.Join(t.TempDir(), "file")
 	full := t.TempDir()
@@ -400,19 +456,27 @@ func testMountDirChecks(t *testing.T, bin string) {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range []struct{ dir, why string }{
-		{file, "is not a directory"},
-		{filepath.Join(full, "missing"), "no such file or directory"},
-		{full, "is not empty (kept)"},
+	for _, c := range []struct {
+		dir, why string
+		flags    []string
+	}{
+		{file, "not a directory", nil},
+		{filepath.Join(full, "missing"), "no such directory", nil},
+		{full, "not empty (kept)", nil},
+		{"", "the path is empty", []string{"--nonempty"}},
+		{"/", "would hide every file", []string{"--nonempty"}},
+		{"/proc", "under /proc", []string{"--nonempty"}},
+		{"/sys/fs/fuse/connections", "under /sys", []string{"--nonempty"}},
+		{"/dev", "under /dev", []string{"--nonempty"}},
 	} {
-		out, err := exec.Command(bin, "mount", c.dir).CombinedOutput()
+		mounts := mountCount(t)
+		out, err := exec.Command(bin, append(append([]string{"mount", "--transport", "classic"}, c.flags...), "--", c.dir)...).CombinedOutput()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), c.why) {
-			t.Errorf("mount %s: %v %q; want status 2 and %q", c.dir, err, out, c.why)
+			t.Errorf("mount %s %q: %v %q; want status 2 and %q", c.flags, c.dir, err, out, c.why)
 		}
-		if isMounted(t, c.dir) {
-			exec.Command("fusermount3", "-uz", c.dir).Run()
-			t.Errorf("mount %s: refused, yet mounted", c.dir)
+		if n := mountCount(t); n != mounts {
+			t.Errorf("mount %q: refused, yet %d mounts became %d", c.dir, mounts, n)
 		}
 	}
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -17,10 +16,11 @@ import (
 // on DIR to answer or fail.
 const staleWait = 5 * time.Second
 
-// prepareMountDir checks that dir can take a mount (SPEC U3) and returns
-// it absolute and clean, or the exit status after saying why not: dir
-// must be an existing directory, empty unless nonempty is set; a dead
-// fasync mount on it (its server died) is unmounted, with a note on out.
+// prepareMountDir checks that dir can take a mount (SPEC U3, U5) and
+// returns it as devfs.CheckMountDir does, or the exit status after saying
+// why not: 2 for a directory devfs refuses, 1 when it could not look. A
+// dead fasync mount on dir (its server died) is unmounted first, with a
+// note on out.
 func prepareMountDir(out io.Writer, dir string, nonempty bool) (string, int) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -31,44 +31,19 @@ func prepareMountDir(out io.Writer, dir string, nonempty bool) (string, int) {
 		fmt.Fprintln(os.Stderr, "fasync mount:", err)
 		return "", 1
 	}
-	fi, err := os.Stat(abs)
-	if devfs.Disconnected(err) {
-		fmt.Fprintf(os.Stderr, "fasync mount: %s is a FUSE mount whose server has gone (%v), and not one of fasync's: remove it with\n\tfusermount3 -u -z %s\n", dir, err, abs)
-		return "", 1
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "fasync mount: %v (DIR must be an existing directory)\n", err)
-		return "", 2
-	}
-	if !fi.IsDir() {
-		fmt.Fprintf(os.Stderr, "fasync mount: %s is not a directory: FUSE mounts these devices on a directory\n", dir)
-		return "", 2
-	}
-	if nonempty {
-		return abs, 0
-	}
-	if mounted, _ := devfs.Mounted(abs); mounted {
-		fmt.Fprintf(os.Stderr, "fasync mount: %s is already a mount point; unmount it first (fusermount3 -u %s), or pass --nonempty to mount on top\n", dir, abs)
-		return "", 2
-	}
-	f, err := os.Open(abs)
-	if err != nil {
+	abs, err = devfs.CheckMountDir(dir, nonempty)
+	var refused *devfs.MountDirError
+	switch {
+	case errors.As(err, &refused) && devfs.Disconnected(refused.Err):
+		// Not one of fasync's: clearStaleMount would have removed it.
 		fmt.Fprintln(os.Stderr, "fasync mount:", err)
 		return "", 1
-	}
-	names, err := f.Readdirnames(4)
-	f.Close()
-	if err != nil && err != io.EOF {
+	case errors.As(err, &refused):
+		fmt.Fprintln(os.Stderr, "fasync mount:", err)
+		return "", 2
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "fasync mount:", err)
 		return "", 1
-	}
-	if len(names) > 0 {
-		if len(names) == 4 {
-			names[3] = "..."
-		}
-		fmt.Fprintf(os.Stderr, "fasync mount: %s is not empty (%s): the mount would hide what is there until it is unmounted; use an empty directory, or pass --nonempty to mount over it\n",
-			dir, strings.Join(names, " "))
-		return "", 2
 	}
 	return abs, 0
 }
