@@ -1,9 +1,11 @@
 package devfs_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"os"
+	"syscall"
 
 	"github.com/fasync-go/fasync/devfs"
 	"github.com/fasync-go/fasync/kernel"
@@ -42,4 +44,15 @@ func ExampleCheckHost() {
 	if err := devfs.CheckHost(); err != nil {
 		fmt.Println(err) // e.g. "FUSE unavailable: missing fusermount3 (apt-get install fuse3)"
 	}
+}
+
+// CheckMountDir says why a directory cannot take a mount before anything
+// is mounted; Mount applies the same rule.
+func ExampleCheckMountDir() {
+	_, err := devfs.CheckMountDir("/proc", true)
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, syscall.EPERM))
+	// Output:
+	// devfs: cannot mount on "/proc": it is /proc, which the server itself reads: a mount there makes it wait on itself and leaves a dead mount for every process
+	// true
 }

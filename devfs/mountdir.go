@@ -62,8 +62,12 @@ func CheckMountDir(dir string, nonEmpty bool) (string, error) {
 		return "", refuse(syscall.EPERM, "a mount on / would hide every file of the machine, /proc and /dev/fuse among them, which the server needs")
 	}
 	for _, sys := range systemDirs {
+		where := "it lies under " + sys
+		if abs == sys {
+			where = "it is " + sys
+		}
 		if abs == sys || strings.HasPrefix(abs, sys+"/") {
-			return "", refuse(syscall.EPERM, "%s is under %s, which the server itself reads: a mount there deadlocks it and leaves a dead mount for every process", abs, sys)
+			return "", refuse(syscall.EPERM, "%s, which the server itself reads: a mount there makes it wait on itself and leaves a dead mount for every process", where)
 		}
 	}
 	fi, err := os.Stat(abs)

@@ -57,14 +57,14 @@ func TestMountDirRefusals(t *testing.T) {
 		{filepath.Join(file, "below"), false, syscall.ENOTDIR, "not a directory"},
 		{full, false, syscall.ENOTEMPTY, "not empty (kept)"},
 		{"/", true, syscall.EPERM, "would hide every file"},
-		{"/proc", false, syscall.EPERM, "under /proc"},
-		{"/proc", true, syscall.EPERM, "under /proc"},
-		{"/proc/self/fdinfo", true, syscall.EPERM, "under /proc"},
-		{toProc, true, syscall.EPERM, "/proc is under /proc"},
-		{"/sys", true, syscall.EPERM, "under /sys"},
-		{"/sys/fs/fuse/connections", true, syscall.EPERM, "under /sys"},
-		{"/dev", true, syscall.EPERM, "under /dev"},
-		{"/dev/shm", true, syscall.EPERM, "under /dev"},
+		{"/proc", false, syscall.EPERM, "/proc, which the server itself reads"},
+		{"/proc", true, syscall.EPERM, "/proc, which the server itself reads"},
+		{"/proc/self/fdinfo", true, syscall.EPERM, "/proc, which the server itself reads"},
+		{toProc, true, syscall.EPERM, "it is /proc, which"},
+		{"/sys", true, syscall.EPERM, "/sys, which the server itself reads"},
+		{"/sys/fs/fuse/connections", true, syscall.EPERM, "/sys, which the server itself reads"},
+		{"/dev", true, syscall.EPERM, "/dev, which the server itself reads"},
+		{"/dev/shm", true, syscall.EPERM, "/dev, which the server itself reads"},
 	} {
 		before := mountCount(t)
 		_, err := devfs.CheckMountDir(c.dir, c.nonEmpty)

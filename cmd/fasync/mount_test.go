@@ -465,9 +465,9 @@ func testMountDirChecks(t *testing.T, bin string) {
 		{full, "not empty (kept)", nil},
 		{"", "the path is empty", []string{"--nonempty"}},
 		{"/", "would hide every file", []string{"--nonempty"}},
-		{"/proc", "under /proc", []string{"--nonempty"}},
-		{"/sys/fs/fuse/connections", "under /sys", []string{"--nonempty"}},
-		{"/dev", "under /dev", []string{"--nonempty"}},
+		{"/proc", "/proc, which the server itself reads", []string{"--nonempty"}},
+		{"/sys/fs/fuse/connections", "/sys, which the server itself reads", []string{"--nonempty"}},
+		{"/dev", "/dev, which the server itself reads", []string{"--nonempty"}},
 	} {
 		mounts := mountCount(t)
 		out, err := exec.Command(bin, append(append([]string{"mount", "--transport", "classic"}, c.flags...), "--", c.dir)...).CombinedOutput()
