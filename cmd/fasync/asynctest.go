@@ -51,7 +51,7 @@ func runAsynctest(args []string) int {
 		"Copies standard input (or FILE: a FIFO, tty, socket ...) to standard output,\n"+
 			"reading only when the kernel signals that input is available.")
 	exitOnEOF := fs.Bool("exit-on-eof", false, "exit at end of input (by default keep waiting, as LDD3's asynctest does)")
-	sig := fs.Int("signal", 0, fmt.Sprintf("real-time signal %d..%d the input raises (default %d, or the next free)", sigio.MinSignal, sigio.MaxSignal, sigio.DefaultSignal))
+	sig := fs.Int("signal", 0, fmt.Sprintf("the real-time signal `N`, %d..%d, the input raises (default %d, or the next free)", sigio.MinSignal, sigio.MaxSignal, sigio.DefaultSignal))
 	verbose := fs.Bool("v", false, "report each notification and end of input on standard error")
 	files, status, ok := fs.Parse(args, 0, 1)
 	if !ok {

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os/exec"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -86,6 +89,44 @@ func TestCommandLine(t *testing.T) {
 		_, stderr, status := run(t, bin, "mount", t.TempDir(), "--size", "1")
 		if status != 2 || !strings.Contains(stderr, "1 B is outside 2 B to 64 MiB") {
 			t.Errorf("mount DIR --size 1: status %d, stderr %q; want the size refused", status, stderr)
+		}
+	})
+
+	t.Run("U8/help-spells-flags-as-the-usage-line", func(t *testing.T) {
+		for _, cmd := range [][]string{{"demo"}, {"asynctest"}, {"mount"}, {"bench", "aio"}, {"bench", "fuse"}} {
+			stdout, _, _ := run(t, bin, append(cmd, "-h")...)
+			synopsis, _, _ := strings.Cut(stdout, "\n")
+			for line := range strings.Lines(stdout) {
+				name, ok := strings.CutPrefix(line, "  -")
+				if !ok {
+					continue
+				}
+				name, _, _ = strings.Cut(strings.TrimRight(name, "\n"), "\t")
+				name, _, _ = strings.Cut(name, " ")
+				if len(strings.TrimPrefix(name, "-")) > 1 && !strings.HasPrefix(name, "-") {
+					t.Errorf("U8: %q -h: %q has one dash", cmd, line)
+				}
+			}
+			// Every flag of the synopsis appears in the help as it is
+			// spelled there, with its argument.
+			for _, f := range regexp.MustCompile(`\[(--?[a-z-]+(?: [A-Za-z|]+)?)\]`).FindAllStringSubmatch(synopsis, -1) {
+				if !strings.Contains(stdout, "\n  "+f[1]+"\n") && !strings.Contains(stdout, "\n  "+f[1]+"\t") {
+					t.Errorf("U8: %q -h: the usage line has %q, the flags do not:\n%s", cmd, f[1], stdout)
+				}
+			}
+		}
+	})
+
+	t.Run("U8/version", func(t *testing.T) {
+		for _, args := range [][]string{{"--version"}, {"-version"}, {"version"}} {
+			stdout, stderr, status := run(t, bin, args...)
+			want := fmt.Sprintf("(github.com/fasync-go/fasync, %s)\n", runtime.Version())
+			if status != 0 || stderr != "" || !strings.HasPrefix(stdout, "fasync ") || !strings.HasSuffix(stdout, want) {
+				t.Errorf("U8: %q: status %d, stdout %q, stderr %q; want status 0 and \"fasync VERSION %s\"", args, status, stdout, stderr, want)
+			}
+		}
+		if _, stderr, status := run(t, bin, "version", "extra"); status != 2 || !strings.Contains(stderr, "takes no arguments") {
+			t.Errorf("U8: version extra: status %d, stderr %q; want a usage error", status, stderr)
 		}
 	})
 

@@ -37,7 +37,7 @@ func runDemo(args []string) int {
 	fs := cli.NewFlagSet("demo", "fasync demo [--devices N] [--size BYTES]",
 		"Tells LDD3 chapter 6 on a model kernel, traced: scullpipe devices, readers\n"+
 			"notified by SIGIO and F_SETSIG, poll, O_NONBLOCK, a blocked writer.")
-	devices := fs.Int("devices", scull.DefaultDevices, fmt.Sprintf("number of scullpipe devices, 4 to %d", scull.MaxDevices))
+	devices := fs.Int("devices", scull.DefaultDevices, fmt.Sprintf("`N` scullpipe devices, 4 to %d", scull.MaxDevices))
 	size := cli.SizeFlag(fs.FlagSet, "size", scull.DefaultSize, 64, scull.MaxSize, "buffer size of each device")
 	if _, status, ok := fs.Parse(args, 0, 0); !ok {
 		return status

@@ -4,6 +4,7 @@
 //	fasync asynctest [FILE]      LDD3's asynctest on the real kernel
 //	fasync mount DIR             export model scullpipe devices through FUSE
 //	fasync bench KIND [flags]    benchmarks beside their baselines
+//	fasync version               the version (also fasync --version)
 //
 // Each subcommand lives in a file of its own and registers itself in init.
 package main
@@ -61,6 +62,8 @@ func main() {
 	case "-h", "-help", "--help", "help":
 		usage(os.Stdout)
 		return
+	case "-version", "--version":
+		name = "version"
 	}
 	cmd, ok := commands[name]
 	if !ok {

@@ -70,12 +70,12 @@ type mountConfig struct {
 
 func runMount(args []string) int {
 	fl := cli.NewFlagSet("mount", "fasync mount [--devices N] [--size BYTES] [--transport auto|uring|classic] [--sigio auto|on|off] [--allow-other] [--nonempty] DIR", mountAbout)
-	devices := fl.Int("devices", scull.DefaultDevices, fmt.Sprintf("number of scullpipe devices, 1 to %d", maxDevices))
+	devices := fl.Int("devices", scull.DefaultDevices, fmt.Sprintf("`N` scullpipe devices, 1 to %d", maxDevices))
 	size := cli.SizeFlag(fl.FlagSet, "size", scull.DefaultSize, scull.MinSize, scull.MaxSize, "buffer size of each device (B1)")
-	transport := fl.String("transport", "auto", "FUSE transport: auto (uring when fuse.enable_uring=Y, else classic), uring or classic")
+	transport := fl.String("transport", "auto", "FUSE transport, `auto|uring|classic`: auto takes uring when fuse.enable_uring=Y, else classic")
 	allowOther := fl.Bool("allow-other", false, "let every user's processes open the files, the kernel enforcing their modes (allow_other,default_permissions)")
 	nonempty := fl.Bool("nonempty", false, "mount even if DIR has entries (they are hidden until the unmount)")
-	sigioMode := fl.String("sigio", "auto", "signals to the owners of client files: auto (when this process may read its clients' descriptors), on or off")
+	sigioMode := fl.String("sigio", "auto", "signals to the owners of client files, `auto|on|off`: auto sends them when this process may read its clients' descriptors")
 	pos, status, ok := fl.Parse(args, 1, 1)
 	if !ok {
 		return status

@@ -96,7 +96,10 @@ func (f *FlagSet) usageError(why string) int {
 }
 
 // PrintHelp writes the synopsis, About and the flags with their defaults
-// to Stdout.
+// to Stdout, each flag spelled as the synopsis spells it (SPEC U8): two
+// dashes before a long name (--devices N), one before a single letter
+// (-v). A back-quoted word in a flag's usage names its argument, as
+// flag.UnquoteUsage says.
 func (f *FlagSet) PrintHelp() {
 	w := f.Stdout
 	if w == nil {
@@ -105,10 +108,29 @@ func (f *FlagSet) PrintHelp() {
 	fmt.Fprintf(w, "usage: %s\n\n%s\n", f.Synopsis, strings.TrimRight(f.About, "\n"))
 	n := 0
 	f.VisitAll(func(*flag.Flag) { n++ })
-	if n > 0 {
-		fmt.Fprint(w, "\nflags:\n")
-		f.SetOutput(w)
-		f.PrintDefaults()
-		f.SetOutput(io.Discard)
+	if n == 0 {
+		return
 	}
+	fmt.Fprint(w, "\nflags:\n")
+	// flag.PrintDefaults decides the argument names and which defaults
+	// to show; only its one dash before long names is rewritten.
+	var b strings.Builder
+	f.SetOutput(&b)
+	f.PrintDefaults()
+	f.SetOutput(io.Discard)
+	for line := range strings.Lines(b.String()) {
+		if rest, ok := strings.CutPrefix(line, "  -"); ok && f.Lookup(flagName(rest)) != nil && len(flagName(rest)) > 1 {
+			line = "  --" + rest
+		}
+		fmt.Fprint(w, line)
+	}
+}
+
+// flagName returns the flag name at the start of a line of
+// flag.PrintDefaults, after its dash.
+func flagName(s string) string {
+	if i := strings.IndexAny(s, " \t\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

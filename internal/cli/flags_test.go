@@ -82,6 +82,25 @@ func TestFlagSetHelp(t *testing.T) {
 	}
 }
 
+// U8: help spells each flag as a synopsis does: two dashes before a
+// long name, with the back-quoted argument name, one before a letter.
+func TestFlagSetHelpSpelling(t *testing.T) {
+	fs, stdout, _ := newTestSet()
+	fs.String("transport", "auto", "the `auto|classic` transport")
+	fs.PrintHelp()
+	help := stdout.String()
+	for _, want := range []string{"\n  --devices int\n", "\n  -v\tverbose\n", "\n  --transport auto|classic\n", `(default "auto")`} {
+		if !strings.Contains(help, want) {
+			t.Errorf("U8: help lacks %q:\n%s", want, help)
+		}
+	}
+	for line := range strings.Lines(help) {
+		if strings.HasPrefix(line, "  -") && !strings.HasPrefix(line, "  --") && !strings.HasPrefix(line, "  -v\t") {
+			t.Errorf("U8: a long flag with one dash: %q", line)
+		}
+	}
+}
+
 func TestArgCount(t *testing.T) {
 	for _, c := range []struct {
 		pos      []string

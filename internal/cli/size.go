@@ -76,7 +76,7 @@ type Size struct {
 // text gets the limits appended.
 func SizeFlag(fs *flag.FlagSet, name string, def, min, max int64, usage string) *int64 {
 	s := &Size{N: def, Min: min, Max: max}
-	fs.Var(s, name, fmt.Sprintf("%s: a `size` from %s to %s (k, m, g: KiB, MiB, GiB)", usage, HumanSize(min), HumanSize(max)))
+	fs.Var(s, name, fmt.Sprintf("%s: `BYTES` from %s to %s (k, m, g: KiB, MiB, GiB)", usage, HumanSize(min), HumanSize(max)))
 	return &s.N
 }
 
