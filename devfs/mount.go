@@ -149,8 +149,11 @@ var mountFUSE = fuseraw.Mount
 
 // mountOver mounts a new server of fsys on dir over tr. When Auto chose
 // io_uring and that mount fails (io_uring_setup refused, the rings'
-// memory not granted), the failure is logged and a new server is
-// mounted over the classic transport instead; an explicit URing fails.
+// memory not granted), a new server is mounted over the classic
+// transport instead, and the io_uring failure is logged once the
+// classic mount has worked; when it fails too, the cause is not
+// io_uring's (fusermount3 refused the directory, say) and only the
+// classic error is returned (SPEC U10). An explicit URing fails.
 func (fsys *FS) mountOver(dir string, tr fuseraw.Transport, mo MountOptions) (*server, *fuseraw.Server, error) {
 	cfg := fuseraw.Config{
 		MountOptions: fuseraw.MountOptions{FSName: "fasync", Subtype: "fasync", AllowOther: mo.AllowOther, AutoUnmount: mo.AutoUnmount},
@@ -162,15 +165,18 @@ func (fsys *FS) mountOver(dir string, tr fuseraw.Transport, mo MountOptions) (*s
 	if err == nil || tr != fuseraw.URing || fsys.opts.Transport != Auto {
 		return s, srv, err
 	}
+	uringErr := err
+	cfg.Transport = fuseraw.Classic
+	s = newServer(fsys) // nothing of the failed mount's server is reused
+	if srv, err = mountFUSE(dir, s, cfg); err != nil {
+		return s, srv, err
+	}
 	logf := fsys.opts.Logf
 	if logf == nil {
 		logf = log.Printf
 	}
-	logf("devfs: mount %s: transport auto: io_uring failed, using classic: %v", dir, err)
-	cfg.Transport = fuseraw.Classic
-	s = newServer(fsys) // nothing of the failed mount's server is reused
-	srv, err = mountFUSE(dir, s, cfg)
-	return s, srv, err
+	logf("devfs: mount %s: transport auto: io_uring failed, using classic: %v", dir, uringErr)
+	return s, srv, nil
 }
 
 // Transport reports the transport the mount uses: URing or Classic.

@@ -97,6 +97,11 @@ func (a *asynctest) run(sig int) int {
 	for {
 		select {
 		case ev := <-w.Events():
+			if !ev.Resync && ev.Band == sigio.POLL_OUT {
+				// Room to write (a socket or tty, or the readiness
+				// check on one): nothing for a reader.
+				continue
+			}
 			n, eof, err := a.drain()
 			a.logf("asynctest: notification %v: %d bytes", ev, n)
 			if err != nil {
@@ -104,6 +109,7 @@ func (a *asynctest) run(sig int) int {
 			}
 			if eof {
 				if a.exitOnEOF {
+					a.logf("asynctest: end of input; exiting (--exit-on-eof)")
 					return 0
 				}
 				a.logf("asynctest: end of input; still running (Ctrl-C to quit)")

@@ -191,7 +191,8 @@ func TestAsynctest(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	t.Run("B11/copies-drains-and-keeps-running", func(t *testing.T) { testCopies(t, bin) })
-	t.Run("B11/exit-on-eof", func(t *testing.T) { testExitOnEOF(t, bin) })
+	t.Run("B11/U10/exit-on-eof", func(t *testing.T) { testExitOnEOF(t, bin) })
+	t.Run("U10/reader-ignores-POLL_OUT", func(t *testing.T) { testReaderIgnoresPOLLOUT(t, bin) })
 	t.Run("B11/data-waiting-at-start", func(t *testing.T) { testDataWaiting(t, bin) })
 	t.Run("B11/FILE-is-a-FIFO", func(t *testing.T) { testFIFO(t, bin) })
 	t.Run("B11/R1/controlling-terminal", func(t *testing.T) { testTerminal(t, bin) })
@@ -263,7 +264,7 @@ func testExitOnEOF(t *testing.T, bin string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startAsynctest(t, bin, pr, "--exit-on-eof")
+	p := startAsynctest(t, bin, pr, "--exit-on-eof", "-v")
 	pr.Close()
 	data := randomBytes(300000, 3)
 	if _, err := pw.Write(data); err != nil {
@@ -275,6 +276,40 @@ func testExitOnEOF(t *testing.T, bin string) {
 	}
 	if got := p.output(); !bytes.Equal(got, data) {
 		t.Fatalf("output %d bytes, want the %d written", len(got), len(data))
+	}
+	// U10: -v reports the end of input before exiting, as -h says.
+	if !p.hasLine("asynctest: end of input; exiting (--exit-on-eof)") {
+		t.Errorf("U10: -v --exit-on-eof: no end-of-input line; stderr:\n%s", p.stderr())
+	}
+}
+
+// testReaderIgnoresPOLLOUT: on a socket, writable from the start, -v
+// reports only what a reader is told of: no POLL_OUT line, and the first
+// notification is the data's (SPEC U10).
+func testReaderIgnoresPOLLOUT(t *testing.T, bin string) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, peer := os.NewFile(uintptr(fds[0]), "in"), os.NewFile(uintptr(fds[1]), "peer")
+	defer peer.Close()
+	p := startAsynctest(t, bin, in, "-v", "--exit-on-eof")
+	in.Close()
+	p.waitFor("O_ASYNC on fd 0", func() bool { return p.armed(0) })
+	if _, err := peer.Write([]byte("to read\n")); err != nil {
+		t.Fatal(err)
+	}
+	p.waitOutput([]byte("to read\n"))
+	peer.Close()
+	if code := p.waitExit(); code != 0 {
+		t.Fatalf("exit status %d, want 0; stderr:\n%s", code, p.stderr())
+	}
+	lines := strings.Split(p.stderr(), "\n")
+	if len(lines) < 2 || !strings.Contains(lines[1], "POLL_IN") || !strings.HasSuffix(lines[1], ": 8 bytes") {
+		t.Errorf("U10: the first notification reported is not the data's POLL_IN; stderr:\n%s", p.stderr())
+	}
+	if strings.Contains(p.stderr(), "POLL_OUT") {
+		t.Errorf("U10: a reader reported POLL_OUT; stderr:\n%s", p.stderr())
 	}
 }
 

@@ -212,6 +212,7 @@ func TestMountCommand(t *testing.T) {
 	}
 	t.Run("U3/directories-only", func(t *testing.T) { testMountDirChecks(t, bin) })
 	t.Run("U4/who-may-open", func(t *testing.T) { testMountAllowOther(t, bin) })
+	t.Run("U10/non-root-error-names-the-cause-once", func(t *testing.T) { testMountRefusedNonRoot(t, bin) })
 	t.Run("R3/bench-fuse-runs", func(t *testing.T) { testBenchFuse(t, bin) })
 }
 
@@ -492,6 +493,48 @@ func testMountDirChecks(t *testing.T, bin string) {
 	}
 	if b, err := os.ReadFile(filepath.Join(full, "kept")); err != nil || string(b) != "x" {
 		t.Errorf("kept after the unmount: %q, %v", b, err)
+	}
+}
+
+// U10: a user who may not mount on DIR (no write access: fusermount3
+// refuses) is told so once, with no io_uring failure named first though
+// --transport auto tries io_uring first.
+func testMountRefusedNonRoot(t *testing.T, bin string) {
+	if os.Getuid() != 0 {
+		t.Skip("skipping: needs root to run fasync mount as another user (uid 65534)")
+	}
+	// A directory uid 65534 can see into but not write: the binary and
+	// the mount point sit in it.
+	top, err := os.MkdirTemp("", "fasync-nonroot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(top) })
+	dir := filepath.Join(top, "mnt")
+	prog := filepath.Join(top, "fasync")
+	b, err := os.ReadFile(bin)
+	if err == nil {
+		err = os.WriteFile(prog, b, 0o755)
+	}
+	if err == nil {
+		err = os.Mkdir(dir, 0o755)
+	}
+	if err == nil {
+		err = os.Chmod(top, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(prog, "mount", dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	t.Cleanup(func() { exec.Command("fusermount3", "-uz", dir).Run() })
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("fasync mount as uid 65534 on a directory it cannot write: %v, want status 1\n%s", err, out)
+	}
+	if n := strings.Count(string(out), "no write access"); n != 1 || strings.Contains(string(out), "io_uring") {
+		t.Errorf("U10: the error names fusermount3's reason %d times (want once) or blames io_uring:\n%s", n, out)
 	}
 }
 
