@@ -65,9 +65,20 @@
 // because the real VFS answers them for any regular file: FIOCLEX and
 // FIONCLEX (the client's close-on-exec flag), FIONBIO (the client's
 // O_NONBLOCK, which the next read or write carries), FIOASYNC (FUSE has
-// no fasync: ENOTTY), FIONREAD (the file size the kernel has seen,
-// which writes extend, minus the position: never the bytes a device
-// holds) and FIOQSIZE (the bytes allocated, 0).
+// no fasync: ENOTTY), FIONREAD and FIOQSIZE (the bytes allocated, 0).
+//
+// FIONREAD on an exported device is therefore not the bytes the device
+// holds. The VFS answers it from the inode's size minus the file
+// position, and a FUSE file's size is what the kernel last fetched (0:
+// a stream has no size) extended by the end of each write made through
+// the mount since: after writing 11 bytes and reading 5 a client's
+// FIONREAD says 11 while 6 are held, and 0 once a stat has refreshed
+// the attributes. The server cannot make it true: the ioctl never
+// reaches it, the kernel does not fetch attributes for it, and FUSE has
+// no notification that sets a size (invalidating the attributes only
+// makes the next stat ask). A client learns that data is waiting from
+// poll, select or epoll, or the signal bridge, and how much by reading
+// with O_NONBLOCK until EAGAIN.
 //
 // Everything else is refused cleanly: unknown names ENOENT; create, mkdir,
 // mknod, unlink, rename, link, symlink, setxattr and removexattr EPERM;

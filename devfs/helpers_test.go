@@ -60,6 +60,16 @@ func requireFUSE(t testing.TB) {
 	}
 }
 
+// requireFusectl skips t unless the fusectl file system, which
+// Mount.Abort writes to, is mounted on /sys/fs/fuse/connections. Tests
+// call it before they mount anything.
+func requireFusectl(t testing.TB) {
+	t.Helper()
+	if ok, err := devfs.Mounted("/sys/fs/fuse/connections"); err != nil || !ok {
+		t.Skip("skipping: fusectl is not mounted on /sys/fs/fuse/connections (mount -t fusectl none /sys/fs/fuse/connections)")
+	}
+}
+
 // transports are the transports every mount test runs on, as subtests.
 var transports = []devfs.Transport{devfs.Classic, devfs.URing}
 

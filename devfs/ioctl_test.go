@@ -181,3 +181,33 @@ func TestIoctlInterruptOverFUSE(t *testing.T) {
 		}
 	})
 }
+
+// fionreadScript writes 11 bytes to the device, reads 5 back and prints
+// FIONREAD's answer, then stats the file (the kernel fetches its
+// attributes) and prints FIONREAD's answer again; 6 bytes are held
+// throughout.
+const fionreadScript = `
+import fcntl, os, struct, sys, termios
+def fionread(fd):
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
+os.write(fd, b"hello world")
+os.read(fd, 5)
+print(fionread(fd), end=" ")
+os.fstat(fd)
+print(fionread(fd))
+`
+
+// I3: FIONREAD on an exported device is the VFS's answer for a regular
+// file, i_size minus the position, never the bytes the device holds: the
+// end of the last write since the kernel last fetched the attributes,
+// and 0 once it has (what devfs's doc and the README say).
+func TestFIONREADIsTheFileSize(t *testing.T) {
+	py := python(t)
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		if got := run(t, py, "-c", fionreadScript, e.dev(0)); got != "11 0" {
+			t.Errorf("I3: FIONREAD with 6 bytes held, after an 11-byte write and after fstat: %q, want \"11 0\"", got)
+		}
+	})
+}

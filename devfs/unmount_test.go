@@ -99,13 +99,8 @@ func TestMountTwice(t *testing.T) {
 // the client fails with ECONNABORTED instead of hanging, and serving ends.
 func TestAbort(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		requireFusectl(t)
 		e := mountScull(t, tr, 1, 4000)
-		if _, err := os.Stat("/sys/fs/fuse/connections"); err != nil {
-			t.Skip("skipping: fusectl is not mounted on /sys/fs/fuse/connections (mount -t fusectl none /sys/fs/fuse/connections)")
-		}
-		if ents, _ := os.ReadDir("/sys/fs/fuse/connections"); len(ents) == 0 {
-			t.Skip("skipping: fusectl is not mounted on /sys/fs/fuse/connections (mount -t fusectl none /sys/fs/fuse/connections)")
-		}
 		cat := start(t, "cat", e.dev(0))
 		waitBlocked(t, cat.pid(), sysRead)
 		if err := e.M.Abort(); err != nil {
