@@ -38,6 +38,9 @@ type aioReport struct {
 	Fsync   int            `json:"fsync,omitempty"`
 	CPUs    int            `json:"cpus"`
 	Compare []bench.Result `json:"compare,omitempty"`
+	// Interrupted says a signal stopped the comparison: rows report the
+	// runs that finished (SPEC U9).
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 func runBenchAIO(args []string) int { return benchAIO(args, os.Stdout, os.Stderr) }
@@ -132,21 +135,32 @@ func benchAIO(args []string, stdout, stderr io.Writer) int {
 	if ours, _ := benchfile.Ours(job.Filename); ours {
 		fmt.Fprintf(stderr, "data file %s, kept for the next run (fasync bench aio --clean removes it)\n", job.Filename)
 	}
+	intr := catchBenchSignals(stderr, "fasync bench aio", nil) // bench_interrupt.go
+	defer intr.Release()
+	job.Stop = intr.Stop()
 	rep, err := runAIO(a)
-	if err == nil && a.svg != "" {
+	stopped, interrupted := intr.Interrupted()
+	if err == nil && a.svg != "" && !interrupted {
 		err = writeAIOChart(a.svg, rep)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fasync bench aio: %v\n", err)
+		if interrupted {
+			return stopped
+		}
 		return 1
 	}
+	rep.Interrupted = interrupted
 	if a.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
-		return 0
+	} else {
+		printAIOReport(stdout, rep)
 	}
-	printAIOReport(stdout, rep)
+	if interrupted {
+		return stopped
+	}
 	return 0
 }
 
@@ -250,5 +264,8 @@ func printAIOReport(w io.Writer, rep *aioReport) {
 			fmt.Fprint(w, "]")
 		}
 		fmt.Fprintln(w)
+	}
+	if rep.Interrupted {
+		fmt.Fprintln(w, "interrupted: medians of the runs that finished")
 	}
 }

@@ -11,13 +11,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -147,6 +145,10 @@ func benchFuseMain(args []string, stdout, stderr io.Writer) int {
 	}
 	p.trs = trs
 	if err := benchFuse(p, restore, stdout, stderr); err != nil {
+		var stopped errInterrupted
+		if errors.As(err, &stopped) {
+			return stopped.status
+		}
 		fmt.Fprintln(stderr, "fasync bench fuse:", err)
 		return 1
 	}
@@ -202,8 +204,10 @@ func usableTransports(trs []devfs.Transport, stderr io.Writer) (_ []devfs.Transp
 // alternating rounds, and prints each table: a line per row with its
 // median, its ratios to the table's first row and to its own baseline,
 // and each run's result with its ratio to the first row's in that run.
+// A signal stops it after the run in progress: it prints what finished
+// and returns an errInterrupted.
 func benchFuse(p fuseParams, restore func(), stdout, stderr io.Writer) error {
-	env, err := newBenchEnv(p, restore)
+	env, err := newBenchEnv(p, restore, stderr)
 	if err != nil {
 		return err
 	}
@@ -222,7 +226,8 @@ func benchFuse(p fuseParams, restore func(), stdout, stderr io.Writer) error {
 	// One measurement over every table's cases, so the rounds alternate
 	// over all of them; Base indexes a case's own table, which
 	// MeasureCases does not look at.
-	if err := bench.MeasureCases(p.runs, all, stderr); err != nil {
+	err = bench.MeasureCases(p.runs, all, stderr, env.intr.Stop())
+	if err != nil && !errors.Is(err, bench.ErrInterrupted) {
 		return err
 	}
 	for _, t := range tables {
@@ -230,13 +235,21 @@ func benchFuse(p fuseParams, restore func(), stdout, stderr io.Writer) error {
 		all = all[n:]
 		t.print(stdout)
 	}
+	if status, ok := env.intr.Interrupted(); ok {
+		fmt.Fprintln(stdout, "interrupted: medians of the runs that finished")
+		return errInterrupted{status}
+	}
 	if p.svg != "" {
 		if err := writeChart(p.svg, fuseChart(tables, p)); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "chart written to %s\n", p.svg)
 	}
-	return benchSignals(env, p.pings) // bench_sigio.go
+	err = benchSignals(env, p.pings) // bench_sigio.go
+	if status, ok := env.intr.Interrupted(); ok {
+		return errInterrupted{status} // the signal's clients were interrupted too
+	}
+	return err
 }
 
 // A fuseTable is one table of bench fuse: its rows come from a list of
@@ -317,25 +330,41 @@ func pingRows(t *caseTable, env *benchEnv) {
 }
 
 // print writes the table.
+// A row whose runs were all interrupted says so; a ratio to a row with
+// no finished run is "-".
 func (t *caseTable) print(w io.Writer) {
 	fmt.Fprintf(w, "%-40s %14s %8s %8s   %s\n", t.column, "median", "vs FIFO", "vs FIFO=", "each run (vs that run's first row)")
 	first := t.cases[0]
+	ratio := func(c, to bench.Case) string {
+		if len(to.Runs) == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.3f", c.Median/to.Median)
+	}
 	for _, c := range t.cases {
+		if len(c.Runs) == 0 {
+			fmt.Fprintf(w, "%-40s %14s\n", c.Name, "interrupted")
+			continue
+		}
 		base := "-"
 		if c.Base != 0 {
-			base = fmt.Sprintf("%.3f", c.Median/t.cases[c.Base].Median)
+			base = ratio(c, t.cases[c.Base])
 		}
-		fmt.Fprintf(w, "%-40s %9.4g %-4s %8.3f %8s  %s\n", c.Name, c.Median, c.Unit, c.Median/first.Median, base, perRun(c, first))
+		fmt.Fprintf(w, "%-40s %9.4g %-4s %8s %8s  %s\n", c.Name, c.Median, c.Unit, ratio(c, first), base, perRun(c, first))
 	}
 	fmt.Fprintln(w, t.note)
 }
 
 // perRun lists c's result in each run with its ratio to first's in the
-// same run.
+// same run ("-" where first's run did not finish).
 func perRun(c, first bench.Case) string {
 	var b strings.Builder
 	for i, x := range c.Runs {
-		fmt.Fprintf(&b, " %.4g (%.2f)", x, x/first.Runs[i])
+		if i < len(first.Runs) {
+			fmt.Fprintf(&b, " %.4g (%.2f)", x, x/first.Runs[i])
+		} else {
+			fmt.Fprintf(&b, " %.4g (-)", x)
+		}
 	}
 	return b.String()
 }
@@ -361,10 +390,10 @@ type benchEnv struct {
 	tmp     string
 	fifos   []string
 	exports []*benchExport
-	sigs    chan os.Signal
+	intr    *benchInterrupt
 }
 
-func newBenchEnv(p fuseParams, restore func()) (_ *benchEnv, err error) {
+func newBenchEnv(p fuseParams, restore func(), stderr io.Writer) (_ *benchEnv, err error) {
 	tmp, err := os.MkdirTemp("", "fasync-bench-fuse")
 	if err != nil {
 		return nil, err
@@ -394,27 +423,24 @@ func newBenchEnv(p fuseParams, restore func()) (_ *benchEnv, err error) {
 			return nil, err
 		}
 	}
-	// Ctrl-C must not leave a mount behind, nor fuse.enable_uring turned
-	// on: detach the mounts, put the switch back and go; clients still
-	// using the mounts fail with ECONNABORTED once this process is gone.
-	env.sigs = make(chan os.Signal, 1)
-	signal.Notify(env.sigs, syscall.SIGINT, syscall.SIGTERM)
-	go func() {
-		if _, ok := <-env.sigs; ok {
-			for _, x := range env.exports {
-				devfs.Unmount(x.dir, true)
-			}
-			os.RemoveAll(tmp)
-			env.restore()
-			os.Exit(130)
+	// A first Ctrl-C ends the measuring after the run in progress. A
+	// second exits at once, but must not leave a mount behind, nor
+	// fuse.enable_uring turned on: detach the mounts, put the switch
+	// back and go; clients still using the mounts fail with ECONNABORTED
+	// once this process is gone.
+	env.intr = catchBenchSignals(stderr, "fasync bench fuse", func() {
+		for _, x := range env.exports {
+			devfs.Unmount(x.dir, true)
 		}
-	}()
+		os.RemoveAll(tmp)
+		env.restore()
+	})
 	return env, nil
 }
 
 func (env *benchEnv) close() {
-	if env.sigs != nil {
-		signal.Stop(env.sigs)
+	if env.intr != nil {
+		env.intr.Release()
 	}
 	for _, x := range env.exports {
 		if x.m != nil {

@@ -25,11 +25,16 @@ type Case struct {
 // the baseline and the others alike, and fills each case's Runs and
 // Median. Each run gets a line on progress (which may be nil): its place
 // in the whole, the case, its result and how long it took. It stops at
-// the first failing run.
-func MeasureCases(rounds int, cases []Case, progress io.Writer) error {
+// the first failing run. Once stop is closed (nil: never) it starts no
+// other run and returns ErrInterrupted, with the Runs and Median of the
+// runs that finished (a case with none has no Runs).
+func MeasureCases(rounds int, cases []Case, progress io.Writer, stop <-chan struct{}) error {
 	var err error
 	n := 0
 	Rounds(rounds, len(cases), func(i int) {
+		if err == nil && stopped(stop) {
+			err = ErrInterrupted
+		}
 		if err != nil {
 			return
 		}
@@ -47,12 +52,14 @@ func MeasureCases(rounds int, cases []Case, progress io.Writer) error {
 				len(c.Runs), c.Name, x, c.Unit, time.Since(t0).Seconds())
 		}
 	})
-	if err != nil {
+	if err != nil && err != ErrInterrupted {
 		return err
 	}
 	for i := range cases {
-		sorted := slices.Sorted(slices.Values(cases[i].Runs))
-		cases[i].Median = sorted[len(sorted)/2]
+		if len(cases[i].Runs) > 0 {
+			sorted := slices.Sorted(slices.Values(cases[i].Runs))
+			cases[i].Median = sorted[len(sorted)/2]
+		}
 	}
-	return nil
+	return err
 }

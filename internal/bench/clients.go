@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -122,6 +124,10 @@ func RunClient(args []string) (status int, ok bool) {
 	if role == "" {
 		return 0, false
 	}
+	// The terminal's Ctrl-C reaches the whole process group: the program
+	// that measures decides (it lets the run in progress finish, SPEC
+	// U9), and a client ends with its run.
+	signal.Ignore(syscall.SIGINT)
 	return runClient(role, args), true
 }
 

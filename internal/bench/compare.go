@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -80,15 +81,22 @@ func Compare(job *Job, rounds int) (Result, []Result) {
 }
 
 // CompareAll runs rows rounds times each (see Rounds) and returns each
-// row's median, with Ratio the first row's IOPS over the row's.
+// row's median, with Ratio the first row's IOPS over the row's. After a
+// run that reports ErrInterrupted no other starts: a row reports the
+// median of the runs it finished, and a row with none ErrInterrupted.
 func CompareAll(rows []Row, rounds int) []Result {
 	runs := make([][]Result, len(rows))
 	errs := make([]error, len(rows))
+	interrupted := false
 	Rounds(rounds, len(rows), func(i int) {
-		if errs[i] != nil {
+		if errs[i] != nil || interrupted {
 			return
 		}
 		r, err := rows[i].Run()
+		if errors.Is(err, ErrInterrupted) {
+			interrupted = true
+			return
+		}
 		if err != nil {
 			errs[i] = err
 			return
@@ -100,11 +108,14 @@ func CompareAll(rows []Row, rounds int) []Result {
 	})
 	results := make([]Result, len(rows))
 	for i := range rows {
-		if errs[i] != nil {
+		switch {
+		case errs[i] != nil:
 			results[i] = Result{Name: rows[i].Name, Err: errs[i].Error()}
-			continue
+		case len(runs[i]) == 0: // interrupted before this row finished a run
+			results[i] = Result{Name: rows[i].Name, Err: ErrInterrupted.Error()}
+		default:
+			results[i] = Median(runs[i])
 		}
-		results[i] = Median(runs[i])
 	}
 	for i := range results {
 		if results[i].Err == "" && results[i].IOPS > 0 && results[0].Err == "" {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -90,10 +92,32 @@ type fioLat struct {
 
 // runFio runs fio once and reads its result.
 func runFio(job *Job, c FioConfig) (Result, error) {
+	if stopped(job.Stop) {
+		return Result{}, ErrInterrupted
+	}
 	cmd := exec.Command("fio", FioArgs(job, c)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	// A process group of its own: the terminal's Ctrl-C is for this
+	// program, which stops fio itself when job.Stop says so.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return Result{}, fmt.Errorf("fio: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		select {
+		case <-job.Stop:
+			cmd.Process.Signal(os.Interrupt) // fio stops its job and exits
+		case <-exited:
+		}
+	}()
+	err := cmd.Wait()
+	close(exited)
+	if stopped(job.Stop) {
+		return Result{}, ErrInterrupted
+	}
+	if err != nil {
 		return Result{}, fmt.Errorf("fio: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	return ParseFio(stdout.Bytes(), job.IsRead())

@@ -30,6 +30,9 @@ type Job struct {
 	Grow, Overwrite bool
 
 	Progress io.Writer // a progress line per run goes here (nil: none)
+	// Stop, when closed, ends the run in progress early and starts no
+	// other: the run reports ErrInterrupted (nil: runs go to the end).
+	Stop <-chan struct{}
 }
 
 // MaxBS is the largest block a job may use.

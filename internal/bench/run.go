@@ -127,11 +127,14 @@ func (m *meter) done(lat time.Duration) {
 
 // Run runs the job on its engine for job.Runtime and measures it. The
 // job must have passed Check and its file must hold job.Size bytes
-// (Prepare).
+// (Prepare). A run that job.Stop ends reports ErrInterrupted.
 func Run(job *Job) (Result, error) {
 	d := driverNamed(job.Engine)
 	if d == nil {
 		return Result{}, fmt.Errorf("no engine %q", job.Engine)
+	}
+	if stopped(job.Stop) {
+		return Result{}, ErrInterrupted
 	}
 	r := &run{job: job}
 	var err error
@@ -214,10 +217,14 @@ func (r *run) measure(name string, meters []*meter) (Result, error) {
 		}
 		return n
 	}
+	interrupted := false
 loop:
 	for !r.stop.Load() {
 		select {
 		case <-deadline.C:
+			break loop
+		case <-job.Stop:
+			interrupted = true
 			break loop
 		case now := <-tick.C:
 			n := total()
@@ -231,6 +238,10 @@ loop:
 	r.stop.Store(true)
 	r.wg.Wait()
 	elapsed, cpu := time.Since(t0), benchfile.CPUTime()-cpu0
+	if interrupted {
+		job.progressf("\r%s: interrupted after %.1fs%30s\n", name, elapsed.Seconds(), "")
+		return Result{}, ErrInterrupted
+	}
 	job.progressf("\r%s: done in %.1fs%30s\n", name, elapsed.Seconds(), "")
 	var h Hist
 	for _, m := range meters {
