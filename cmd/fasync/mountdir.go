@@ -22,16 +22,17 @@ const staleWait = 5 * time.Second
 // dead fasync mount on dir (its server died) is unmounted first, with a
 // note on out.
 func prepareMountDir(out io.Writer, dir string, nonempty bool) (string, int) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fasync mount:", err)
-		return "", 1
+	if dir != "" { // "" is refused below; it must not mean the current directory here either
+		abs, err := filepath.Abs(dir)
+		if err == nil {
+			err = clearStaleMount(out, abs)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fasync mount:", err)
+			return "", 1
+		}
 	}
-	if err := clearStaleMount(out, abs); err != nil {
-		fmt.Fprintln(os.Stderr, "fasync mount:", err)
-		return "", 1
-	}
-	abs, err = devfs.CheckMountDir(dir, nonempty)
+	abs, err := devfs.CheckMountDir(dir, nonempty)
 	var refused *devfs.MountDirError
 	switch {
 	case errors.As(err, &refused) && devfs.Disconnected(refused.Err):
