@@ -10,9 +10,9 @@
 // fasync signals (the signal bridge, below).
 //
 // Mount refuses a mount point that would hide files or hang the
-// server (CheckMountDir, SPEC U5): it must be an existing empty
-// unless MountOptions.NonEmpty says otherwise, and never /, /proc, /sys,
-// /dev or a directory beneath them.
+// server (CheckMountDir, SPEC U5): it must be an existing directory,
+// empty unless MountOptions.NonEmpty says otherwise, and never /, /proc,
+// /sys, /dev or a directory beneath them.
 //
 // The file system is one flat directory. Every device in the kernel's
 // device table appears as a regular file (S_IFREG: a character-device or
