@@ -128,8 +128,8 @@ func (e *env) who(id int) string {
 	if id == 0 {
 		return "0"
 	}
-	// The model's tasks are single-threaded (TID == PID), so the main
-	// thread's process id is "me" too.
+	// The model's scenario thread is its process's main thread (TID ==
+	// PID); the real one is not, so the process id is "me" too.
 	if id == e.ids["pid"] {
 		return "me"
 	}
