@@ -22,7 +22,7 @@ type modelSys struct {
 	t      *kernel.Task
 	second *kernel.Task
 	other  *kernel.Task
-	ids_  map[string]int
+	ids_   map[string]int
 
 	mu        sync.Mutex
 	recv      []sigRec // the main task's signals, in delivery order
