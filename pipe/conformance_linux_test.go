@@ -8,8 +8,7 @@ import (
 // The conformance suite (SPEC P2): every scenario runs on a real pipe and
 // on the model's, and the two transcripts — return values, errnos, flags,
 // owners, and every signal's number, code, descriptor and band — must be
-// the same line for line, except where a scenario declares a difference
-// that kernel/doc.go lists. The facts come from LTP's fcntl*, pipe* and
+// the same line for line. The facts come from LTP's fcntl*, pipe* and
 // pipe2* tests and gVisor's fcntl.cc and pipe.cc; the code is this suite's.
 
 // all asks poll for every readiness bit a pipe can report.
