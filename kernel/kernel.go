@@ -10,14 +10,15 @@ import (
 // Config holds a kernel's limits. The zero value gives the defaults.
 type Config struct {
 	// SigPendingMax is the number of real-time signals that may be queued
-	// on one task at a time (RLIMIT_SIGPENDING analogue); 0 means 1024.
+	// on one process (its own and its threads' together) at a time
+	// (RLIMIT_SIGPENDING analogue); 0 means 1024.
 	SigPendingMax int
 }
 
 // defaultSigPendingMax is SigPendingMax's value when Config leaves it 0.
 const defaultSigPendingMax = 1024
 
-// maxFiles is every task's descriptor limit (RLIMIT_NOFILE analogue): the
+// maxFiles is every process's descriptor limit (RLIMIT_NOFILE analogue): the
 // table never grows past it, so a runaway caller gets EMFILE, not an
 // exhausted heap.
 const maxFiles = 1024
