@@ -52,14 +52,16 @@ func (t *Task) deliverSignals() (ran int, restart bool) {
 		}
 		switch disp {
 		case dispHandle:
+			traceSignalDeliver(t, &info, "handler", act.Flags)
 			act.Handler(t, &info)
 			ran++
 			if act.Flags&SA_RESTART == 0 {
 				restart = false
 			}
 			t.handled.Add(1)
-			t.handledQ.WakeUp()
+			t.handledQ.wakeUp(false)
 		case dispTerminate:
+			traceSignalDeliver(t, &info, "terminate", 0)
 			t.terminate()
 		}
 	}
@@ -86,8 +88,11 @@ func (t *Task) dequeue() (SigInfo, disposition, Sigaction, bool) {
 // another of its goroutines), then returns EINTR, as pause(2) does. It
 // returns ctx's error if ctx ends first and EBADF if the task exits or the
 // kernel closes meanwhile.
-func (t *Task) Pause(ctx context.Context) error {
+func (t *Task) Pause(ctx context.Context) (err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysPause, -1, 0, 0); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	start := t.handled.Load()
 	handled := func() bool { return t.handled.Load() != start }
 	for {

@@ -94,8 +94,11 @@ func (t *Task) Dup(fd int) (int, error) {
 // (driver Fasync off, if FASYNC is set) and is then released (SPEC A13);
 // the driver's Release error, if any, is returned, the descriptor being
 // closed regardless.
-func (t *Task) Close(fd int) error {
+func (t *Task) Close(fd int) (err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysClose, fd, 0, 0); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	t.mu.Lock()
 	e, err := t.entryLocked(fd)
 	if err != nil {

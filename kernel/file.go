@@ -138,9 +138,11 @@ func (f *File) setfl(fd, arg int, cred *Cred) error {
 			return err
 		}
 	}
+	traceSetfl(f, fd, f.Flags(), arg)
 	if (arg^f.Flags())&FASYNC != 0 && f.fasyncer != nil {
 		// The driver's Fasync adds or removes the file on its list; Helper
 		// sets or clears FASYNC to match, so the flag is never set here.
+		traceFasync(f, fd, arg&FASYNC != 0, "fcntl")
 		if err := f.fasyncer.Fasync(fd, f, arg&FASYNC != 0); err != nil {
 			return err
 		}
@@ -195,6 +197,7 @@ func (f *File) put() error {
 // notification reaches the owner of a closed file, then Release.
 func (f *File) final() error {
 	if f.Flags()&FASYNC != 0 && f.fasyncer != nil {
+		traceFasync(f, -1, false, "close")
 		_ = f.fasyncer.Fasync(-1, f, false) // as Linux: close cannot fail here
 	}
 	if f.releaser != nil {

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Config holds a kernel's limits. The zero value gives the defaults.
@@ -48,6 +49,10 @@ type Kernel struct {
 	exitDone *sync.Cond
 
 	closeOnce sync.Once
+
+	// tracer is the attached Tracer, nil when the kernel is not traced
+	// (trace.go).
+	tracer atomic.Pointer[Tracer]
 }
 
 // Cred is a task's credentials, used by the permission rule for kill and
@@ -233,6 +238,7 @@ func (k *Kernel) shutdown() {
 		k.exitDone.Wait()
 	}
 	k.mu.Unlock()
+	k.Trace(nil)
 }
 
 // exitFinished records that a signal-terminated task's descriptors are

@@ -21,8 +21,11 @@ func mayKill(from, to Cred) bool {
 // signal, as Linux does. A signal t sends itself is delivered before Kill
 // returns: Kill is a safe point, so a driver signalling the task it runs
 // for uses SendSigInfo instead, which runs no handler.
-func (t *Task) Kill(pid, sig int) error {
+func (t *Task) Kill(pid, sig int) (err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysKill, -1, pid, sig); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	if !t.Alive() {
 		return ESRCH
 	}

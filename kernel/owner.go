@@ -53,6 +53,7 @@ func (f *File) setOwner(by *Task, typ, id int) error {
 	o.typ, o.id, o.cred, o.task = typ, id, by.cred, task
 	f.own.Store(&o)
 	f.mu.Unlock()
+	traceSetown(f, typ, id)
 	return nil
 }
 
@@ -106,6 +107,7 @@ func (f *File) setsig(sig int) error {
 	o.sig = sig
 	f.own.Store(&o)
 	f.mu.Unlock()
+	traceSetsig(f, sig)
 	return nil
 }
 
@@ -119,23 +121,39 @@ func (f *File) setsig(sig int) error {
 func (f *File) sendSigio(fd, sig, band int, mask int16) {
 	o := f.own.Load()
 	if o == nil || o.id == 0 || (sig == SIGURG && o.sig == 0) {
+		traceSendSigio(f, fd, o, nil, sig, band, mask, sigioSkipped(o, sig))
 		return
 	}
 	if o.typ == F_OWNER_PGRP {
-		for _, t := range f.k.groupMembers(o.id) {
-			sigioTo(t, o, fd, band, mask)
+		members := f.k.groupMembers(o.id)
+		for _, t := range members {
+			sigioTo(f, t, o, fd, band, mask)
+		}
+		if len(members) == 0 {
+			traceSendSigio(f, fd, o, nil, o.sig, band, mask, verdictNoGroup)
 		}
 		return
 	}
 	if o.task != nil { // nil: the id was only a process group's
-		sigioTo(o.task, o, fd, band, mask) // send skips it if dead (A6)
+		sigioTo(f, o.task, o, fd, band, mask) // send skips it if dead (A6)
+	} else {
+		traceSendSigio(f, fd, o, nil, o.sig, band, mask, verdictNoTask)
 	}
+}
+
+// sigioSkipped is send_sigio's verdict when it sends nothing at all.
+func sigioSkipped(o *fown, sig int) string {
+	if o == nil || o.id == 0 {
+		return verdictNoOwner
+	}
+	return verdictSigurg
 }
 
 // sigioTo sends one fasync notification to t on behalf of owner o
 // (send_sigio_to_task).
-func sigioTo(t *Task, o *fown, fd, band int, mask int16) {
+func sigioTo(f *File, t *Task, o *fown, fd, band int, mask int16) {
 	if !mayKill(o.cred, t.cred) {
+		traceSendSigio(f, fd, o, t, o.sig, band, mask, verdictDenied)
 		return // dropped for this target only (A10)
 	}
 	if o.sig != 0 {
@@ -143,12 +161,14 @@ func sigioTo(t *Task, o *fown, fd, band int, mask int16) {
 		if sigSpecificCodes(o.sig) {
 			code = SI_SIGIO // the band would read as one of the signal's own codes
 		}
+		traceSendSigio(f, fd, o, t, o.sig, code, mask, verdictAllowed)
 		err := t.send(SigInfo{Signo: o.sig, Code: code, Fd: fd, Band: int(mask)})
 		if err != EAGAIN {
 			return
 		}
 		// The real-time queue is full: fall back to plain SIGIO (A7).
 	}
+	traceSendSigio(f, fd, o, t, SIGIO, SI_KERNEL, 0, verdictAllowed)
 	_ = t.send(SigInfo{Signo: SIGIO, Code: SI_KERNEL})
 }
 

@@ -22,8 +22,11 @@ type PollFd struct {
 // EINTR, never restarted, as Linux does for poll; the caller's ctx ending
 // returns its error; the task exiting or the kernel closing returns EBADF.
 // EINVAL for more entries than the descriptor limit.
-func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (int, error) {
+func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (n int, err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysPoll, -1, len(fds), int(timeout.Milliseconds())); sc != nil {
+		defer sc.exit(&n, &err)
+	}
 	if len(fds) > maxFiles {
 		return 0, EINVAL
 	}
@@ -34,6 +37,7 @@ func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (i
 		default:
 		}
 	})
+	pt.task = t
 	defer pt.Free()
 	var expired <-chan time.Time
 	if timeout > 0 {

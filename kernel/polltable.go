@@ -11,6 +11,9 @@ import (
 // until Free.
 type PollTable struct {
 	wake func()
+	// task is the task whose poll or epoll made the table, for the
+	// poll_wake tracepoint; nil for a table made by NewPollTable.
+	task *Task
 	// freed is set by Free; fire checks it so that no wake starts after
 	// Free has returned unless a WakeUp was already past its check.
 	freed atomic.Bool
@@ -71,6 +74,7 @@ func (pt *PollTable) Free() {
 // fire calls the wake function unless pt has been freed.
 func (pt *PollTable) fire() {
 	if pt.wake != nil && !pt.freed.Load() {
+		tracePollWake(pt)
 		pt.wake()
 	}
 }

@@ -147,23 +147,30 @@ func (t *Task) send(info SigInfo) error {
 	t.mu.Lock()
 	if t.dead {
 		t.mu.Unlock()
+		traceSignalGenerate(t, &info, genDead)
 		return ESRCH
 	}
 	switch t.dispositionLocked(info.Signo) {
 	case dispIgnore:
 		t.mu.Unlock()
+		traceSignalGenerate(t, &info, genIgnored)
 		return nil
 	case dispTerminate:
 		t.mu.Unlock()
+		traceSignalGenerate(t, &info, genFatal)
 		t.terminate()
 		return nil
 	}
+	before := t.sigs.count()
 	if err := t.sigs.queue(info, t.k.sigPendingMax); err != nil {
 		t.mu.Unlock()
+		traceSignalGenerate(t, &info, genOverflow)
 		return err
 	}
 	t.npending.Store(int32(t.sigs.count()))
+	traceSignalGenerate(t, &info, queueResult(before, t.sigs.count()))
 	for _, c := range t.calls {
+		traceSignalInterrupt(t, c, info.Signo)
 		c.cancel(callSignal)
 	}
 	t.mu.Unlock()
@@ -176,6 +183,9 @@ func (t *Task) send(info SigInfo) error {
 // the signal's pending instances, as POSIX requires.
 func (t *Task) Sigaction(sig int, act Sigaction) (old Sigaction, err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysSigaction, -1, sig, dispCode(act)); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	if sig < 1 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP {
 		return Sigaction{}, EINVAL
 	}

@@ -125,7 +125,12 @@ func (q *WaitQueue) register() <-chan struct{} {
 // wake_up_interruptible. The poll tables' wake functions run on the calling
 // goroutine after q's lock is dropped, so WakeUp may be called with a
 // driver's own lock held as long as the wake functions do not take it.
-func (q *WaitQueue) WakeUp() {
+func (q *WaitQueue) WakeUp() { q.wakeUp(true) }
+
+// wakeUp is WakeUp; traced says whether the wake_up tracepoint sees it
+// (false for the kernel's own bookkeeping queues, such as the one Pause
+// sleeps on, which no driver's path goes through).
+func (q *WaitQueue) wakeUp(traced bool) {
 	var buf [8]*PollTable
 	pts := buf[:0]
 	q.mu.Lock()
@@ -135,6 +140,9 @@ func (q *WaitQueue) WakeUp() {
 		pts = append(pts, pt)
 	}
 	q.mu.Unlock()
+	if traced {
+		traceWakeUp(q, ch != nil, len(pts))
+	}
 	if ch != nil {
 		close(ch)
 	}

@@ -39,6 +39,7 @@ func runDemo(args []string) int {
 			"notified by SIGIO and F_SETSIG, poll, O_NONBLOCK, a blocked writer.")
 	devices := fs.Int("devices", scull.DefaultDevices, "number of scullpipe devices (at least 4)")
 	size := cli.SizeFlag(fs.FlagSet, "size", scull.DefaultSize, 64, scull.MaxSize, "buffer size of each device")
+	tf := addTraceFlags(fs)
 	if _, status, ok := fs.Parse(args, 0, 0); !ok {
 		return status
 	}
@@ -46,7 +47,7 @@ func runDemo(args []string) int {
 		fmt.Fprintf(os.Stderr, "fasync demo: --devices %d: the story needs at least 4\n", *devices)
 		return 2
 	}
-	if err := demo(os.Stdout, scull.Config{Devices: *devices, Size: int(*size)}); err != nil {
+	if err := tf.run(os.Stdout, scull.Config{Devices: *devices, Size: int(*size)}); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync demo:", err)
 		return 1
 	}
@@ -86,11 +87,16 @@ type story struct {
 	writeFds map[string]int // "writer-a scullpipe0" -> fd
 }
 
-func demo(w io.Writer, cfg scull.Config) error {
+func demo(w io.Writer, cfg scull.Config) error { return demoWith(w, cfg, demoOptions{}) }
+
+// demoWith is demo traced into o.tracer (if set), telling only the first
+// o.scenes scenes (if > 0).
+func demoWith(w io.Writer, cfg scull.Config, o demoOptions) error {
 	ctx, cancel := context.WithTimeout(context.Background(), demoTimeout)
 	defer cancel()
 	k := kernel.New(kernel.Config{})
 	defer k.Close()
+	k.Trace(o.tracer)
 	ps, err := scull.Register(k, cfg)
 	if err != nil {
 		return err
@@ -101,10 +107,13 @@ func demo(w io.Writer, cfg scull.Config) error {
 	s.tr.log("kernel", "registered %s", strings.Join(ps.Names(), " "))
 	s.wa = k.NewTask("writer-a", kernel.Cred{})
 	s.wb = k.NewTask("writer-b", kernel.Cred{})
-	for _, scene := range []func(context.Context) error{
+	for i, scene := range []func(context.Context) error{
 		s.asynctest, s.setsig, s.poller, s.nonblock, s.group, s.blockedWriter,
 		s.fioasync, s.scullSize, s.pipeEOF, s.pipeEPIPE, s.pipeSize,
 	} {
+		if o.scenes > 0 && i >= o.scenes {
+			break
+		}
 		if err := scene(ctx); err != nil {
 			return err
 		}
