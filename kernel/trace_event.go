@@ -169,7 +169,6 @@ func fSig(k string, v int) TraceArg     { return TraceArg{Key: k, Int: int64(v),
 func fCode(k string, v int) TraceArg    { return TraceArg{Key: k, Int: int64(v), kind: argCode} }
 func fPoll(k string, v int) TraceArg    { return TraceArg{Key: k, Int: int64(v), kind: argPoll} }
 func fFlags(k string, v int) TraceArg   { return TraceArg{Key: k, Int: int64(v), kind: argFlags} }
-func fCmd(k string, v int) TraceArg     { return TraceArg{Key: k, Int: int64(v), kind: argCmd} }
 func fErrno(k string, v int) TraceArg   { return TraceArg{Key: k, Int: int64(v), kind: argErrno} }
 func fMask(k string, v uint64) TraceArg { return TraceArg{Key: k, Int: int64(v), kind: argMask} }
 func fOwner(typ, id int) TraceArg {
