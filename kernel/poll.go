@@ -24,7 +24,7 @@ type PollFd struct {
 // EINVAL for more entries than the descriptor limit.
 func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (int, error) {
 	defer t.safePoint()
-	if len(fds) > maxFiles {
+	if len(fds) > t.k.nofile {
 		return 0, EINVAL
 	}
 	ready := make(chan struct{}, 1)
