@@ -76,7 +76,7 @@ func (t *Task) registerLocked(ctx context.Context, e *fdEntry, nowait bool) *cal
 	c.entry = e
 	c.nowait = nowait
 	st := int32(callLive)
-	if t.sigs.count() > 0 && !t.delivering {
+	if t.npending.Load() != 0 {
 		st = callSignal
 	}
 	c.state.Store(st)

@@ -17,7 +17,8 @@ import (
 // its goroutine reports as current.
 type sysCall struct {
 	task *Task
-	name string // the call: read, write, fcntl ...
+	who  TraceTask // task as events show it, taken at sys_enter
+	name string    // the call: read, write, fcntl ...
 	fd   int
 	file *File
 	g    uint64 // the goroutine it runs on

@@ -20,7 +20,7 @@ func newEvent(k *Kernel, name string, t *Task, f *File) (*Tracer, TraceEvent) {
 	case t != nil:
 		ev.Task = taskOf(t)
 	case c != nil:
-		ev.Task = taskOf(c.task)
+		ev.Task = c.who
 	}
 	if f != nil {
 		ev.File = f.name
@@ -179,8 +179,10 @@ func traceSendSigioSlow(f *File, fd int, o *fown, target *Task, sig, code int, m
 		ev.add(fOwner(0, 0))
 	}
 	if target != nil {
-		ev.add(fStr("comm", target.name))
-		ev.add(fInt("pid", target.pid))
+		to := taskOf(target)
+		ev.add(fStr("comm", to.Comm))
+		ev.add(fInt("pid", to.Pid))
+		ev.add(fInt("tid", to.Tid))
 	}
 	ev.add(fSig("sig", sig))
 	ev.add(fCode("code", code))
@@ -197,58 +199,77 @@ const (
 	genFatal     = "fatal"     // the default action terminates the target
 	genOverflow  = "overflow"  // real-time queue full: EAGAIN
 	genDead      = "dead"      // the target has exited: ESRCH
-	genBlocked   = "blocked"   // queued, blocked by the target's mask: it waits
+	genBlocked   = "blocked"   // queued, blocked by every candidate thread's mask: it waits
+	genStop      = "stop"      // a stop signal's default action stops the process
 )
 
-// traceSignalGenerate records signal_generate: info sent to t, and what
-// became of it.
-func traceSignalGenerate(t *Task, info *SigInfo, result string) {
+// traceSignalGenerate records signal_generate: info sent to t (or t's
+// process, group), and what became of it. t's lock is not held.
+func traceSignalGenerate(t *Task, info *SigInfo, group bool, result string) {
 	if tracing() {
-		traceSignalGenerateSlow(t, info, result)
+		traceSignalGenerateSlow(t, taskOf(t), info, group, result)
 	}
 }
 
-func traceSignalGenerateSlow(t *Task, info *SigInfo, result string) {
+// traceSignalGenerateLocked is traceSignalGenerate with t's process lock
+// held (t's name is read under it).
+func traceSignalGenerateLocked(t *Task, info *SigInfo, group bool, result string) {
+	if tracing() {
+		traceSignalGenerateSlow(t, taskOfLocked(t), info, group, result)
+	}
+}
+
+func traceSignalGenerateSlow(t *Task, to TraceTask, info *SigInfo, group bool, result string) {
 	tr, ev := newEvent(t.k, "signal_generate", nil, nil)
 	if tr == nil {
 		return
 	}
 	ev.add(fSig("sig", info.Signo))
 	ev.add(fCode("code", info.Code))
-	ev.add(fStr("comm", t.name))
-	ev.add(fInt("pid", t.pid))
-	ev.add(fInt("tid", t.pid))
-	if info.Code > 0 && info.Code <= POLL_HUP && info.Signo != SIGCHLD {
+	ev.add(fStr("comm", to.Comm))
+	ev.add(fInt("pid", to.Pid))
+	ev.add(fInt("tid", to.Tid))
+	ev.add(fBool("group", group))
+	if fasyncCode(info) {
 		ev.add(fInt("si_fd", info.Fd))
-		ev.add(fPoll("si_band", info.Band))
 	}
 	ev.add(fStr("result", result))
 	tr.record(&ev)
 }
 
-// traceSignalInterrupt records signal_interrupt: sig made t's blocking
-// call c give way (the model's ERESTARTSYS).
-func traceSignalInterrupt(t *Task, c *call, sig int) {
-	if tracing() {
-		traceSignalInterruptSlow(t, c, sig)
+// fasyncCode reports whether info is an F_SETSIG'd fasync signal, whose
+// si_fd and si_band mean something.
+func fasyncCode(info *SigInfo) bool {
+	return info.Code > 0 && info.Code <= POLL_HUP && info.Signo != SIGCHLD
+}
+
+// traceSignalInterrupts records signal_interrupt for each blocking call
+// of t that sig is about to interrupt (the model's ERESTARTSYS). t's
+// process lock is held.
+func traceSignalInterrupts(t *Task, sig int) {
+	if tracing() && len(t.calls) > 0 {
+		traceSignalInterruptsSlow(t, sig)
 	}
 }
 
-func traceSignalInterruptSlow(t *Task, c *call, sig int) {
-	var f *File
-	if c.entry != nil {
-		f = c.entry.file
+func traceSignalInterruptsSlow(t *Task, sig int) {
+	to := taskOfLocked(t)
+	for _, c := range t.calls {
+		var f *File
+		if c.entry != nil {
+			f = c.entry.file
+		}
+		tr, ev := newEvent(t.k, "signal_interrupt", nil, f)
+		if tr == nil {
+			return
+		}
+		ev.Fd = -1 // the sender's descriptor, if any, is not the call's
+		ev.add(fSig("sig", sig))
+		ev.add(fStr("comm", to.Comm))
+		ev.add(fInt("pid", to.Pid))
+		ev.add(fInt("tid", to.Tid))
+		tr.record(&ev)
 	}
-	tr, ev := newEvent(t.k, "signal_interrupt", nil, f)
-	if tr == nil {
-		return
-	}
-	ev.Fd = -1 // the interrupted call's descriptor is not the sender's
-	ev.add(fSig("sig", sig))
-	ev.add(fStr("comm", t.name))
-	ev.add(fInt("pid", t.pid))
-	ev.add(fInt("tid", t.pid))
-	tr.record(&ev)
 }
 
 // traceSignalDeliver records signal_deliver: t takes info with action
@@ -266,7 +287,7 @@ func traceSignalDeliverSlow(t *Task, info *SigInfo, action string, flags int) {
 	}
 	ev.add(fSig("sig", info.Signo))
 	ev.add(fCode("code", info.Code))
-	if info.Code > 0 && info.Code <= POLL_HUP && info.Signo != SIGCHLD {
+	if fasyncCode(info) {
 		ev.add(fInt("si_fd", info.Fd))
 		ev.add(fPoll("si_band", info.Band))
 	}
@@ -278,13 +299,13 @@ func traceSignalDeliverSlow(t *Task, info *SigInfo, action string, flags int) {
 // traceWakeUp records wake_up of q: whether it had sleepers and how many
 // poll tables it fires. A wake-up outside any traced call (kernel
 // context) has no kernel to be recorded in, unless from is given.
-func traceWakeUp(q *WaitQueue, sleepers bool, polls int) {
+func traceWakeUp(q *WaitQueue, key int16, sleepers bool, polls int) {
 	if tracing() {
-		traceWakeUpSlow(q, sleepers, polls)
+		traceWakeUpSlow(q, key, sleepers, polls)
 	}
 }
 
-func traceWakeUpSlow(q *WaitQueue, sleepers bool, polls int) {
+func traceWakeUpSlow(q *WaitQueue, key int16, sleepers bool, polls int) {
 	c := currentCall()
 	if c == nil {
 		return
@@ -294,6 +315,7 @@ func traceWakeUpSlow(q *WaitQueue, sleepers bool, polls int) {
 		return
 	}
 	ev.add(fInt("wq", tr.wqID(q)))
+	ev.add(fPoll("key", int(key)))
 	ev.add(fBool("sleepers", sleepers))
 	ev.add(fInt("poll_tables", polls))
 	tr.record(&ev)
@@ -316,9 +338,8 @@ func tracePollWakeSlow(pt *PollTable) {
 	if tr == nil {
 		return
 	}
-	ev.add(fStr("comm", t.name))
 	ev.add(fInt("pid", t.pid))
-	ev.add(fInt("tid", t.pid))
+	ev.add(fInt("tid", t.Tid()))
 	tr.record(&ev)
 }
 
@@ -360,9 +381,10 @@ func traceKiocbCompleteSlow(iocb *Kiocb, n int, err error) {
 		return
 	}
 	ev.add(fInt("kiocb", tr.kiocbID(iocb, true)))
-	ev.add(fStr("comm", iocb.task.name))
-	ev.add(fInt("pid", iocb.task.pid))
-	ev.add(fInt("tid", iocb.task.pid))
+	to := taskOf(iocb.task)
+	ev.add(fStr("comm", to.Comm))
+	ev.add(fInt("pid", to.Pid))
+	ev.add(fInt("tid", to.Tid))
 	ev.add(fInt("ret", n))
 	if err != nil {
 		ev.add(errArg(err))
@@ -377,4 +399,31 @@ func queueResult(before, after int) string {
 		return genCoalesced
 	}
 	return genQueued
+}
+
+// traceEpollCallback records ep_poll_callback: a wake-up reached epoll
+// registration epi with key (0: any event); queued says whether the item
+// went on the ready list (false: it ignored the wake-up), woke whether a
+// waiter in epoll_wait was woken.
+func traceEpollCallback(epi *epitem, key uint32, queued, woke bool) {
+	if tracing() {
+		traceEpollCallbackSlow(epi, key, queued, woke)
+	}
+}
+
+func traceEpollCallbackSlow(epi *epitem, key uint32, queued, woke bool) {
+	tr, ev := newEvent(epi.file.k, "ep_poll_callback", nil, epi.file)
+	if tr == nil {
+		return
+	}
+	ev.Fd = epi.fd
+	ev.add(fPoll("key", int(key)))
+	ev.add(fHex("events", int(epi.events)))
+	result := "ignored"
+	if queued {
+		result = "ready"
+	}
+	ev.add(fStr("result", result))
+	ev.add(fBool("woke", woke))
+	tr.record(&ev)
 }

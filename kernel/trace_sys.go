@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"syscall"
+	"time"
 )
 
 // System-call tracepoints: sys_enter when a traced Task method starts,
@@ -28,6 +29,17 @@ const (
 	sysPause
 	sysKill
 	sysSigaction
+	sysSelect
+	sysEpollWait
+	sysEpollCtl
+	sysSigprocmask
+	sysSigsuspend
+	sysSigtimedwait
+	sysClone
+	sysFork
+	sysExecve
+	sysExitGroup
+	sysTgkill
 	nSys
 )
 
@@ -37,16 +49,27 @@ var sysTable = [nSys]struct {
 	name   string
 	a1, a2 TraceArg // Key and kind; the value is the call's
 }{
-	sysOpen:      {"open", TraceArg{Key: "flags", kind: argFlags}, TraceArg{}},
-	sysClose:     {"close", TraceArg{}, TraceArg{}},
-	sysRead:      {"read", TraceArg{Key: "count"}, TraceArg{}},
-	sysWrite:     {"write", TraceArg{Key: "count"}, TraceArg{}},
-	sysFcntl:     {"fcntl", TraceArg{Key: "cmd", kind: argCmd}, TraceArg{Key: "arg"}},
-	sysIoctl:     {"ioctl", TraceArg{Key: "cmd", kind: argHex}, TraceArg{Key: "arg"}},
-	sysPoll:      {"poll", TraceArg{Key: "nfds"}, TraceArg{Key: "timeout_ms"}},
-	sysPause:     {"pause", TraceArg{}, TraceArg{}},
-	sysKill:      {"kill", TraceArg{Key: "pid"}, TraceArg{Key: "sig", kind: argSig}},
-	sysSigaction: {"rt_sigaction", TraceArg{Key: "sig", kind: argSig}, TraceArg{Key: "handler", kind: argHandler}},
+	sysOpen:         {"open", TraceArg{Key: "flags", kind: argFlags}, TraceArg{}},
+	sysClose:        {"close", TraceArg{}, TraceArg{}},
+	sysRead:         {"read", TraceArg{Key: "count"}, TraceArg{}},
+	sysWrite:        {"write", TraceArg{Key: "count"}, TraceArg{}},
+	sysFcntl:        {"fcntl", TraceArg{Key: "cmd", kind: argCmd}, TraceArg{Key: "arg"}},
+	sysIoctl:        {"ioctl", TraceArg{Key: "cmd", kind: argHex}, TraceArg{Key: "arg"}},
+	sysPoll:         {"poll", TraceArg{Key: "nfds"}, TraceArg{Key: "timeout_ms"}},
+	sysPause:        {"pause", TraceArg{}, TraceArg{}},
+	sysKill:         {"kill", TraceArg{Key: "pid"}, TraceArg{Key: "sig", kind: argSig}},
+	sysSigaction:    {"rt_sigaction", TraceArg{Key: "sig", kind: argSig}, TraceArg{Key: "handler", kind: argHandler}},
+	sysSelect:       {"select", TraceArg{Key: "nfds"}, TraceArg{Key: "timeout_ms"}},
+	sysEpollWait:    {"epoll_wait", TraceArg{Key: "maxevents"}, TraceArg{Key: "timeout_ms"}},
+	sysEpollCtl:     {"epoll_ctl", TraceArg{Key: "op"}, TraceArg{Key: "target_fd"}},
+	sysSigprocmask:  {"rt_sigprocmask", TraceArg{Key: "how"}, TraceArg{Key: "set", kind: argMask}},
+	sysSigsuspend:   {"rt_sigsuspend", TraceArg{Key: "mask", kind: argMask}, TraceArg{}},
+	sysSigtimedwait: {"rt_sigtimedwait", TraceArg{Key: "set", kind: argMask}, TraceArg{Key: "timeout_ms"}},
+	sysClone:        {"clone", TraceArg{}, TraceArg{}},
+	sysFork:         {"fork", TraceArg{}, TraceArg{}},
+	sysExecve:       {"execve", TraceArg{}, TraceArg{}},
+	sysExitGroup:    {"exit_group", TraceArg{Key: "code"}, TraceArg{}},
+	sysTgkill:       {"tgkill", TraceArg{Key: "tid"}, TraceArg{Key: "sig", kind: argSig}},
 }
 
 // sysEnter records sys_enter for call with descriptor fd (-1: none) and
@@ -75,8 +98,8 @@ func (t *Task) sysEnterSlow(call sysNo, fd int, path string, a1, a2 int) *sysCal
 	if tr == nil {
 		return nil
 	}
-	sc := &sysCall{task: t, name: sysTable[call].name, fd: fd}
-	ev := TraceEvent{Name: "sys_enter", Task: taskOf(t), Fd: fd, File: path}
+	sc := &sysCall{task: t, who: taskOf(t), name: sysTable[call].name, fd: fd}
+	ev := TraceEvent{Name: "sys_enter", Task: sc.who, Fd: fd, File: path}
 	if fd >= 0 {
 		if f, err := t.File(fd); err == nil {
 			sc.file, ev.File = f, f.name
@@ -107,7 +130,7 @@ func (sc *sysCall) exit(n *int, err *error) {
 	if tr == nil {
 		return
 	}
-	ev := TraceEvent{Name: "sys_exit", Task: taskOf(sc.task), Fd: sc.fd}
+	ev := TraceEvent{Name: "sys_exit", Task: sc.who, Fd: sc.fd}
 	if sc.file != nil {
 		ev.File = sc.file.name
 	}
@@ -136,12 +159,15 @@ func errArg(err error) TraceArg {
 	return fStr("err", err.Error())
 }
 
-// taskOf identifies t in an event.
+// taskOf identifies t in an event. It takes t's lock (for the name,
+// which Exec changes): the caller holds no process lock.
 func taskOf(t *Task) TraceTask {
-	if t == nil {
-		return TraceTask{}
-	}
-	return TraceTask{Comm: t.name, Pid: t.pid, Tid: t.pid}
+	return TraceTask{Comm: t.Name(), Pid: t.pid, Tid: t.Tid()}
+}
+
+// taskOfLocked is taskOf with t's process lock held.
+func taskOfLocked(t *Task) TraceTask {
+	return TraceTask{Comm: t.name, Pid: t.pid, Tid: t.Tid()}
 }
 
 // sysRW is read and write, indexed by btoi(write).
@@ -168,4 +194,31 @@ func dispCode(act Sigaction) int {
 		return 1
 	}
 	return 0
+}
+
+// exitTask is exit for a call that makes a task (clone, fork): ret is
+// the new thread's id.
+func (sc *sysCall) exitTask(t **Task, err *error) {
+	n := 0
+	if *t != nil {
+		n = (*t).Tid()
+	}
+	sc.exit(&n, err)
+}
+
+// sigsetArg is a traced set argument: the set, or -1 when there is none
+// (only the mask is asked for).
+func sigsetArg(set *Sigset) int {
+	if set == nil {
+		return -1
+	}
+	return int(*set)
+}
+
+// durationMs is a traced timeout pointer in milliseconds, -1 for none.
+func durationMs(d *time.Duration) int {
+	if d == nil {
+		return -1
+	}
+	return int(d.Milliseconds())
 }
