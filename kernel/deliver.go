@@ -123,7 +123,7 @@ func (t *Task) runHandler(info SigInfo, act Sigaction) {
 		t.popFrameLocked(fr)
 		p.mu.Unlock()
 		t.handled.Add(1)
-		t.handledQ.wakeUp(0, false)
+		t.handledQ.wakeUp(0, wakeUntraced)
 	}()
 	act.Handler(t, &info)
 }

@@ -33,7 +33,7 @@ func (t *Task) sendSignal(info SigInfo, group bool) error {
 	after, queued, err := p.queueLocked(t, info, group)
 	p.mu.Unlock()
 	if queued {
-		p.sigQ.WakeUp() // signalfd_notify
+		p.sigQ.wakeUp(0, wakeTracedIfWaiters) // signalfd_notify
 	}
 	if continued {
 		p.notifyParent(CLD_CONTINUED, SIGCONT)

@@ -28,6 +28,10 @@ type sysCall struct {
 }
 
 var (
+	// stackBufs holds goid's buffers: runtime.Stack's buffer escapes,
+	// and a tracepoint reused often should not allocate each time.
+	stackBufs = sync.Pool{New: func() any { return new([32]byte) }}
+
 	currentMu sync.Mutex
 	// current maps a goroutine id to its innermost traced call. Entries
 	// live only between sys_enter and sys_exit.
@@ -38,8 +42,9 @@ var (
 // its stack trace ("goroutine 18 [running]:"). It costs a short stack
 // walk, paid only while tracing is on.
 func goid() uint64 {
-	var buf [32]byte
-	b := buf[:runtime.Stack(buf[:], false)]
+	bp := stackBufs.Get().(*[32]byte)
+	defer stackBufs.Put(bp)
+	b := bp[:runtime.Stack(bp[:], false)]
 	const prefix = len("goroutine ")
 	var id uint64
 	for i := prefix; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {

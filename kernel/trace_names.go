@@ -27,6 +27,8 @@ func SignalName(sig int) string {
 	switch {
 	case sig > 0 && sig < len(signalNames) && signalNames[sig] != "":
 		return signalNames[sig]
+	case sig == 0:
+		return "0" // kill's existence check
 	case sig == SIGRTMIN:
 		return "SIGRTMIN"
 	case sig > SIGRTMIN && sig <= SIGRTMAX:

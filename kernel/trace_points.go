@@ -173,6 +173,9 @@ func traceSendSigioSlow(f *File, fd int, o *fown, target *Task, sig, code int, m
 		return
 	}
 	ev.Fd = fd
+	if sig == 0 {
+		sig = SIGIO // no F_SETSIG: plain SIGIO is what would be sent
+	}
 	if o != nil {
 		ev.add(fOwner(o.typ, o.id))
 	} else {

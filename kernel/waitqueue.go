@@ -140,12 +140,22 @@ func (q *WaitQueue) WakeUp() { q.WakeUpPoll(0) }
 // are all woken as by WakeUp; an epoll registration watching none of the
 // events in mask ignores the wake-up, as ep_poll_callback does. A mask of
 // 0 means "any event", which is WakeUp.
-func (q *WaitQueue) WakeUpPoll(mask int16) { q.wakeUp(mask, true) }
+func (q *WaitQueue) WakeUpPoll(mask int16) { q.wakeUp(mask, wakeTraced) }
 
-// wakeUp is WakeUpPoll; traced says whether the wake_up tracepoint sees
-// it (false for the kernel's own bookkeeping queue that Pause sleeps on,
-// which no driver's path goes through).
-func (q *WaitQueue) wakeUp(mask int16, traced bool) {
+// wakeTrace says when the wake_up tracepoint sees a wake-up: a driver's
+// always; one of the kernel's own queues (the one signalfd readers sleep
+// on) only when it wakes someone; the queue Pause sleeps on, which no
+// driver's path goes through, never.
+type wakeTrace uint8
+
+const (
+	wakeTraced wakeTrace = iota
+	wakeTracedIfWaiters
+	wakeUntraced
+)
+
+// wakeUp is WakeUpPoll, traced as tr says.
+func (q *WaitQueue) wakeUp(mask int16, tr wakeTrace) {
 	var buf, xbuf [8]*PollTable
 	pts, xpts := buf[:0], xbuf[:0]
 	q.mu.Lock()
@@ -156,7 +166,7 @@ func (q *WaitQueue) wakeUp(mask int16, traced bool) {
 	}
 	xpts = append(xpts, q.excl...)
 	q.mu.Unlock()
-	if traced {
+	if tr == wakeTraced || (tr == wakeTracedIfWaiters && (ch != nil || len(pts)+len(xpts) > 0)) {
 		traceWakeUp(q, mask, ch != nil, len(pts)+len(xpts))
 	}
 	if ch != nil {
