@@ -198,7 +198,7 @@ func TestTraceEpollFamily(t *testing.T) {
 		"loop-1 sys_enter: fd=0 file=dev call=write count=1",
 		"loop-1 wake_up: fd=0 file=dev wq=1 key=0 sleepers=0 poll_tables=1",
 		"loop-1 ep_poll_callback: fd=0 file=dev key=0 events=0x80000019 result=ready woke=0", // EPOLLET|EPOLLIN, EPOLLERR|EPOLLHUP always
-		"loop-1 wake_up: fd=0 file=dev wq=2 key=POLLIN sleepers=0 poll_tables=0",           // the epoll file's own queue
+		"loop-1 wake_up: fd=0 file=dev wq=2 key=POLLIN sleepers=0 poll_tables=0",             // the epoll file's own queue
 		"loop-1 sys_exit: fd=0 file=dev call=write ret=1",
 		"loop-1 sys_enter: fd=1 file=[eventpoll] call=epoll_wait maxevents=4 timeout_ms=0",
 		"loop-1 sys_exit: fd=1 file=[eventpoll] call=epoll_wait ret=1",

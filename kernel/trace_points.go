@@ -14,8 +14,12 @@ func newEvent(k *Kernel, name string, t *Task, f *File) (*Tracer, TraceEvent) {
 	if tr == nil {
 		return nil, TraceEvent{}
 	}
+	return tr, eventIn(currentCall(), name, t, f)
+}
+
+// eventIn starts event name in current call c (nil: kernel context).
+func eventIn(c *sysCall, name string, t *Task, f *File) TraceEvent {
 	ev := TraceEvent{Name: name, Fd: -1}
-	c := currentCall()
 	switch {
 	case t != nil:
 		ev.Task = taskOf(t)
@@ -28,7 +32,7 @@ func newEvent(k *Kernel, name string, t *Task, f *File) (*Tracer, TraceEvent) {
 			ev.Fd = c.fd
 		}
 	}
-	return tr, ev
+	return ev
 }
 
 // traceSetown records fcntl_setown: f's owner is now (typ, id).
@@ -299,24 +303,29 @@ func traceSignalDeliverSlow(t *Task, info *SigInfo, action string, flags int) {
 	tr.record(&ev)
 }
 
-// traceWakeUp records wake_up of q: whether it had sleepers and how many
-// poll tables it fires. A wake-up outside any traced call (kernel
-// context) has no kernel to be recorded in, unless from is given.
-func traceWakeUp(q *WaitQueue, key int16, sleepers bool, polls int) {
+// traceWakeUp records wake_up of q (as mode allows): its key, whether it
+// had sleepers and how many poll tables it fires. Its fd and file are
+// those of the call that woke q. A wake-up outside any traced call (a
+// timer's, say) has no kernel to be recorded in and is not.
+func traceWakeUp(q *WaitQueue, mode wakeTrace, key int16, sleepers bool, polls int) {
 	if tracing() {
-		traceWakeUpSlow(q, key, sleepers, polls)
+		traceWakeUpSlow(q, mode, key, sleepers, polls)
 	}
 }
 
-func traceWakeUpSlow(q *WaitQueue, key int16, sleepers bool, polls int) {
+func traceWakeUpSlow(q *WaitQueue, mode wakeTrace, key int16, sleepers bool, polls int) {
+	if mode == wakeUntraced || (mode == wakeTracedIfWaiters && !sleepers && polls == 0) {
+		return
+	}
 	c := currentCall()
 	if c == nil {
 		return
 	}
-	tr, ev := newEvent(c.task.k, "wake_up", nil, c.file)
+	tr := c.task.k.tracer.Load()
 	if tr == nil {
 		return
 	}
+	ev := eventIn(c, "wake_up", nil, c.file)
 	ev.add(fInt("wq", tr.wqID(q)))
 	ev.add(fPoll("key", int(key)))
 	ev.add(fBool("sleepers", sleepers))

@@ -233,8 +233,8 @@ func TestTraceSignalFamily(t *testing.T) {
 	want := map[string]bool{
 		"killer-2 signal_generate: sig=SIGUSR1 code=SI_USER comm=waiter pid=1 tid=1 group=1 result=queued": false,
 		"killer-2 signal_interrupt: file=dev sig=SIGUSR1 comm=waiter pid=1 tid=1":                          false,
-		"waiter-1 signal_deliver: sig=SIGUSR1 code=SI_USER action=handler sa_flags=0x0":                     false,
-		"waiter-1 sys_exit: fd=0 file=dev call=read ret=-1 err=EINTR":                                       false,
+		"waiter-1 signal_deliver: sig=SIGUSR1 code=SI_USER action=handler sa_flags=0x0":                    false,
+		"waiter-1 sys_exit: fd=0 file=dev call=read ret=-1 err=EINTR":                                      false,
 	}
 	for _, ev := range tr.Events() {
 		if ev.Seq > mark {

@@ -166,9 +166,7 @@ func (q *WaitQueue) wakeUp(mask int16, tr wakeTrace) {
 	}
 	xpts = append(xpts, q.excl...)
 	q.mu.Unlock()
-	if tr == wakeTraced || (tr == wakeTracedIfWaiters && (ch != nil || len(pts)+len(xpts) > 0)) {
-		traceWakeUp(q, mask, ch != nil, len(pts)+len(xpts))
-	}
+	traceWakeUp(q, tr, mask, ch != nil, len(pts)+len(xpts))
 	if ch != nil {
 		close(ch)
 	}
