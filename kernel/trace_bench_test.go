@@ -1,6 +1,9 @@
 package kernel
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // What a tracepoint costs when tracing is off (SPEC X1), beside the same
 // call without tracepoints in the same run. The untraced baselines are
@@ -131,10 +134,12 @@ func (q *WaitQueue) wakeUpUntraced() {
 	}
 }
 
-// BenchmarkTracepoint runs each traced call beside its untraced copy:
-// off (no kernel traced), other (another kernel is traced, so the gate
-// is open but this kernel records nothing) and on (this kernel records
-// into a ring).
+// BenchmarkTracepoint runs each traced call beside its untraced copy
+// with tracing off, alternating blocks of calls of the two so that the
+// machine's drift hits both alike (untraced-ns/op, off-ns/op and their
+// ratio); then the traced call while another kernel is traced (the gate
+// is open, this kernel records nothing) and while this kernel records
+// into a ring.
 func BenchmarkTracepoint(b *testing.B) {
 	k := newKernel(b, Config{})
 	d := newPipe(b, k, "dev")
@@ -152,6 +157,9 @@ func BenchmarkTracepoint(b *testing.B) {
 		{"kill_fasync", func() { _ = d.async.killUntraced(SIGIO, POLL_IN) }, func() { _ = d.async.Kill(SIGIO, POLL_IN) }},
 		{"wake_up", q.wakeUpUntraced, q.WakeUp},
 	}
+	for _, c := range cases {
+		b.Run(c.name+"/off", func(b *testing.B) { benchPair(b, c.untraced, c.trace) })
+	}
 	run := func(name string, fn func()) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -159,10 +167,6 @@ func BenchmarkTracepoint(b *testing.B) {
 				fn()
 			}
 		})
-	}
-	for _, c := range cases {
-		run(c.name+"/untraced", c.untraced)
-		run(c.name+"/off", c.trace)
 	}
 	other := New(Config{})
 	defer other.Close()
@@ -176,4 +180,34 @@ func BenchmarkTracepoint(b *testing.B) {
 	for _, c := range cases {
 		run(c.name+"/on", c.trace)
 	}
+}
+
+// benchPair times blocks of calls of untraced and traced in turn, the
+// order swapped every block, and reports each one's time per call, the
+// ratio, and the allocations of both together per pair of calls.
+func benchPair(b *testing.B, untraced, traced func()) {
+	const block = 64
+	var tu, tt time.Duration
+	calls := 0
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		first, second, d1, d2 := untraced, traced, &tu, &tt
+		if i%2 == 1 {
+			first, second, d1, d2 = traced, untraced, &tt, &tu
+		}
+		t0 := time.Now()
+		for range block {
+			first()
+		}
+		t1 := time.Now()
+		for range block {
+			second()
+		}
+		*d1 += t1.Sub(t0)
+		*d2 += time.Since(t1)
+		calls += block
+	}
+	b.ReportMetric(float64(tu.Nanoseconds())/float64(calls), "untraced-ns/call")
+	b.ReportMetric(float64(tt.Nanoseconds())/float64(calls), "off-ns/call")
+	b.ReportMetric(float64(tt)/float64(tu), "off/untraced")
 }

@@ -16,6 +16,7 @@ const (
 	lifeFcntl                  // the fcntl part of the kernel
 	lifeDriver                 // a device's driver
 	lifeWait                   // wait queues and poll tables
+	lifeEpoll                  // epoll instances
 	lifeFasync                 // fasync lists
 	lifeSignal                 // signal generation and delivery
 	lifeKernel                 // anything else of the kernel
@@ -51,7 +52,7 @@ type diagram struct {
 
 // Part lifelines, in their column order after the tasks.
 var partKinds = map[string]lifeKind{
-	"fcntl": lifeFcntl, "wait queue": lifeWait, "fasync list": lifeFasync,
+	"fcntl": lifeFcntl, "wait queue": lifeWait, "epoll": lifeEpoll, "fasync list": lifeFasync,
 	"signal": lifeSignal, "kernel": lifeKernel,
 }
 

@@ -10,11 +10,12 @@ import (
 // device.
 var sysTargets = map[string]string{
 	"fcntl": "fcntl", "poll": "wait queue", "select": "wait queue", "pselect6": "wait queue",
-	"epoll_create1": "wait queue", "epoll_ctl": "wait queue", "epoll_wait": "wait queue",
-	"epoll_pwait": "wait queue", "pause": "signal", "kill": "signal", "tgkill": "signal",
+	"epoll_create1": "epoll", "epoll_ctl": "epoll", "epoll_wait": "epoll",
+	"epoll_pwait": "epoll", "pause": "signal", "kill": "signal", "tgkill": "signal",
 	"tkill": "signal", "rt_sigqueueinfo": "signal", "rt_sigaction": "signal",
 	"rt_sigprocmask": "signal", "rt_sigsuspend": "signal", "rt_sigtimedwait": "signal",
-	"signalfd4": "signal",
+	"signalfd4": "signal", "clone": "kernel", "fork": "kernel", "execve": "kernel",
+	"exit_group": "kernel",
 }
 
 // sysTarget returns the lifeline system call e goes to: the fcntl or
@@ -105,6 +106,12 @@ func (d *diagram) eventRow(e *Event) row {
 			label: "wake_up(wq " + e.Get("wq") + "): " + wakeText(e)}
 	case "poll_wake":
 		return row{from: d.part("wait queue"), to: d.target(e), class: "wake", dashed: true, label: "poll table woken"}
+	case "ep_poll_callback":
+		label := "ep_poll_callback(fd " + fdOr(e) + ", " + e.Get("key") + "): " + e.Get("result")
+		if e.Get("woke") == "1" {
+			label += ", waiter woken"
+		}
+		return row{from: d.part("wait queue"), to: d.part("epoll"), class: "wake", label: label}
 	case "kiocb_submit":
 		return row{from: d.task(e), to: d.driver(e.Get("file")), class: "kiocb",
 			label: "kiocb " + e.Get("kiocb") + ": " + e.Get("op") + "(" + fdOr(e) + ", " + e.Get("count") + ")"}

@@ -29,7 +29,7 @@ var classColors = []struct{ class, color string }{
 
 // headFill is the fill of each kind of lifeline's head.
 var headFill = map[lifeKind]string{
-	lifeTask: "#dbe9f6", lifeFcntl: "#ececec", lifeDriver: "#fde3c8", lifeWait: "#dff0d8",
+	lifeTask: "#dbe9f6", lifeFcntl: "#ececec", lifeDriver: "#fde3c8", lifeWait: "#dff0d8", lifeEpoll: "#dff0d8",
 	lifeFasync: "#fff1c9", lifeSignal: "#f8d7da", lifeKernel: "#ececec",
 }
 
@@ -206,9 +206,9 @@ func (g *geometry) writeDefs(w *bufio.Writer) {
 	fmt.Fprintln(w, `.life{stroke:#9a9a9a;stroke-dasharray:4 4}.head{stroke:#555}.headsub{fill:#555;font-size:10px}`)
 	fmt.Fprintln(w, `.time{fill:#777;font-size:10px}.note{fill:#f7f7f7;stroke:#bbb}.band{fill:#fff3cd;stroke:#d9b44a}`)
 	for _, c := range classColors {
-		fmt.Fprintf(w, ".a-%s{stroke:%s;stroke-width:1.4;fill:none}.t-%s{fill:%s;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n", c.class, c.color, c.class, c.color)
+		fmt.Fprintf(w, ".a-%s{stroke:%s;stroke-width:1.4;fill:none}.t-%s{fill:%s}\n", c.class, c.color, c.class, c.color)
 	}
-	fmt.Fprintln(w, `.dash{stroke-dasharray:5 3}`)
+	fmt.Fprintln(w, `.dash{stroke-dasharray:5 3}.halo{fill:#fff;stroke:#fff;stroke-width:3px;stroke-linejoin:round}`)
 	fmt.Fprintln(w, "</style>")
 	fmt.Fprintln(w, "</defs>")
 }
@@ -243,7 +243,9 @@ func (g *geometry) writeRow(w *bufio.Writer, col []int, r *row, y float64) {
 		}
 		fmt.Fprintf(w, `<line class="a-%s%s" x1="%s" y1="%s" x2="%s" y2="%s" marker-end="url(#head-%s)"/>`,
 			r.class, dash, num(x1), num(y+4), num(x2), num(y+4), r.class)
-		fmt.Fprintf(w, `<text class="t-%s" x="%s" y="%s">%s</text>`, r.class, num(min(x1, x2)+8), num(y), label)
+		// A white halo first, so lifelines crossing the label do not cut it.
+		fmt.Fprintf(w, `<text class="halo" x="%s" y="%s">%s</text>`, num(min(x1, x2)+8), num(y-1), label)
+		fmt.Fprintf(w, `<text class="t-%s" x="%s" y="%s">%s</text>`, r.class, num(min(x1, x2)+8), num(y-1), label)
 	}
 	fmt.Fprintln(w, "</g>")
 }
