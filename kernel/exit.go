@@ -51,7 +51,7 @@ func (t *Task) ExitThread() {
 	}
 	p.mu.Unlock()
 	k.mu.Unlock()
-	p.stopQ.WakeUp()
+	p.stopQ.wakeUp(0, wakeTracedIfWaiters)
 }
 
 // killLocked marks thread t dead: its pending signals go, and its blocked
@@ -124,7 +124,7 @@ func (p *process) markExited(async bool) bool {
 	p.nrt = 0
 	p.stopped = false
 	p.mu.Unlock()
-	p.stopQ.WakeUp()
+	p.stopQ.wakeUp(0, wakeTracedIfWaiters)
 	return true
 }
 

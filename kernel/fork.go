@@ -90,7 +90,7 @@ func (t *Task) Exec(name string) (err error) {
 	t.recalcLocked()
 	p.mu.Unlock()
 	k.mu.Unlock()
-	p.stopQ.WakeUp()
+	p.stopQ.wakeUp(0, wakeTracedIfWaiters)
 	for _, e := range closing {
 		e.closeQ.WakeUp()
 		e.file.put()

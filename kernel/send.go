@@ -126,7 +126,7 @@ func (p *process) prepareLocked(sig int) (continued bool) {
 			for _, th := range p.threads {
 				th.recalcLocked()
 			}
-			p.stopQ.WakeUp()
+			p.stopQ.wakeUp(0, wakeTracedIfWaiters)
 			return true
 		}
 	}

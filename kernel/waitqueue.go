@@ -143,8 +143,8 @@ func (q *WaitQueue) WakeUp() { q.WakeUpPoll(0) }
 func (q *WaitQueue) WakeUpPoll(mask int16) { q.wakeUp(mask, wakeTraced) }
 
 // wakeTrace says when the wake_up tracepoint sees a wake-up: a driver's
-// always; one of the kernel's own queues (the one signalfd readers sleep
-// on) only when it wakes someone; the queue Pause sleeps on, which no
+// always; one of the kernel's own queues (the ones signalfd readers and
+// stopped threads sleep on) only when it wakes someone; the queue Pause sleeps on, which no
 // driver's path goes through, never.
 type wakeTrace uint8
 

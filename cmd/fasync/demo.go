@@ -34,7 +34,7 @@ const demoTimeout = 30 * time.Second
 const pace = 20 * time.Millisecond
 
 func runDemo(args []string) int {
-	fs := cli.NewFlagSet("demo", "fasync demo [--devices N] [--size BYTES]",
+	fs := cli.NewFlagSet("demo", "fasync demo [--devices N] [--size BYTES] [--scenes N] [--trace FILE]",
 		"Tells LDD3 chapter 6 on a model kernel, traced: scullpipe devices, readers\n"+
 			"notified by SIGIO and F_SETSIG, poll, O_NONBLOCK, a blocked writer.")
 	devices := fs.Int("devices", scull.DefaultDevices, "number of scullpipe devices (at least 4)")
@@ -47,7 +47,7 @@ func runDemo(args []string) int {
 		fmt.Fprintf(os.Stderr, "fasync demo: --devices %d: the story needs at least 4\n", *devices)
 		return 2
 	}
-	if err := tf.run(os.Stdout, scull.Config{Devices: *devices, Size: int(*size)}); err != nil {
+	if err := tf.run(os.Stdout, os.Stderr, scull.Config{Devices: *devices, Size: int(*size)}); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync demo:", err)
 		return 1
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/fasync-go/fasync/internal/cli"
@@ -45,16 +46,20 @@ func addTraceFlags(fs *cli.FlagSet) *traceFlags {
 		tf.paths = append(tf.paths, v)
 		return nil
 	})
-	fs.IntVar(&tf.scenes, "scenes", 0, "tell only the first `N` scenes (1 is LDD3's asynctest); 0 tells them all")
+	fs.Func("scenes", "tell only the first `N` scenes (1 is LDD3's asynctest); 0 tells them all", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a count of scenes, 0 or more")
+		}
+		tf.scenes = n
+		return nil
+	})
 	return tf
 }
 
 // run tells the demo to stdout, traced when --trace was given, and then
-// writes each trace file.
-func (tf *traceFlags) run(stdout io.Writer, cfg scull.Config) error {
-	if tf.scenes < 0 {
-		return fmt.Errorf("--scenes %d: want 0 or more", tf.scenes)
-	}
+// writes each trace file; with --trace - the story goes to stderr.
+func (tf *traceFlags) run(stdout, stderr io.Writer, cfg scull.Config) error {
 	o := demoOptions{scenes: tf.scenes}
 	story := stdout
 	if len(tf.paths) > 0 {
@@ -62,7 +67,7 @@ func (tf *traceFlags) run(stdout io.Writer, cfg scull.Config) error {
 	}
 	for _, p := range tf.paths {
 		if p == "-" {
-			story = os.Stderr
+			story = stderr
 		}
 	}
 	if err := demoWith(story, cfg, o); err != nil {
