@@ -3,6 +3,7 @@ package kernel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Linux's current, for tracepoints. A driver calls FasyncList.Kill or
@@ -32,6 +33,11 @@ var (
 	// and a tracepoint reused often should not allocate each time.
 	stackBufs = sync.Pool{New: func() any { return new([32]byte) }}
 
+	// inCalls counts the entries of current, so that a tracepoint with
+	// no traced call anywhere (another kernel is traced, idle) skips the
+	// goroutine's id.
+	inCalls atomic.Int32
+
 	currentMu sync.Mutex
 	// current maps a goroutine id to its innermost traced call. Entries
 	// live only between sys_enter and sys_exit.
@@ -59,6 +65,9 @@ func enterCurrent(c *sysCall) {
 	currentMu.Lock()
 	c.prev = current[c.g]
 	current[c.g] = c
+	if c.prev == nil {
+		inCalls.Add(1)
+	}
 	currentMu.Unlock()
 }
 
@@ -69,6 +78,7 @@ func exitCurrent(c *sysCall) {
 		current[c.g] = c.prev
 	} else {
 		delete(current, c.g)
+		inCalls.Add(-1)
 	}
 	currentMu.Unlock()
 }
@@ -77,6 +87,9 @@ func exitCurrent(c *sysCall) {
 // nil in kernel context (a goroutine in no traced call: a timer, a
 // kiocb's completion from elsewhere, a test calling a driver directly).
 func currentCall() *sysCall {
+	if inCalls.Load() == 0 {
+		return nil
+	}
 	g := goid()
 	currentMu.Lock()
 	c := current[g]
