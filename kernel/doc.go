@@ -96,6 +96,16 @@
 //     for a reader that has never seen a writer; splice, tee, vmsplice
 //     and notification pipes are not modelled.
 //
+// # Tracing
+//
+// Tracepoints (trace*.go, SPEC X1) record each step of a notification's
+// path into the Tracer attached with Kernel.Trace: system calls, fcntl's
+// owner, signal and flags, ->fasync, fasync_helper, kill_fasync,
+// send_sigio with its verdict, signal generation, interruption and
+// delivery, wake-ups of wait queues, poll tables and epoll, and kiocbs.
+// With no kernel traced each costs one atomic load. Package ktrace
+// renders a trace as ftrace-style text or an SVG sequence diagram.
+//
 // # Lock ordering
 //
 // Kernel locks are taken in this order, and none is held while a driver
@@ -109,9 +119,12 @@
 //
 //	Task.mu → call.mu (cancelling a system call's context)
 //
-// WaitQueue.mu, File.mu, call.mu and Kiocb.mu are leaves. Task.mu may be
-// held while a call's context is cancelled: cancellation runs no user
-// code. Kiocb.Complete is the exception to "with its lock held": it may
+// WaitQueue.mu, File.mu, call.mu and Kiocb.mu are leaves, and so are
+// Tracer.mu and the tracepoints' table of calls in progress
+// (trace_current.go): a tracepoint takes no other lock, except Task.mu
+// to read a task's name where the order above allows it (under Task.mu
+// it reads the name directly). Task.mu may be held while a call's
+// context is cancelled: cancellation runs no user code. Kiocb.Complete is the exception to "with its lock held": it may
 // run the driver's Release and the submitter's completion, so a driver
 // calls it with its own locks dropped.
 //
