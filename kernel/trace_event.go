@@ -162,15 +162,14 @@ func (ev *TraceEvent) add(a TraceArg) *TraceEvent {
 
 // Field constructors, one per kind of value.
 
-func fInt(k string, v int) TraceArg     { return TraceArg{Key: k, Int: int64(v)} }
-func fStr(k, v string) TraceArg         { return TraceArg{Key: k, Str: v, kind: argStr} }
-func fHex(k string, v int) TraceArg     { return TraceArg{Key: k, Int: int64(v), kind: argHex} }
-func fSig(k string, v int) TraceArg     { return TraceArg{Key: k, Int: int64(v), kind: argSig} }
-func fCode(k string, v int) TraceArg    { return TraceArg{Key: k, Int: int64(v), kind: argCode} }
-func fPoll(k string, v int) TraceArg    { return TraceArg{Key: k, Int: int64(v), kind: argPoll} }
-func fFlags(k string, v int) TraceArg   { return TraceArg{Key: k, Int: int64(v), kind: argFlags} }
-func fErrno(k string, v int) TraceArg   { return TraceArg{Key: k, Int: int64(v), kind: argErrno} }
-func fMask(k string, v uint64) TraceArg { return TraceArg{Key: k, Int: int64(v), kind: argMask} }
+func fInt(k string, v int) TraceArg   { return TraceArg{Key: k, Int: int64(v)} }
+func fStr(k, v string) TraceArg       { return TraceArg{Key: k, Str: v, kind: argStr} }
+func fHex(k string, v int) TraceArg   { return TraceArg{Key: k, Int: int64(v), kind: argHex} }
+func fSig(k string, v int) TraceArg   { return TraceArg{Key: k, Int: int64(v), kind: argSig} }
+func fCode(k string, v int) TraceArg  { return TraceArg{Key: k, Int: int64(v), kind: argCode} }
+func fPoll(k string, v int) TraceArg  { return TraceArg{Key: k, Int: int64(v), kind: argPoll} }
+func fFlags(k string, v int) TraceArg { return TraceArg{Key: k, Int: int64(v), kind: argFlags} }
+func fErrno(k string, v int) TraceArg { return TraceArg{Key: k, Int: int64(v), kind: argErrno} }
 func fOwner(typ, id int) TraceArg {
 	return TraceArg{Key: "owner", Int: int64(typ)<<32 | int64(uint32(id)), kind: argOwner}
 }

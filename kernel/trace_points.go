@@ -404,15 +404,6 @@ func traceKiocbCompleteSlow(iocb *Kiocb, n int, err error) {
 	tr.record(&ev)
 }
 
-// queueResult is signal_generate's result for a signal queued on a
-// task that had before pending instances and now has after.
-func queueResult(before, after int) string {
-	if after == before {
-		return genCoalesced
-	}
-	return genQueued
-}
-
 // traceEpollCallback records ep_poll_callback: a wake-up reached epoll
 // registration epi with key (0: any event); queued says whether the item
 // went on the ready list (false: it ignored the wake-up), woke whether a
