@@ -548,3 +548,40 @@ func TestEpollNested(t *testing.T) {
 		}
 	})
 }
+
+// TestEpollPwait checks SPEC E2: epoll_pwait's mask is in force only
+// during the wait: a signal it unblocks interrupts the wait (EINTR, the
+// handler ran), and the thread's own mask is back afterwards.
+func TestEpollPwait(t *testing.T) {
+	x := newEpollFixture(t, 1)
+	x.add(t, 0, EPOLLIN)
+	var log sigLog
+	log.handle(t, x.task, SIGUSR1, 0)
+	blocked := SigsetOf(SIGUSR1)
+	if _, err := x.task.Sigprocmask(SIG_BLOCK, &blocked); err != nil {
+		t.Fatal(err)
+	}
+	x.k.Kill(x.task.Pid(), SIGUSR1) // pending, blocked
+	evs := make([]EpollEvent, 1)
+	// EpollWait keeps the mask: the blocked signal does not interrupt.
+	if n, err := x.task.EpollWait(context.Background(), x.ep, evs, time.Millisecond); n != 0 || err != nil {
+		t.Fatalf("EpollWait with SIGUSR1 blocked and pending = %d, %v", n, err)
+	}
+	empty := Sigset(0)
+	if _, err := x.task.EpollPwait(context.Background(), x.ep, evs, -1, &empty); err != EINTR {
+		t.Fatalf("E2: EpollPwait unblocking a pending signal = %v, want EINTR", err)
+	}
+	if got := log.signos(); len(got) != 1 || got[0] != SIGUSR1 {
+		t.Errorf("handler ran for %v", got)
+	}
+	if old, _ := x.task.Sigprocmask(SIG_BLOCK, nil); !old.Has(SIGUSR1) {
+		t.Errorf("E2: mask after EpollPwait = %#x, want SIGUSR1 blocked again", old)
+	}
+	x.write(t, 0, "a")
+	if n, err := x.task.EpollPwait(context.Background(), x.ep, evs, -1, &empty); n != 1 || err != nil {
+		t.Errorf("E2: EpollPwait with an event = %d, %v", n, err)
+	}
+	if n, err := x.task.EpollPwait(context.Background(), x.ep, evs, 0, nil); n != 1 || err != nil {
+		t.Errorf("E2: EpollPwait with a nil mask = %d, %v", n, err)
+	}
+}

@@ -28,6 +28,34 @@ func (t *Task) EpollWait(ctx context.Context, epfd int, events []EpollEvent, tim
 	return t.epollWait(ctx, e, ep, events, timeout)
 }
 
+// EpollPwait is epoll_pwait(2): EpollWait with the calling thread's
+// signal mask replaced by *mask for the duration of the wait, atomically,
+// so that a signal unblocked only by mask interrupts the wait (EINTR,
+// after its handler ran with mask in force) and no signal is lost between
+// unblocking it and sleeping. The thread's own mask is back in force when
+// EpollPwait returns. A nil mask is EpollWait.
+func (t *Task) EpollPwait(ctx context.Context, epfd int, events []EpollEvent, timeout time.Duration, mask *Sigset) (int, error) {
+	if mask == nil {
+		return t.EpollWait(ctx, epfd, events, timeout)
+	}
+	defer t.safePoint() // after the mask is restored, as restore_saved_sigmask
+	e, ep, err := t.epollEntry(epfd, len(events))
+	if err != nil {
+		return 0, err
+	}
+	defer e.file.put()
+	t.mu.Lock()
+	saved := t.mask
+	t.setMaskLocked(*mask)
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.setMaskLocked(saved)
+		t.mu.Unlock()
+	}()
+	return t.epollWait(ctx, e, ep, events, timeout)
+}
+
 // epollEntry returns epfd's slot, with a reference on its file that the
 // caller drops, and its eventpoll, after do_epoll_wait's checks.
 func (t *Task) epollEntry(epfd, maxevents int) (*fdEntry, *eventpoll, error) {
