@@ -14,12 +14,15 @@ import (
 // and is reported again, after the others, by the next call.
 //
 // EBADF when epfd is not open; EINVAL when events is empty (maxevents
-// <= 0) or epfd is not an epoll. A signal whose handler runs returns
+// <= 0), epfd is not an epoll, or ctx is nil. A signal whose handler runs returns
 // EINTR, never restarted, as Linux does; events found on waking are
 // returned first. The caller's ctx ending returns its error; closing
 // epfd, the task exiting or the kernel closing returns EBADF.
 func (t *Task) EpollWait(ctx context.Context, epfd int, events []EpollEvent, timeout time.Duration) (int, error) {
 	defer t.safePoint()
+	if ctx == nil {
+		return 0, EINVAL
+	}
 	e, ep, err := t.epollEntry(epfd, len(events))
 	if err != nil {
 		return 0, err
@@ -39,6 +42,9 @@ func (t *Task) EpollPwait(ctx context.Context, epfd int, events []EpollEvent, ti
 		return t.EpollWait(ctx, epfd, events, timeout)
 	}
 	defer t.safePoint() // after the mask is restored, as restore_saved_sigmask
+	if ctx == nil {
+		return 0, EINVAL
+	}
 	e, ep, err := t.epollEntry(epfd, len(events))
 	if err != nil {
 		return 0, err
@@ -84,15 +90,15 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 	ep.lock.Lock()
 	avail := ep.readyLocked()
 	ep.lock.Unlock()
-	var w *epWaiter
+	w := epWaiterPool.Get().(*epWaiter)
+	w.scan.task = t
 	defer func() {
-		if w != nil {
-			epWaiterPool.Put(w)
-		}
+		w.scan.task = nil
+		epWaiterPool.Put(w)
 	}()
 	for {
 		if avail {
-			if n := ep.sendEvents(events); n > 0 {
+			if n := ep.sendEvents(events, &w.scan); n > 0 {
 				return n, nil
 			}
 		}
@@ -102,9 +108,6 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 		c, err := t.beginCall(ctx, e, false)
 		if err != nil {
 			return 0, err
-		}
-		if w == nil {
-			w = epWaiterPool.Get().(*epWaiter)
 		}
 		// The last look at the ready list and the queueing are one
 		// critical section with the wake function's: no wake-up is lost.
@@ -133,7 +136,7 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 		if avail {
 			// Events first, as Linux: a pending signal is delivered
 			// on the way out.
-			if n := ep.sendEvents(events); n > 0 {
+			if n := ep.sendEvents(events, &w.scan); n > 0 {
 				return n, nil
 			}
 		}

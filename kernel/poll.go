@@ -24,7 +24,7 @@ type PollFd struct {
 // EINVAL for more entries than the descriptor limit.
 func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (int, error) {
 	defer t.safePoint()
-	if len(fds) > t.k.nofile {
+	if ctx == nil || len(fds) > t.k.nofile {
 		return 0, EINVAL
 	}
 	return t.pollLoop(ctx, timeout, func(pt *PollTable) int { return t.pollScan(fds, pt) })
@@ -45,6 +45,7 @@ func (t *Task) pollLoop(ctx context.Context, timeout time.Duration, scan func(*P
 		default:
 		}
 	})
+	pt.task = t
 	defer pt.Free()
 	var expired <-chan time.Time
 	if timeout > 0 {

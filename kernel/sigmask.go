@@ -39,6 +39,7 @@ func (t *Task) Sigprocmask(how int, set *Sigset) (old Sigset, err error) {
 // that wait; an unblocked one is delivered at the thread's next safe
 // point.
 func (t *Task) Sigpending() Sigset {
+	defer t.safePoint()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return (t.sigs.set | t.shared.set) & t.mask
@@ -55,6 +56,9 @@ func (t *Task) Sigpending() Sigset {
 // ending returns its error; the thread exiting returns EBADF.
 func (t *Task) Sigsuspend(ctx context.Context, mask Sigset) error {
 	defer t.safePoint()
+	if ctx == nil {
+		return EINVAL
+	}
 	t.mu.Lock()
 	saved := t.mask
 	t.setMaskLocked(mask)

@@ -20,6 +20,9 @@ import (
 // may be delivered before Sigtimedwait looks.
 func (t *Task) Sigtimedwait(ctx context.Context, set Sigset, timeout time.Duration) (SigInfo, error) {
 	defer t.safePoint()
+	if ctx == nil {
+		return SigInfo{}, EINVAL
+	}
 	set &^= unblockable
 	if info, ok := t.takeSignal(set, false); ok {
 		return info, nil
