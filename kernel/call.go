@@ -30,6 +30,9 @@ const maxFreeCalls = 8
 // interrupted: registering and checking under one lock is what keeps a
 // signal sent just before the call from being missed.
 func (t *Task) beginCall(ctx context.Context, e *fdEntry, nowait bool) (*call, error) {
+	if ctx == nil {
+		return nil, EINVAL
+	}
 	t.mu.Lock()
 	if t.dead || (e != nil && e.closed.Load()) {
 		t.mu.Unlock()
@@ -45,6 +48,9 @@ func (t *Task) beginCall(ctx context.Context, e *fdEntry, nowait bool) (*call, e
 // file that the caller drops with file.put, and the registered call
 // (nowait: one that must not sleep, RWF_NOWAIT).
 func (t *Task) beginFdCall(ctx context.Context, fd int, nowait bool) (*call, *fdEntry, error) {
+	if ctx == nil {
+		return nil, nil, EINVAL // a nil ctx: no call can run under it
+	}
 	t.mu.Lock()
 	e, err := t.entryLocked(fd) // a dead task's table is empty: EBADF
 	if err != nil {

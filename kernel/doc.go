@@ -91,10 +91,36 @@
 //     capability a check asks for (CAP_SYS_RESOURCE, to grow a pipe past
 //     pipe-max-size), and a task that is not root has none. Pipes are
 //     not charged to their user (pipe-user-pages-soft and -hard).
-//   - Pipes (package pipe, on Task.InstallFiles) are anonymous: there are
-//     no FIFOs, so no open that waits for a partner and no POLLHUP rule
-//     for a reader that has never seen a writer; splice, tee, vmsplice
-//     and notification pipes are not modelled.
+//   - Pipes (package pipe, on Task.InstallFiles) and FIFOs (Task.Mknod,
+//     served by pipe.FIFO) follow fs/pipe.c; splice, tee, vmsplice and
+//     notification pipes are not modelled. The model has no directories
+//     and no file modes: a FIFO's name lives beside the devices' names
+//     (no '/'), its permission bits are not kept or checked, and Mknod
+//     makes only FIFOs (device nodes come from Kernel.Register).
+//   - epoll: the limits Linux sets against wake-up storms and memory
+//     use are not modelled (reverse_path_check's EINVAL for too many
+//     wake-up paths into one file, max_user_watches' ENOSPC), nor the
+//     busy-poll ioctls (EINVAL); EPOLLWAKEUP is kept for root and has no
+//     effect (no suspend). EpollWait on a descriptor closed meanwhile
+//     returns EBADF (as every blocked call does here); Linux sleeps on.
+//   - select cuts nfds to the table size Linux's fdtable would have for
+//     the task (64 descriptors, then powers of two from 128, as
+//     alloc_fdtable grows it); Linux's depends on the process's history.
+//
+// # Event polling
+//
+// Poll, Select (select.go) and EpollWait (epoll*.go) all stand on the
+// drivers' Poll methods and wait queues (SPEC E1–E6). Poll and Select
+// register one poll table per call and rescan after each wake-up. An
+// epoll set keeps a poll table per registration, whose wake function
+// (ep_poll_callback) runs on the waker's goroutine, possibly under the
+// driver's lock: it takes only the set's leaf lock (eventpoll.lock),
+// queues the registration on the ready list in O(1), wakes one waiter,
+// and after dropping the lock wakes the set's own pollers (nested sets,
+// Poll, Select). The set's mtx serialises EpollCtl, the scans of the
+// ready list (which call the drivers' Poll) and removals, including the
+// one a watched file's last close makes before its Release (File.final).
+// Adding a set to a set runs the loop check under Kernel.epnested.
 //
 // # Tracing
 //
@@ -116,6 +142,8 @@
 //	FasyncList.mu → fasyncEntry.mu → Kernel.mu → Task.mu
 //	FasyncList.mu → File.mu (FASYNC updates)
 //	PollTable.mu → WaitQueue.mu
+//	Kernel.epnested → eventpoll.mtx (containing set first) →
+//	    drivers' locks → eventpoll.lock → File.epolls.mu
 //
 //	Task.mu → call.mu (cancelling a system call's context)
 //

@@ -82,14 +82,31 @@ type epitem struct {
 	fprev, fnext *epitem
 }
 
-// An epWaiter is a task asleep in EpollWait.
+// An epWaiter is a task in EpollWait.
 type epWaiter struct {
 	ch    chan struct{} // capacity 1: the wake-up
 	woken bool          // taken off waiters by a wake-up; guarded by ep.lock
+	// scan is the table the wait's scans poll the ready files with: it
+	// registers nowhere and names the waiting task (a signalfd's
+	// readiness is its poller's pending signals).
+	scan PollTable
 }
 
-// epWaiterPool recycles waiters, so a wait that sleeps allocates nothing.
-var epWaiterPool = sync.Pool{New: func() any { return &epWaiter{ch: make(chan struct{}, 1)} }}
+// epWaiterPool recycles waiters, so a wait allocates nothing.
+var epWaiterPool = sync.Pool{New: func() any {
+	w := &epWaiter{ch: make(chan struct{}, 1)}
+	w.scan.freed.Store(true)
+	return w
+}}
+
+// taskTable returns a poll table that registers nowhere and names t as
+// the poller: ep_item_poll's table without a queue function, polled as
+// current.
+func taskTable(t *Task) *PollTable {
+	pt := &PollTable{task: t}
+	pt.freed.Store(true)
+	return pt
+}
 
 // newEventpoll returns an empty epoll instance.
 func newEventpoll() *eventpoll {
@@ -165,7 +182,8 @@ func (ep *eventpoll) readyLocked() bool {
 }
 
 // poll returns epi's file's events restricted to those registered,
-// registering pt on the file's queues when pt is non-nil (ep_item_poll).
+// registering pt on the file's queues when pt is non-nil and not freed
+// (ep_item_poll).
 // A file whose last reference is gone reports nothing: its close is
 // about to remove the item. ep.mtx is held.
 func (epi *epitem) poll(pt *PollTable) uint32 {
@@ -213,8 +231,9 @@ func (ep *eventpoll) doneScan(batch *epList) {
 // (ep_send_events): each item's file is asked for its mask again; an
 // item with nothing to report leaves the list; a reported one is
 // disabled (EPOLLONESHOT), left off the list until its next wake-up
-// (EPOLLET), or put back at the end of the list (level-triggered).
-func (ep *eventpoll) sendEvents(events []EpollEvent) int {
+// (EPOLLET), or put back at the end of the list (level-triggered). The
+// files are polled with scan (taskTable).
+func (ep *eventpoll) sendEvents(events []EpollEvent, scan *PollTable) int {
 	ep.mtx.Lock()
 	defer ep.mtx.Unlock()
 	batch := ep.startScan()
@@ -224,7 +243,7 @@ func (ep *eventpoll) sendEvents(events []EpollEvent) int {
 		ep.lock.Lock()
 		batch.remove(epi)
 		ep.lock.Unlock()
-		revents := epi.poll(nil)
+		revents := epi.poll(scan)
 		if revents == 0 {
 			continue
 		}
@@ -248,13 +267,17 @@ func (ep *eventpoll) sendEvents(events []EpollEvent) int {
 // with its own mtx held: sets nest without cycles, so the order holds.
 func (ep *eventpoll) Poll(f *File, pt *PollTable) int16 {
 	pt.Wait(&ep.pollWait)
+	var scan *PollTable
+	if pt != nil && pt.task != nil {
+		scan = taskTable(pt.task)
+	}
 	ep.mtx.Lock()
 	defer ep.mtx.Unlock()
 	batch := ep.startScan()
 	var mask int16
 	for batch.head != nil {
 		epi := batch.head
-		if epi.poll(nil) != 0 {
+		if epi.poll(scan) != 0 {
 			mask = POLLIN | POLLRDNORM
 			break
 		}

@@ -105,7 +105,7 @@ func (t *Task) EpollCtl(epfd, op, fd int, ev *EpollEvent) (err error) {
 			return EEXIST
 		}
 		epds.Events |= EPOLLERR | EPOLLHUP
-		ep.insertLocked(f, tf, fd, epds)
+		ep.insertLocked(t, f, tf, fd, epds)
 		return nil
 	case EPOLL_CTL_DEL:
 		if epi == nil {
@@ -121,7 +121,7 @@ func (t *Task) EpollCtl(epfd, op, fd int, ev *EpollEvent) (err error) {
 			return EINVAL
 		}
 		epds.Events |= EPOLLERR | EPOLLHUP
-		ep.modifyLocked(epi, epds)
+		ep.modifyLocked(t, epi, epds)
 		return nil
 	}
 	return EINVAL
@@ -130,10 +130,12 @@ func (t *Task) EpollCtl(epfd, op, fd int, ev *EpollEvent) (err error) {
 // insertLocked registers tf (through descriptor fd) in ep (ep_insert):
 // the item's poll table goes on every queue tf's Poll registers, and an
 // item already ready goes on the ready list. From then on tf's wake-ups
-// reach the item. ep.mtx is held.
-func (ep *eventpoll) insertLocked(epFile, tf *File, fd int, ev EpollEvent) {
+// reach the item. The table names t, the caller, as the poller, as Linux's
+// registration happens in the caller's context. ep.mtx is held.
+func (ep *eventpoll) insertLocked(t *Task, epFile, tf *File, fd int, ev EpollEvent) {
 	epi := &epitem{ep: ep, epFile: epFile, file: tf, fd: fd, events: ev.Events, data: ev.Data}
 	epi.pt = newPollTableFunc(epi.wake, ev.Events&EPOLLEXCLUSIVE != 0)
+	epi.pt.task = t
 	ep.items[epKey{tf, fd}] = epi
 	tf.epolls.link(epi)
 	if epi.poll(epi.pt) != 0 {
@@ -143,12 +145,12 @@ func (ep *eventpoll) insertLocked(epFile, tf *File, fd int, ev EpollEvent) {
 
 // modifyLocked sets epi's events and data (ep_modify) and queues it if
 // its file is ready for the new events. ep.mtx is held.
-func (ep *eventpoll) modifyLocked(epi *epitem, ev EpollEvent) {
+func (ep *eventpoll) modifyLocked(t *Task, epi *epitem, ev EpollEvent) {
 	ep.lock.Lock()
 	epi.events = ev.Events
 	ep.lock.Unlock()
 	epi.data = ev.Data
-	if epi.poll(nil) != 0 {
+	if epi.poll(taskTable(t)) != 0 {
 		ep.queueReady(epi)
 	}
 }

@@ -548,3 +548,79 @@ func TestEpollNested(t *testing.T) {
 		}
 	})
 }
+
+// TestEpollPwait checks SPEC E2: epoll_pwait's mask is in force only
+// during the wait: a signal it unblocks interrupts the wait (EINTR, the
+// handler ran), and the thread's own mask is back afterwards.
+func TestEpollPwait(t *testing.T) {
+	x := newEpollFixture(t, 1)
+	x.add(t, 0, EPOLLIN)
+	var log sigLog
+	log.handle(t, x.task, SIGUSR1, 0)
+	blocked := SigsetOf(SIGUSR1)
+	if _, err := x.task.Sigprocmask(SIG_BLOCK, &blocked); err != nil {
+		t.Fatal(err)
+	}
+	x.k.Kill(x.task.Pid(), SIGUSR1) // pending, blocked
+	evs := make([]EpollEvent, 1)
+	// EpollWait keeps the mask: the blocked signal does not interrupt.
+	if n, err := x.task.EpollWait(context.Background(), x.ep, evs, time.Millisecond); n != 0 || err != nil {
+		t.Fatalf("EpollWait with SIGUSR1 blocked and pending = %d, %v", n, err)
+	}
+	empty := Sigset(0)
+	if _, err := x.task.EpollPwait(context.Background(), x.ep, evs, -1, &empty); err != EINTR {
+		t.Fatalf("E2: EpollPwait unblocking a pending signal = %v, want EINTR", err)
+	}
+	if got := log.signos(); len(got) != 1 || got[0] != SIGUSR1 {
+		t.Errorf("handler ran for %v", got)
+	}
+	if old, _ := x.task.Sigprocmask(SIG_BLOCK, nil); !old.Has(SIGUSR1) {
+		t.Errorf("E2: mask after EpollPwait = %#x, want SIGUSR1 blocked again", old)
+	}
+	x.write(t, 0, "a")
+	if n, err := x.task.EpollPwait(context.Background(), x.ep, evs, -1, &empty); n != 1 || err != nil {
+		t.Errorf("E2: EpollPwait with an event = %d, %v", n, err)
+	}
+	if n, err := x.task.EpollPwait(context.Background(), x.ep, evs, 0, nil); n != 1 || err != nil {
+		t.Errorf("E2: EpollPwait with a nil mask = %d, %v", n, err)
+	}
+}
+
+// TestEpollSignalfd checks SPEC E3 and E6 with S9: a signalfd watched by
+// epoll and by select reports a pending signal of its mask, and a blocked
+// EpollWait is woken when the signal arrives.
+func TestEpollSignalfd(t *testing.T) {
+	x := newEpollFixture(t, 0)
+	set := SigsetOf(SIGUSR1)
+	if _, err := x.task.Sigprocmask(SIG_BLOCK, &set); err != nil {
+		t.Fatal(err)
+	}
+	sfd, err := x.task.Signalfd(-1, set, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.task.EpollCtl(x.ep, EPOLL_CTL_ADD, sfd, &EpollEvent{Events: EPOLLIN, Data: 99}); err != nil {
+		t.Fatal(err)
+	}
+	if evs := x.wait(t, 4); len(evs) != 0 {
+		t.Fatalf("nothing pending, got %v", evs)
+	}
+	evs := make([]EpollEvent, 4)
+	ch := goEpollWait(context.Background(), x.task, x.ep, evs, -1)
+	waitBlocked(t, x.task, 1)
+	x.k.Kill(x.task.Pid(), SIGUSR1)
+	if r := await(t, ch); r.n != 1 || r.err != nil || evs[0] != (EpollEvent{EPOLLIN, 99}) {
+		t.Fatalf("E3: signalfd under epoll woke with %v %v", r, evs[:1])
+	}
+	rd := fdSetOf(sfd)
+	zero := time.Duration(0)
+	if n, err := x.task.Select(context.Background(), sfd+1, rd, nil, nil, &zero); n != 1 || err != nil {
+		t.Errorf("E1: select on a signalfd with a pending signal = %d, %v", n, err)
+	}
+	if _, err := x.task.Read(context.Background(), sfd, make([]byte, SignalfdSiginfoSize)); err != nil {
+		t.Fatal(err)
+	}
+	if got := x.wait(t, 4); len(got) != 0 {
+		t.Errorf("E4: the signal was read, still reported %v", got)
+	}
+}

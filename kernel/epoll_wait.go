@@ -14,7 +14,7 @@ import (
 // and is reported again, after the others, by the next call.
 //
 // EBADF when epfd is not open; EINVAL when events is empty (maxevents
-// <= 0) or epfd is not an epoll. A signal whose handler runs returns
+// <= 0), epfd is not an epoll, or ctx is nil. A signal whose handler runs returns
 // EINTR, never restarted, as Linux does; events found on waking are
 // returned first. The caller's ctx ending returns its error; closing
 // epfd, the task exiting or the kernel closing returns EBADF.
@@ -23,11 +23,45 @@ func (t *Task) EpollWait(ctx context.Context, epfd int, events []EpollEvent, tim
 	if sc := t.sysEnter(sysEpollWait, epfd, len(events), int(timeout.Milliseconds())); sc != nil {
 		defer sc.exit(&n, &err)
 	}
+	if ctx == nil {
+		return 0, EINVAL
+	}
 	e, ep, err := t.epollEntry(epfd, len(events))
 	if err != nil {
 		return 0, err
 	}
 	defer e.file.put()
+	return t.epollWait(ctx, e, ep, events, timeout)
+}
+
+// EpollPwait is epoll_pwait(2): EpollWait with the calling thread's
+// signal mask replaced by *mask for the duration of the wait, atomically,
+// so that a signal unblocked only by mask interrupts the wait (EINTR,
+// after its handler ran with mask in force) and no signal is lost between
+// unblocking it and sleeping. The thread's own mask is back in force when
+// EpollPwait returns. A nil mask is EpollWait.
+func (t *Task) EpollPwait(ctx context.Context, epfd int, events []EpollEvent, timeout time.Duration, mask *Sigset) (int, error) {
+	if mask == nil {
+		return t.EpollWait(ctx, epfd, events, timeout)
+	}
+	defer t.safePoint() // after the mask is restored, as restore_saved_sigmask
+	if ctx == nil {
+		return 0, EINVAL
+	}
+	e, ep, err := t.epollEntry(epfd, len(events))
+	if err != nil {
+		return 0, err
+	}
+	defer e.file.put()
+	t.mu.Lock()
+	saved := t.mask
+	t.setMaskLocked(*mask)
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.setMaskLocked(saved)
+		t.mu.Unlock()
+	}()
 	return t.epollWait(ctx, e, ep, events, timeout)
 }
 
@@ -59,15 +93,15 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 	ep.lock.Lock()
 	avail := ep.readyLocked()
 	ep.lock.Unlock()
-	var w *epWaiter
+	w := epWaiterPool.Get().(*epWaiter)
+	w.scan.task = t
 	defer func() {
-		if w != nil {
-			epWaiterPool.Put(w)
-		}
+		w.scan.task = nil
+		epWaiterPool.Put(w)
 	}()
 	for {
 		if avail {
-			if n := ep.sendEvents(events); n > 0 {
+			if n := ep.sendEvents(events, &w.scan); n > 0 {
 				return n, nil
 			}
 		}
@@ -77,9 +111,6 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 		c, err := t.beginCall(ctx, e, false)
 		if err != nil {
 			return 0, err
-		}
-		if w == nil {
-			w = epWaiterPool.Get().(*epWaiter)
 		}
 		// The last look at the ready list and the queueing are one
 		// critical section with the wake function's: no wake-up is lost.
@@ -108,7 +139,7 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 		if avail {
 			// Events first, as Linux: a pending signal is delivered
 			// on the way out.
-			if n := ep.sendEvents(events); n > 0 {
+			if n := ep.sendEvents(events, &w.scan); n > 0 {
 				return n, nil
 			}
 		}

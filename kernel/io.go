@@ -13,7 +13,7 @@ func (t *Task) Open(ctx context.Context, name string, flags int) (fd int, err er
 	if sc := t.sysEnterPath(sysOpen, name, flags); sc != nil {
 		defer sc.exit(&fd, &err)
 	}
-	if flags&O_ACCMODE == O_ACCMODE {
+	if ctx == nil || flags&O_ACCMODE == O_ACCMODE {
 		return -1, EINVAL
 	}
 	if !t.Alive() {
@@ -46,6 +46,7 @@ func (t *Task) Open(ctx context.Context, name string, flags int) (fd int, err er
 }
 
 // Read reads from descriptor fd into p through the driver (SPEC M1, M2).
+// EINVAL for a nil ctx (so for every Task method taking one).
 // EBADF for a bad or write-only descriptor, EINVAL if the driver cannot
 // read. Interruptions are as the contract says: EINTR, restart after an
 // SA_RESTART handler, EBADF when fd is closed meanwhile, the context's

@@ -27,7 +27,7 @@ func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (n
 	if sc := t.sysEnter(sysPoll, -1, len(fds), int(timeout.Milliseconds())); sc != nil {
 		defer sc.exit(&n, &err)
 	}
-	if len(fds) > t.k.nofile {
+	if ctx == nil || len(fds) > t.k.nofile {
 		return 0, EINVAL
 	}
 	return t.pollLoop(ctx, timeout, func(pt *PollTable) int { return t.pollScan(fds, pt) })

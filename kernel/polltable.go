@@ -17,8 +17,11 @@ type PollTable struct {
 	// add_wait_queue_exclusive semantics (WakeUp).
 	wakeEx    func(key uint32) bool
 	exclusive bool
-	// task is the task whose poll or select made the table, for the
-	// poll_wake tracepoint; nil for other tables.
+	// task is the task polling through the table (Linux's current in a
+	// poll method), nil when none: Task.Poll sets it, and so must every
+	// task-side poller (select, epoll_wait) before polling a file, since
+	// a signalfd's readiness is the poller's pending signals. The
+	// poll_wake tracepoint names it.
 	task *Task
 	// freed is set by Free; fire checks it so that no wake starts after
 	// Free has returned unless a WakeUp was already past its check.

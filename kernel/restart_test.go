@@ -148,11 +148,12 @@ func TestSignalBeforeCall(t *testing.T) {
 	if _, err := task.Read(context.Background(), fd, make([]byte, 4)); err != EINTR {
 		t.Fatalf("S3: Read with a signal already pending = %v, want EINTR", err)
 	}
-	// SIGIO is ignored by default (S2): it must not disturb a sleeper.
+	// SIGURG and SIGWINCH are ignored by default (S10): they must not
+	// disturb a sleeper.
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := goRead(ctx, task, fd, make([]byte, 4))
 	waitBlocked(t, task, 1)
-	k.Kill(task.Pid(), SIGIO)
+	k.Kill(task.Pid(), SIGURG)
 	k.Kill(task.Pid(), SIGWINCH)
 	cancel()
 	if res := await(t, ch); !errors.Is(res.err, context.Canceled) {

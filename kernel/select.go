@@ -60,7 +60,7 @@ const (
 // returned and the sets emptied, and the time not slept is written back
 // to *timeout (Linux's behaviour), in microseconds, whatever the result.
 //
-// EINVAL for a negative *timeout or a negative nfds; EBADF when a
+// EINVAL for a negative *timeout, a negative nfds or a nil ctx; EBADF when a
 // descriptor in a set is not open (the sets are then left as they were).
 // An nfds beyond the size of the task's descriptor table (64, growing as
 // Linux's does) is cut down to it, as core_sys_select does, so bits at or
@@ -81,7 +81,7 @@ func (t *Task) Select(ctx context.Context, nfds int, readfds, writefds, exceptfd
 		}
 		wait = *timeout
 	}
-	if nfds < 0 {
+	if nfds < 0 || ctx == nil {
 		return 0, EINVAL
 	}
 	start := time.Now()

@@ -42,6 +42,7 @@ func (t *Task) Sigprocmask(how int, set *Sigset) (old Sigset, err error) {
 // that wait; an unblocked one is delivered at the thread's next safe
 // point.
 func (t *Task) Sigpending() Sigset {
+	defer t.safePoint()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return (t.sigs.set | t.shared.set) & t.mask
@@ -60,6 +61,9 @@ func (t *Task) Sigsuspend(ctx context.Context, mask Sigset) (err error) {
 	defer t.safePoint()
 	if sc := t.sysEnter(sysSigsuspend, -1, int(mask), 0); sc != nil {
 		defer sc.exit(nil, &err)
+	}
+	if ctx == nil {
+		return EINVAL
 	}
 	t.mu.Lock()
 	saved := t.mask

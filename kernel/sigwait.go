@@ -23,6 +23,9 @@ func (t *Task) Sigtimedwait(ctx context.Context, set Sigset, timeout time.Durati
 	if sc := t.sysEnter(sysSigtimedwait, -1, int(set), int(timeout.Milliseconds())); sc != nil {
 		defer sc.exit(&info.Signo, &err)
 	}
+	if ctx == nil {
+		return SigInfo{}, EINVAL
+	}
 	set &^= unblockable
 	if info, ok := t.takeSignal(set, false); ok {
 		return info, nil

@@ -67,6 +67,7 @@ func (w WaitStatus) Continued() bool { return w == continuedStatus }
 // 0 when there is none (a Kernel.NewTask process, or one whose parent has
 // exited: the model has no init to adopt orphans).
 func (t *Task) Getppid() int {
+	defer t.safePoint()
 	t.k.mu.RLock()
 	defer t.k.mu.RUnlock()
 	if t.parent == nil {

@@ -65,6 +65,11 @@ type Pipe struct {
 	spare   []byte
 	readers int // open files that may read
 	writers int // open files that may write
+	// rCounter and wCounter count the opens of each end ever made
+	// (r_counter, w_counter): a FIFO's opener waits for the other's to
+	// change, and a FIFO reader opened before any writer reports no
+	// POLLHUP until wCounter moves past what it saw (fifo.go).
+	rCounter, wCounter uint
 	// Sleepers, for Status: calls asleep in Read or Write.
 	sleepingReaders, sleepingWriters int
 
@@ -82,7 +87,7 @@ func New(maxSize int) *Pipe {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
-	return &Pipe{maxSize: maxSize, maxUsage: DefaultBuffers, readers: 1, writers: 1}
+	return &Pipe{maxSize: maxSize, maxUsage: DefaultBuffers, readers: 1, writers: 1, rCounter: 1, wCounter: 1}
 }
 
 // empty and full compare the occupancy with the capacity, in slots, as
@@ -118,7 +123,7 @@ func (p *Pipe) Read(ctx context.Context, f *kernel.File, dst []byte) (int, error
 			if len(p.bufs) < slots {
 				// A freed slot is room: a writer asleep on a full ring
 				// can go on.
-				p.wrWait.WakeUp()
+				p.wrWait.WakeUpPoll(kernel.POLLOUT | kernel.POLLWRNORM)
 			}
 			ret += n
 			if !more || ret == len(dst) {
@@ -183,7 +188,7 @@ func (p *Pipe) take(dst []byte) (n int, more bool) {
 }
 
 // Write is pipe_write. With no reader it fails with EPIPE and sends
-// SIGPIPE to the writing task. Otherwise it copies into the ring: the
+// SIGPIPE to the writing thread. Otherwise it copies into the ring: the
 // tail of a write smaller than a page is merged into the last slot when
 // it fits there, the rest goes a page per slot. On a full ring it returns
 // what it wrote so far, or EAGAIN under O_NONBLOCK, or sleeps. So a write
@@ -219,7 +224,7 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 			copy(last.page[last.off+last.n:], src[:tail])
 			last.n += tail
 			ret = tail
-			p.rdWait.WakeUp()
+			p.rdWait.WakeUpPoll(kernel.POLLIN | kernel.POLLRDNORM)
 			if ret == len(src) {
 				return ret, nil
 			}
@@ -244,7 +249,7 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 			p.bufs = append(p.bufs, b)
 			ret += b.n
 			// Data arrived: wake the readers asleep on an empty pipe.
-			p.rdWait.WakeUp()
+			p.rdWait.WakeUpPoll(kernel.POLLIN | kernel.POLLRDNORM)
 			if ret == len(src) {
 				return ret, nil
 			}
@@ -276,8 +281,8 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 	}
 }
 
-// sigpipe is send_sig(SIGPIPE, current, 0): the writing task itself gets
-// SIGPIPE from the kernel, whatever owns the file (SPEC K1).
+// sigpipe is send_sig(SIGPIPE, current, 0): the writing thread itself gets
+// SIGPIPE from the kernel, whatever owns the file (SPEC K1, T2).
 func sigpipe(ctx context.Context) {
 	if t := kernel.TaskFromContext(ctx); t != nil {
 		_ = t.SendSigInfo(kernel.SigInfo{Signo: kernel.SIGPIPE, Code: kernel.SI_USER, Pid: t.Pid()})
@@ -286,10 +291,12 @@ func sigpipe(ctx context.Context) {
 
 // Poll is pipe_poll. A read end reports POLLIN|POLLRDNORM while data is
 // held and POLLHUP once no writer is left; a write end POLLOUT|POLLWRNORM
-// while a slot is free and POLLERR once no reader is left. (A FIFO's
-// reader opened before any writer reports no POLLHUP until a writer has
-// come, which Linux tracks with w_counter; a pipe is born with its
-// writer, so for a pipe the rule is simply "no writers".)
+// while a slot is free and POLLERR once no reader is left. A FIFO's
+// reader opened under O_NONBLOCK before any writer reports no POLLHUP
+// until a writer has come (fifo.go); a pipe is born with its writer, so
+// for a pipe the rule is simply "no writers". Wake-ups are keyed as
+// Linux's (WakeUpPoll): data wakes readers' registrations with POLLIN,
+// room wakes writers' with POLLOUT.
 func (p *Pipe) Poll(f *kernel.File, pt *kernel.PollTable) int16 {
 	// Register first, then look: a change after the look wakes the table.
 	if f.Readable() {
@@ -305,7 +312,7 @@ func (p *Pipe) Poll(f *kernel.File, pt *kernel.PollTable) int16 {
 		if !p.empty() {
 			mask |= kernel.POLLIN | kernel.POLLRDNORM
 		}
-		if p.writers == 0 {
+		if p.writers == 0 && seenWriters(f) != p.wCounter {
 			mask |= kernel.POLLHUP
 		}
 	}
