@@ -7,7 +7,10 @@ package kernel
 // The epoll file is pollable (readable while an event is ready), may be
 // watched by another epoll set, and has no read, write or fasync
 // (SPEC E6).
-func (t *Task) EpollCreate1(flags int) (int, error) {
+func (t *Task) EpollCreate1(flags int) (epfd int, err error) {
+	if sc := t.sysEnter(sysEpollCreate1, -1, flags, 0); sc != nil {
+		defer sc.exit(&epfd, &err)
+	}
 	if flags&^EPOLL_CLOEXEC != 0 {
 		return -1, EINVAL
 	}

@@ -40,6 +40,8 @@ const (
 	sysExecve
 	sysExitGroup
 	sysTgkill
+	sysSignalfd
+	sysEpollCreate1
 	nSys
 )
 
@@ -70,6 +72,8 @@ var sysTable = [nSys]struct {
 	sysExecve:       {"execve", TraceArg{}, TraceArg{}},
 	sysExitGroup:    {"exit_group", TraceArg{Key: "code"}, TraceArg{}},
 	sysTgkill:       {"tgkill", TraceArg{Key: "tid"}, TraceArg{Key: "sig", kind: argSig}},
+	sysSignalfd:     {"signalfd4", TraceArg{Key: "mask", kind: argMask}, TraceArg{Key: "flags", kind: argHex}},
+	sysEpollCreate1: {"epoll_create1", TraceArg{Key: "flags", kind: argHex}, TraceArg{}},
 }
 
 // sysEnter records sys_enter for call with descriptor fd (-1: none) and

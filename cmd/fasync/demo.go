@@ -110,6 +110,7 @@ func demoWith(w io.Writer, cfg scull.Config, o demoOptions) error {
 	for i, scene := range []func(context.Context) error{
 		s.asynctest, s.setsig, s.poller, s.nonblock, s.group, s.blockedWriter,
 		s.fioasync, s.scullSize, s.pipeEOF, s.pipeEPIPE, s.pipeSize,
+		s.asynctestSigsuspend, s.signalfdConsumer, s.threadedOwner,
 		s.epollLoop,
 	} {
 		if o.scenes > 0 && i >= o.scenes {
