@@ -177,7 +177,7 @@ func BenchmarkTracepoint(b *testing.B) {
 	other.Trace(nil)
 	k.Trace(NewTracer(1 << 12))
 	defer k.Trace(nil)
-	for _, c := range cases {
+	for _, c := range cases[:3] { // a wake-up outside any traced call records nothing
 		run(c.name+"/on", c.trace)
 	}
 }
