@@ -3,9 +3,11 @@
 // fcntl, wait queues and poll, fasync notification lists, and
 // character-device drivers — in-process, instance-based and pure Go.
 // It implements docs/SPEC.md sections "IO models" (M1–M3, M4(a)), A
-// (fasync and fcntl), S (signals), I (ioctl, ioctl.go) and K (what a
-// driver may know and do), and the kernel side of C13 (drivers'
-// asynchronous I/O, kiocb.go); docs/SPEC.md is its contract.
+// (fasync and fcntl), S (signals), I (ioctl, ioctl.go), K (what a
+// driver may know and do) and E (select, epoll and FIFO nodes: select.go,
+// epoll*.go, fifo.go; the FIFO driver is package pipe's), and the kernel
+// side of C13 (drivers' asynchronous I/O, kiocb.go); docs/SPEC.md is its
+// contract.
 //
 // A Kernel (New) has its own device table (Register), pid space and
 // limits; nothing is package-level. A Task (Kernel.NewTask) is a process:
