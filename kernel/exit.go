@@ -153,6 +153,7 @@ func (p *process) notifyExit(status WaitStatus) {
 	k.mu.Lock()
 	for _, c := range p.children {
 		c.parent = nil
+		delete(k.zombies, c.pid) // an orphaned zombie is reaped at once
 	}
 	p.children = nil
 	parent := p.parent
@@ -174,6 +175,7 @@ func (p *process) notifyExit(status WaitStatus) {
 	} else {
 		p.zombie = true
 		p.status = status
+		k.zombies[p.pid] = p
 	}
 	k.mu.Unlock()
 	info := SigInfo{Signo: SIGCHLD, Code: CLD_EXITED, Pid: p.pid, Uid: p.cred.UID, Status: status.ExitStatus()}

@@ -264,3 +264,21 @@ func TestStopContinue(t *testing.T) {
 		t.Fatalf("S10: SIGKILL of a stopped job: %d, %#x, %v", pid, st, err)
 	}
 }
+
+// TestKillZombie checks T5: an exited child not yet reaped still exists
+// for kill(2) (0, nothing happens); once reaped its pid is ESRCH.
+func TestKillZombie(t *testing.T) {
+	k := newKernel(t, Config{})
+	sh := k.NewTask("sh", Cred{})
+	c := mustFork(t, sh, "c")
+	c.Exit()
+	if err := sh.Kill(c.Pid(), SIGTERM); err != nil {
+		t.Fatalf("T5: kill of a zombie = %v, want nil", err)
+	}
+	if _, _, err := sh.Wait4(context.Background(), c.Pid(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Kill(c.Pid(), SIGTERM); err != ESRCH {
+		t.Fatalf("T5: kill of a reaped child = %v, want ESRCH", err)
+	}
+}

@@ -53,6 +53,7 @@ type Kernel struct {
 	names   []string
 	tasks   map[int]*Task                 // live threads by tid
 	procs   map[int]*process              // live processes by pid
+	zombies map[int]*process              // exited processes not yet reaped
 	groups  map[int]map[*process]struct{} // live members by pgid; no empty sets
 	lastPid int
 	closed  bool
@@ -78,6 +79,7 @@ func New(cfg Config) *Kernel {
 		devices:       make(map[string]Driver),
 		tasks:         make(map[int]*Task),
 		procs:         make(map[int]*process),
+		zombies:       make(map[int]*process),
 		groups:        make(map[int]map[*process]struct{}),
 	}
 	if k.nofile <= 0 {

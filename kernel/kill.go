@@ -112,7 +112,7 @@ func (k *Kernel) kill(pid int, info SigInfo, cred *Cred, self *Task) error {
 	if pid > 0 { // one process: no target slice
 		t, ok := k.lookup(pid)
 		if !ok {
-			return ESRCH
+			return k.killZombie(pid, cred)
 		}
 		return signalOne(t, info, cred)
 	}
@@ -134,6 +134,23 @@ func (k *Kernel) kill(pid int, info SigInfo, cred *Cred, self *Task) error {
 		return nil
 	}
 	return last
+}
+
+// killZombie is kill(2) of pid when no live process has it: an exited
+// child not yet reaped still exists, so the kill succeeds (after the
+// permission check) and does nothing, as Linux's prepare_signal drops a
+// signal to an exiting group; any other pid is ESRCH.
+func (k *Kernel) killZombie(pid int, cred *Cred) error {
+	k.mu.RLock()
+	z := k.zombies[pid]
+	k.mu.RUnlock()
+	if z == nil {
+		return ESRCH
+	}
+	if cred != nil && !mayKill(*cred, z.cred) {
+		return EPERM
+	}
+	return nil
 }
 
 // signalOne sends info to t's process, t first, after the permission

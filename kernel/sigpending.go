@@ -22,11 +22,6 @@ const syncSignals = Sigset(1<<(SIGSEGV-1) | 1<<(SIGBUS-1) | 1<<(SIGILL-1) |
 // stdSignals is the set of standard signals 1..31.
 const stdSignals = Sigset(1<<31 - 1)
 
-// count returns the number of pending signal instances.
-func (p *sigPending) count() int {
-	return len(p.rt) + bits.OnesCount64(uint64(p.set&stdSignals))
-}
-
 // queue adds info (a coalesced standard signal is dropped) and reports
 // whether it added an instance.
 func (p *sigPending) queue(info SigInfo) bool {

@@ -131,6 +131,7 @@ func (t *Task) reap(pid, options int) (int, WaitStatus, error) {
 		case c.zombie:
 			t.children = append(t.children[:i], t.children[i+1:]...)
 			c.parent = nil
+			delete(k.zombies, c.pid)
 			return c.pid, c.status, nil
 		case c.reported && (c.report.Stopped() && options&WUNTRACED != 0 ||
 			c.report.Continued() && options&WCONTINUED != 0):

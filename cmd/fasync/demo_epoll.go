@@ -21,7 +21,7 @@ import (
 // server reads each one until EAGAIN, because EPOLLET reports a device
 // again only after its next write.
 func (s *story) epollLoop(ctx context.Context) error {
-	s.tr.scene("12. epoll, edge-triggered, over four scullpipes: drain each ready device until EAGAIN")
+	s.tr.scene("15. epoll, edge-triggered, over four scullpipes: drain each ready device until EAGAIN")
 	srv := s.k.NewTask("epoll-srv", kernel.Cred{})
 	ep, err := srv.EpollCreate1(kernel.EPOLL_CLOEXEC)
 	if err != nil {
