@@ -4,9 +4,11 @@
 // character-device drivers — in-process, instance-based and pure Go.
 // It implements docs/SPEC.md sections "IO models" (M1–M3, M4(a)), A
 // (fasync and fcntl), S (signals, masks, sigsuspend, sigtimedwait,
-// signalfd), T (threads, fork, exec, wait), I (ioctl, ioctl.go) and K
-// (what a driver may know and do), and the kernel side of C13 (drivers'
-// asynchronous I/O, kiocb.go); docs/SPEC.md is its contract.
+// signalfd), T (threads, fork, exec, wait), I (ioctl, ioctl.go), K (what
+// a driver may know and do) and E (select, epoll and FIFO nodes:
+// select.go, epoll*.go, fifo.go; the FIFO driver is package pipe's), and
+// the kernel side of C13 (drivers' asynchronous I/O, kiocb.go);
+// docs/SPEC.md is its contract.
 //
 // A Kernel (New) has its own device table (Register), pid space and
 // limits; nothing is package-level. A Task is a thread, as Linux's
@@ -187,7 +189,8 @@
 //	FasyncList.mu → File.mu (FASYNC updates)
 //	PollTable.mu → WaitQueue.mu
 //	Kernel.epnested → eventpoll.mtx (containing set first) →
-//	    drivers' locks → eventpoll.lock → File.epolls.mu
+//	    drivers' locks → eventpoll.lock
+//	eventpoll.mtx → File.epolls.mu
 //
 //	Task.mu → call.mu (cancelling a system call's context)
 //	Task.mu → WaitQueue.mu (a stopped thread sleeping on its process's
@@ -199,7 +202,8 @@
 // the process tree (parents, children, zombies and wait reports); a
 // parent's Task.mu may be taken under Kernel.mu to read its SIGCHLD
 // action, and nothing holding one process's Task.mu takes another's.
-// WaitQueue.mu, File.mu, call.mu and Kiocb.mu are leaves. Task.mu may be
+// WaitQueue.mu, File.mu, call.mu, Kiocb.mu, eventpoll.lock and
+// File.epolls.mu are leaves. Task.mu may be
 // held while a call's context is cancelled: cancellation runs no user
 // code. A process's signalfd queue is woken after Task.mu is dropped,
 // since its poll tables' wake functions may take other locks. Kiocb.Complete

@@ -16,7 +16,8 @@ import (
 // with more files watched.
 //
 // Locks, in order (doc.go): Kernel.epnested → mtx (of a containing set
-// before a contained one) → the drivers' locks → lock → File.epolls.mu.
+// before a contained one) → the drivers' locks → lock; mtx →
+// File.epolls.mu. lock and File.epolls.mu are leaves.
 //
 //   - mtx is ep->mtx: it guards items and every item's data, and
 //     serialises EpollCtl, the scans of the ready list and the removal

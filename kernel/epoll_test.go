@@ -624,3 +624,53 @@ func TestEpollSignalfd(t *testing.T) {
 		t.Errorf("E4: the signal was read, still reported %v", got)
 	}
 }
+
+// rdhupDev reports data and a peer that shut down its writing half.
+type rdhupDev struct{}
+
+func (rdhupDev) Poll(f *File, pt *PollTable) int16 { return POLLIN | POLLRDNORM | POLLRDHUP }
+
+// TestEpollRdhup checks SPEC E4: EPOLLRDHUP is reported where the driver
+// reports POLLRDHUP, to a registration that asked for it.
+func TestEpollRdhup(t *testing.T) {
+	k := newKernel(t, Config{})
+	k.Register("sock", rdhupDev{})
+	task := k.NewTask("t", Cred{})
+	fd := mustOpen(t, task, "sock", O_RDWR)
+	fd2 := mustOpen(t, task, "sock", O_RDWR)
+	ep, _ := task.EpollCreate1(0)
+	task.EpollCtl(ep, EPOLL_CTL_ADD, fd, &EpollEvent{Events: EPOLLIN | EPOLLRDHUP, Data: 1})
+	task.EpollCtl(ep, EPOLL_CTL_ADD, fd2, &EpollEvent{Events: EPOLLIN, Data: 2})
+	evs := make([]EpollEvent, 4)
+	n, err := task.EpollWait(context.Background(), ep, evs, 0)
+	if n != 2 || err != nil {
+		t.Fatalf("EpollWait = %d, %v", n, err)
+	}
+	want := map[uint64]uint32{1: EPOLLIN | EPOLLRDHUP, 2: EPOLLIN}
+	for _, ev := range evs[:n] {
+		if ev.Events != want[ev.Data] {
+			t.Errorf("E4: data %d got %#x, want %#x", ev.Data, ev.Events, want[ev.Data])
+		}
+	}
+}
+
+// TestEpollWaitEnds checks SPEC E2: a blocked EpollWait returns EBADF
+// when its epoll descriptor is closed (the model's rule, doc.go) and when
+// the kernel closes.
+func TestEpollWaitEnds(t *testing.T) {
+	x := newEpollFixture(t, 1)
+	x.add(t, 0, EPOLLIN)
+	dup, _ := x.task.Dup(x.ep)
+	ch := goEpollWait(context.Background(), x.task, x.ep, make([]EpollEvent, 1), -1)
+	waitBlocked(t, x.task, 1)
+	x.task.Close(x.ep)
+	if r := await(t, ch); r.err != EBADF {
+		t.Errorf("epfd closed under EpollWait: %v, want EBADF", r)
+	}
+	ch = goEpollWait(context.Background(), x.task, dup, make([]EpollEvent, 1), -1)
+	waitBlocked(t, x.task, 1)
+	x.k.Close()
+	if r := await(t, ch); r.err != EBADF {
+		t.Errorf("kernel closed under EpollWait: %v, want EBADF", r)
+	}
+}

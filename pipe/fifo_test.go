@@ -257,3 +257,56 @@ func TestPipe2Nil(t *testing.T) {
 		t.Errorf("Pipe2(nil, 0) = %v, want EFAULT", err)
 	}
 }
+
+// TestPipeEpollEdges checks SPEC E4 on a pipe's keyed wake-ups, as
+// fs/pipe.c makes them: a read re-arms an edge-triggered writer only when
+// it frees room in a full pipe; once the pipe has been polled, every
+// write wakes the readers, even one that found the pipe full.
+func TestPipeEpollEdges(t *testing.T) {
+	_, task := newTask(t, kernel.Cred{})
+	ctx := ctxT(t)
+	r, w := mustPipe(t, task, kernel.O_NONBLOCK)
+	ep, _ := task.EpollCreate1(0)
+	task.EpollCtl(ep, kernel.EPOLL_CTL_ADD, w, &kernel.EpollEvent{Events: kernel.EPOLLOUT | kernel.EPOLLET, Data: 1})
+	task.EpollCtl(ep, kernel.EPOLL_CTL_ADD, r, &kernel.EpollEvent{Events: kernel.EPOLLIN | kernel.EPOLLET, Data: 2})
+	evs := make([]kernel.EpollEvent, 4)
+	wait := func() []uint64 {
+		n, err := task.EpollWait(ctx, ep, evs, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint64
+		for _, e := range evs[:n] {
+			got = append(got, e.Data)
+		}
+		return got
+	}
+	if got := wait(); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("E4: an empty pipe's write end is ready once: %v", got)
+	}
+	task.Write(ctx, w, []byte("ab"))
+	if got := wait(); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("E4: a write reports the read end only: %v", got)
+	}
+	task.Read(ctx, r, make([]byte, 1))
+	if got := wait(); len(got) != 0 {
+		t.Errorf("E4: a read from a pipe that was not full re-armed: %v", got)
+	}
+	page := make([]byte, pipe.PageSize)
+	for {
+		if _, err := task.Write(ctx, w, page); err != nil {
+			break // full
+		}
+	}
+	wait() // the writes re-armed the reader
+	if _, err := task.Write(ctx, w, []byte("x")); err != kernel.EAGAIN {
+		t.Fatalf("write to a full pipe = %v", err)
+	}
+	if got := wait(); len(got) != 1 || got[0] != 2 {
+		t.Errorf("E4: a write that found the polled pipe full wakes the readers: %v", got)
+	}
+	task.Read(ctx, r, page)
+	if got := wait(); len(got) != 1 || got[0] != 1 {
+		t.Errorf("E4: a read that made room in a full pipe re-arms the writer: %v", got)
+	}
+}

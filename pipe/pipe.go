@@ -70,6 +70,9 @@ type Pipe struct {
 	// change, and a FIFO reader opened before any writer reports no
 	// POLLHUP until wCounter moves past what it saw (fifo.go).
 	rCounter, wCounter uint
+	// pollUsage is set by the first Poll (pipe->poll_usage): from then
+	// on every write wakes the readers' queue.
+	pollUsage bool
 	// Sleepers, for Status: calls asleep in Read or Write.
 	sleepingReaders, sleepingWriters int
 
@@ -118,11 +121,12 @@ func (p *Pipe) Read(ctx context.Context, f *kernel.File, dst []byte) (int, error
 	var err error
 	for {
 		if !p.empty() {
-			slots := len(p.bufs)
+			slots, wasFull := len(p.bufs), p.full()
 			n, more := p.take(dst[ret:])
-			if len(p.bufs) < slots {
-				// A freed slot is room: a writer asleep on a full ring
-				// can go on.
+			if len(p.bufs) < slots && wasFull {
+				// A slot freed in a full ring is room: a writer asleep
+				// on it can go on, and writers' epoll registrations
+				// hear POLLOUT (pipe_read's wake_writer).
 				p.wrWait.WakeUpPoll(kernel.POLLOUT | kernel.POLLWRNORM)
 			}
 			ret += n
@@ -199,8 +203,16 @@ func (p *Pipe) Write(ctx context.Context, f *kernel.File, src []byte) (int, erro
 	}
 	packet := f.Flags()&kernel.O_DIRECT != 0
 	p.mu.Lock()
+	wasEmpty := p.empty()
 	ret, err := p.fill(ctx, f, src, packet)
+	wake := wasEmpty || p.pollUsage
 	p.mu.Unlock()
+	if wake {
+		// pipe_write's exit: a pipe that was empty, or that anyone ever
+		// polled, wakes its readers' queue after every write, even one
+		// that wrote nothing (epoll registrations hear POLLIN).
+		p.rdWait.WakeUpPoll(kernel.POLLIN | kernel.POLLRDNORM)
+	}
 	// The readers hear of every write, whatever it wrote — even one that
 	// found the ring full and wrote nothing, as pipe_write's exit path
 	// does: POLL_IN on their list. (After EPIPE the list is empty: no
@@ -307,6 +319,7 @@ func (p *Pipe) Poll(f *kernel.File, pt *kernel.PollTable) int16 {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.pollUsage = true
 	var mask int16
 	if f.Readable() {
 		if !p.empty() {
