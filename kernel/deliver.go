@@ -37,15 +37,18 @@ func (t *Task) deliverSignals() (ran int, restart bool) {
 		}
 		switch disp {
 		case dispHandle:
+			traceSignalDeliver(t, &info, "handler", act.Flags)
 			t.runHandler(info, act)
 			ran++
 			if act.Flags&SA_RESTART == 0 {
 				restart = false
 			}
 		case dispTerminate:
+			traceSignalDeliver(t, &info, "terminate", 0)
 			t.process.terminate(info.Signo)
 			return ran, restart
 		case dispStop:
+			traceSignalDeliver(t, &info, "stop", 0)
 			t.process.notifyParent(CLD_STOPPED, info.Signo)
 		}
 	}
@@ -122,7 +125,7 @@ func (t *Task) runHandler(info SigInfo, act Sigaction) {
 		t.popFrameLocked(fr)
 		p.mu.Unlock()
 		t.handled.Add(1)
-		t.handledQ.WakeUp()
+		t.handledQ.wakeUp(0, wakeUntraced)
 	}()
 	act.Handler(t, &info)
 }
@@ -153,8 +156,11 @@ func (t *Task) popFrameLocked(fr *sigFrame) {
 // another of its goroutines), then returns EINTR, as pause(2) does. It
 // returns ctx's error if ctx ends first and EBADF if the thread exits or
 // the kernel closes meanwhile.
-func (t *Task) Pause(ctx context.Context) error {
+func (t *Task) Pause(ctx context.Context) (err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysPause, -1, 0, 0); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	return t.waitHandler(ctx)
 }
 

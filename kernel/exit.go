@@ -10,6 +10,9 @@ func (t *Task) Exit() { t.ExitGroup(0) }
 // code&0xff for Wait4 (T5). ExitGroup is idempotent: only the first
 // exit of a process sets its status.
 func (t *Task) ExitGroup(code int) {
+	if sc := t.sysEnter(sysExitGroup, -1, code, 0); sc != nil {
+		defer sc.exit(nil, nil)
+	}
 	p := t.process
 	first := p.markExited(false)
 	p.closeAll()
@@ -48,7 +51,7 @@ func (t *Task) ExitThread() {
 	}
 	p.mu.Unlock()
 	k.mu.Unlock()
-	p.stopQ.WakeUp()
+	p.stopQ.wakeUp(0, wakeTracedIfWaiters)
 }
 
 // killLocked marks thread t dead: its pending signals go, and its blocked
@@ -121,7 +124,7 @@ func (p *process) markExited(async bool) bool {
 	p.nrt = 0
 	p.stopped = false
 	p.mu.Unlock()
-	p.stopQ.WakeUp()
+	p.stopQ.wakeUp(0, wakeTracedIfWaiters)
 	return true
 }
 

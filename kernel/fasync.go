@@ -48,10 +48,27 @@ func (l *FasyncList) Helper(fd int, f *File, on bool) (int, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	var n int
 	if on {
-		return l.add(fd, f), nil
+		n = l.add(fd, f)
+	} else {
+		n = l.remove(f)
 	}
-	return l.remove(f), nil
+	traceFasyncHelper(f, fd, on, helperResult(on, n), l.Len())
+	return n, nil
+}
+
+// helperResult names what Helper did, for its tracepoint.
+func helperResult(on bool, n int) string {
+	switch {
+	case on && n == 1:
+		return "added"
+	case on:
+		return "updated"
+	case n == 1:
+		return "removed"
+	}
+	return "absent"
 }
 
 // entries returns the current snapshot (nil when empty).
@@ -145,6 +162,7 @@ func (l *FasyncList) kill(sig, band int) error {
 	if p == nil {
 		return nil
 	}
+	traceKillFasync(*p, sig, band)
 	for _, e := range *p {
 		e.notify(sig, band, mask)
 	}

@@ -33,8 +33,11 @@ const FD_CLOEXEC = 1
 // other than root sets O_NOATIME, EINVAL for O_DIRECT on a file that does
 // not allow it (File.AllowDirect), or the driver's CheckFlags or Fasync
 // error, with no flag changed. No argument panics (A14).
-func (t *Task) Fcntl(fd, cmd, arg int) (int, error) {
+func (t *Task) Fcntl(fd, cmd, arg int) (ret int, err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysFcntl, fd, int(uint32(cmd)), int(int32(arg))); sc != nil {
+		defer sc.exit(&ret, &err)
+	}
 	e, err := t.getEntry(fd)
 	if err != nil {
 		return -1, err
@@ -79,7 +82,7 @@ func (t *Task) Fcntl(fd, cmd, arg int) (int, error) {
 // dupfd is F_DUPFD and F_DUPFD_CLOEXEC: from is C's unsigned int, so a
 // negative argument is a huge one (EINVAL).
 func (t *Task) dupfd(f *File, from uint32, cloexec bool) (int, error) {
-	if from >= maxFiles {
+	if int64(from) >= int64(t.k.nofile) {
 		return -1, EINVAL
 	}
 	t.mu.Lock()
@@ -144,8 +147,11 @@ func errValue(err error) (int, error) {
 // owner has exited (for F_OWNER_TID: once that thread has exited; for a
 // group: once it has no member left). EBADF for a bad descriptor, EINVAL for another cmd,
 // EFAULT for a nil o.
-func (t *Task) FcntlOwnerEx(fd, cmd int, o *FOwnerEx) error {
+func (t *Task) FcntlOwnerEx(fd, cmd int, o *FOwnerEx) (err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysFcntl, fd, cmd, 0); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	e, err := t.getEntry(fd)
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ func (t *Task) installLocked(f *File, min int) (int, error) {
 			return fd, nil
 		}
 	}
-	if min >= maxFiles || len(t.fds) >= maxFiles {
+	if min >= t.k.nofile || len(t.fds) >= t.k.nofile {
 		return -1, EMFILE
 	}
 	for len(t.fds) < min {
@@ -106,8 +106,11 @@ func (t *Task) Dup(fd int) (int, error) {
 // (driver Fasync off, if FASYNC is set) and is then released (SPEC A13);
 // the driver's Release error, if any, is returned, the descriptor being
 // closed regardless.
-func (t *Task) Close(fd int) error {
+func (t *Task) Close(fd int) (err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysClose, fd, 0, 0); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	t.mu.Lock()
 	e, err := t.entryLocked(fd)
 	if err != nil {

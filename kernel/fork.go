@@ -9,8 +9,11 @@ package kernel
 // signals. The child's parent is t's process (Getppid), which reaps it
 // with Wait4. name names the child's thread. ESRCH when t's process is
 // exiting or the kernel is closed.
-func (t *Task) Fork(name string) (*Task, error) {
+func (t *Task) Fork(name string) (child *Task, err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysFork, -1, 0, 0); sc != nil {
+		defer sc.exitTask(&child, &err)
+	}
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -47,8 +50,11 @@ func (t *Task) Fork(name string) (*Task, error) {
 // other than the main one that execs becomes the main thread, taking the
 // process's pid as its Tid. name is the new program's name (Name). ESRCH
 // when the thread or its process has exited.
-func (t *Task) Exec(name string) error {
+func (t *Task) Exec(name string) (err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysExecve, -1, 0, 0); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	k := t.k
 	k.mu.Lock()
 	p := t.process
@@ -84,7 +90,7 @@ func (t *Task) Exec(name string) error {
 	t.recalcLocked()
 	p.mu.Unlock()
 	k.mu.Unlock()
-	p.stopQ.WakeUp()
+	p.stopQ.wakeUp(0, wakeTracedIfWaiters)
 	for _, e := range closing {
 		e.closeQ.WakeUp()
 		e.file.put()

@@ -8,8 +8,11 @@ import "context"
 // may sleep and is interruptible (SPEC S3). ENOENT for an unknown device,
 // EINVAL for access mode 3, EMFILE when the table is full, ESRCH on a
 // dead task.
-func (t *Task) Open(ctx context.Context, name string, flags int) (int, error) {
+func (t *Task) Open(ctx context.Context, name string, flags int) (fd int, err error) {
 	defer t.safePoint()
+	if sc := t.sysEnterPath(sysOpen, name, flags); sc != nil {
+		defer sc.exit(&fd, &err)
+	}
 	if ctx == nil || flags&O_ACCMODE == O_ACCMODE {
 		return -1, EINVAL
 	}
@@ -30,7 +33,7 @@ func (t *Task) Open(ctx context.Context, name string, flags int) (int, error) {
 		}
 	}
 	t.mu.Lock()
-	fd, err := -1, error(EBADF) // the task died while the driver opened
+	fd, err = -1, error(EBADF) // the task died while the driver opened
 	if !t.dead {
 		fd, err = t.installLocked(f, 0)
 	}
@@ -85,8 +88,11 @@ func (t *Task) WriteFlags(ctx context.Context, fd int, p []byte, flags int) (int
 // readWrite is Read or Write: it registers the call (nowait: one that
 // must not sleep), checks the access mode and hands p to the driver's
 // Read or Write.
-func (t *Task) readWrite(ctx context.Context, fd int, p []byte, write, nowait bool) (int, error) {
+func (t *Task) readWrite(ctx context.Context, fd int, p []byte, write, nowait bool) (n int, err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysRW[btoi(write)], fd, len(p), 0); sc != nil {
+		defer sc.exit(&n, &err)
+	}
 	c, e, err := t.beginFdCall(ctx, fd, nowait)
 	if err != nil {
 		return 0, err

@@ -164,9 +164,12 @@ type Ioctler interface {
 // result, or -1 and EBADF for a descriptor that is not open, EFAULT when
 // arg.Mem is too short for the kernel's own commands, or the driver's
 // error. cmd is truncated to 32 bits, as the system call's unsigned int.
-func (t *Task) Ioctl(ctx context.Context, fd int, cmd uint, arg IoctlArg) (int, error) {
+func (t *Task) Ioctl(ctx context.Context, fd int, cmd uint, arg IoctlArg) (ret int, err error) {
 	defer t.safePoint()
 	cmd = uint(uint32(cmd))
+	if sc := t.sysEnter(sysIoctl, fd, int(cmd), int(arg.Value)); sc != nil {
+		defer sc.exit(&ret, &err)
+	}
 	e, err := t.getEntry(fd)
 	if err != nil {
 		return -1, err
@@ -222,5 +225,6 @@ func (f *File) fioasync(fd int, on bool) error {
 	if f.fasyncer == nil {
 		return ENOTTY
 	}
+	traceFasync(f, fd, on, "ioctl")
 	return f.fasyncer.Fasync(fd, f, on)
 }

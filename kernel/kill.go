@@ -24,8 +24,11 @@ func mayKill(from, to Cred) bool {
 // Linux does. A signal t sends its own thread is delivered before Kill
 // returns: Kill is a safe point, so a driver signalling the task it runs
 // for uses SendSigInfo instead, which runs no handler.
-func (t *Task) Kill(pid, sig int) error {
+func (t *Task) Kill(pid, sig int) (err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysKill, -1, pid, sig); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	if !t.Alive() {
 		return ESRCH
 	}
@@ -76,7 +79,10 @@ func (t *Task) Tkill(tid, sig int) error {
 }
 
 // tkill is do_tkill: tgid -1 matches any process.
-func (t *Task) tkill(tgid, tid, sig int) error {
+func (t *Task) tkill(tgid, tid, sig int) (err error) {
+	if sc := t.sysEnter(sysTgkill, -1, tid, sig); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	if tid <= 0 || sig < 0 || sig >= NSIG {
 		return EINVAL
 	}

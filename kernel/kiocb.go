@@ -136,6 +136,7 @@ func (iocb *Kiocb) Complete(n int, err error) {
 	// fputs), so a submitter that saw the completion finds the kernel done
 	// with the file: once aio.Engine.Close returns, nothing is held open.
 	_ = iocb.File.put() // as Linux's fput: a Release error has nowhere to go
+	traceKiocbComplete(iocb, n, err)
 	iocb.done(n, err)
 }
 
@@ -219,6 +220,7 @@ func (t *Task) aio(fd int, iocb *Kiocb, write bool) error {
 	iocb.task = t
 	iocb.state = kiocbSubmitted // the reference getEntry took is now the kiocb's
 	iocb.mu.Unlock()
+	traceKiocbSubmit(t, fd, iocb, write)
 	var n int
 	if write {
 		n, err = f.drv.(AioWriter).AioWrite(iocb)

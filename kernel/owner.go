@@ -54,6 +54,7 @@ func (f *File) setOwner(by *Task, typ, id int) error {
 	o.typ, o.id, o.cred, o.task = typ, id, by.cred, task
 	f.own.Store(&o)
 	f.mu.Unlock()
+	traceSetown(f, typ, id)
 	return nil
 }
 
@@ -111,6 +112,7 @@ func (f *File) setsig(sig int) error {
 	o.sig = sig
 	f.own.Store(&o)
 	f.mu.Unlock()
+	traceSetsig(f, sig)
 	return nil
 }
 
@@ -124,11 +126,16 @@ func (f *File) setsig(sig int) error {
 func (f *File) sendSigio(fd, sig, band int, mask int16) {
 	o := f.own.Load()
 	if o == nil || o.id == 0 || (sig == SIGURG && o.sig == 0) {
+		traceSendSigio(f, fd, o, nil, sig, band, mask, sigioSkipped(o))
 		return
 	}
 	if o.typ == F_OWNER_PGRP {
-		for _, t := range f.k.groupMembers(o.id) {
-			sigioTo(t, o, fd, band, mask, true)
+		members := f.k.groupMembers(o.id)
+		for _, t := range members {
+			sigioTo(f, t, o, fd, band, mask, true)
+		}
+		if len(members) == 0 {
+			traceSendSigio(f, fd, o, nil, o.sig, band, mask, verdictNoGroup)
 		}
 		return
 	}
@@ -136,14 +143,23 @@ func (f *File) sendSigio(fd, sig, band int, mask int16) {
 		// F_OWNER_TID names a thread; F_OWNER_PID and F_SETOWN a
 		// process, starting with the thread found (T2). Sending skips a
 		// dead target (A6).
-		sigioTo(o.task, o, fd, band, mask, o.typ != F_OWNER_TID)
+		sigioTo(f, o.task, o, fd, band, mask, o.typ != F_OWNER_TID)
 	}
+}
+
+// sigioSkipped is send_sigio's verdict when it sends nothing at all.
+func sigioSkipped(o *fown) string {
+	if o == nil || o.id == 0 {
+		return verdictNoOwner
+	}
+	return verdictSigurg
 }
 
 // sigioTo sends one fasync notification to t, or t's process if group,
 // on behalf of owner o (send_sigio_to_task).
-func sigioTo(t *Task, o *fown, fd, band int, mask int16, group bool) {
+func sigioTo(f *File, t *Task, o *fown, fd, band int, mask int16, group bool) {
 	if !mayKill(o.cred, t.cred) {
+		traceSendSigio(f, fd, o, t, o.sig, band, mask, verdictDenied)
 		return // dropped for this target only (A10)
 	}
 	if o.sig != 0 {
@@ -151,12 +167,14 @@ func sigioTo(t *Task, o *fown, fd, band int, mask int16, group bool) {
 		if sigSpecificCodes(o.sig) {
 			code = SI_SIGIO // the band would read as one of the signal's own codes
 		}
+		traceSendSigio(f, fd, o, t, o.sig, code, mask, verdictAllowed)
 		err := t.sendSignal(SigInfo{Signo: o.sig, Code: code, Fd: fd, Band: int(mask)}, group)
 		if err != EAGAIN {
 			return
 		}
 		// The real-time queue is full: fall back to plain SIGIO (A7).
 	}
+	traceSendSigio(f, fd, o, t, SIGIO, SI_KERNEL, 0, verdictAllowed)
 	_ = t.sendSignal(SigInfo{Signo: SIGIO, Code: SI_KERNEL}, group)
 }
 

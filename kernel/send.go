@@ -26,13 +26,14 @@ func (t *Task) sendSignal(info SigInfo, group bool) error {
 	p.mu.Lock()
 	if p.exiting || (!group && t.dead) {
 		p.mu.Unlock()
+		traceSignalGenerate(t, &info, group, genDead)
 		return ESRCH
 	}
 	continued := p.prepareLocked(sig)
 	after, queued, err := p.queueLocked(t, info, group)
 	p.mu.Unlock()
 	if queued {
-		p.sigQ.WakeUp() // signalfd_notify
+		p.sigQ.wakeUp(0, wakeTracedIfWaiters) // signalfd_notify
 	}
 	if continued {
 		p.notifyParent(CLD_CONTINUED, SIGCONT)
@@ -50,6 +51,7 @@ func (t *Task) sendSignal(info SigInfo, group bool) error {
 func (p *process) queueLocked(t *Task, info SigInfo, group bool) (after afterSend, queued bool, err error) {
 	sig := info.Signo
 	if p.ignoredLocked(t, sig) {
+		traceSignalGenerateLocked(t, &info, group, genIgnored)
 		return sendDone, false, nil
 	}
 	pend := &t.sigs
@@ -58,10 +60,12 @@ func (p *process) queueLocked(t *Task, info SigInfo, group bool) (after afterSen
 	}
 	if sig >= 32 {
 		if p.nrt >= p.k.sigPendingMax {
+			traceSignalGenerateLocked(t, &info, group, genOverflow)
 			return sendDone, false, EAGAIN
 		}
 	}
 	if !pend.queue(info) {
+		traceSignalGenerateLocked(t, &info, group, genCoalesced)
 		return sendDone, false, nil // a standard signal already pending
 	}
 	if sig >= 32 {
@@ -69,6 +73,7 @@ func (p *process) queueLocked(t *Task, info SigInfo, group bool) (after afterSen
 	}
 	target := p.pickLocked(t, sig, group)
 	if target == nil {
+		traceSignalGenerateLocked(t, &info, group, genBlocked)
 		return sendDone, true, nil // blocked everywhere: it waits
 	}
 	blocked := target.mask
@@ -78,15 +83,19 @@ func (p *process) queueLocked(t *Task, info SigInfo, group bool) (after afterSen
 	switch p.dispositionLocked(sig) {
 	case dispTerminate:
 		if !blocked.Has(sig) {
+			traceSignalGenerateLocked(target, &info, group, genFatal)
 			return sendKill, true, nil
 		}
 	case dispStop:
 		if !blocked.Has(sig) {
+			traceSignalGenerateLocked(target, &info, group, genStop)
 			pend.take(sig)
 			p.stopLocked(sig)
 			return sendStopped, true, nil
 		}
 	}
+	traceSignalGenerateLocked(target, &info, group, genQueued)
+	traceSignalInterrupts(target, sig)
 	target.signalWakeLocked()
 	return sendDone, true, nil
 }
@@ -117,7 +126,7 @@ func (p *process) prepareLocked(sig int) (continued bool) {
 			for _, th := range p.threads {
 				th.recalcLocked()
 			}
-			p.stopQ.WakeUp()
+			p.stopQ.wakeUp(0, wakeTracedIfWaiters)
 			return true
 		}
 	}

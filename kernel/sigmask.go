@@ -13,6 +13,9 @@ import "context"
 // another thread that can take them. EINVAL for another how.
 func (t *Task) Sigprocmask(how int, set *Sigset) (old Sigset, err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysSigprocmask, -1, how, sigsetArg(set)); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old = t.mask
@@ -54,8 +57,11 @@ func (t *Task) Sigpending() Sigset {
 // Signals that are ignored, or whose default action ignores them, do not
 // end the wait; a fatal one ends the process (EBADF). The caller's ctx
 // ending returns its error; the thread exiting returns EBADF.
-func (t *Task) Sigsuspend(ctx context.Context, mask Sigset) error {
+func (t *Task) Sigsuspend(ctx context.Context, mask Sigset) (err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysSigsuspend, -1, int(mask), 0); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	if ctx == nil {
 		return EINVAL
 	}

@@ -97,6 +97,9 @@ func (p *process) dispositionLocked(sig int) disposition {
 // blocked or not, as POSIX requires.
 func (t *Task) Sigaction(sig int, act Sigaction) (old Sigaction, err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysSigaction, -1, sig, dispCode(act)); sc != nil {
+		defer sc.exit(nil, &err)
+	}
 	if sig < 1 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP {
 		return Sigaction{}, EINVAL
 	}

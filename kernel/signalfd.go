@@ -46,7 +46,10 @@ type signalfd struct {
 // Errors: EINVAL for other flags, for an fd that is not a signalfd, and
 // for a read shorter than one record; EBADF for an fd that is not open;
 // EMFILE when the table is full; ESRCH on a dead thread.
-func (t *Task) Signalfd(fd int, mask Sigset, flags int) (int, error) {
+func (t *Task) Signalfd(fd int, mask Sigset, flags int) (ret int, err error) {
+	if sc := t.sysEnter(sysSignalfd, fd, int(mask), flags); sc != nil {
+		defer sc.exit(&ret, &err)
+	}
 	if flags&^(SFD_NONBLOCK|SFD_CLOEXEC) != 0 {
 		return -1, EINVAL
 	}

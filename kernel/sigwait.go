@@ -18,8 +18,11 @@ import (
 // error when ctx ends; EBADF when the thread exits. Set is normally
 // blocked beforehand (Sigprocmask): a signal of set that is not blocked
 // may be delivered before Sigtimedwait looks.
-func (t *Task) Sigtimedwait(ctx context.Context, set Sigset, timeout time.Duration) (SigInfo, error) {
+func (t *Task) Sigtimedwait(ctx context.Context, set Sigset, timeout time.Duration) (info SigInfo, err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysSigtimedwait, -1, int(set), int(timeout.Milliseconds())); sc != nil {
+		defer sc.exit(&info.Signo, &err)
+	}
 	if ctx == nil {
 		return SigInfo{}, EINVAL
 	}

@@ -7,8 +7,11 @@ package kernel
 // the descriptor table, the handlers and the process-directed pending
 // signals. name is the thread's name (Name). ESRCH when t's process is
 // exiting or t has exited.
-func (t *Task) NewThread(name string) (*Task, error) {
+func (t *Task) NewThread(name string) (th *Task, err error) {
 	defer t.safePoint()
+	if sc := t.sysEnter(sysClone, -1, 0, 0); sc != nil {
+		defer sc.exitTask(&th, &err)
+	}
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -19,7 +22,7 @@ func (t *Task) NewThread(name string) (*Task, error) {
 		return nil, ESRCH
 	}
 	k.lastPid++
-	th := newThread(p, k.lastPid, name)
+	th = newThread(p, k.lastPid, name)
 	th.mask = t.mask
 	th.alive.Store(true)
 	p.threads = append(p.threads, th)

@@ -34,11 +34,12 @@ const demoTimeout = 30 * time.Second
 const pace = 20 * time.Millisecond
 
 func runDemo(args []string) int {
-	fs := cli.NewFlagSet("demo", "fasync demo [--devices N] [--size BYTES]",
+	fs := cli.NewFlagSet("demo", "fasync demo [--devices N] [--size BYTES] [--scenes N] [--trace FILE]",
 		"Tells LDD3 chapter 6 on a model kernel, traced: scullpipe devices, readers\n"+
 			"notified by SIGIO and F_SETSIG, poll, O_NONBLOCK, a blocked writer.")
 	devices := fs.Int("devices", scull.DefaultDevices, fmt.Sprintf("`N` scullpipe devices, 4 to %d", scull.MaxDevices))
 	size := cli.SizeFlag(fs.FlagSet, "size", scull.DefaultSize, 64, scull.MaxSize, "buffer size of each device")
+	tf := addTraceFlags(fs)
 	if _, status, ok := fs.Parse(args, 0, 0); !ok {
 		return status
 	}
@@ -46,7 +47,7 @@ func runDemo(args []string) int {
 		fmt.Fprintf(os.Stderr, "fasync demo: --devices %d: want 4 (the story uses four) to %d\n", *devices, scull.MaxDevices)
 		return 2
 	}
-	if err := demo(os.Stdout, scull.Config{Devices: *devices, Size: int(*size)}); err != nil {
+	if err := tf.run(os.Stdout, os.Stderr, scull.Config{Devices: *devices, Size: int(*size)}); err != nil {
 		fmt.Fprintln(os.Stderr, "fasync demo:", err)
 		return 1
 	}
@@ -86,11 +87,16 @@ type story struct {
 	writeFds map[string]int // "writer-a scullpipe0" -> fd
 }
 
-func demo(w io.Writer, cfg scull.Config) error {
+func demo(w io.Writer, cfg scull.Config) error { return demoWith(w, cfg, demoOptions{}) }
+
+// demoWith is demo traced into o.tracer (if set), telling only the first
+// o.scenes scenes (if > 0).
+func demoWith(w io.Writer, cfg scull.Config, o demoOptions) error {
 	ctx, cancel := context.WithTimeout(context.Background(), demoTimeout)
 	defer cancel()
 	k := kernel.New(kernel.Config{})
 	defer k.Close()
+	k.Trace(o.tracer)
 	ps, err := scull.Register(k, cfg)
 	if err != nil {
 		return err
@@ -101,11 +107,15 @@ func demo(w io.Writer, cfg scull.Config) error {
 	s.tr.log("kernel", "registered %s", strings.Join(ps.Names(), " "))
 	s.wa = k.NewTask("writer-a", kernel.Cred{})
 	s.wb = k.NewTask("writer-b", kernel.Cred{})
-	for _, scene := range []func(context.Context) error{
+	for i, scene := range []func(context.Context) error{
 		s.asynctest, s.setsig, s.poller, s.nonblock, s.group, s.blockedWriter,
 		s.fioasync, s.scullSize, s.pipeEOF, s.pipeEPIPE, s.pipeSize,
 		s.asynctestSigsuspend, s.signalfdConsumer, s.threadedOwner,
+		s.epollLoop,
 	} {
+		if o.scenes > 0 && i >= o.scenes {
+			break
+		}
 		if err := scene(ctx); err != nil {
 			return err
 		}
