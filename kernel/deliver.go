@@ -53,7 +53,7 @@ func (t *Task) deliverSignals() (ran int, restart bool) {
 
 // dequeueForDelivery waits out a stop, then takes the next signal t does
 // not block, with its disposition and action now. A stop signal with the
-// default action stops the process here; SA_RESETHAND resets the action.
+// default action stops the process here; SA_RESETHAND resets the handler.
 // When nothing is left it recalculates t.npending in the same critical
 // section, so a signal queued a moment later is seen by its sender's
 // wake-up or the next safe point, never stranded.
@@ -79,7 +79,9 @@ func (t *Task) dequeueForDelivery() (SigInfo, disposition, Sigaction, bool) {
 	switch disp {
 	case dispHandle:
 		if act.Flags&SA_RESETHAND != 0 {
-			p.actions[sig] = Sigaction{}
+			// Only the handler goes back to SIG_DFL: the flags and
+			// sa_mask stay, as Linux keeps them (SA_ONESHOT).
+			p.actions[sig].Handler = nil
 		}
 	case dispStop:
 		p.stopLocked(sig)

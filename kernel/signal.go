@@ -30,8 +30,9 @@ type Sigaction struct {
 	Mask Sigset
 	// Flags: SA_RESTART restarts interrupted calls after the handler
 	// (SPEC S3); SA_NODEFER leaves the signal itself unblocked while its
-	// handler runs and SA_RESETHAND restores the default action when the
-	// signal is delivered (S6); SA_NOCLDSTOP and SA_NOCLDWAIT on SIGCHLD
+	// handler runs and SA_RESETHAND restores the default action (Handler
+	// nil; Flags and Mask stay, as in Linux) when the signal is delivered
+	// (S6); SA_NOCLDSTOP and SA_NOCLDWAIT on SIGCHLD
 	// ask for no SIGCHLD when a child stops or continues, and for no
 	// zombies (T5). SA_SIGINFO is accepted and implied: every handler
 	// gets the SigInfo.

@@ -290,3 +290,44 @@ func TestExitThread(t *testing.T) {
 		t.Fatalf("NewThread on an exited thread = %v, want ESRCH", err)
 	}
 }
+
+// TestRealtimeLimitPerProcess checks S1 with T1: the real-time queue
+// limit counts the process's and its threads' queued instances, and
+// taking, discarding or a thread's exit frees their places.
+func TestRealtimeLimitPerProcess(t *testing.T) {
+	k := newKernel(t, Config{SigPendingMax: 2})
+	main := k.NewTask("main", Cred{})
+	set := SigsetOf(SIGRTMIN, SIGRTMIN+1)
+	mustMask(t, main, SIG_BLOCK, set)
+	th := mustThread(t, main, "worker")
+	steps := []struct {
+		name string
+		do   func() error
+		want error
+	}{
+		{"S1/process-1", func() error { return k.Kill(main.Pid(), SIGRTMIN) }, nil},
+		{"S1/thread-2", func() error { return main.Tgkill(main.Pid(), th.Tid(), SIGRTMIN+1) }, nil},
+		{"S1/full", func() error { return k.Kill(main.Pid(), SIGRTMIN) }, EAGAIN},
+		{"S1/full-thread", func() error { return main.Tkill(main.Tid(), SIGRTMIN) }, EAGAIN},
+		{"S1/take-frees", func() error {
+			_, err := main.Sigtimedwait(context.Background(), set, 0)
+			return err
+		}, nil},
+		{"S1/again", func() error { return k.Kill(main.Pid(), SIGRTMIN) }, nil},
+		{"S1/exit-frees", func() error { th.ExitThread(); return k.Kill(main.Pid(), SIGRTMIN) }, nil},
+		{"S1/full-again", func() error { return k.Kill(main.Pid(), SIGRTMIN) }, EAGAIN},
+		{"S1/ignore-frees", func() error {
+			main.Sigaction(SIGRTMIN, Sigaction{Ignore: true})
+			main.Sigaction(SIGRTMIN, Sigaction{})
+			return main.Tkill(main.Tid(), SIGRTMIN+1)
+		}, nil},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != s.want {
+			t.Fatalf("%s: %v, want %v", s.name, err, s.want)
+		}
+	}
+	if got := main.Pending(); !reflect.DeepEqual(got, []int{SIGRTMIN + 1}) {
+		t.Errorf("pending %v, want [SIGRTMIN+1]", got)
+	}
+}

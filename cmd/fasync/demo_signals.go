@@ -126,10 +126,27 @@ func (s *story) signalfdConsumer(ctx context.Context) error {
 	if _, err := t.Write(ctx, w, []byte("through the pipe")); err != nil {
 		return err
 	}
+	if err := s.readSignalfd(ctx, t, sfd, names); err != nil {
+		return err
+	}
+	if _, err := s.write(ctx, s.wb, "scullpipe3", []byte("to sigwaitinfo")); err != nil {
+		return err
+	}
+	info, err := t.Sigwaitinfo(ctx, set)
+	if err != nil {
+		return fmt.Errorf("sfd-reader: sigwaitinfo: %w", err)
+	}
+	s.tr.log(t.Name(), "sigwaitinfo: %s", describeSignal(&info))
+	return s.drainLog(ctx, t, info.Fd)
+}
+
+// readSignalfd reads a signalfd with room for four records and, for each
+// record, traces it and drains the descriptor it names.
+func (s *story) readSignalfd(ctx context.Context, t *kernel.Task, sfd int, names map[int]string) error {
 	buf := make([]byte, 4*kernel.SignalfdSiginfoSize)
 	n, err := t.Read(ctx, sfd, buf)
 	if err != nil {
-		return fmt.Errorf("sfd-reader: read signalfd: %w", err)
+		return fmt.Errorf("%s: read signalfd: %w", t.Name(), err)
 	}
 	s.tr.log(t.Name(), "read(signalfd, room for 4) = %d bytes: %d signalfd_siginfo records", n, n/kernel.SignalfdSiginfoSize)
 	for off := 0; off < n; off += kernel.SignalfdSiginfoSize {
@@ -143,15 +160,7 @@ func (s *story) signalfdConsumer(ctx context.Context) error {
 			return err
 		}
 	}
-	if _, err := s.write(ctx, s.wb, "scullpipe3", []byte("to sigwaitinfo")); err != nil {
-		return err
-	}
-	info, err := t.Sigwaitinfo(ctx, set)
-	if err != nil {
-		return fmt.Errorf("sfd-reader: sigwaitinfo: %w", err)
-	}
-	s.tr.log(t.Name(), "sigwaitinfo: %s", describeSignal(&info))
-	return s.drainLog(ctx, t, info.Fd)
+	return nil
 }
 
 // threadedOwner is a server with two threads: the main thread blocks
@@ -182,13 +191,7 @@ func (s *story) threadedOwner(ctx context.Context) error {
 		_, err = main.Sigprocmask(kernel.SIG_BLOCK, &sigio)
 	}
 	if err == nil {
-		err = main.FcntlOwnerEx(fd, kernel.F_SETOWN_EX, &kernel.FOwnerEx{Type: kernel.F_OWNER_TID, Pid: worker.Tid()})
-	}
-	if err == nil {
-		_, err = main.Fcntl(fd, kernel.F_SETSIG, kernel.SIGIO) // SIGIO with the descriptor
-	}
-	if err == nil {
-		_, err = main.Fcntl(fd, kernel.F_SETFL, kernel.O_RDONLY|kernel.O_NONBLOCK|kernel.FASYNC)
+		err = armThread(main, fd, worker.Tid())
 	}
 	r, w, perr := pipe.Pipe2(main, 0)
 	if err == nil {
@@ -230,6 +233,20 @@ func (s *story) threadedOwner(ctx context.Context) error {
 	}
 	s.tr.log(main.Name(), "main thread's read of the pipe returned %d bytes, undisturbed: the signal went to tid %d only", res.n, worker.Tid())
 	return s.finish(ctx, stop, done, worker.Name())
+}
+
+// armThread makes thread tid the owner of t's fd with F_SETOWN_EX
+// F_OWNER_TID, F_SETSIG SIGIO (so the signal carries the descriptor) and
+// FASYNC on.
+func armThread(t *kernel.Task, fd, tid int) error {
+	err := t.FcntlOwnerEx(fd, kernel.F_SETOWN_EX, &kernel.FOwnerEx{Type: kernel.F_OWNER_TID, Pid: tid})
+	if err == nil {
+		_, err = t.Fcntl(fd, kernel.F_SETSIG, kernel.SIGIO)
+	}
+	if err == nil {
+		_, err = t.Fcntl(fd, kernel.F_SETFL, kernel.O_RDONLY|kernel.O_NONBLOCK|kernel.FASYNC)
+	}
+	return err
 }
 
 // result is what a blocking call returned.
