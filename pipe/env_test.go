@@ -66,6 +66,8 @@ type env struct {
 	ids   map[string]int
 	ndup  int
 	npipe int
+	nsfd  int // signalfds made (sfd, sfd2 ...)
+	nep   int // epoll files made (ep, ep2 ...)
 	// expect holds the deliberate differences: transcript line index ->
 	// the model's line and the kernel/doc.go entry explaining it.
 	expect map[int]difference
@@ -151,7 +153,7 @@ func errStr(err error) string {
 func (e *env) sigLine(si sigRec) string {
 	s := fmt.Sprintf("signal %s code=%s", sigName(si.Signo), codeName(si.Code))
 	switch si.Code {
-	case siUser:
+	case siUser, siTkill, siQueue:
 		s += " pid=" + e.who(si.Pid)
 	case siKernel:
 	default:
@@ -437,6 +439,12 @@ type scenario struct {
 	// uid, when not 0, runs the main thread (task) with that real and
 	// effective uid and a saved uid of 0.
 	uid int
+	// masks: the scenario blocks and waits for signals itself (SPEC S5,
+	// S8, S9). Both sides start with every watched signal blocked on the
+	// main thread, and the harness never takes the main thread's
+	// signals: they stay pending for the scenario's sigtimedwait,
+	// sigpending and signalfd.
+	masks bool
 	run func(e *env)
 }
 
