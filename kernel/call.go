@@ -25,11 +25,15 @@ var errSignal = errors.New("kernel: interrupted by a signal")
 // goroutine calling into the task at once is all that is ever reused.
 const maxFreeCalls = 8
 
-// beginCall registers a blocking call on t. If a signal is already
-// pending (and no other goroutine is delivering it), the call starts out
-// interrupted: registering and checking under one lock is what keeps a
-// signal sent just before the call from being missed.
+// beginCall registers a blocking call on thread t. If a signal the thread
+// may take is already pending (t.npending, Linux's TIF_SIGPENDING), the
+// call starts out interrupted: registering and checking under one lock is
+// what keeps a signal sent just before the call from being missed. (ctx
+// nil is EINVAL.)
 func (t *Task) beginCall(ctx context.Context, e *fdEntry, nowait bool) (*call, error) {
+	if ctx == nil {
+		return nil, EINVAL
+	}
 	t.mu.Lock()
 	if t.dead || (e != nil && e.closed.Load()) {
 		t.mu.Unlock()
@@ -45,6 +49,9 @@ func (t *Task) beginCall(ctx context.Context, e *fdEntry, nowait bool) (*call, e
 // file that the caller drops with file.put, and the registered call
 // (nowait: one that must not sleep, RWF_NOWAIT).
 func (t *Task) beginFdCall(ctx context.Context, fd int, nowait bool) (*call, *fdEntry, error) {
+	if ctx == nil {
+		return nil, nil, EINVAL // a nil ctx: no call can run under it
+	}
 	t.mu.Lock()
 	e, err := t.entryLocked(fd) // a dead task's table is empty: EBADF
 	if err != nil {
@@ -58,8 +65,8 @@ func (t *Task) beginFdCall(ctx context.Context, fd int, nowait bool) (*call, *fd
 }
 
 // registerLocked takes a call record (recycled if one is free), enters it
-// in t.calls, and starts it interrupted when a signal is pending. t.mu is
-// held and t is alive.
+// in t.calls, and starts it interrupted when a signal is pending for the
+// thread. t.mu is held and t is alive.
 func (t *Task) registerLocked(ctx context.Context, e *fdEntry, nowait bool) *call {
 	c := t.freeCalls
 	if c != nil {
@@ -76,7 +83,7 @@ func (t *Task) registerLocked(ctx context.Context, e *fdEntry, nowait bool) *cal
 	c.entry = e
 	c.nowait = nowait
 	st := int32(callLive)
-	if t.sigs.count() > 0 && !t.delivering {
+	if t.npending.Load() != 0 {
 		st = callSignal
 	}
 	c.state.Store(st)

@@ -194,7 +194,7 @@ func NoWait(ctx context.Context) bool {
 // taskKey is the context key under which a call reports its task.
 type taskKey struct{}
 
-// TaskFromContext returns the task whose system call ctx belongs to —
+// TaskFromContext returns the thread whose system call ctx belongs to —
 // Linux's current — or nil when ctx comes from no system call. It works
 // on the ctx the kernel gives a driver's Open, Read, Write, Ioctl and
 // Fcntl, and on any context derived from it, costing no allocation on

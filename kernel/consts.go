@@ -55,32 +55,41 @@ const (
 // queue instead of coalescing. SIGRTMIN is the first one a program may use,
 // as glibc reports it (the kernel reserves 32 and 33 for the C library).
 const (
-	SIGHUP   = 1
-	SIGINT   = 2
-	SIGQUIT  = 3
-	SIGILL   = 4
-	SIGTRAP  = 5
-	SIGABRT  = 6
-	SIGBUS   = 7
-	SIGFPE   = 8
-	SIGKILL  = 9
-	SIGUSR1  = 10
-	SIGSEGV  = 11
-	SIGUSR2  = 12
-	SIGPIPE  = 13
-	SIGALRM  = 14
-	SIGTERM  = 15
-	SIGCHLD  = 17
-	SIGCONT  = 18
-	SIGSTOP  = 19
-	SIGURG   = 23
-	SIGWINCH = 28
-	SIGIO    = 29
-	SIGSYS   = 31
-	SIGPOLL  = SIGIO
-	SIGRTMIN = 34
-	SIGRTMAX = 64
-	NSIG     = 65
+	SIGHUP    = 1
+	SIGINT    = 2
+	SIGQUIT   = 3
+	SIGILL    = 4
+	SIGTRAP   = 5
+	SIGABRT   = 6
+	SIGBUS    = 7
+	SIGFPE    = 8
+	SIGKILL   = 9
+	SIGUSR1   = 10
+	SIGSEGV   = 11
+	SIGUSR2   = 12
+	SIGPIPE   = 13
+	SIGALRM   = 14
+	SIGTERM   = 15
+	SIGSTKFLT = 16
+	SIGCHLD   = 17
+	SIGCONT   = 18
+	SIGSTOP   = 19
+	SIGTSTP   = 20
+	SIGTTIN   = 21
+	SIGTTOU   = 22
+	SIGURG    = 23
+	SIGXCPU   = 24
+	SIGXFSZ   = 25
+	SIGVTALRM = 26
+	SIGPROF   = 27
+	SIGWINCH  = 28
+	SIGIO     = 29
+	SIGPWR    = 30
+	SIGSYS    = 31
+	SIGPOLL   = SIGIO
+	SIGRTMIN  = 34
+	SIGRTMAX  = 64
+	NSIG      = 65
 )
 
 // si_code values for SIGIO/SIGPOLL: the band reported by kill_fasync.
@@ -102,12 +111,28 @@ const (
 	SI_KERNEL = 0x80
 	SI_QUEUE  = -1
 	SI_SIGIO  = -5
+	SI_TKILL  = -6 // tgkill(2), tkill(2)
+)
+
+// si_code values of SIGCHLD.
+const (
+	CLD_EXITED    = 1
+	CLD_KILLED    = 2
+	CLD_DUMPED    = 3
+	CLD_TRAPPED   = 4
+	CLD_STOPPED   = 5
+	CLD_CONTINUED = 6
 )
 
 // sigaction flags.
 const (
-	SA_SIGINFO = 0x4
-	SA_RESTART = 0x10000000
+	SA_NOCLDSTOP = 0x1
+	SA_NOCLDWAIT = 0x2
+	SA_SIGINFO   = 0x4
+	SA_ONSTACK   = 0x08000000
+	SA_RESTART   = 0x10000000
+	SA_NODEFER   = 0x40000000
+	SA_RESETHAND = 0x80000000
 )
 
 // Poll event bits (asm-generic/poll.h).

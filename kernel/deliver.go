@@ -2,18 +2,19 @@ package kernel
 
 import "context"
 
-// Signal delivery. A queued signal waits on its task until one of the
-// task's goroutines reaches a safe point — the model's "return to user
-// space" — and runs deliverSignals there:
+// Signal delivery. A queued signal waits until a thread that does not
+// block it reaches a safe point — the model's "return to user space" —
+// and runs deliverSignals there:
 //
 //   - on return from a Task system call method (safePoint);
 //   - when a blocking call was interrupted by the signal (call.go);
-//   - in Pause.
+//   - in Pause, Sigsuspend and Sigtimedwait.
 //
-// Only one goroutine delivers for a task at a time (Task.delivering), so a
-// task's handlers never run concurrently, and a signal that arrives while
-// a handler runs is delivered after it returns (as if sa_mask blocked
-// every signal), by the same goroutine.
+// A handler runs with the thread's mask plus its sa_mask and, unless
+// SA_NODEFER, the signal itself blocked (SPEC S6); the mask it found is
+// restored when it returns. A safe point reached inside a handler (the
+// handler calls a Task method) delivers the signals that mask leaves
+// unblocked: handlers nest as in Linux.
 
 // safePoint delivers t's pending signals, if any, on the calling
 // goroutine. With nothing pending it is one atomic load.
@@ -23,71 +24,143 @@ func (t *Task) safePoint() {
 	}
 }
 
-// deliverSignals runs the actions of t's pending signals one at a time
-// until none is pending. It reports how many handlers ran and whether all
-// of them had SA_RESTART. If another goroutine is already delivering for
-// t it returns (0, true) at once: that goroutine delivers what is pending.
+// deliverSignals takes t's deliverable signals one at a time, thread
+// pending first, until none is left, running each one's action; a
+// stopped process holds it until the stop ends. It reports how many
+// handlers ran and whether all of them had SA_RESTART.
 func (t *Task) deliverSignals() (ran int, restart bool) {
 	restart = true
-	t.mu.Lock()
-	if t.delivering || t.dead {
-		t.mu.Unlock()
-		return 0, true
-	}
-	t.delivering = true
-	t.mu.Unlock()
-	finished := false
-	defer func() {
-		if !finished { // a handler panicked: let the next safe point deliver
-			t.mu.Lock()
-			t.delivering = false
-			t.mu.Unlock()
-		}
-	}()
 	for {
-		info, disp, act, ok := t.dequeue()
+		info, disp, act, ok := t.dequeueForDelivery()
 		if !ok {
-			finished = true // dequeue cleared delivering
 			return ran, restart
 		}
 		switch disp {
 		case dispHandle:
-			act.Handler(t, &info)
+			t.runHandler(info, act)
 			ran++
 			if act.Flags&SA_RESTART == 0 {
 				restart = false
 			}
-			t.handled.Add(1)
-			t.handledQ.WakeUp()
 		case dispTerminate:
-			t.terminate()
+			t.process.terminate(info.Signo)
+			return ran, restart
+		case dispStop:
+			t.process.notifyParent(CLD_STOPPED, info.Signo)
 		}
 	}
 }
 
-// dequeue takes the next pending signal with the disposition it has now
-// (the action may have changed since it was sent). When nothing is
-// pending it ends the delivery in the same critical section, so a signal
-// queued a moment later is seen by its sender's interruption or the next
-// safe point, never stranded.
-func (t *Task) dequeue() (SigInfo, disposition, Sigaction, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	info, ok := t.sigs.dequeue()
-	if !ok {
-		t.delivering = false
+// dequeueForDelivery waits out a stop, then takes the next signal t does
+// not block, with its disposition and action now. A stop signal with the
+// default action stops the process here; SA_RESETHAND resets the handler.
+// When nothing is left it recalculates t.npending in the same critical
+// section, so a signal queued a moment later is seen by its sender's
+// wake-up or the next safe point, never stranded.
+func (t *Task) dequeueForDelivery() (SigInfo, disposition, Sigaction, bool) {
+	p := t.process
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.stopped && !t.dead {
+		// Sleep through the stop: SIGCONT, SIGKILL and exit end it.
+		_ = p.stopQ.Wait(context.Background(), &p.mu, func() bool { return !p.stopped || t.dead })
+	}
+	if t.dead {
 		return SigInfo{}, dispIgnore, Sigaction{}, false
 	}
-	t.npending.Store(int32(t.sigs.count()))
-	return info, t.dispositionLocked(info.Signo), t.actions[info.Signo], true
+	info, ok := t.dequeueLocked(^t.mask)
+	if !ok {
+		t.recalcLocked()
+		return SigInfo{}, dispIgnore, Sigaction{}, false
+	}
+	sig := info.Signo
+	act := p.actions[sig]
+	disp := p.dispositionLocked(sig)
+	switch disp {
+	case dispHandle:
+		if act.Flags&SA_RESETHAND != 0 {
+			// Only the handler goes back to SIG_DFL: the flags and
+			// sa_mask stay, as Linux keeps them (SA_ONESHOT).
+			p.actions[sig].Handler = nil
+		}
+	case dispStop:
+		p.stopLocked(sig)
+	}
+	return info, disp, act, true
 }
 
-// Pause sleeps until a signal's handler has run for the task (on this or
+// dequeueLocked is dequeue_signal: the next signal in allow from t's own
+// pending set, else from its process's. p.mu is held.
+func (t *Task) dequeueLocked(allow Sigset) (SigInfo, bool) {
+	info, ok := t.sigs.dequeue(allow)
+	if !ok {
+		info, ok = t.shared.dequeue(allow)
+	}
+	if ok && info.Signo >= 32 {
+		t.nrt--
+	}
+	return info, ok
+}
+
+// runHandler runs act's handler for info with the handler's mask in
+// force, and restores the mask it found when the handler returns (also
+// when it panics).
+func (t *Task) runHandler(info SigInfo, act Sigaction) {
+	p := t.process
+	add := act.Mask
+	if act.Flags&SA_NODEFER == 0 {
+		add.Add(info.Signo)
+	}
+	fr := &sigFrame{}
+	p.mu.Lock()
+	fr.saved = t.mask
+	t.frames = append(t.frames, fr)
+	t.setMaskLocked(t.mask | add)
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		t.popFrameLocked(fr)
+		p.mu.Unlock()
+		t.handled.Add(1)
+		t.handledQ.WakeUp()
+	}()
+	act.Handler(t, &info)
+}
+
+// popFrameLocked ends handler frame fr: the innermost one restores the
+// mask it saved. (Goroutines sharing one *Task may end handlers out of
+// order; then fr's saved mask passes to the frame above it.) p.mu is
+// held.
+func (t *Task) popFrameLocked(fr *sigFrame) {
+	n := len(t.frames)
+	for i := n - 1; i >= 0; i-- {
+		if t.frames[i] != fr {
+			continue
+		}
+		if i == n-1 {
+			t.setMaskLocked(fr.saved)
+		} else {
+			t.frames[i+1].saved = fr.saved
+		}
+		copy(t.frames[i:], t.frames[i+1:])
+		t.frames[n-1] = nil
+		t.frames = t.frames[:n-1]
+		return
+	}
+}
+
+// Pause sleeps until a signal's handler has run on the thread (on this or
 // another of its goroutines), then returns EINTR, as pause(2) does. It
-// returns ctx's error if ctx ends first and EBADF if the task exits or the
-// kernel closes meanwhile.
+// returns ctx's error if ctx ends first and EBADF if the thread exits or
+// the kernel closes meanwhile.
 func (t *Task) Pause(ctx context.Context) error {
 	defer t.safePoint()
+	return t.waitHandler(ctx)
+}
+
+// waitHandler is the sleep of Pause and Sigsuspend: until a handler has
+// run on t, EINTR.
+func (t *Task) waitHandler(ctx context.Context) error {
 	start := t.handled.Load()
 	handled := func() bool { return t.handled.Load() != start }
 	for {

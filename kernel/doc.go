@@ -3,20 +3,24 @@
 // fcntl, wait queues and poll, fasync notification lists, and
 // character-device drivers — in-process, instance-based and pure Go.
 // It implements docs/SPEC.md sections "IO models" (M1–M3, M4(a)), A
-// (fasync and fcntl), S (signals), I (ioctl, ioctl.go) and K (what a
-// driver may know and do), and the kernel side of C13 (drivers'
+// (fasync and fcntl), S (signals, masks, sigsuspend, sigtimedwait,
+// signalfd), T (threads, fork, exec, wait), I (ioctl, ioctl.go) and K
+// (what a driver may know and do), and the kernel side of C13 (drivers'
 // asynchronous I/O, kiocb.go); docs/SPEC.md is its contract.
 //
 // A Kernel (New) has its own device table (Register), pid space and
-// limits; nothing is package-level. A Task (Kernel.NewTask) is a process:
-// it opens devices by name and gets descriptors, reads, writes, polls,
+// limits; nothing is package-level. A Task is a thread, as Linux's
+// task_struct: Kernel.NewTask makes a process with one thread, NewThread
+// more threads (Pid is the process's id, Tid the thread's), Fork a child
+// process, Exec a new program, Wait4 reaps children (SPEC T1–T5). A task
+// opens devices by name and gets descriptors, reads, writes, polls,
 // and uses fcntl and ioctl exactly as a C program would, with Linux's
 // names and values (F_SETOWN, F_SETSIG, FASYNC, POLL_IN, SIGIO, FIONBIO,
 // _IOR ...). A driver is any value implementing some of the small
 // interfaces in driver.go (Opener, Releaser, Reader, Writer, Poller,
 // Fasyncer, Fcntler, FlagChecker), ioctl.go (Ioctler) and kiocb.go
 // (AioReader, AioWriter); the kernel checks which, as Linux checks which
-// file_operations are set. A driver method learns the calling task from
+// file_operations are set. A driver method learns the calling thread from
 // its ctx (TaskFromContext: its credentials, and the target of a
 // SIGPIPE sent with Task.SendSigInfo). Drivers sleep on a WaitQueue, register poll
 // tables with PollTable.Wait, and keep their asynchronous readers on a
@@ -27,51 +31,88 @@
 //
 // # Delivery model
 //
-// Sending a signal (Task.Kill, Task.Sigqueue, Kernel.Kill, or
-// FasyncList.Kill on behalf of a file's owner) never runs the target's
-// code. It looks at the target's disposition at send time: an ignored
-// signal is discarded; a default-fatal one terminates the task at once;
-// a handled one is queued — standard signals coalesce to one pending
-// instance keeping the first SigInfo, real-time ones (32..64) queue in
-// order up to Config.SigPendingMax (beyond it Kill and Sigqueue fail with
-// EAGAIN and a fasync notification falls back to plain SIGIO, SPEC A7) —
-// and every blocking call of the target in flight is interrupted: the
-// context its driver sleeps on is cancelled, and WaitQueue.Wait returns
-// ERESTARTSYS.
+// The threads of a process share its descriptor table, its signal
+// handlers, its process-directed pending signals, its process group,
+// credentials and children (the process struct, Linux's signal_struct,
+// sighand_struct and files_struct in one); each thread has its own
+// blocked mask (Sigprocmask) and thread-directed pending signals.
 //
-// Handlers run on the task's own goroutines at safe points, as Linux
+// Sending a signal (Task.Kill, Task.Sigqueue, Task.Tgkill, Kernel.Kill,
+// Task.SendSigInfo, or FasyncList.Kill on behalf of a file's owner)
+// never runs the target's code. A thread-directed signal (Tgkill, Tkill,
+// SendSigInfo — so a pipe's SIGPIPE —, F_OWNER_TID) is queued on that
+// thread; a process-directed one (kill, sigqueue, F_SETOWN, F_OWNER_PID,
+// F_OWNER_PGRP, SIGCHLD) on the process, and one thread that does not
+// block it is chosen to take it: the thread the pid named (the main
+// thread for a process's pid) first, then the others in creation order
+// (SPEC T2). The disposition at send time decides, as Linux's
+// prepare_signal and complete_signal: a signal the named thread does not
+// block and whose disposition ignores it is discarded; standard signals
+// coalesce to one pending instance per set keeping the first SigInfo,
+// real-time ones (32..64) queue in order up to Config.SigPendingMax per
+// process (beyond it Kill and Sigqueue fail with EAGAIN and a fasync
+// notification falls back to plain SIGIO, SPEC A7). If the chosen thread
+// does not block it, a default-fatal signal ends the process at once, a
+// default stop signal stops it, and a handled one interrupts the chosen
+// thread's blocking calls: the context its driver sleeps on is
+// cancelled, and WaitQueue.Wait returns ERESTARTSYS. A signal blocked by
+// every candidate interrupts nothing and waits; unblocking it delivers
+// it. SIGCONT continues a stopped process whatever its disposition. Each
+// signal that becomes pending wakes the process's signalfd queue.
+//
+// Handlers run on a thread's own goroutines at safe points, as Linux
 // delivers on return to user space: when an interrupted blocking call
-// unwinds, on return from any Task system-call method, and in Pause. One
-// goroutine at a time delivers for a task, so a task's handlers never run
-// concurrently; a signal arriving while a handler runs is delivered after
-// it returns, by the same goroutine (as if sa_mask blocked every signal).
-// After an interrupted call's handler ran, the kernel returns EINTR, or
-// restarts the call transparently when the handler had SA_RESTART (SPEC
-// S3); Poll and Pause always return EINTR, as in Linux. A blocked call
-// also returns the caller's ctx error when ctx ends, and EBADF when its
-// descriptor is closed, its task exits or the kernel closes. ERESTARTSYS
-// never escapes a Task method.
+// unwinds, on return from any Task system-call method, and in Pause,
+// Sigsuspend and Sigtimedwait. A thread takes its own pending signals
+// first, then its process's, lowest number first. A handler runs with its
+// sa_mask and, unless SA_NODEFER, its own signal added to the thread's
+// mask, restored when it returns; SA_RESETHAND resets the action as the
+// signal is delivered (S6). A safe point reached inside a handler (it
+// calls a Task method) delivers the signals its mask leaves unblocked, so
+// handlers nest as in Linux. After an interrupted call's handler ran, the
+// kernel returns EINTR, or restarts the call transparently when the
+// handler had SA_RESTART (SPEC S3); Poll, Pause, Sigsuspend and
+// Sigtimedwait always return EINTR, as in Linux. A call interrupted by a
+// stop restarts once the process continues, since no handler ran. A
+// blocked call also returns the caller's ctx error when ctx ends, and
+// EBADF when its descriptor is closed, its thread exits or the kernel
+// closes. ERESTARTSYS never escapes a Task method. Every method that
+// takes a ctx returns EINVAL for a nil one.
 //
 // # Deliberate differences from Linux
 //
-//   - SIGIO (like SIGCHLD, SIGURG, SIGWINCH, SIGCONT) is ignored by
-//     default; Linux terminates. A notification reaching a task that never
-//     asked for one is harmless (SPEC S2).
-//   - Tasks are single-threaded processes: TID == PID, and F_OWNER_TID
-//     names the process. Several goroutines may still call one task; each
-//     is then a thread of it, and one of them runs each handler. A
-//     signal Linux aims at the calling thread (a pipe's SIGPIPE) reaches
-//     the task, and so interrupts every call of it that sleeps.
-//   - The real-time queue limit is per task, not per user.
-//   - Closing a descriptor wakes calls blocked on it with EBADF (Linux
-//     lets them sleep on); a poll over it reports POLLNVAL. Kernel.Close
-//     wakes every blocked call with EBADF.
+// Each of these is kept for the reason given.
+//
+//   - Goroutines calling one *Task act as that one thread: they share its
+//     mask and its handler frames, so a nested handler may run on a
+//     goroutine other than the one running the outer handler. A Go
+//     program cannot interrupt a goroutine, and one *Task shared by
+//     several goroutines is how the model's callers (devfs, aio) use it.
+//   - A stopped process's threads stop at their next safe point: a
+//     blocked call is interrupted and its caller held until SIGCONT (or
+//     SIGKILL); a thread computing between calls runs on until its next
+//     call returns. A goroutine cannot be stopped from outside.
+//   - The real-time queue limit (Config.SigPendingMax) is per process,
+//     not per user: a model kernel has no user accounting.
+//   - A signal to a process is taken by the thread named or the first
+//     other thread that does not block it, in creation order; Linux also
+//     prefers a thread that is running or has nothing pending, which
+//     depends on its scheduler.
+//   - A process whose parent has exited, or that has none (Kernel.NewTask),
+//     is reaped when it exits and its Getppid is 0: the model has no init
+//     or subreaper to adopt it. A zombie leaves its process group at
+//     exit, so kill(-pgid) no longer counts it.
+//   - The default action of the core-dumping signals (SIGQUIT, SIGSEGV
+//     ...) terminates without a core: WCOREDUMP is never set (Linux with
+//     RLIMIT_CORE 0 does the same).
+//   - Closing a descriptor wakes calls blocked on it with EBADF (Linux lets
+//     them sleep on); a poll over it reports POLLNVAL. Kernel.Close
+//     wakes every blocked call with EBADF. A model call has no other way
+//     to end when its file goes.
 //   - A queued kiocb survives its task's exit and Kernel.Close (it keeps
 //     its file, unreleased, until it completes): its submitter cancels it
 //     (aio.Engine.Close does). Linux cancels a process's kiocbs when its
 //     address space goes (exit_aio); the model has no such hook.
-//   - SIGSTOP terminates (the model has no stopped state); neither it nor
-//     SIGKILL can be caught or ignored.
 //   - FASYNC is set by FasyncList.Helper, so it shows in F_GETFL exactly
 //     while the file is on a list (SPEC A4); a driver without Fasyncer
 //     accepts F_SETFL|FASYNC and never shows it (SPEC A11).
@@ -95,6 +136,9 @@
 //     no FIFOs, so no open that waits for a partner and no POLLHUP rule
 //     for a reader that has never seen a writer; splice, tee, vmsplice
 //     and notification pipes are not modelled.
+//   - A signalfd polled without a task (a PollTable that names none)
+//     reports the signals of the thread that made it; Linux always uses
+//     the polling task.
 //
 // # Lock ordering
 //
@@ -108,12 +152,22 @@
 //	PollTable.mu → WaitQueue.mu
 //
 //	Task.mu → call.mu (cancelling a system call's context)
+//	Task.mu → WaitQueue.mu (a stopped thread sleeping on its process's
+//	          stop queue with Task.mu as the Wait's lock)
 //
+// Task.mu is the process's lock (process.mu), shared by its threads: it
+// guards the descriptor table, the threads and their calls, masks and
+// pending signals. Kernel.mu guards the pid tables, process groups and
+// the process tree (parents, children, zombies and wait reports); a
+// parent's Task.mu may be taken under Kernel.mu to read its SIGCHLD
+// action, and nothing holding one process's Task.mu takes another's.
 // WaitQueue.mu, File.mu, call.mu and Kiocb.mu are leaves. Task.mu may be
 // held while a call's context is cancelled: cancellation runs no user
-// code. Kiocb.Complete is the exception to "with its lock held": it may
-// run the driver's Release and the submitter's completion, so a driver
-// calls it with its own locks dropped.
+// code. A process's signalfd queue is woken after Task.mu is dropped,
+// since its poll tables' wake functions may take other locks. Kiocb.Complete
+// is the exception to "with its lock held": it may run the driver's
+// Release and the submitter's completion, so a driver calls it with its
+// own locks dropped.
 //
 // # Cost of a system call
 //

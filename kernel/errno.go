@@ -9,6 +9,7 @@ const (
 	EAGAIN = syscall.EAGAIN
 	EBADF  = syscall.EBADF
 	EBUSY  = syscall.EBUSY
+	ECHILD = syscall.ECHILD
 	EEXIST = syscall.EEXIST
 	EFAULT = syscall.EFAULT
 	EINTR  = syscall.EINTR

@@ -135,12 +135,14 @@ func errValue(err error) (int, error) {
 }
 
 // FcntlOwnerEx performs F_SETOWN_EX or F_GETOWN_EX on descriptor fd with
-// *o (SPEC A9). F_SETOWN_EX accepts types F_OWNER_TID, F_OWNER_PID and
-// F_OWNER_PGRP (EINVAL otherwise; a thread is its process in the model)
-// and an id naming a live task or group (ESRCH otherwise; 0 clears the
-// owner). F_GETOWN_EX fills *o with the type and id; the id is 0 when no
-// owner was ever set and once the owner has exited (for a group: once it
-// has no member left). EBADF for a bad descriptor, EINVAL for another cmd,
+// *o (SPEC A9, T2). F_SETOWN_EX accepts types F_OWNER_TID (notifications
+// go to that thread only), F_OWNER_PID (to the process of the thread the
+// id names, that thread first) and F_OWNER_PGRP (to every process of the
+// group), EINVAL otherwise, and an id naming a live thread, process or
+// group (ESRCH otherwise; 0 clears the owner). F_GETOWN_EX fills *o with
+// the type and id; the id is 0 when no owner was ever set and once the
+// owner has exited (for F_OWNER_TID: once that thread has exited; for a
+// group: once it has no member left). EBADF for a bad descriptor, EINVAL for another cmd,
 // EFAULT for a nil o.
 func (t *Task) FcntlOwnerEx(fd, cmd int, o *FOwnerEx) error {
 	defer t.safePoint()

@@ -5,11 +5,23 @@ import "sync/atomic"
 // An fdEntry is one slot of a task's descriptor table.
 type fdEntry struct {
 	file    *File
-	cloexec bool // FD_CLOEXEC; guarded by Task.mu (kept for F_GETFD, no exec in the model)
+	cloexec bool // FD_CLOEXEC; guarded by Task.mu (Exec closes the descriptor)
 	// closed is set (under Task.mu) when the descriptor leaves the table;
 	// closeQ is woken then, so a poll over it reports POLLNVAL.
 	closed atomic.Bool
 	closeQ WaitQueue
+}
+
+// cancelCallsOnLocked interrupts with EBADF every call of every thread
+// blocked on slot e, which has just left the table. p.mu is held.
+func (p *process) cancelCallsOnLocked(e *fdEntry) {
+	for _, th := range p.threads {
+		for _, c := range th.calls {
+			if c.entry == e {
+				c.cancel(callBadf)
+			}
+		}
+	}
 }
 
 // installLocked puts f in the lowest free slot at or above min and returns
@@ -104,11 +116,7 @@ func (t *Task) Close(fd int) error {
 	}
 	t.fds[fd] = nil
 	e.closed.Store(true)
-	for _, c := range t.calls {
-		if c.entry == e {
-			c.cancel(callBadf)
-		}
-	}
+	t.cancelCallsOnLocked(e)
 	t.mu.Unlock()
 	e.closeQ.WakeUp()
 	return e.file.put()

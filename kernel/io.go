@@ -10,7 +10,7 @@ import "context"
 // dead task.
 func (t *Task) Open(ctx context.Context, name string, flags int) (int, error) {
 	defer t.safePoint()
-	if flags&O_ACCMODE == O_ACCMODE {
+	if ctx == nil || flags&O_ACCMODE == O_ACCMODE {
 		return -1, EINVAL
 	}
 	if !t.Alive() {
@@ -43,6 +43,7 @@ func (t *Task) Open(ctx context.Context, name string, flags int) (int, error) {
 }
 
 // Read reads from descriptor fd into p through the driver (SPEC M1, M2).
+// EINVAL for a nil ctx (so for every Task method taking one).
 // EBADF for a bad or write-only descriptor, EINVAL if the driver cannot
 // read. Interruptions are as the contract says: EINTR, restart after an
 // SA_RESTART handler, EBADF when fd is closed meanwhile, the context's

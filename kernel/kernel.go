@@ -10,14 +10,15 @@ import (
 // Config holds a kernel's limits. The zero value gives the defaults.
 type Config struct {
 	// SigPendingMax is the number of real-time signals that may be queued
-	// on one task at a time (RLIMIT_SIGPENDING analogue); 0 means 1024.
+	// on one process (its own and its threads' together) at a time
+	// (RLIMIT_SIGPENDING analogue); 0 means 1024.
 	SigPendingMax int
 }
 
 // defaultSigPendingMax is SigPendingMax's value when Config leaves it 0.
 const defaultSigPendingMax = 1024
 
-// maxFiles is every task's descriptor limit (RLIMIT_NOFILE analogue): the
+// maxFiles is every process's descriptor limit (RLIMIT_NOFILE analogue): the
 // table never grows past it, so a runaway caller gets EMFILE, not an
 // exhausted heap.
 const maxFiles = 1024
@@ -37,8 +38,10 @@ type Kernel struct {
 	// Unregister. A built list is never modified, so Devices copies it
 	// without holding mu.
 	names   []string
-	tasks   map[int]*Task              // live tasks by pid
-	groups  map[int]map[*Task]struct{} // live members by pgid; no empty sets
+	tasks   map[int]*Task                 // live threads by tid
+	procs   map[int]*process              // live processes by pid
+	zombies map[int]*process              // exited processes not yet reaped
+	groups  map[int]map[*process]struct{} // live members by pgid; no empty sets
 	lastPid int
 	closed  bool
 	// exiting counts tasks terminated by a signal whose descriptors are
@@ -60,7 +63,9 @@ func New(cfg Config) *Kernel {
 		sigPendingMax: cfg.SigPendingMax,
 		devices:       make(map[string]Driver),
 		tasks:         make(map[int]*Task),
-		groups:        make(map[int]map[*Task]struct{}),
+		procs:         make(map[int]*process),
+		zombies:       make(map[int]*process),
+		groups:        make(map[int]map[*process]struct{}),
 	}
 	if k.sigPendingMax <= 0 {
 		k.sigPendingMax = defaultSigPendingMax
@@ -136,63 +141,92 @@ func (k *Kernel) Device(name string) (Driver, bool) {
 	return d, ok
 }
 
-// NewTask creates a task (a single-threaded process) with the next pid
-// (1, 2, ...) leading a new process group of its own (pgid = pid). On a
-// closed kernel the task is born dead: Alive reports false and its calls
-// fail.
+// NewTask creates a process with one thread, its main thread, and
+// returns that thread: the next pid (1, 2, ...) is both its Pid and its
+// Tid, and it leads a new process group of its own (pgid = pid). It has
+// no parent (Getppid 0). On a closed kernel the task is born dead: Alive
+// reports false and its calls fail.
 func (k *Kernel) NewTask(name string, cred Cred) *Task {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.lastPid++
-	t := newTask(k, k.lastPid, name, cred)
+	t := newProcess(k, k.lastPid, name, cred)
 	if k.closed {
 		t.dead = true
+		t.exiting = true
+		t.gone.Store(true)
 		return t
 	}
-	t.alive.Store(true)
-	k.tasks[t.pid] = t
-	k.joinGroupLocked(t, t.pid)
+	k.enterLocked(t)
 	return t
 }
 
-// Task returns the live task with the given pid.
-func (k *Kernel) Task(pid int) (*Task, bool) {
+// enterLocked makes the new process of main thread t live, in the group
+// t.pgid. k.mu is held.
+func (k *Kernel) enterLocked(t *Task) {
+	t.alive.Store(true)
+	t.threads = []*Task{t}
+	k.tasks[t.Tid()] = t
+	k.procs[t.pid] = t.process
+	k.joinGroupLocked(t.process, t.pgid)
+}
+
+// Task returns the live thread with the given id (a process's pid is its
+// main thread's id).
+func (k *Kernel) Task(tid int) (*Task, bool) {
 	k.mu.RLock()
-	t, ok := k.tasks[pid]
+	t, ok := k.tasks[tid]
 	k.mu.RUnlock()
 	return t, ok
 }
 
-// joinGroupLocked moves t into process group pgid. k.mu must be held.
-func (k *Kernel) joinGroupLocked(t *Task, pgid int) {
-	k.leaveGroupLocked(t)
-	g := k.groups[pgid]
-	if g == nil {
-		g = make(map[*Task]struct{})
-		k.groups[pgid] = g
+// lookup finds what a pid names for kill(2) and F_SETOWN, as find_vpid:
+// a live thread, whose process is then the target with that thread
+// first, or a live process whose main thread has exited. ok is false
+// when the id names neither.
+func (k *Kernel) lookup(id int) (first *Task, ok bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if t, ok := k.tasks[id]; ok {
+		return t, true
 	}
-	g[t] = struct{}{}
-	t.pgid = pgid
+	if p, ok := k.procs[id]; ok {
+		return p.leader, true
+	}
+	return nil, false
 }
 
-// leaveGroupLocked takes t out of its process group, deleting the group
+// joinGroupLocked moves p into process group pgid. k.mu must be held.
+func (k *Kernel) joinGroupLocked(p *process, pgid int) {
+	k.leaveGroupLocked(p)
+	g := k.groups[pgid]
+	if g == nil {
+		g = make(map[*process]struct{})
+		k.groups[pgid] = g
+	}
+	g[p] = struct{}{}
+	p.pgid = pgid
+}
+
+// leaveGroupLocked takes p out of its process group, deleting the group
 // when it empties. k.mu must be held.
-func (k *Kernel) leaveGroupLocked(t *Task) {
-	if g := k.groups[t.pgid]; g != nil {
-		delete(g, t)
+func (k *Kernel) leaveGroupLocked(p *process) {
+	if g := k.groups[p.pgid]; g != nil {
+		delete(g, p)
 		if len(g) == 0 {
-			delete(k.groups, t.pgid)
+			delete(k.groups, p.pgid)
 		}
 	}
 }
 
-// groupMembers returns the live members of process group pgid, by pid.
+// groupMembers returns the main threads of the live members of process
+// group pgid, by pid (a process-directed send starts with them).
 func (k *Kernel) groupMembers(pgid int) []*Task {
 	k.mu.RLock()
 	g := k.groups[pgid]
 	members := make([]*Task, 0, len(g))
-	for t := range g {
-		members = append(members, t)
+	for p := range g {
+		members = append(members, p.leader)
 	}
 	k.mu.RUnlock()
 	sort.Slice(members, func(i, j int) bool { return members[i].pid < members[j].pid })
@@ -219,9 +253,9 @@ func (k *Kernel) Close() error {
 func (k *Kernel) shutdown() {
 	k.mu.Lock()
 	k.closed = true
-	tasks := make([]*Task, 0, len(k.tasks))
-	for _, t := range k.tasks {
-		tasks = append(tasks, t)
+	tasks := make([]*Task, 0, len(k.procs))
+	for _, p := range k.procs {
+		tasks = append(tasks, p.leader)
 	}
 	k.mu.Unlock()
 	sort.Slice(tasks, func(i, j int) bool { return tasks[i].pid < tasks[j].pid })

@@ -10,9 +10,10 @@ type fown struct {
 	id   int  // pid, tid or pgid; 0 = no owner
 	cred Cred // credentials of the task that set the owner (SPEC A10)
 	sig  int  // F_SETSIG: 0 = plain SIGIO (SPEC A7, A12)
-	// task is the owning task for F_OWNER_TID and F_OWNER_PID, resolved
-	// at F_SETOWN time (pids are never reused, so it stays the task id
-	// named; a dead one is skipped at send time, A6), sparing every
+	// task is the owning thread for F_OWNER_TID, and the thread a
+	// process-directed notification starts with for F_OWNER_PID,
+	// resolved at F_SETOWN time (pids are never reused, so it stays the
+	// id named; a dead one is skipped at send time, A6), sparing every
 	// notification a lookup in the kernel's table.
 	task *Task
 }
@@ -40,7 +41,7 @@ func (f *File) setOwner(by *Task, typ, id int) error {
 	var task *Task
 	if id != 0 {
 		var live bool
-		task, live = f.k.Task(id)
+		task, live = f.k.lookup(id)
 		if typ == F_OWNER_PGRP {
 			task = nil
 		}
@@ -80,7 +81,11 @@ func (f *File) liveID(o fown) int {
 		if !f.k.groupExists(o.id) {
 			return 0
 		}
-	case o.task == nil || !o.task.Alive():
+	case o.task == nil:
+		return 0
+	case o.typ == F_OWNER_TID && !o.task.Alive():
+		return 0 // the thread has exited (T2)
+	case o.task.gone.Load():
 		return 0
 	}
 	return o.id
@@ -123,18 +128,21 @@ func (f *File) sendSigio(fd, sig, band int, mask int16) {
 	}
 	if o.typ == F_OWNER_PGRP {
 		for _, t := range f.k.groupMembers(o.id) {
-			sigioTo(t, o, fd, band, mask)
+			sigioTo(t, o, fd, band, mask, true)
 		}
 		return
 	}
 	if o.task != nil { // nil: the id was only a process group's
-		sigioTo(o.task, o, fd, band, mask) // send skips it if dead (A6)
+		// F_OWNER_TID names a thread; F_OWNER_PID and F_SETOWN a
+		// process, starting with the thread found (T2). Sending skips a
+		// dead target (A6).
+		sigioTo(o.task, o, fd, band, mask, o.typ != F_OWNER_TID)
 	}
 }
 
-// sigioTo sends one fasync notification to t on behalf of owner o
-// (send_sigio_to_task).
-func sigioTo(t *Task, o *fown, fd, band int, mask int16) {
+// sigioTo sends one fasync notification to t, or t's process if group,
+// on behalf of owner o (send_sigio_to_task).
+func sigioTo(t *Task, o *fown, fd, band int, mask int16, group bool) {
 	if !mayKill(o.cred, t.cred) {
 		return // dropped for this target only (A10)
 	}
@@ -143,13 +151,13 @@ func sigioTo(t *Task, o *fown, fd, band int, mask int16) {
 		if sigSpecificCodes(o.sig) {
 			code = SI_SIGIO // the band would read as one of the signal's own codes
 		}
-		err := t.send(SigInfo{Signo: o.sig, Code: code, Fd: fd, Band: int(mask)})
+		err := t.sendSignal(SigInfo{Signo: o.sig, Code: code, Fd: fd, Band: int(mask)}, group)
 		if err != EAGAIN {
 			return
 		}
 		// The real-time queue is full: fall back to plain SIGIO (A7).
 	}
-	_ = t.send(SigInfo{Signo: SIGIO, Code: SI_KERNEL})
+	_ = t.sendSignal(SigInfo{Signo: SIGIO, Code: SI_KERNEL}, group)
 }
 
 // sigSpecificCodes reports whether sig has si_codes of its own that a

@@ -24,7 +24,7 @@ type PollFd struct {
 // EINVAL for more entries than the descriptor limit.
 func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (int, error) {
 	defer t.safePoint()
-	if len(fds) > maxFiles {
+	if ctx == nil || len(fds) > maxFiles {
 		return 0, EINVAL
 	}
 	ready := make(chan struct{}, 1)
@@ -34,6 +34,7 @@ func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (i
 		default:
 		}
 	})
+	pt.task = t
 	defer pt.Free()
 	var expired <-chan time.Time
 	if timeout > 0 {

@@ -11,6 +11,11 @@ import (
 // until Free.
 type PollTable struct {
 	wake func()
+	// task is the task polling through the table (Linux's current in a
+	// poll method), nil when none: Task.Poll sets it, and so must every
+	// task-side poller (select, epoll_wait) before polling a file, since
+	// a signalfd's readiness is the poller's pending signals.
+	task *Task
 	// freed is set by Free; fire checks it so that no wake starts after
 	// Free has returned unless a WakeUp was already past its check.
 	freed atomic.Bool

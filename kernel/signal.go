@@ -1,179 +1,100 @@
 package kernel
 
-import (
-	"math/bits"
-	"sort"
-)
-
-// SigInfo is what a handler receives (SA_SIGINFO style, siginfo_t).
+// SigInfo is what a handler receives (SA_SIGINFO style, siginfo_t), and
+// what Sigtimedwait returns.
 type SigInfo struct {
 	Signo int // signal number
-	Code  int // si_code: SI_USER, SI_KERNEL, SI_QUEUE, or the band POLL_IN.. for F_SETSIG'd fasync signals
-	Pid   int // sender pid (0 for the kernel)
+	Code  int // si_code: SI_USER, SI_KERNEL, SI_QUEUE, SI_TKILL, CLD_EXITED.., or the band POLL_IN.. for F_SETSIG'd fasync signals
+	Pid   int // sender pid (0 for the kernel); the child's pid for SIGCHLD
 	Fd    int // descriptor (fasync signals with F_SETSIG != 0)
 	Band  int // poll mask per SPEC A8 (fasync signals with F_SETSIG != 0)
 	Value any // sigqueue value
+	// Uid is the sender's real uid (si_uid) for kill, tgkill, sigqueue
+	// and SIGCHLD; 0 for the kernel.
+	Uid int
+	// Status is SIGCHLD's si_status: the exit code (CLD_EXITED) or the
+	// signal (CLD_KILLED, CLD_STOPPED, CLD_CONTINUED).
+	Status int
 }
 
-// Sigaction is a signal's disposition.
+// Sigaction is a signal's disposition (struct sigaction).
 type Sigaction struct {
-	// Handler runs on one of the task's goroutines at a safe point. nil
-	// with Ignore false is the default action.
+	// Handler runs on one of the thread's goroutines at a safe point.
+	// nil with Ignore false is the default action (SIG_DFL).
 	Handler func(t *Task, info *SigInfo)
-	// Ignore is SIG_IGN: the signal is discarded when sent.
+	// Ignore is SIG_IGN: the signal is discarded when sent (unless the
+	// target blocks it) and when it would be delivered.
 	Ignore bool
+	// Mask is sa_mask: added to the thread's mask while the handler runs
+	// (SPEC S6); SIGKILL and SIGSTOP are taken out of it.
+	Mask Sigset
 	// Flags: SA_RESTART restarts interrupted calls after the handler
-	// (SPEC S3). SA_SIGINFO is accepted and implied: every handler gets
-	// the SigInfo.
+	// (SPEC S3); SA_NODEFER leaves the signal itself unblocked while its
+	// handler runs and SA_RESETHAND restores the default action (Handler
+	// nil; Flags and Mask stay, as in Linux) when the signal is delivered
+	// (S6); SA_NOCLDSTOP and SA_NOCLDWAIT on SIGCHLD
+	// ask for no SIGCHLD when a child stops or continues, and for no
+	// zombies (T5). SA_SIGINFO is accepted and implied: every handler
+	// gets the SigInfo.
 	Flags int
 }
 
-// disposition is what sending or delivering a signal does.
+// disposition is what delivering a signal does.
 type disposition int
 
 const (
 	dispIgnore    disposition = iota // discard
-	dispTerminate                    // the task exits
-	dispHandle                       // queue, interrupt, run the handler
+	dispTerminate                    // the process exits
+	dispHandle                       // run the handler
+	dispStop                         // the process stops
 )
 
-// defaultIgnored reports whether sig's default action is to ignore it.
-// SIGIO is among them deliberately (SPEC S2: Linux terminates), so a
-// notification reaching a task that never asked for one is harmless.
-func defaultIgnored(sig int) bool {
-	switch sig {
-	case SIGIO, SIGCHLD, SIGURG, SIGWINCH, SIGCONT:
-		return true
+// Signal masks of the default-action table (signal(7); Linux's
+// SIG_KERNEL_*_MASK).
+const (
+	// defaultIgnore: SIGCHLD, SIGURG, SIGWINCH and SIGCONT (which also
+	// continues a stopped process, whatever its disposition).
+	defaultIgnore = Sigset(1<<(SIGCHLD-1) | 1<<(SIGURG-1) | 1<<(SIGWINCH-1) | 1<<(SIGCONT-1))
+	// stopSignals stop the process by default.
+	stopSignals = Sigset(1<<(SIGSTOP-1) | 1<<(SIGTSTP-1) | 1<<(SIGTTIN-1) | 1<<(SIGTTOU-1))
+)
+
+// defaultAction is sig's default action: ignore, stop, or terminate (the
+// rest, the core-dumping signals included: the model writes no core).
+func defaultAction(sig int) disposition {
+	switch {
+	case defaultIgnore.Has(sig):
+		return dispIgnore
+	case stopSignals.Has(sig):
+		return dispStop
 	}
-	return false
+	return dispTerminate
 }
 
-// dispositionLocked returns what sig does to t now. t.mu must be held.
-func (t *Task) dispositionLocked(sig int) disposition {
-	if sig == SIGKILL || sig == SIGSTOP {
-		return dispTerminate // cannot be caught or ignored; no stopped state in the model
+// dispositionLocked returns what delivering sig does now. p.mu is held.
+func (p *process) dispositionLocked(sig int) disposition {
+	switch sig {
+	case SIGKILL:
+		return dispTerminate
+	case SIGSTOP:
+		return dispStop
 	}
-	a := &t.actions[sig]
+	a := &p.actions[sig]
 	switch {
 	case a.Ignore:
 		return dispIgnore
 	case a.Handler != nil:
 		return dispHandle
-	case defaultIgnored(sig):
-		return dispIgnore
 	}
-	return dispTerminate
+	return defaultAction(sig)
 }
 
-// sigPending is a task's set of pending signals (SPEC S1). Standard
-// signals (1..31) coalesce: one pending instance, the first siginfo kept.
-// Real-time signals (32..64: the kernel's SIGRTMIN is 32, glibc reserves
-// 32 and 33) queue in arrival order up to the kernel's SigPendingMax.
-type sigPending struct {
-	mask uint32      // bit s set: standard signal s pending
-	std  [32]SigInfo // std[s] valid while bit s is set
-	rt   []SigInfo   // queued real-time signals, arrival order
-}
-
-// count returns the number of pending signal instances.
-func (p *sigPending) count() int {
-	return len(p.rt) + bits.OnesCount32(p.mask)
-}
-
-// queue adds info; EAGAIN when it is real-time and max are queued.
-func (p *sigPending) queue(info SigInfo, max int) error {
-	s := info.Signo
-	if s < 32 {
-		if p.mask&(1<<s) == 0 {
-			p.mask |= 1 << s
-			p.std[s] = info
-		}
-		return nil
-	}
-	if len(p.rt) >= max {
-		return EAGAIN
-	}
-	p.rt = append(p.rt, info)
-	return nil
-}
-
-// dequeue removes the next signal to deliver: the lowest-numbered one, in
-// arrival order among real-time instances of one number, as Linux does.
-func (p *sigPending) dequeue() (SigInfo, bool) {
-	if p.mask != 0 {
-		s := bits.TrailingZeros32(p.mask)
-		p.mask &^= 1 << s
-		info := p.std[s]
-		p.std[s] = SigInfo{}
-		return info, true
-	}
-	if len(p.rt) == 0 {
-		return SigInfo{}, false
-	}
-	best := 0
-	for i := range p.rt {
-		if p.rt[i].Signo < p.rt[best].Signo {
-			best = i
-		}
-	}
-	info := p.rt[best]
-	p.rt = append(p.rt[:best], p.rt[best+1:]...)
-	return info, true
-}
-
-// discard drops every pending instance of sig.
-func (p *sigPending) discard(sig int) {
-	if sig < 32 {
-		p.mask &^= 1 << sig
-		p.std[sig] = SigInfo{}
-		return
-	}
-	kept := p.rt[:0]
-	for _, info := range p.rt {
-		if info.Signo != sig {
-			kept = append(kept, info)
-		}
-	}
-	p.rt = kept
-}
-
-// send gives info to t according to its current disposition: discarded
-// when ignored (ignored signals never become pending), the task terminated
-// for a default-fatal signal, otherwise queued, with every blocking call
-// of t interrupted so a goroutine of t reaches a safe point and runs the
-// handler. It reports EAGAIN when a real-time signal finds the queue full
-// and ESRCH when t is dead.
-func (t *Task) send(info SigInfo) error {
-	t.mu.Lock()
-	if t.dead {
-		t.mu.Unlock()
-		return ESRCH
-	}
-	switch t.dispositionLocked(info.Signo) {
-	case dispIgnore:
-		t.mu.Unlock()
-		return nil
-	case dispTerminate:
-		t.mu.Unlock()
-		t.terminate()
-		return nil
-	}
-	if err := t.sigs.queue(info, t.k.sigPendingMax); err != nil {
-		t.mu.Unlock()
-		return err
-	}
-	t.npending.Store(int32(t.sigs.count()))
-	for _, c := range t.calls {
-		c.cancel(callSignal)
-	}
-	t.mu.Unlock()
-	return nil
-}
-
-// Sigaction sets sig's disposition and returns the previous one. EINVAL
-// for a signal outside 1..64, for SIGKILL and SIGSTOP, and for an action
-// that both ignores and handles. Setting an ignoring disposition discards
-// the signal's pending instances, as POSIX requires.
+// Sigaction sets sig's disposition for the whole process and returns the
+// previous one. EINVAL for a signal outside 1..64, for SIGKILL and
+// SIGSTOP, and for an action that both ignores and handles. Setting an
+// ignoring disposition (SIG_IGN, or SIG_DFL for a signal ignored by
+// default) discards the signal's pending instances in every thread,
+// blocked or not, as POSIX requires.
 func (t *Task) Sigaction(sig int, act Sigaction) (old Sigaction, err error) {
 	defer t.safePoint()
 	if sig < 1 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP {
@@ -182,32 +103,32 @@ func (t *Task) Sigaction(sig int, act Sigaction) (old Sigaction, err error) {
 	if act.Ignore && act.Handler != nil {
 		return Sigaction{}, EINVAL
 	}
+	act.Mask &^= unblockable
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old = t.actions[sig]
 	t.actions[sig] = act
 	if t.dispositionLocked(sig) == dispIgnore {
-		t.sigs.discard(sig)
-		t.npending.Store(int32(t.sigs.count()))
+		t.discardLocked(SigsetOf(sig))
 	}
 	return old, nil
 }
 
-// Pending returns the task's pending signals in the order they will be
-// delivered; a real-time signal queued n times appears n times.
+// discardLocked drops the pending instances of the signals in s from the
+// process and every thread. p.mu is held.
+func (p *process) discardLocked(s Sigset) {
+	p.nrt -= p.shared.discard(s)
+	for _, th := range p.threads {
+		p.nrt -= th.sigs.discard(s)
+		th.recalcLocked()
+	}
+}
+
+// Pending returns the thread's pending signals, then its process's, each
+// in the order they will be delivered; a real-time signal queued n times
+// appears n times. Blocked signals are included.
 func (t *Task) Pending() []int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var sigs []int
-	for s := 1; s < 32; s++ {
-		if t.sigs.mask&(1<<s) != 0 {
-			sigs = append(sigs, s)
-		}
-	}
-	rt := make([]int, 0, len(t.sigs.rt))
-	for _, info := range t.sigs.rt {
-		rt = append(rt, info.Signo)
-	}
-	sort.SliceStable(rt, func(i, j int) bool { return rt[i] < rt[j] })
-	return append(sigs, rt...)
+	return append(t.sigs.signals(), t.shared.signals()...)
 }

@@ -137,9 +137,10 @@ func TestSignalInfo(t *testing.T) {
 	}
 }
 
-// TestDefaultActions checks S2's dispositions: ignored signals are
-// discarded at send time, SIGIO is ignored by default (the model's
-// deliberate difference), other signals terminate the task by default.
+// TestDefaultActions checks S2's dispositions and S10's default-action
+// table: ignored signals are discarded at send time, SIGIO terminates by
+// default as on Linux, SIGSTOP stops (the process survives), other
+// signals terminate the task by default.
 func TestDefaultActions(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -147,7 +148,9 @@ func TestDefaultActions(t *testing.T) {
 		act      Sigaction
 		survives bool
 	}{
-		{"S2/SIGIO-default-ignored", SIGIO, Sigaction{}, true},
+		{"S10/SIGIO-default-terminates", SIGIO, Sigaction{}, false},
+		{"S10/SIGPIPE-default-terminates", SIGPIPE, Sigaction{}, false},
+		{"S10/SIGALRM-default-terminates", SIGALRM, Sigaction{}, false},
 		{"S2/SIGCHLD-default-ignored", SIGCHLD, Sigaction{}, true},
 		{"S2/SIGURG-default-ignored", SIGURG, Sigaction{}, true},
 		{"S2/SIGWINCH-default-ignored", SIGWINCH, Sigaction{}, true},
@@ -157,7 +160,8 @@ func TestDefaultActions(t *testing.T) {
 		{"S2/SIGUSR1-default-terminates", SIGUSR1, Sigaction{}, false},
 		{"S2/realtime-default-terminates", SIGRTMIN, Sigaction{}, false},
 		{"S2/SIGKILL-terminates", SIGKILL, Sigaction{}, false},
-		{"S2/SIGSTOP-terminates", SIGSTOP, Sigaction{}, false},
+		{"S10/SIGSTOP-stops", SIGSTOP, Sigaction{}, true},
+		{"S10/SIGTSTP-stops", SIGTSTP, Sigaction{}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -298,6 +302,8 @@ func TestKillTargets(t *testing.T) {
 			l.mu.Unlock()
 			task.mu.Lock()
 			task.sigs = sigPending{}
+			task.shared = sigPending{}
+			task.nrt = 0
 			task.npending.Store(0)
 			task.mu.Unlock()
 		}

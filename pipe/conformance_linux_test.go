@@ -8,8 +8,7 @@ import (
 // The conformance suite (SPEC P2): every scenario runs on a real pipe and
 // on the model's, and the two transcripts — return values, errnos, flags,
 // owners, and every signal's number, code, descriptor and band — must be
-// the same line for line, except where a scenario declares a difference
-// that kernel/doc.go lists. The facts come from LTP's fcntl*, pipe* and
+// the same line for line. The facts come from LTP's fcntl*, pipe* and
 // pipe2* tests and gVisor's fcntl.cc and pipe.cc; the code is this suite's.
 
 // all asks poll for every readiness bit a pipe can report.
@@ -97,10 +96,9 @@ var scenarios = []scenario{
 		e.hold()
 		e.close(r)
 		done()
-		// The kernel sends SIGPIPE to the writing thread, which the
-		// main thread's signalfd does not see; the model's tasks are
-		// single-threaded, so the main task gets it.
-		e.differs(1, "  signal SIGPIPE code=SI_USER pid=me", "kernel/doc.go: tasks are single-threaded processes")
+		// The kernel sends SIGPIPE to the writing thread (thread 2),
+		// which the main thread does not see, in the model as in Linux
+		// (T2).
 		e.release()
 	}},
 
@@ -256,9 +254,7 @@ var scenarios = []scenario{
 		e.write(w, 1)
 	}},
 	// While a call sleeps on the second thread, the notifications go to
-	// the "other" thread: in the model the second thread is a goroutine
-	// of the main task, and a signal to that task would interrupt the
-	// sleeping call (a thread of its own in Linux).
+	// the "other" owner, whose signals are read on their own.
 	{name: "P2/reader-going-to-sleep-tells-nobody", run: func(e *env) {
 		r, w := e.pipe(0)
 		e.ownBy(w, "other", sigRT)

@@ -13,7 +13,7 @@
 //     above pipe-max-size for an unprivileged task;
 //   - read returns what is there, end of file once the last writer has
 //     closed, EAGAIN under O_NONBLOCK; write to a pipe with no reader
-//     fails with EPIPE and sends SIGPIPE to the writing task; a write of
+//     fails with EPIPE and sends SIGPIPE to the writing thread; a write of
 //     at most PIPE_BUF bytes is atomic;
 //   - poll reports POLLHUP to readers without writers and POLLERR to
 //     writers without readers;

@@ -75,10 +75,19 @@ type env struct {
 	holding bool
 }
 
-type difference struct{ model, note string }
-
 func newEnv(s sys) *env {
 	return &env{s: s, fds: map[string]int{}, names: map[int]string{}, ids: s.ids(), expect: map[int]difference{}}
+}
+
+// A difference is a transcript line where the model deliberately departs
+// from Linux: the model's line, and the kernel/doc.go entry saying why.
+type difference struct{ model, note string }
+
+// differs declares that the transcript line ahead lines after the next
+// one logged (0: the next one) reads model in the model, whatever the
+// kernel's reads, for the reason note gives (a kernel/doc.go entry).
+func (e *env) differs(ahead int, model, note string) {
+	e.expect[len(e.lines)+ahead] = difference{model, note}
 }
 
 // log appends a line, then the signals the call raised.
@@ -105,14 +114,6 @@ func (e *env) release() {
 	e.log("signals since hold:")
 }
 
-// differs marks a line of the transcript as a deliberate difference: the
-// line ahead lines after the next one logged (0: the next one) is model's
-// in the model, whatever the kernel's is, for the reason note gives (a
-// kernel/doc.go entry).
-func (e *env) differs(ahead int, model, note string) {
-	e.expect[len(e.lines)+ahead] = difference{model, note}
-}
-
 func (e *env) name(fd int) string {
 	if n, ok := e.names[fd]; ok {
 		return n
@@ -130,8 +131,8 @@ func (e *env) who(id int) string {
 	if id == 0 {
 		return "0"
 	}
-	// The model's tasks are single-threaded (TID == PID), so the main
-	// thread's process id is "me" too.
+	// The model's scenario thread is its process's main thread (TID ==
+	// PID); the real one is not, so the process id is "me" too.
 	if id == e.ids["pid"] {
 		return "me"
 	}
@@ -393,8 +394,7 @@ func (e *env) sleeper(fd string, n int, write bool) (finish func()) {
 	}
 }
 
-// compare reports how the model's transcript departs from the kernel's,
-// allowing the differences the scenario declared.
+// compare reports how the model's transcript departs from the kernel's.
 func compare(real, model *env) string {
 	var b bytes.Buffer
 	n := max(len(real.lines), len(model.lines))

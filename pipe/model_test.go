@@ -11,15 +11,18 @@ import (
 	"github.com/fasync-go/fasync/pipe"
 )
 
-// modelSys runs the scenarios on a model kernel: the main thread is a task
-// whose handlers record every signal it gets (with SA_RESTART, so a call
-// asleep on another of its goroutines carries on after a handler), and
-// the second thread is another goroutine calling the same task.
+// modelSys runs the scenarios on a model kernel: the main thread is a
+// task whose handlers record every signal it gets (with SA_RESTART), and
+// the second thread is a thread of the same process (NewThread) that
+// blocks the watched signals, as the real harness's second thread does:
+// a signal aimed at it (a pipe's SIGPIPE) waits there, unseen by the main
+// thread.
 type modelSys struct {
-	k     *kernel.Kernel
-	t     *kernel.Task
-	other *kernel.Task
-	ids_  map[string]int
+	k      *kernel.Kernel
+	t      *kernel.Task
+	second *kernel.Task
+	other  *kernel.Task
+	ids_   map[string]int
 
 	mu        sync.Mutex
 	recv      []sigRec // the main task's signals, in delivery order
@@ -39,6 +42,15 @@ func newModelSys(t *testing.T, sc scenario) *modelSys {
 	m := &modelSys{k: k, t: k.NewTask("main", cred)}
 	m.other = k.NewTask("other", kernel.Cred{})
 	m.record(t, m.t, &m.recv)
+	second, err := m.t.NewThread("second")
+	if err != nil {
+		t.Fatalf("NewThread: %v", err)
+	}
+	set := kernel.SigsetOf(watched...)
+	if _, err := second.Sigprocmask(kernel.SIG_BLOCK, &set); err != nil {
+		t.Fatalf("sigprocmask: %v", err)
+	}
+	m.second = second
 	m.record(t, m.other, &m.otherRecv)
 	group := k.NewTask("group", kernel.Cred{})
 	gone := k.NewTask("gone", kernel.Cred{})
@@ -160,8 +172,8 @@ func (c *modelCall) wait() ([]byte, int, error) {
 	}
 }
 
-// startCall runs the call on another goroutine of the task and waits until
-// the pipe counts it asleep.
+// startCall runs the call on the second thread and waits until the pipe
+// counts it asleep.
 func (m *modelSys) startCall(fd, n int, p []byte) (pendingCall, bool) {
 	pp := m.pipeOf(fd)
 	if pp == nil {
@@ -173,10 +185,10 @@ func (m *modelSys) startCall(fd, n int, p []byte) (pendingCall, bool) {
 		defer close(c.done)
 		if p == nil {
 			buf := make([]byte, n)
-			c.n, c.err = m.t.Read(bg, fd, buf)
+			c.n, c.err = m.second.Read(bg, fd, buf)
 			c.data = buf[:max(c.n, 0)]
 		} else {
-			c.n, c.err = m.t.Write(bg, fd, p)
+			c.n, c.err = m.second.Write(bg, fd, p)
 		}
 	}()
 	asleep := waitFor(func() bool {

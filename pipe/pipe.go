@@ -183,7 +183,7 @@ func (p *Pipe) take(dst []byte) (n int, more bool) {
 }
 
 // Write is pipe_write. With no reader it fails with EPIPE and sends
-// SIGPIPE to the writing task. Otherwise it copies into the ring: the
+// SIGPIPE to the writing thread. Otherwise it copies into the ring: the
 // tail of a write smaller than a page is merged into the last slot when
 // it fits there, the rest goes a page per slot. On a full ring it returns
 // what it wrote so far, or EAGAIN under O_NONBLOCK, or sleeps. So a write
@@ -276,8 +276,8 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 	}
 }
 
-// sigpipe is send_sig(SIGPIPE, current, 0): the writing task itself gets
-// SIGPIPE from the kernel, whatever owns the file (SPEC K1).
+// sigpipe is send_sig(SIGPIPE, current, 0): the writing thread itself gets
+// SIGPIPE from the kernel, whatever owns the file (SPEC K1, T2).
 func sigpipe(ctx context.Context) {
 	if t := kernel.TaskFromContext(ctx); t != nil {
 		_ = t.SendSigInfo(kernel.SigInfo{Signo: kernel.SIGPIPE, Code: kernel.SI_USER, Pid: t.Pid()})

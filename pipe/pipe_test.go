@@ -379,6 +379,41 @@ func TestSigpipe(t *testing.T) {
 	}
 }
 
+// TestSigpipeToWritingThread: SIGPIPE is thread-directed (send_sig to
+// current): the thread that wrote gets it, even when the main thread
+// does not block it, and a writing thread that blocks it keeps it
+// pending on itself (P1, K1, T2).
+func TestSigpipeToWritingThread(t *testing.T) {
+	_, main := newTask(t, kernel.Cred{})
+	worker, err := main.NewThread("worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan int, 4)
+	main.Sigaction(kernel.SIGPIPE, kernel.Sigaction{Handler: func(t *kernel.Task, si *kernel.SigInfo) {
+		got <- t.Tid()
+	}})
+	ctx := ctxT(t)
+	r, w := mustPipe(t, main, 0)
+	main.Close(r)
+	if _, err := worker.Write(ctx, w, []byte("x")); !errors.Is(err, kernel.EPIPE) {
+		t.Fatalf("write with no reader = %v, want EPIPE", err)
+	}
+	if tid := <-got; tid != worker.Tid() {
+		t.Errorf("T2: SIGPIPE ran on thread %d, want the writing thread %d", tid, worker.Tid())
+	}
+	set := kernel.SigsetOf(kernel.SIGPIPE)
+	worker.Sigprocmask(kernel.SIG_BLOCK, &set)
+	if _, err := worker.Write(ctx, w, []byte("x")); !errors.Is(err, kernel.EPIPE) {
+		t.Fatalf("write with no reader = %v, want EPIPE", err)
+	}
+	main.Getppid() // a safe point of the main thread: it must not take it
+	if worker.Sigpending() != set || main.Sigpending() != 0 || len(got) != 0 {
+		t.Errorf("T2: blocked SIGPIPE: worker pending %#x, main %#x, handled %d",
+			uint64(worker.Sigpending()), uint64(main.Sigpending()), len(got))
+	}
+}
+
 // TestReleaseAndStatus: Status follows the ends; the last close frees the
 // ring (P1).
 func TestReleaseAndStatus(t *testing.T) {

@@ -129,7 +129,8 @@ func newFuzzHarness(t *testing.T) *fuzzHarness {
 
 // spawn creates task i. Task 0 handles SIGIO and one real-time signal,
 // task 1 only SIGIO, task 2 nothing: a real-time fasync signal aimed at
-// task 1 or 2 takes the default action and kills it, closing its files.
+// task 1 or 2, or a plain SIGIO aimed at task 2, takes the default action
+// (SPEC S10) and kills it, closing its files.
 func (h *fuzzHarness) spawn(i int) {
 	t := h.k.NewTask(fmt.Sprintf("task%d", i), kernel.Cred{UID: i, EUID: i, SUID: i})
 	nop := kernel.Sigaction{Handler: func(*kernel.Task, *kernel.SigInfo) {}}
