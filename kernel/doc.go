@@ -4,9 +4,11 @@
 // character-device drivers — in-process, instance-based and pure Go.
 // It implements docs/SPEC.md sections "IO models" (M1–M3, M4(a)), A
 // (fasync and fcntl), S (signals, masks, sigsuspend, sigtimedwait,
-// signalfd), T (threads, fork, exec, wait), I (ioctl, ioctl.go) and K
-// (what a driver may know and do), and the kernel side of C13 (drivers'
-// asynchronous I/O, kiocb.go); docs/SPEC.md is its contract.
+// signalfd), T (threads, fork, exec, wait), I (ioctl, ioctl.go), K (what
+// a driver may know and do) and E (select, epoll and FIFO nodes:
+// select.go, epoll*.go, fifo.go; the FIFO driver is package pipe's), and
+// the kernel side of C13 (drivers' asynchronous I/O, kiocb.go);
+// docs/SPEC.md is its contract.
 //
 // A Kernel (New) has its own device table (Register), pid space and
 // limits; nothing is package-level. A Task is a thread, as Linux's
@@ -132,13 +134,42 @@
 //     capability a check asks for (CAP_SYS_RESOURCE, to grow a pipe past
 //     pipe-max-size), and a task that is not root has none. Pipes are
 //     not charged to their user (pipe-user-pages-soft and -hard).
-//   - Pipes (package pipe, on Task.InstallFiles) are anonymous: there are
-//     no FIFOs, so no open that waits for a partner and no POLLHUP rule
-//     for a reader that has never seen a writer; splice, tee, vmsplice
-//     and notification pipes are not modelled.
+//   - Pipes (package pipe, on Task.InstallFiles) and FIFOs (Task.Mknod,
+//     served by pipe.FIFO) follow fs/pipe.c; splice, tee, vmsplice and
+//     notification pipes are not modelled. The model has no directories
+//     and no file modes: a FIFO's name lives beside the devices' names
+//     (no '/'), its permission bits are not kept or checked, and Mknod
+//     makes only FIFOs (device nodes come from Kernel.Register).
+//   - epoll: the limits Linux sets against wake-up storms and memory
+//     use are not modelled (reverse_path_check's EINVAL for too many
+//     wake-up paths into one file, max_user_watches' ENOSPC), nor the
+//     busy-poll ioctls (EINVAL); EPOLLWAKEUP is kept for root and has no
+//     effect (no suspend). EpollWait on a descriptor closed meanwhile
+//     returns EBADF (as every blocked call does here); Linux sleeps on.
+//     An EpollWait held by a stop signal waits on after SIGCONT, as the
+//     model restarts every call no handler interrupted; Linux fails
+//     epoll_wait with EINTR there (signal(7)).
+//   - select cuts nfds to the table size Linux's fdtable would have for
+//     the task (64 descriptors, then powers of two from 128, as
+//     alloc_fdtable grows it); Linux's depends on the process's history.
 //   - A signalfd polled without a task (a PollTable that names none)
 //     reports the signals of the thread that made it; Linux always uses
 //     the polling task.
+//
+// # Event polling
+//
+// Poll, Select (select.go) and EpollWait (epoll*.go) all stand on the
+// drivers' Poll methods and wait queues (SPEC E1–E6). Poll and Select
+// register one poll table per call and rescan after each wake-up. An
+// epoll set keeps a poll table per registration, whose wake function
+// (ep_poll_callback) runs on the waker's goroutine, possibly under the
+// driver's lock: it takes only the set's leaf lock (eventpoll.lock),
+// queues the registration on the ready list in O(1), wakes one waiter,
+// and after dropping the lock wakes the set's own pollers (nested sets,
+// Poll, Select). The set's mtx serialises EpollCtl, the scans of the
+// ready list (which call the drivers' Poll) and removals, including the
+// one a watched file's last close makes before its Release (File.final).
+// Adding a set to a set runs the loop check under Kernel.epnested.
 //
 // # Lock ordering
 //
@@ -150,6 +181,9 @@
 //	FasyncList.mu → fasyncEntry.mu → Kernel.mu → Task.mu
 //	FasyncList.mu → File.mu (FASYNC updates)
 //	PollTable.mu → WaitQueue.mu
+//	Kernel.epnested → eventpoll.mtx (containing set first) →
+//	    drivers' locks → eventpoll.lock
+//	eventpoll.mtx → File.epolls.mu
 //
 //	Task.mu → call.mu (cancelling a system call's context)
 //	Task.mu → WaitQueue.mu (a stopped thread sleeping on its process's
@@ -161,7 +195,8 @@
 // the process tree (parents, children, zombies and wait reports); a
 // parent's Task.mu may be taken under Kernel.mu to read its SIGCHLD
 // action, and nothing holding one process's Task.mu takes another's.
-// WaitQueue.mu, File.mu, call.mu and Kiocb.mu are leaves. Task.mu may be
+// WaitQueue.mu, File.mu, call.mu, Kiocb.mu, eventpoll.lock and
+// File.epolls.mu are leaves. Task.mu may be
 // held while a call's context is cancelled: cancellation runs no user
 // code. A process's signalfd queue is woken after Task.mu is dropped,
 // since its poll tables' wake functions may take other locks. Kiocb.Complete

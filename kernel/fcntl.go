@@ -79,7 +79,7 @@ func (t *Task) Fcntl(fd, cmd, arg int) (int, error) {
 // dupfd is F_DUPFD and F_DUPFD_CLOEXEC: from is C's unsigned int, so a
 // negative argument is a huge one (EINVAL).
 func (t *Task) dupfd(f *File, from uint32, cloexec bool) (int, error) {
-	if from >= maxFiles {
+	if int64(from) >= int64(t.k.nofile) {
 		return -1, EINVAL
 	}
 	t.mu.Lock()

@@ -34,7 +34,7 @@ func (t *Task) installLocked(f *File, min int) (int, error) {
 			return fd, nil
 		}
 	}
-	if min >= maxFiles || len(t.fds) >= maxFiles {
+	if min >= t.k.nofile || len(t.fds) >= t.k.nofile {
 		return -1, EMFILE
 	}
 	for len(t.fds) < min {

@@ -48,6 +48,8 @@ type File struct {
 	own atomic.Pointer[fown]
 	// hook receives the file's fasync notifications (SetSigioHook).
 	hook atomic.Pointer[func(band int)]
+	// epolls are the epoll registrations watching the file (epoll_file.go).
+	epolls epollLinks
 }
 
 // setflMask is the status flags F_SETFL may change besides FASYNC:
@@ -191,9 +193,11 @@ func (f *File) put() error {
 	return f.final()
 }
 
-// final runs when the last reference is gone: fasync off first, so no
-// notification reaches the owner of a closed file, then Release.
+// final runs when the last reference is gone, as __fput: out of every
+// epoll set (SPEC E5), fasync off, so no notification reaches the owner
+// of a closed file, then Release.
 func (f *File) final() error {
+	f.epolls.release()
 	if f.Flags()&FASYNC != 0 && f.fasyncer != nil {
 		_ = f.fasyncer.Fasync(-1, f, false) // as Linux: close cannot fail here
 	}

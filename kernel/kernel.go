@@ -13,20 +13,34 @@ type Config struct {
 	// on one process (its own and its threads' together) at a time
 	// (RLIMIT_SIGPENDING analogue); 0 means 1024.
 	SigPendingMax int
+	// NoFile is every task's descriptor limit (RLIMIT_NOFILE analogue);
+	// 0 means 1024. A benchmark watching 10,000 files raises it.
+	NoFile int
+	// FIFO makes the driver of each FIFO node that Task.Mknod creates
+	// (package pipe's NewFIFO); nil makes Mknod of a FIFO fail with
+	// EPERM (SPEC E7).
+	FIFO func() Driver
 }
 
 // defaultSigPendingMax is SigPendingMax's value when Config leaves it 0.
 const defaultSigPendingMax = 1024
 
-// maxFiles is every process's descriptor limit (RLIMIT_NOFILE analogue): the
-// table never grows past it, so a runaway caller gets EMFILE, not an
-// exhausted heap.
+// maxFiles is the default descriptor limit (Config.NoFile; RLIMIT_NOFILE
+// analogue): the table never grows past the limit, so a runaway caller
+// gets EMFILE, not an exhausted heap. It is also FD_SETSIZE.
 const maxFiles = 1024
 
 // A Kernel is one independent model kernel: its own pid space, device
 // table, tasks and limits. Kernels share no state.
 type Kernel struct {
 	sigPendingMax int
+	nofile        int           // Config.NoFile
+	newFIFO       func() Driver // Config.FIFO
+
+	// epnested serialises epoll's loop checks (Linux's epnested_mutex):
+	// it is taken before any eventpoll's mtx (epoll_ctl.go).
+	epnested sync.Mutex
+	epgen    uint64 // the loop check's generation, guarded by epnested
 
 	// mu guards every field below. It is taken before any Task.mu (see
 	// doc.go, "Lock ordering"); nothing holding it calls a driver or a
@@ -61,11 +75,16 @@ type Cred struct{ UID, EUID, SUID int }
 func New(cfg Config) *Kernel {
 	k := &Kernel{
 		sigPendingMax: cfg.SigPendingMax,
+		nofile:        cfg.NoFile,
+		newFIFO:       cfg.FIFO,
 		devices:       make(map[string]Driver),
 		tasks:         make(map[int]*Task),
 		procs:         make(map[int]*process),
 		zombies:       make(map[int]*process),
 		groups:        make(map[int]map[*process]struct{}),
+	}
+	if k.nofile <= 0 {
+		k.nofile = maxFiles
 	}
 	if k.sigPendingMax <= 0 {
 		k.sigPendingMax = defaultSigPendingMax

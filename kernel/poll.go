@@ -24,9 +24,20 @@ type PollFd struct {
 // EINVAL for more entries than the descriptor limit.
 func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (int, error) {
 	defer t.safePoint()
-	if ctx == nil || len(fds) > maxFiles {
+	if ctx == nil || len(fds) > t.k.nofile {
 		return 0, EINVAL
 	}
+	return t.pollLoop(ctx, timeout, func(pt *PollTable) int { return t.pollScan(fds, pt) })
+}
+
+// pollLoop is the sleep of poll and select (do_poll, do_select): scan
+// registers a poll table on every queue it looks at and reports how many
+// entries are ready; pollLoop returns that count when non-zero, or
+// sleeps until a wake-up of one of the queues, the timeout (< 0: none; 0:
+// one scan), a signal (EINTR after its handler ran, never restarted),
+// the end of ctx (its error) or the task's exit (EBADF), and scans again.
+// A timeout ends the wait after one last scan, as Linux does.
+func (t *Task) pollLoop(ctx context.Context, timeout time.Duration, scan func(*PollTable) int) (int, error) {
 	ready := make(chan struct{}, 1)
 	pt := NewPollTable(func() {
 		select {
@@ -46,7 +57,7 @@ func (t *Task) Poll(ctx context.Context, fds []PollFd, timeout time.Duration) (i
 	for {
 		// Scan registers pt on every queue before reading each mask, so a
 		// wake-up after the scan lands in ready.
-		if n := t.pollScan(fds, pt); n > 0 || timedOut {
+		if n := scan(pt); n > 0 || timedOut {
 			return n, nil
 		}
 		c, err := t.beginCall(ctx, nil, false)

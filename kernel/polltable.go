@@ -11,6 +11,12 @@ import (
 // until Free.
 type PollTable struct {
 	wake func()
+	// wakeEx, if set, is the wake function instead of wake: it reports
+	// whether it woke a waiter, which ends an exclusive wake-up (epoll's
+	// ep_poll_callback). exclusive queues the table with
+	// add_wait_queue_exclusive semantics (WakeUp).
+	wakeEx    func(key uint32) bool
+	exclusive bool
 	// task is the task polling through the table (Linux's current in a
 	// poll method), nil when none: Task.Poll sets it, and so must every
 	// task-side poller (select, epoll_wait) before polling a file, since
@@ -32,6 +38,14 @@ type PollTable struct {
 // wake makes a table that only records registrations.
 func NewPollTable(wake func()) *PollTable {
 	return &PollTable{wake: wake}
+}
+
+// newPollTableFunc returns a poll table whose wake function gets the
+// wake-up's key and reports whether it woke a waiter; an exclusive table is fired after the
+// ordinary ones of a queue, and only until one exclusive table reports
+// true (EPOLLEXCLUSIVE).
+func newPollTableFunc(wake func(key uint32) bool, exclusive bool) *PollTable {
+	return &PollTable{wakeEx: wake, exclusive: exclusive}
 }
 
 // Wait registers pt on q (poll_wait). Registering twice on the same queue
@@ -73,9 +87,18 @@ func (pt *PollTable) Free() {
 	pt.queues = nil
 }
 
-// fire calls the wake function unless pt has been freed.
-func (pt *PollTable) fire() {
-	if pt.wake != nil && !pt.freed.Load() {
+// fire calls the wake function unless pt has been freed, and reports
+// whether a waiter was woken (always true for a plain wake function).
+// key is WakeUpPoll's mask (0: any event).
+func (pt *PollTable) fire(key uint32) bool {
+	if pt.freed.Load() {
+		return false
+	}
+	if pt.wakeEx != nil {
+		return pt.wakeEx(key)
+	}
+	if pt.wake != nil {
 		pt.wake()
 	}
+	return true
 }

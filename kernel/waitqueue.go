@@ -25,8 +25,11 @@ type WaitQueue struct {
 	// previous WakeUp holds it. nil while nobody sleeps, so a WakeUp with no
 	// sleepers allocates nothing.
 	ch chan struct{}
-	// polls are the poll tables registered with PollTable.Wait.
+	// polls are the poll tables registered with PollTable.Wait; excl
+	// are the exclusive ones (epoll's EPOLLEXCLUSIVE entries), in
+	// registration order, as add_wait_queue_exclusive queues them.
 	polls map[*PollTable]struct{}
+	excl  []*PollTable
 }
 
 // Wait sleeps until cond reports true or ctx ends, like
@@ -122,40 +125,72 @@ func (q *WaitQueue) register() <-chan struct{} {
 
 // WakeUp wakes every sleeper in Wait (each re-checks its condition) and
 // then fires every poll table registered on q, like
-// wake_up_interruptible. The poll tables' wake functions run on the calling
-// goroutine after q's lock is dropped, so WakeUp may be called with a
-// driver's own lock held as long as the wake functions do not take it.
-func (q *WaitQueue) WakeUp() {
-	var buf [8]*PollTable
-	pts := buf[:0]
+// wake_up_interruptible: every ordinary table, then the exclusive ones in
+// registration order until one reports that it woke a waiter
+// (__wake_up_common with nr_exclusive 1). The poll tables' wake functions
+// run on the calling goroutine after q's lock is dropped, so WakeUp may be
+// called with a driver's own lock held as long as the wake functions do
+// not take it. With at most 8 tables of each kind on q it allocates
+// nothing.
+func (q *WaitQueue) WakeUp() { q.WakeUpPoll(0) }
+
+// WakeUpPoll is WakeUp with a key, like wake_up_interruptible_poll: mask
+// is the poll events the change may have caused (POLLIN|POLLRDNORM after
+// data arrived, POLLOUT|POLLWRNORM after room was made). Sleepers in Wait
+// are all woken as by WakeUp; an epoll registration watching none of the
+// events in mask ignores the wake-up, as ep_poll_callback does. A mask of
+// 0 means "any event", which is WakeUp.
+func (q *WaitQueue) WakeUpPoll(mask int16) {
+	var buf, xbuf [8]*PollTable
+	pts, xpts := buf[:0], xbuf[:0]
 	q.mu.Lock()
 	ch := q.ch
 	q.ch = nil
 	for pt := range q.polls {
 		pts = append(pts, pt)
 	}
+	xpts = append(xpts, q.excl...)
 	q.mu.Unlock()
 	if ch != nil {
 		close(ch)
 	}
+	key := uint32(uint16(mask))
 	for _, pt := range pts {
-		pt.fire()
+		pt.fire(key)
+	}
+	for _, pt := range xpts {
+		if pt.fire(key) {
+			break
+		}
 	}
 }
 
 // addPoll registers pt to be fired by WakeUp.
 func (q *WaitQueue) addPoll(pt *PollTable) {
 	q.mu.Lock()
-	if q.polls == nil {
-		q.polls = make(map[*PollTable]struct{})
+	if pt.exclusive {
+		q.excl = append(q.excl, pt)
+	} else {
+		if q.polls == nil {
+			q.polls = make(map[*PollTable]struct{})
+		}
+		q.polls[pt] = struct{}{}
 	}
-	q.polls[pt] = struct{}{}
 	q.mu.Unlock()
 }
 
 // removePoll unregisters pt.
 func (q *WaitQueue) removePoll(pt *PollTable) {
 	q.mu.Lock()
-	delete(q.polls, pt)
+	if pt.exclusive {
+		for i, x := range q.excl {
+			if x == pt {
+				q.excl = append(q.excl[:i], q.excl[i+1:]...)
+				break
+			}
+		}
+	} else {
+		delete(q.polls, pt)
+	}
 	q.mu.Unlock()
 }

@@ -65,6 +65,14 @@ type Pipe struct {
 	spare   []byte
 	readers int // open files that may read
 	writers int // open files that may write
+	// rCounter and wCounter count the opens of each end ever made
+	// (r_counter, w_counter): a FIFO's opener waits for the other's to
+	// change, and a FIFO reader opened before any writer reports no
+	// POLLHUP until wCounter moves past what it saw (fifo.go).
+	rCounter, wCounter uint
+	// pollUsage is set by the first Poll (pipe->poll_usage): from then
+	// on every write wakes the readers' queue.
+	pollUsage bool
 	// Sleepers, for Status: calls asleep in Read or Write.
 	sleepingReaders, sleepingWriters int
 
@@ -82,7 +90,7 @@ func New(maxSize int) *Pipe {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
-	return &Pipe{maxSize: maxSize, maxUsage: DefaultBuffers, readers: 1, writers: 1}
+	return &Pipe{maxSize: maxSize, maxUsage: DefaultBuffers, readers: 1, writers: 1, rCounter: 1, wCounter: 1}
 }
 
 // empty and full compare the occupancy with the capacity, in slots, as
@@ -113,12 +121,13 @@ func (p *Pipe) Read(ctx context.Context, f *kernel.File, dst []byte) (int, error
 	var err error
 	for {
 		if !p.empty() {
-			slots := len(p.bufs)
+			slots, wasFull := len(p.bufs), p.full()
 			n, more := p.take(dst[ret:])
-			if len(p.bufs) < slots {
-				// A freed slot is room: a writer asleep on a full ring
-				// can go on.
-				p.wrWait.WakeUp()
+			if len(p.bufs) < slots && wasFull {
+				// A slot freed in a full ring is room: a writer asleep
+				// on it can go on, and writers' epoll registrations
+				// hear POLLOUT (pipe_read's wake_writer).
+				p.wrWait.WakeUpPoll(kernel.POLLOUT | kernel.POLLWRNORM)
 			}
 			ret += n
 			if !more || ret == len(dst) {
@@ -194,8 +203,16 @@ func (p *Pipe) Write(ctx context.Context, f *kernel.File, src []byte) (int, erro
 	}
 	packet := f.Flags()&kernel.O_DIRECT != 0
 	p.mu.Lock()
+	wasEmpty := p.empty()
 	ret, err := p.fill(ctx, f, src, packet)
+	wake := wasEmpty || p.pollUsage
 	p.mu.Unlock()
+	if wake {
+		// pipe_write's exit: a pipe that was empty, or that anyone ever
+		// polled, wakes its readers' queue after every write, even one
+		// that wrote nothing (epoll registrations hear POLLIN).
+		p.rdWait.WakeUpPoll(kernel.POLLIN | kernel.POLLRDNORM)
+	}
 	// The readers hear of every write, whatever it wrote — even one that
 	// found the ring full and wrote nothing, as pipe_write's exit path
 	// does: POLL_IN on their list. (After EPIPE the list is empty: no
@@ -219,7 +236,7 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 			copy(last.page[last.off+last.n:], src[:tail])
 			last.n += tail
 			ret = tail
-			p.rdWait.WakeUp()
+			p.rdWait.WakeUpPoll(kernel.POLLIN | kernel.POLLRDNORM)
 			if ret == len(src) {
 				return ret, nil
 			}
@@ -244,7 +261,7 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 			p.bufs = append(p.bufs, b)
 			ret += b.n
 			// Data arrived: wake the readers asleep on an empty pipe.
-			p.rdWait.WakeUp()
+			p.rdWait.WakeUpPoll(kernel.POLLIN | kernel.POLLRDNORM)
 			if ret == len(src) {
 				return ret, nil
 			}
@@ -286,10 +303,12 @@ func sigpipe(ctx context.Context) {
 
 // Poll is pipe_poll. A read end reports POLLIN|POLLRDNORM while data is
 // held and POLLHUP once no writer is left; a write end POLLOUT|POLLWRNORM
-// while a slot is free and POLLERR once no reader is left. (A FIFO's
-// reader opened before any writer reports no POLLHUP until a writer has
-// come, which Linux tracks with w_counter; a pipe is born with its
-// writer, so for a pipe the rule is simply "no writers".)
+// while a slot is free and POLLERR once no reader is left. A FIFO's
+// reader opened under O_NONBLOCK before any writer reports no POLLHUP
+// until a writer has come (fifo.go); a pipe is born with its writer, so
+// for a pipe the rule is simply "no writers". Wake-ups are keyed as
+// Linux's (WakeUpPoll): data wakes readers' registrations with POLLIN,
+// room wakes writers' with POLLOUT.
 func (p *Pipe) Poll(f *kernel.File, pt *kernel.PollTable) int16 {
 	// Register first, then look: a change after the look wakes the table.
 	if f.Readable() {
@@ -300,12 +319,13 @@ func (p *Pipe) Poll(f *kernel.File, pt *kernel.PollTable) int16 {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.pollUsage = true
 	var mask int16
 	if f.Readable() {
 		if !p.empty() {
 			mask |= kernel.POLLIN | kernel.POLLRDNORM
 		}
-		if p.writers == 0 {
+		if p.writers == 0 && seenWriters(f) != p.wCounter {
 			mask |= kernel.POLLHUP
 		}
 	}

@@ -7,8 +7,12 @@ import "github.com/fasync-go/fasync/kernel"
 // that order. flags may hold O_NONBLOCK (both ends), O_CLOEXEC (both
 // descriptors) and O_DIRECT (the write end writes packets: each write of
 // up to a page is read back as one message); any other flag is EINVAL.
-// EMFILE when the task's table cannot take both descriptors.
+// EMFILE when the task's table cannot take both descriptors; EFAULT for
+// a nil task (pipe2 with a NULL array).
 func Pipe2(t *kernel.Task, flags int) (r, w int, err error) {
+	if t == nil {
+		return -1, -1, kernel.EFAULT
+	}
 	if flags&^(kernel.O_NONBLOCK|kernel.O_CLOEXEC|kernel.O_DIRECT) != 0 {
 		return -1, -1, kernel.EINVAL
 	}

@@ -16,7 +16,7 @@ func (h *fuzzHarness) step(op int, in *fuzzInput) string {
 	switch op {
 	case opOpen:
 		t, dev, fl := h.task(in), in.next(), in.next()
-		name := DeviceName(dev % (fuzzDevices + 1))         // scullpipe2 does not exist: ENOENT
+		name := devName(dev)                                // scullpipe2 does not exist: ENOENT
 		flags := fl%4 | (fl&4)<<9 | (fl&8)<<10 | (fl&16)<<6 // access mode (3 = EINVAL), O_NONBLOCK, FASYNC, O_APPEND
 		ctx, cancel := blocking()
 		defer cancel()
@@ -87,10 +87,13 @@ func (h *fuzzHarness) step(op int, in *fuzzInput) string {
 	case opExit:
 		i := in.next() % fuzzTasks
 		h.tasks[i].Exit()
+		// With threads the process's files close as its last thread
+		// goes, maybe after Exit returns: check waits for them.
+		h.more.exited = append(h.more.exited, h.tasks[i])
 		h.spawn(i)
 		return fmt.Sprintf("exit(task%d) and respawn", i)
 	}
-	panic(fmt.Sprintf("FuzzOps: no operation %d", op))
+	return h.stepMore(op, in)
 }
 
 // ioctlSize resizes device dev with SCULL_P_IOCTSIZE on the first open
@@ -138,6 +141,9 @@ func (h *fuzzHarness) poll(in *fuzzInput) string {
 	}
 	n, err := t.Poll(context.Background(), fds, timeout)
 	for _, p := range fds {
+		if f, err := t.File(p.Fd); err != nil || !isScull(f) {
+			continue // a FIFO or an epoll file may report them
+		}
 		if p.Revents&(kernel.POLLHUP|kernel.POLLERR) != 0 {
 			h.t.Errorf("B7: poll reported %#x on fd %d", p.Revents, p.Fd)
 		}
@@ -155,6 +161,10 @@ func (h *fuzzHarness) check() error {
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		err := h.checkOnce()
+		if err == nil {
+			h.noteClosed(h.open)
+			h.more.exited = nil
+		}
 		if err == nil || time.Now().After(deadline) || !h.anyDead() {
 			return err
 		}
@@ -163,7 +173,10 @@ func (h *fuzzHarness) check() error {
 }
 
 func (h *fuzzHarness) anyDead() bool {
-	for _, t := range h.tasks {
+	if len(h.more.exited) > 0 {
+		return true
+	}
+	for _, t := range h.processes() {
 		if !t.Alive() {
 			return true
 		}
@@ -174,7 +187,7 @@ func (h *fuzzHarness) anyDead() bool {
 func (h *fuzzHarness) checkOnce() error {
 	want := map[string]*devCounts{}
 	seen := map[*kernel.File]bool{}
-	for _, t := range h.tasks {
+	for _, t := range h.processes() {
 		for fd := range fuzzMaxFd {
 			f, err := t.File(fd)
 			if err != nil || seen[f] {
@@ -200,6 +213,14 @@ func (h *fuzzHarness) checkOnce() error {
 				}
 			}
 		}
+	}
+	h.open = seen
+	readers, writers := map[string]int{}, map[string]int{}
+	for name, c := range want {
+		readers[name], writers[name] = c.readers, c.writers
+	}
+	if err := h.checkFIFOs(readers, writers); err != nil {
+		return err
 	}
 	for _, s := range h.pipes.Status() {
 		c := want[s.Name]

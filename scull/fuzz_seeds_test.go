@@ -33,4 +33,18 @@ var fuzzSeeds = [][]byte{
 	// O_RDWR with FASYNC is on both lists: writes and reads signal it (B5, B6)
 	{opOpen, 0, 1, 6, opSetown, 0, 0, 1, opSetfl, 0, 0, 3, opWrite, 0, 0, 6, opRead, 0, 0, 2,
 		opPause, 0, opSetfl, 0, 0, 1, opClose, 0, 0},
+	// a blocked real-time signal stays queued and is delivered once on unblock (S1, S5)
+	{opSigmask, 0, 0, 0, 1, opSigqueue, 1, opSigqueue, 2, opSigqueue, 0, opSigmask, 0, 0, 1, 1, opPause, 0},
+	// threads: one blocks the signal, the process still takes it (T1, T2, S5)
+	{opThread, 0, 0, opThread, 0, 0, opSigmask, 0, 1, 0, 1, opSigqueue, 1, opThread, 0, 1, opSigqueue, 2},
+	// fork shares the open file; exec and exit of the child (T3, T4, B8)
+	{opOpen, 0, 0, 4, opSetown, 0, 0, 1, opSetfl, 0, 0, 3, opFork, 0, 0, opFork, 0, 2,
+		opFork, 1, 0, opFork, 1, 0, opWrite, 0, 0, 3, opClose, 0, 0},
+	// epoll over a scullpipe: level-triggered, then the file closed (E2, E4, E5)
+	{opOpen, 0, 0, 6, opEpollCreate, 0, 0, opEpollCtl, 0, 1, 1, 0, 1, opWrite, 0, 0, 3,
+		opEpollWait, 0, 1, 0, opEpollWait, 0, 1, 2, opClose, 0, 0, opEpollWait, 0, 1, 1},
+	// a FIFO: non-blocking opens, epoll edge-triggered, partial read, writer gone (E7, E4)
+	{opMkfifo, 0, 0, opOpen, 0, 3, 4, opOpen, 1, 3, 5, opWrite, 1, 0, 4, opEpollCreate, 0, 0,
+		opEpollCtl, 0, 1, 1, 0, 5, opEpollWait, 0, 1, 1, opRead, 0, 0, 2, opEpollWait, 0, 1, 0,
+		opClose, 1, 0, opEpollWait, 0, 1, 0},
 }

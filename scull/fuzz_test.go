@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/fasync-go/fasync/kernel"
+	"github.com/fasync-go/fasync/pipe"
 )
 
 // FuzzOps decodes its input into a sequence of system calls by three
@@ -23,7 +25,9 @@ import (
 //   - B8: a buffer exists exactly while some file has the device open, and
 //     the reader and writer counts match the open files;
 //   - nothing panics and nothing deadlocks: blocking calls carry a short
-//     deadline, and a watchdog fails the run if one step takes too long.
+//     deadline, and a watchdog fails the run if one step takes too long;
+//   - the invariants of masks, threads, fork, exec, epoll and FIFOs that
+//     fuzz_more_test.go lists (S1, S5, E5, E7, no goroutine leak).
 //
 // Run it with: go test -fuzz=FuzzOps ./scull/
 func FuzzOps(f *testing.F) {
@@ -34,12 +38,13 @@ func FuzzOps(f *testing.F) {
 	// read what a failing input did.
 	trace := os.Getenv("FUZZOPS_TRACE") != ""
 	f.Fuzz(func(t *testing.T, data []byte) {
+		goroutines := runtime.NumGoroutine()
 		h := newFuzzHarness(t)
 		defer func() {
 			watchdog := time.AfterFunc(fuzzStepLimit, func() {
 				panic(fmt.Sprintf("FuzzOps: kernel Close did not return within %v: deadlock", fuzzStepLimit))
 			})
-			h.k.Close()
+			h.finish(goroutines)
 			watchdog.Stop()
 		}()
 		in := &fuzzInput{data: data}
@@ -88,21 +93,29 @@ func (in *fuzzInput) next() int {
 // The operations the input chooses among, one byte each, followed by
 // argument bytes.
 const (
-	opOpen     = iota // task, device, flags
-	opClose           // task, fd
-	opDup             // task, fd
-	opSetfl           // task, fd, flags
-	opSetown          // task, fd, owner choice
-	opSetownEx        // task, fd, type, owner choice
-	opSetsig          // task, fd, signal
-	opRead            // task, fd, count
-	opWrite           // task, fd, count
-	opPoll            // task, events
-	opSetSize         // device, size
-	opSetpgid         // task, group choice
-	opKill            // task, target choice, signal
-	opPause           // task
-	opExit            // task (a fresh task takes its place)
+	opOpen        = iota // task, device, flags
+	opClose              // task, fd
+	opDup                // task, fd
+	opSetfl              // task, fd, flags
+	opSetown             // task, fd, owner choice
+	opSetownEx           // task, fd, type, owner choice
+	opSetsig             // task, fd, signal
+	opRead               // task, fd, count
+	opWrite              // task, fd, count
+	opPoll               // task, events
+	opSetSize            // device, size
+	opSetpgid            // task, group choice
+	opKill               // task, target choice, signal
+	opPause              // task
+	opExit               // task (a fresh task takes its place)
+	opSigmask            // thread, how, signal bits (fuzz_more_test.go)
+	opSigqueue           // task (sends sigTracked to slot 0's process)
+	opThread             // slot, create or end
+	opFork               // task, fork / exec a child / end a child
+	opEpollCreate        // task, flags
+	opEpollCtl           // task, epfd, op, fd, event bits
+	opEpollWait          // task, epfd, room and timeout
+	opMkfifo             // task, name
 	opCount
 )
 
@@ -112,10 +125,13 @@ type fuzzHarness struct {
 	k     *kernel.Kernel
 	pipes *Pipes
 	tasks [fuzzTasks]*kernel.Task
+	more  *fuzzMore
+	// open is the set of files the last successful check saw open.
+	open map[*kernel.File]bool
 }
 
 func newFuzzHarness(t *testing.T) *fuzzHarness {
-	h := &fuzzHarness{t: t, k: kernel.New(kernel.Config{SigPendingMax: 4})}
+	h := &fuzzHarness{t: t, k: kernel.New(kernel.Config{SigPendingMax: 4, FIFO: pipe.NewFIFO}), more: newFuzzMore()}
 	ps, err := Register(h.k, Config{Devices: fuzzDevices, Size: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -140,8 +156,14 @@ func (h *fuzzHarness) spawn(i int) {
 	if i == 0 {
 		nop.Flags = kernel.SA_RESTART
 		t.Sigaction(kernel.SIGRTMIN+1, nop)
+		t.Sigaction(sigTracked, kernel.Sigaction{Handler: h.rtHandler})
+		h.more.rtMu.Lock()
+		h.more.rtOwner = t
+		h.more.sent = map[int]bool{}
+		h.more.rtMu.Unlock()
 	}
 	h.tasks[i] = t
+	h.more.threads[i] = nil
 }
 
 // task picks a task by the next input byte.

@@ -105,6 +105,7 @@ func demo(w io.Writer, cfg scull.Config) error {
 		s.asynctest, s.setsig, s.poller, s.nonblock, s.group, s.blockedWriter,
 		s.fioasync, s.scullSize, s.pipeEOF, s.pipeEPIPE, s.pipeSize,
 		s.asynctestSigsuspend, s.signalfdConsumer, s.threadedOwner,
+		s.epollLoop,
 	} {
 		if err := scene(ctx); err != nil {
 			return err
