@@ -271,8 +271,8 @@ var epollScenarios = []scenario{
 	{name: "E1/select-sleeps-until-a-write", run: func(e *env) {
 		r, w := e.pipe(0)
 		rfd := e.fd(r)
-		done := e.bg(0, nrSelect, "select({r}, NULL)", func() string {
-			n, out, err := e.ps().selectFds(rfd+1, [3][]int{{rfd}}, nil)
+		done := e.bg(0, nrSelect, "select({r}, NULL)", func(on pollSys) string {
+			n, out, err := on.selectFds(rfd+1, [3][]int{{rfd}}, nil)
 			if err != nil {
 				return errStr(err)
 			}
@@ -300,8 +300,8 @@ func exclusiveWaiters(e *env) {
 	for i, ep := range eps {
 		fd := e.fd(ep)
 		var asleep bool
-		done[i], asleep = e.ps().background(i, nrEpollWait, func() {
-			res[i] = epollResult(e.ps().epollWait(fd, 4, -1))
+		done[i], asleep = e.ps().background(i, nrEpollWait, func(on pollSys) {
+			res[i] = epollResult(on.epollWait(fd, 4, -1))
 		})
 		e.log("thread %d: epoll_wait(%s, 4, NULL) sleeps: %v", i+2, ep, asleep)
 	}

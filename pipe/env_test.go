@@ -445,7 +445,7 @@ type scenario struct {
 	// signals: they stay pending for the scenario's sigtimedwait,
 	// sigpending and signalfd.
 	masks bool
-	run func(e *env)
+	run   func(e *env)
 }
 
 // otherSignals logs what the other thread has received so far.

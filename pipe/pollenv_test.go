@@ -21,10 +21,10 @@ type pollSys interface {
 	mkfifo(name string, perm uint32) error
 	open(name string, flags int) (int, error)
 	// background runs f on a thread of the process other than the main
-	// one (which: 0 or 1) and returns once that thread sleeps in system
-	// call nr (the model: in the kernel), or reports false when f returns
-	// first.
-	background(which, nr int, f func()) (done <-chan struct{}, asleep bool)
+	// one (which: 0 or 1), giving it the calls of that thread, and
+	// returns once the thread sleeps in system call nr (the model: in
+	// the kernel), or reports false when f returns first.
+	background(which, nr int, f func(on pollSys)) (done <-chan struct{}, asleep bool)
 }
 
 // An epEvent is struct epoll_event.
@@ -138,9 +138,9 @@ func (e *env) epollWait(ep string, max int, timeout time.Duration) {
 // bg starts call on background thread which (0 or 1) and logs whether it
 // sleeps in system call nr; finish waits for it, logs its result and
 // reports whether it returned.
-func (e *env) bg(which, nr int, desc string, call func() string) (finish func() bool) {
+func (e *env) bg(which, nr int, desc string, call func(on pollSys) string) (finish func() bool) {
 	var res string
-	done, asleep := e.ps().background(which, nr, func() { res = call() })
+	done, asleep := e.ps().background(which, nr, func(on pollSys) { res = call(on) })
 	who := fmt.Sprintf("thread %d", which+2)
 	e.log("%s: %s sleeps: %v", who, desc, asleep)
 	return func() bool {
@@ -158,8 +158,8 @@ func (e *env) bg(which, nr int, desc string, call func() string) (finish func() 
 // epollWaitBg runs epoll_wait on a background thread.
 func (e *env) epollWaitBg(which int, ep string, max int, timeout time.Duration) (finish func() bool) {
 	fd := e.fd(ep)
-	return e.bg(which, nrEpollWait, fmt.Sprintf("epoll_wait(%s, %d, %s)", ep, max, durName(timeout)), func() string {
-		return epollResult(e.ps().epollWait(fd, max, timeout))
+	return e.bg(which, nrEpollWait, fmt.Sprintf("epoll_wait(%s, %d, %s)", ep, max, durName(timeout)), func(on pollSys) string {
+		return epollResult(on.epollWait(fd, max, timeout))
 	})
 }
 
@@ -204,7 +204,8 @@ func (e *env) selectFds(nfds int, rd, wr, ex string, timeout time.Duration) {
 	}
 	var tp *time.Duration
 	if timeout >= 0 {
-		tp = &timeout
+		left := timeout
+		tp = &left
 	}
 	got, out, err := e.ps().selectFds(n, sets, tp)
 	res := errStr(err)
@@ -248,8 +249,8 @@ func (e *env) open(name string, flags int, as string) {
 func (e *env) openBg(name string, flags int, as string) (finish func()) {
 	var fd int
 	var err error
-	f := e.bg(0, nrOpenat, fmt.Sprintf("open(%s, %s)", name, flagNames(flags)), func() string {
-		fd, err = e.ps().open(name, flags)
+	f := e.bg(0, nrOpenat, fmt.Sprintf("open(%s, %s)", name, flagNames(flags)), func(on pollSys) string {
+		fd, err = on.open(name, flags)
 		if err != nil {
 			return errStr(err)
 		}

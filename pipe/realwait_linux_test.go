@@ -169,12 +169,12 @@ func (r *realSys) open(name string, flags int) (int, error) {
 
 // background runs f on the second (which 0) or other (1) thread and waits
 // until /proc shows it asleep in system call nr.
-func (r *realSys) background(which, nr int, f func()) (<-chan struct{}, bool) {
+func (r *realSys) background(which, nr int, f func(on pollSys)) (<-chan struct{}, bool) {
 	th := r.second
 	if which == 1 {
 		th = r.other
 	}
-	done := th.start(f)
+	done := th.start(func() { f(r) })
 	want := fmt.Sprintf("%d ", nr)
 	asleep := waitFor(func() bool {
 		select {
