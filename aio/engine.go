@@ -34,7 +34,7 @@ type Engine struct {
 	arena *arena
 	fds   fdSpace // where descriptors live: the process, or a model task
 	log   *slog.Logger
-	why   string // why automatic selection passed over the backends it preferred (BackendReason)
+	why   string   // why automatic selection passed over the backends it preferred (BackendReason)
 	done  doneFunc // e.complete, bound once so backends get it without allocating
 	max   int64
 	// closed is set once by Close; a submission re-checks it after

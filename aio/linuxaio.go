@@ -58,7 +58,7 @@ type linuxAIOBackend struct {
 	// fsync says IOCB_CMD_FSYNC and IOCB_CMD_FDSYNC work here (probed).
 	fsync bool
 
-	cbs  []linuxaio.Iocb          // by slot
+	cbs    []linuxaio.Iocb           // by slot
 	reqs   []atomic.Pointer[Request] // by slot: the request holding it, or nil
 	evs    []linuxaio.IoEvent        // the reaper's
 	seen   []laVerdict               // the reaper's, one per event
@@ -70,9 +70,9 @@ type linuxAIOBackend struct {
 	// laNowait to laStopping (cancel's CAS) and a completion's return to
 	// idle. Lock order: mu, then the pool's mu.
 	mu         sync.Mutex
-	free       []int32    // free slots
-	pending    prioQueue  // requests waiting for a slot or a submitter, most urgent first
-	submitting bool       // a goroutine is in the submission loop (submitPending)
+	free       []int32          // free slots
+	pending    prioQueue        // requests waiting for a slot or a submitter, most urgent first
+	submitting bool             // a goroutine is in the submission loop (submitPending)
 	batch      []*linuxaio.Iocb // the submitter's io_submit array
 }
 

@@ -22,10 +22,10 @@ type config struct {
 	// passedOver says why automatic selection passed over the backends
 	// it preferred to the one it chose ("" when it chose its first).
 	passedOver string
-	bc      backendConfig
-	log     *slog.Logger
-	task    *kernel.Task // WithTask: serve this model task's descriptors
-	arena   int          // WithBufferArena: bytes, a whole number of pages (0: none)
+	bc         backendConfig
+	log        *slog.Logger
+	task       *kernel.Task // WithTask: serve this model task's descriptors
+	arena      int          // WithBufferArena: bytes, a whole number of pages (0: none)
 }
 
 // WithBackend forces the backend: "uring", "linuxaio" or "threads". The

@@ -8,7 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-
 // Opcodes of an iocb (aio_lio_opcode).
 const (
 	IOCB_CMD_PREAD  = 0
