@@ -217,6 +217,13 @@ func (b *linuxAIOBackend) submitPending() {
 		return
 	}
 	b.submitting = true
+	b.submitLoop()
+}
+
+// submitLoop is submitPending's loop, for the goroutine that holds the
+// submitter's role (submitting): b.mu is held on entry and released,
+// with the role, on return.
+func (b *linuxAIOBackend) submitLoop() {
 	for {
 		cbs := b.takePending()
 		if len(cbs) == 0 {

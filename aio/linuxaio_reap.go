@@ -59,6 +59,16 @@ func (b *linuxAIOBackend) reap() {
 // no lock held: it may ask the kernel about the descriptor), frees their
 // slots and moves those that go on to the pool or back to the kernel
 // under one hold of mu, then completes the rest and submits what waits.
+//
+// Unless another goroutine is submitting, the reaper takes the
+// submitter's role before it completes the batch: the requests that its
+// SIGEV_INLINE callbacks, and the goroutines its completions wake while
+// it is still at work, submit wait on pending meanwhile and go to the
+// kernel together afterwards, in one io_submit. It does not wait for
+// more: O_DIRECT 4 KiB reads at depth 32 on a virtio disk ran 15% slower
+// when it yielded first to gather the woken goroutines' requests (19 per
+// io_submit instead of 1) than when each went as it came, and 6% faster
+// with the role held through the batch than without.
 func (b *linuxAIOBackend) finish(evs []linuxaio.IoEvent) {
 	vs := b.seen[:len(evs)]
 	for i := range evs {
@@ -69,7 +79,8 @@ func (b *linuxAIOBackend) finish(evs []linuxaio.IoEvent) {
 	for i := range vs {
 		b.settle(&vs[i])
 	}
-	resubmit := b.pending.first() != nil && !b.submitting
+	lead := !b.submitting
+	b.submitting = true
 	b.mu.Unlock()
 	for i := range vs {
 		if v := &vs[i]; v.act == laDone {
@@ -77,8 +88,9 @@ func (b *linuxAIOBackend) finish(evs []linuxaio.IoEvent) {
 		}
 		vs[i].r = nil
 	}
-	if resubmit {
-		b.submitPending()
+	if lead {
+		b.mu.Lock()
+		b.submitLoop()
 	}
 }
 
