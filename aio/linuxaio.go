@@ -60,20 +60,37 @@ type linuxAIOBackend struct {
 
 	cbs    []linuxaio.Iocb           // by slot
 	reqs   []atomic.Pointer[Request] // by slot: the request holding it, or nil
-	evs    []linuxaio.IoEvent        // the reaper's
-	seen   []laVerdict               // the reaper's, one per event
 	reaped chan struct{}             // closed when the reaper exits
 	stats  laStats
 
-	// mu guards free, pending, submitting and batch, slot assignment
-	// and release, and moves of a request between stages other than
-	// laNowait to laStopping (cancel's CAS) and a completion's return to
-	// idle. Lock order: mu, then the pool's mu.
-	mu         sync.Mutex
-	free       []int32          // free slots
-	pending    prioQueue        // requests waiting for a slot or a submitter, most urgent first
-	submitting bool             // a goroutine is in the submission loop (submitPending)
-	batch      []*linuxaio.Iocb // the submitter's io_submit array
+	// reapMu is held by whoever takes completion events: the reaper
+	// goroutine, or a submitter just back from io_submit (reapInline).
+	// It guards evs, seen and the ring's head.
+	reapMu sync.Mutex
+	ring   *linuxaio.Ring     // the completion ring read in user space, or nil: io_getevents
+	evs    []linuxaio.IoEvent // events taken
+	seen   []laVerdict        // one per event
+	vbuf   [8]byte            // reapInline's eventfd read (a local would escape under -race)
+
+	// mu guards free, pending and deferring, slot assignment and
+	// release, and moves of a request between stages other than laNowait
+	// to laStopping (cancel's CAS) and a completion's return to idle.
+	// Lock order: mu, then the pool's mu.
+	mu      sync.Mutex
+	free    []int32   // free slots
+	pending prioQueue // requests waiting for a slot or a submitter, most urgent first
+	// deferring counts batches of completions being finished (finish):
+	// meanwhile submissions wait on pending, and the batch's end submits
+	// them together.
+	deferring int
+	// active counts goroutines using the context (submitting, reaping);
+	// close sets dead and waits on idle until none is, before the
+	// context and its ring are unmapped.
+	active int
+	dead   bool
+	idle   sync.Cond
+	// arrays are io_submit's pointer arrays not in use (iocbArray).
+	arrays []*[laChunk]*linuxaio.Iocb
 }
 
 // laStats counts what the backend did, for tests and benchmarks.
@@ -127,10 +144,11 @@ func newLinuxAIOBackend(cfg backendConfig, done doneFunc) (backend, error) {
 		evs:    make([]linuxaio.IoEvent, min(n, laEvents)),
 		seen:   make([]laVerdict, min(n, laEvents)),
 		free:   make([]int32, n),
-		batch:  make([]*linuxaio.Iocb, 0, n),
 		reaped: make(chan struct{}),
 		fsync:  probeFsync(ctx),
+		ring:   linuxaio.RingOf(ctx),
 	}
+	b.idle.L = &b.mu
 	for i := range b.free {
 		b.free[i] = int32(n - 1 - i)
 	}
@@ -172,8 +190,8 @@ func (b *linuxAIOBackend) name() string { return "linuxaio" }
 
 // start queues the batch's requests for the kernel (fsyncs go straight
 // to the pool where the kernel has no IOCB_CMD_FSYNC) and submits them,
-// unless another goroutine is submitting already: it then takes them in
-// its next io_submit. start never fails.
+// with whatever else waits, unless a batch of completions is being
+// finished: its end submits them (see finish). start never fails.
 func (b *linuxAIOBackend) start(batch []*Request) error {
 	b.mu.Lock()
 	for _, r := range batch {
@@ -206,42 +224,69 @@ func (b *linuxAIOBackend) toPool(r *Request) {
 	p.mu.Unlock()
 }
 
+// laChunk is how many requests one io_submit takes at most.
+const laChunk = 64
+
 // submitPending hands pending requests to the kernel while slots are
-// free, io_submit by io_submit, until none is left (flat combining: a
-// request queued while another goroutine submits goes in that one's next
-// round, so requests that arrive together share a system call).
+// free, up to laChunk per io_submit, and takes the completions the
+// kernel made inside the call (reapInline). Several goroutines may
+// submit at once: a page-cache hit is copied inside io_submit, so
+// serialising them would leave all but one core idle. Requests queued
+// together (a ListIO, or those a batch of completions brought back) go
+// in one call.
 func (b *linuxAIOBackend) submitPending() {
 	b.mu.Lock()
-	if b.submitting {
+	if !b.enter() {
 		b.mu.Unlock()
 		return
 	}
-	b.submitting = true
-	b.submitLoop()
-}
-
-// submitLoop is submitPending's loop, for the goroutine that holds the
-// submitter's role (submitting): b.mu is held on entry and released,
-// with the role, on return.
-func (b *linuxAIOBackend) submitLoop() {
-	for {
-		cbs := b.takePending()
-		if len(cbs) == 0 {
-			b.submitting = false
-			b.mu.Unlock()
-			return
-		}
+	for b.deferring == 0 && len(b.free) > 0 && b.pending.first() != nil {
+		p := b.iocbArray()
+		cbs := b.takePending(p[:0])
 		b.mu.Unlock()
 		b.submit(cbs)
+		clear(cbs)
+		b.reapInline()
 		b.mu.Lock()
+		b.arrays = append(b.arrays, p)
+	}
+	b.exit()
+	b.mu.Unlock()
+}
+
+// iocbArray returns one of io_submit's pointer arrays, kept for reuse so
+// that a submission allocates nothing: as many as goroutines have
+// submitted at once. b.mu is held.
+func (b *linuxAIOBackend) iocbArray() *[laChunk]*linuxaio.Iocb {
+	if k := len(b.arrays); k > 0 {
+		p := b.arrays[k-1]
+		b.arrays = b.arrays[:k-1]
+		return p
+	}
+	return new([laChunk]*linuxaio.Iocb)
+}
+
+// enter counts the caller among the context's users and reports true,
+// or false once close has begun. b.mu is held.
+func (b *linuxAIOBackend) enter() bool {
+	if b.dead {
+		return false
+	}
+	b.active++
+	return true
+}
+
+// exit ends a use that enter counted. b.mu is held.
+func (b *linuxAIOBackend) exit() {
+	if b.active--; b.active == 0 && b.dead {
+		b.idle.Broadcast()
 	}
 }
 
 // takePending gives pending requests slots, most urgent first, fills
-// their iocbs and returns them for io_submit. b.mu is held.
-func (b *linuxAIOBackend) takePending() []*linuxaio.Iocb {
-	cbs := b.batch[:0]
-	for len(b.free) > 0 {
+// their iocbs and appends them to cbs, up to its capacity. b.mu is held.
+func (b *linuxAIOBackend) takePending(cbs []*linuxaio.Iocb) []*linuxaio.Iocb {
+	for len(b.free) > 0 && len(cbs) < cap(cbs) {
 		r := b.pending.first()
 		if r == nil {
 			break
@@ -365,10 +410,18 @@ func (b *linuxAIOBackend) interrupt() {
 }
 
 // close stops the reaper and the pool and destroys the context. The
-// engine calls it once nothing is in flight. io_destroy waits for an RCU
+// engine calls it once nothing is in flight; close waits for the
+// goroutines still leaving the backend's code (a submitter after its
+// last completion) before it unmaps anything. io_destroy waits for an RCU
 // grace period (about 30 ms), so it runs on a goroutine of its own: no
 // request refers to the context any more.
 func (b *linuxAIOBackend) close() error {
+	b.mu.Lock()
+	b.dead = true
+	for b.active > 0 { // a submitter or the reaper still on its way out
+		b.idle.Wait()
+	}
+	b.mu.Unlock()
 	err := b.efd.Close()
 	<-b.reaped
 	b.pool.close()

@@ -24,11 +24,11 @@ func holdSubmission(e *Engine) (release func()) {
 		return func() {}
 	}
 	b.mu.Lock()
-	b.submitting = true
+	b.deferring++
 	b.mu.Unlock()
 	return func() {
 		b.mu.Lock()
-		b.submitting = false
+		b.deferring--
 		b.mu.Unlock()
 		b.submitPending()
 	}
