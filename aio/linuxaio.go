@@ -70,7 +70,6 @@ type linuxAIOBackend struct {
 	ring   *linuxaio.Ring     // the completion ring read in user space, or nil: io_getevents
 	evs    []linuxaio.IoEvent // events taken
 	seen   []laVerdict        // one per event
-	vbuf   [8]byte            // reapInline's eventfd read (a local would escape under -race)
 
 	// mu guards free, pending and deferring, slot assignment and
 	// release, and moves of a request between stages other than laNowait

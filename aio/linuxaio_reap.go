@@ -56,14 +56,15 @@ func (b *linuxAIOBackend) reap() {
 // reapInline takes, on a submitter's goroutine just back from io_submit,
 // the completions already in the ring: a transfer tried without waiting
 // that the kernel finished inside io_submit (a page-cache hit) completes
-// here, without waking the reaper. Resetting the eventfd first keeps
-// every completion seen: one posted after the reset signals it again.
-// Where the reaper is at work it finds them itself.
+// here, at once. The eventfd stays as the kernel left it: the reaper
+// wakes for it later and finds the ring empty, or what arrived since.
+// Resetting it here first cost a read(2) per submission, and page-cached
+// 4 KiB reads at depth 32 ran about 35% slower that way. Where the reaper
+// is at work it takes the completions itself.
 func (b *linuxAIOBackend) reapInline() {
 	if b.ring == nil || !b.reapMu.TryLock() {
 		return
 	}
-	unix.Read(int(b.efdN), b.vbuf[:]) // EAGAIN when nothing completed since the last reset
 	b.reapAll()
 	b.reapMu.Unlock()
 }
