@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/internal/seccomp"
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // holdSubmission keeps a linuxaio engine's requests waiting for its
@@ -321,4 +322,79 @@ func alignedBuffer(t *testing.T, n int) []byte {
 	b := make([]byte, n+4096)
 	off := int(-uintptr(unsafe.Pointer(&b[0])) & 4095)
 	return b[off : off+n]
+}
+
+// C8, C19: Cancel on the linuxaio backend, at each stage a request can be
+// caught in. The reaper is held (reapMu) where the test needs a
+// completion to wait in the ring.
+func TestLinuxAIOCancel(t *testing.T) {
+	t.Run("C19/waiting-for-a-submitter-is-cancelled", func(t *testing.T) {
+		e, _ := newLinuxAIO(t)
+		f, _ := tempFile(t, 4096, os.O_RDONLY)
+		release := holdSubmission(e)
+		r := &Request{Fd: int(f.Fd()), Buf: make([]byte, 4096)}
+		if err := e.Read(r); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := e.Cancel(int(f.Fd()), r); res != AIO_CANCELED || err != nil {
+			t.Fatalf("C19: Cancel of a read waiting for a submitter = %d, %v; want AIO_CANCELED", res, err)
+		}
+		mustStatus(t, r, syscall.ECANCELED)
+		release()
+	})
+
+	t.Run("C19/tried-without-waiting-is-cancelled-before-the-pool", func(t *testing.T) {
+		// A read of an empty pipe completes in the kernel with EAGAIN;
+		// Cancel marks it before the reaper sees that, and the reaper
+		// then completes it with ECANCELED instead of handing it on.
+		e, b := newLinuxAIO(t)
+		pr, pw := pipe(t)
+		b.reapMu.Lock()
+		r := &Request{Fd: pr, Buf: make([]byte, 4)}
+		if err := e.Read(r); err != nil {
+			b.reapMu.Unlock()
+			t.Fatal(err)
+		}
+		res := make(chan int, 1)
+		go func() {
+			n, _ := e.Cancel(pr, r)
+			res <- n
+		}()
+		testutil.WaitFor(t, "Cancel to mark the read", func() bool { return r.bkState.Load() == laStopping })
+		b.reapMu.Unlock()
+		if got := <-res; got != AIO_CANCELED {
+			t.Fatalf("C19: Cancel of a read tried without waiting = %d, want AIO_CANCELED", got)
+		}
+		mustStatus(t, r, syscall.ECANCELED)
+		unix.Write(pw, []byte("data")) // the pipe is untouched
+		r2 := &Request{Fd: pr, Buf: make([]byte, 4)}
+		if err := e.Read(r2); err != nil {
+			t.Fatal(err)
+		}
+		waitDoneT(t, r2)
+		mustReturn(t, r2, 4)
+	})
+
+	t.Run("C19/in-the-kernel-is-not-cancelled", func(t *testing.T) {
+		// An fsync in the kernel: Linux's io_cancel refuses it (EINVAL),
+		// so Cancel reports AIO_NOTCANCELED and the fsync completes.
+		e, b := newLinuxAIO(t)
+		if !b.fsync {
+			t.Skip("this kernel has no IOCB_CMD_FSYNC (Linux 4.18)")
+		}
+		f, _ := tempFile(t, 4096, os.O_RDWR)
+		b.reapMu.Lock()
+		r := &Request{Fd: int(f.Fd())}
+		if err := e.Fsync(unix.O_SYNC, r); err != nil {
+			b.reapMu.Unlock()
+			t.Fatal(err)
+		}
+		res, err := e.Cancel(int(f.Fd()), r)
+		b.reapMu.Unlock()
+		if res != AIO_NOTCANCELED || err != nil {
+			t.Fatalf("C19: Cancel of an fsync in the kernel = %d, %v; want AIO_NOTCANCELED", res, err)
+		}
+		waitDoneT(t, r)
+		mustReturn(t, r, 0)
+	})
 }
