@@ -16,7 +16,8 @@ import (
 var ErrClosed = fmt.Errorf("aio: engine closed: %w", syscall.EINVAL)
 
 // An Engine queues requests and hands them to a backend: io_uring when the
-// kernel allows it, a pool of worker goroutines otherwise. Its methods are
+// kernel allows it, else Linux's native AIO, else a pool of worker
+// goroutines. Its methods are
 // safe for concurrent use. Create one with New; the package-level functions
 // use a default engine created on first use.
 //
