@@ -1,6 +1,7 @@
 package aio
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -108,16 +109,24 @@ const laSlotsMax = 4096
 const laEvents = 256
 
 var (
-	linuxAIOOnce  sync.Once
-	linuxAIOErr   error
+	linuxAIOMu    sync.Mutex
+	linuxAIOKnown bool  // the probe gave a lasting answer
+	linuxAIOErr   error // its answer
 	linuxAIOFsync bool
 )
 
-// linuxAIOAvailable reports whether native AIO can be used here. The
-// probe runs once per process: destroying a context waits for an RCU
-// grace period (about 30 ms here).
+// linuxAIOAvailable reports whether native AIO can be used here. Its
+// answer is kept for the process, because destroying the probe's
+// context waits for an RCU grace period (about 30 ms here), except
+// EAGAIN (fs.aio-max-nr requests allotted system-wide), which is probed
+// again next time.
 func linuxAIOAvailable() error {
-	linuxAIOOnce.Do(func() { linuxAIOErr = linuxaio.Available() })
+	linuxAIOMu.Lock()
+	defer linuxAIOMu.Unlock()
+	if !linuxAIOKnown {
+		linuxAIOErr = linuxaio.Available()
+		linuxAIOKnown = !errors.Is(linuxAIOErr, syscall.EAGAIN)
+	}
 	return linuxAIOErr
 }
 
