@@ -114,7 +114,7 @@ func testSiginfoClient(t *testing.T, bin, sigclient, targ string) {
 		t.Fatalf("echo: %v %s", err, out)
 	}
 	l := c.expectPrefix("sig=")
-	if !strings.HasPrefix(l, "sig=44 code=-1 fd=4 band=0x41 ") {
+	if !strings.HasPrefix(l, "sig=44 code=-5 fd=4 band=0x41 ") {
 		t.Fatalf("got %q, want signal 44, SI_QUEUE, fd 4, band 0x41", l)
 	}
 }

@@ -1,0 +1,117 @@
+package devfs_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/testutil"
+)
+
+// waitclient starts testdata/waitclient.c in mode with signal sig on the
+// devices, waits for its "ready" and returns it with the lines it printed
+// before ("owner T") and its standard input.
+func waitclient(t *testing.T, mode string, sig int, devs ...string) (p *proc, before []string, in *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	p = startIn(t, r, cclient(t, "waitclient"), append([]string{mode, strconv.Itoa(sig)}, devs...)...)
+	r.Close()
+	for l := p.next(); l != "ready"; l = p.next() {
+		if l == "" {
+			t.Fatalf("waitclient %s exited before it was ready", mode)
+		}
+		before = append(before, l)
+	}
+	return p, before, w
+}
+
+// waitLine is what waitclient prints for a signal taken by thread tid.
+func waitLine(sig, fd int, band uint32, pid, tid int) string {
+	return fmt.Sprintf("sig=%d code=-5 fd=%d band=%#x pid=%d tid=%d", sig, fd, band, pid, tid)
+}
+
+// F1, F2, F3: a process that blocks its F_SETSIG signal and takes it in
+// sigtimedwait gets it with si_fd and si_band exact, though /proc shows
+// the signal neither blocked nor caught while it waits (Linux takes the
+// waited set out of the blocked mask for the wait).
+func TestBridgeSigtimedwait(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 2, 4000)
+		p, _, _ := waitclient(t, "sigwait", 40, e.dev(0), e.dev(1))
+		waitBlocked(t, p.pid(), sysRtSigtimedwait)
+		run(t, "sh", "-c", "echo x > "+e.dev(1))
+		p.expect(waitLine(40, 4, 0x41, p.pid(), p.pid()))
+		run(t, "sh", "-c", "echo y > "+e.dev(0))
+		p.expect(waitLine(40, 3, 0x41, p.pid(), p.pid()))
+		if st := e.M.SigioStats(); st.Unsafe != 0 {
+			t.Fatalf("%d signals judged unsafe for a process waiting for them", st.Unsafe)
+		}
+	})
+}
+
+// F1, F3: the same signal read from a signalfd that epoll watches comes
+// with ssi_fd and ssi_band exact (si_code SI_SIGIO has the layout
+// signalfd decodes them from).
+func TestBridgeSignalfd(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		p, _, _ := waitclient(t, "signalfd", 41, e.dev(0))
+		run(t, "sh", "-c", "echo x > "+e.dev(0))
+		p.expect(waitLine(41, 3, 0x41, p.pid(), p.pid()))
+	})
+}
+
+// F1, F2: an F_OWNER_TID owner that waits in sigwaitinfo, the signal
+// blocked in every thread, gets it on that thread.
+func TestBridgeThreadWaits(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		p, before, _ := waitclient(t, "tid", 42, e.dev(0))
+		tid, _ := strconv.Atoi(strings.TrimPrefix(before[0], "owner "))
+		run(t, "sh", "-c", "echo x > "+e.dev(0))
+		p.expect(waitLine(42, 3, 0x41, p.pid(), tid))
+	})
+}
+
+// F1, F2: a process whose every thread blocks the signal gets it queued;
+// it stays pending until the process takes it.
+func TestBridgeBlockedPending(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		p, _, in := waitclient(t, "pending", 43, e.dev(0))
+		run(t, "sh", "-c", "echo x > "+e.dev(0))
+		testutil.WaitFor(t, "the signal to be sent", func() bool { return e.M.SigioStats().Sent > 0 })
+		in.Write([]byte("take\n"))
+		p.expect("pending")
+		p.expect(waitLine(43, 3, 0x41, p.pid(), p.pid()))
+	})
+}
+
+// F1, F3: Python's signal.sigtimedwait gets the signal with si_signo,
+// si_code SI_SIGIO and si_band exact, and si_fd in si_status (the word
+// si_fd overlays; Python has no si_fd field). si_pid shows the band's
+// low half and si_uid its high half, 0: in the SIL_POLL layout they are
+// not a sender's.
+func TestBridgePythonSigtimedwait(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		p := startIn(t, r, python(t), filepath.Join("testdata", "sigwait.py"), "44", e.dev(0))
+		r.Close()
+		p.expect("ready")
+		run(t, "sh", "-c", "echo x > "+e.dev(0))
+		p.expect("sig=44 code=-5 fd=3 band=0x41 pid=65 uid=0")
+	})
+}
