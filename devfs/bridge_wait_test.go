@@ -95,23 +95,44 @@ func TestBridgeBlockedPending(t *testing.T) {
 	})
 }
 
-// F1, F3: Python's signal.sigtimedwait gets the signal with si_signo,
-// si_code SI_SIGIO and si_band exact, and si_fd in si_status (the word
-// si_fd overlays; Python has no si_fd field). si_pid shows the band's
-// low half and si_uid its high half, 0: in the SIL_POLL layout they are
-// not a sender's.
-func TestBridgePythonSigtimedwait(t *testing.T) {
+// F1, F3: Python clients, each way Python takes a signal: a
+// signal.signal handler; signal.sigtimedwait, with si_signo, si_code
+// SI_SIGIO and si_band exact and si_fd in si_status (the word si_fd
+// overlays; Python has no si_fd field), si_pid showing the band's low half
+// and si_uid its high half, 0 (in the SIL_POLL layout they are not a
+// sender's); a signalfd through ctypes with ssi_fd and ssi_band exact;
+// and an F_OWNER_TID thread in signal.sigwaitinfo.
+func TestBridgePython(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
-		e := mountScull(t, tr, 1, 4000)
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
+		e := mountScull(t, tr, 4, 4000)
+		for i, c := range []struct{ mode, want string }{
+			{"handler", "sig=44"},
+			{"sigwait", "sig=44 code=-5 fd=3 band=0x41 pid=65 uid=0"},
+			{"signalfd", "sig=44 code=-5 fd=3 band=0x41"},
+			{"tid", "sig=44 code=-5 band=0x41 tid=%s"},
+		} {
+			t.Run("F1/"+c.mode, func(t *testing.T) {
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer w.Close()
+				p := startIn(t, r, python(t), filepath.Join("testdata", "sigclient.py"), c.mode, "44", e.dev(i))
+				r.Close()
+				want := c.want
+				if l := p.next(); strings.HasPrefix(l, "owner ") {
+					want = fmt.Sprintf(want, strings.TrimPrefix(l, "owner "))
+					p.expect("ready")
+				} else if l != "ready" {
+					t.Fatalf("got %q, want ready", l)
+				}
+				run(t, "sh", "-c", "echo x > "+e.dev(i))
+				p.expect(want)
+				w.Close()
+				if err := p.wait(); err != nil {
+					t.Fatalf("sigclient.py %s: %v", c.mode, err)
+				}
+			})
 		}
-		defer w.Close()
-		p := startIn(t, r, python(t), filepath.Join("testdata", "sigwait.py"), "44", e.dev(0))
-		r.Close()
-		p.expect("ready")
-		run(t, "sh", "-c", "echo x > "+e.dev(0))
-		p.expect("sig=44 code=-5 fd=3 band=0x41 pid=65 uid=0")
 	})
 }
