@@ -2,6 +2,7 @@ package devfs_test
 
 import (
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,7 +21,9 @@ import (
 // each write is refused, and no root victim sees a signal. The targets
 // are a root process (F_SETOWN, F_OWNER_PID, F_OWNER_TID of its main
 // thread), a thread of another root process, a process of several
-// threads, and a root process group (F_SETOWN -pgid, F_OWNER_PGRP).
+// threads, and a root process group (F_SETOWN -pgid, F_OWNER_PGRP), with
+// the root holder outside the group and inside it; and, while the
+// unprivileged process keeps its copy, the root holder itself: 20 cases.
 func TestBridgePrivilege(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
 		e := mountScull(t, tr, 1, 4000)
@@ -31,19 +34,35 @@ func TestBridgePrivilege(t *testing.T) {
 		t.Cleanup(func() { syscall.Kill(-group.pid(), syscall.SIGKILL) }) // the children too
 		victims := []*proc{victim, threaded, group}
 		v, g := strconv.Itoa(victim.pid()), strconv.Itoa(group.pid())
-		owners := []string{
-			"pid:" + v, "expid:" + v, "tid:" + v, "tid:" + strconv.Itoa(tid),
-			"expid:" + strconv.Itoa(threaded.pid()), "pgrp:" + g, "expgrp:" + g,
+		owners := []struct {
+			owner string
+			join  bool // the root holder is a member of the owning group
+		}{
+			{"pid:" + v, false}, {"expid:" + v, false}, {"tid:" + v, false}, {"tid:" + strconv.Itoa(tid), false},
+			{"expid:" + strconv.Itoa(threaded.pid()), false}, {"pgrp:" + g, false}, {"expgrp:" + g, false},
+			{"pgrp:" + g, true}, {"expgrp:" + g, true}, {"parent:0", false},
 		}
 		for _, mode := range []string{"fork", "scm"} {
-			for _, owner := range owners {
-				t.Run("F4/"+mode+"/"+owner[:strings.Index(owner, ":")], func(t *testing.T) {
+			for _, c := range owners {
+				m := mode
+				if c.owner == "parent:0" {
+					m += "-keep" // the holder signals itself unless the child is seen
+				}
+				name := c.owner[:strings.Index(c.owner, ":")]
+				if c.join {
+					name += "-holder-in-group"
+				}
+				t.Run("F4/"+m+"/"+name, func(t *testing.T) {
 					r, w, err := os.Pipe()
 					if err != nil {
 						t.Fatal(err)
 					}
 					defer w.Close()
-					p := startIn(t, r, cclient(t, "privclient"), mode, owner, "40", e.dev(0))
+					cmd := exec.Command(cclient(t, "privclient"), m, c.owner, "40", e.dev(0))
+					if c.join {
+						cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: group.pid()}
+					}
+					p := startCmd(t, r, cmd)
 					r.Close()
 					p.expect("ready")
 					st := e.M.SigioStats()
@@ -51,6 +70,11 @@ func TestBridgePrivilege(t *testing.T) {
 					testutil.WaitFor(t, "the bridge to refuse", func() bool { return e.M.SigioStats().Refused > st.Refused })
 					if now := e.M.SigioStats(); now.Sent != st.Sent {
 						t.Fatalf("%d signals sent for an owner named by an unprivileged process", now.Sent-st.Sent)
+					}
+					select {
+					case l := <-p.lines:
+						t.Fatalf("the root holder got %q", l)
+					default:
 					}
 					w.Close()
 					if err := p.wait(); err != nil {

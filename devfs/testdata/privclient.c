@@ -5,7 +5,7 @@
  * credentials of whoever called F_SETOWN, so no signal reaches a target
  * the unprivileged process could not signal itself.
  *
- *   privclient fork|scm OWNER SIG DEV
+ *   privclient fork|scm|fork-keep|scm-keep OWNER SIG DEV
  *
  * fork: the root process forks, and the child drops its ids and sets the
  * owner through the inherited descriptor. scm: a child drops its ids
@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,15 +36,19 @@ static int drop(void)
 	return 0;
 }
 
+static int keep, armed[2]; /* the child writes a byte to armed[1] once armed */
+
 static int arm(int fd, const char *owner, int sig)
 {
 	int n = atoi(strchr(owner, ':') + 1), r;
+	if (strncmp(owner, "parent:", 7) == 0)
+		n = getppid();
 	struct f_owner_ex o;
 	if (fcntl(fd, F_SETSIG, sig) < 0) {
 		perror("F_SETSIG");
 		return -1;
 	}
-	if (strncmp(owner, "pid:", 4) == 0)
+	if (strncmp(owner, "pid:", 4) == 0 || strncmp(owner, "parent:", 7) == 0)
 		r = fcntl(fd, F_SETOWN, n);
 	else if (strncmp(owner, "pgrp:", 5) == 0)
 		r = fcntl(fd, F_SETOWN, -n);
@@ -57,7 +63,20 @@ static int arm(int fd, const char *owner, int sig)
 		return -1;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
-	return close(fd);
+	if (!keep)
+		return close(fd);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (write(armed[1], "x", 1) != 1)
+		return -1;
+	for (;;)
+		pause();
+}
+
+static void caught(int sig)
+{
+	(void)sig;
+	if (write(STDOUT_FILENO, "signal\n", 7) != 7)
+		_exit(3);
 }
 
 static int receive(int sock)
@@ -91,7 +110,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: privclient fork|scm OWNER SIG DEV\n");
 		return 2;
 	}
-	int scm = strcmp(argv[1], "scm") == 0, sig = atoi(argv[3]), sv[2];
+	int scm = strncmp(argv[1], "scm", 3) == 0, sig = atoi(argv[3]), sv[2];
+	keep = strstr(argv[1], "-keep") != NULL;
+	struct sigaction sa = {.sa_handler = caught, .sa_flags = SA_RESTART};
+	sigaction(sig, &sa, NULL);
+	if (pipe2(armed, O_CLOEXEC) < 0) {
+		perror("pipe");
+		return 1;
+	}
 	if (scm && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		perror("socketpair");
 		return 1;
@@ -124,7 +150,14 @@ int main(int argc, char **argv)
 			_exit(drop() < 0 || arm(fd, argv[2], sig) < 0);
 	}
 	int status;
-	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	char x;
+	close(armed[1]);
+	if (keep) {
+		if (read(armed[0], &x, 1) != 1) {
+			fprintf(stderr, "the unprivileged child failed\n");
+			return 1;
+		}
+	} else if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "the unprivileged child failed\n");
 		return 1;
 	}
