@@ -95,25 +95,28 @@ func (b *bridge) deliverGroup(w *watch, dup int, a *armedOwner, band int) {
 	}()
 	buf := statusBufs.Get().(*[statusBufSize]byte)
 	defer statusBufs.Put(buf)
-	for _, pid := range pids("/proc") {
+	refused := false
+	walk(nil, true, func(pid int) bool {
 		if pid == b.self || statPgrp(pid) != pgid {
-			continue
+			return false
 		}
 		t := openTarget(pid, 0)
 		if t == nil {
-			continue
+			return false
 		}
 		// The status read through the target's own file is the process
 		// the pidfd names (or fails if it has gone): check the group again.
 		if st, err := b.worker.readStatusFd(t.statusFd, buf[:]); err != nil || st.pgid != pgid {
 			t.close()
-			continue
+			return false
 		}
 		members = append(members, t)
-		if !holds(w.holders, pid) && !w.heldBy(b, dup, pid) {
-			b.stats.refused.Add(1)
-			return
-		}
+		refused = !holds(w.holders, pid) && !w.heldBy(b, dup, pid)
+		return refused
+	})
+	if refused {
+		b.stats.refused.Add(1)
+		return
 	}
 	for _, t := range members {
 		b.deliver(b.worker, w, dup, a, t, band)

@@ -2,6 +2,7 @@ package devfs
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,25 +29,23 @@ func pids(dir string) []int {
 			out = append(out, v)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
-// walk visits processes with their open descriptors, the pids in prefer
-// first (each once, in order), then, with rest, every other process in
-// /proc, until visit returns true. The bridge's own duplicates are not among this
-// process's descriptors, and a process with none is not visited.
-func (b *bridge) walk(prefer []int, rest bool, visit func(pid int, fds []int) (stop bool)) {
+// walk visits processes, the pids in prefer first (each once, in order),
+// then, with rest, every other process in /proc, until visit returns
+// true. It is the bridge's one walk over processes: holders (scan), a
+// client descriptor to start from (discover) and a group's members
+// (deliverGroup) are all found with it.
+func walk(prefer []int, rest bool, visit func(pid int) (stop bool)) {
 	tried := make(map[int]bool, len(prefer))
 	look := func(pid int) bool {
 		if pid <= 0 || tried[pid] {
 			return false
 		}
 		tried[pid] = true
-		fds := pids("/proc/" + strconv.Itoa(pid) + "/fd")
-		if pid == b.self {
-			fds = b.notDups(fds)
-		}
-		return len(fds) > 0 && visit(pid, fds)
+		return visit(pid)
 	}
 	for _, pid := range prefer {
 		if look(pid) {
@@ -63,6 +62,16 @@ func (b *bridge) walk(prefer []int, rest bool, visit func(pid int, fds []int) (s
 	}
 }
 
+// fdsOf lists the open descriptors of process pid, ascending, without
+// the bridge's own duplicates.
+func (b *bridge) fdsOf(pid int) []int {
+	fds := pids("/proc/" + strconv.Itoa(pid) + "/fd")
+	if pid == b.self {
+		fds = b.notDups(fds)
+	}
+	return fds
+}
+
 // A holder is a process holding a watched file, with its descriptors for
 // it (ascending) and its credentials when it was seen (unknown when its
 // status could not be read).
@@ -77,9 +86,9 @@ type holder struct {
 // one; with first it stops at the first found.
 func (b *bridge) scan(dup int, prefer []int, rest, first bool) []holder {
 	var hs []holder
-	b.walk(prefer, rest, func(pid int, fds []int) bool {
+	walk(prefer, rest, func(pid int) bool {
 		var mine []int
-		for _, fd := range fds { // ascending: /proc lists them in order
+		for _, fd := range b.fdsOf(pid) {
 			if b.worker.sameFile(b.self, dup, pid, fd) {
 				mine = append(mine, fd)
 			}
@@ -109,8 +118,8 @@ func (w *watch) discover(b *bridge) bool {
 	}
 	found := w.candPid > 0 && w.probe(b, w.candPid, w.candFd)
 	if !found {
-		b.walk([]int{w.opener, threadGroup(int(w.lastPid.Load()))}, true, func(pid int, fds []int) bool {
-			for _, fd := range fds {
+		walk([]int{w.opener, threadGroup(int(w.lastPid.Load()))}, true, func(pid int) bool {
+			for _, fd := range b.fdsOf(pid) {
 				if w.candidate(b, pid, fd) && w.probe(b, pid, fd) {
 					found = true
 					return true

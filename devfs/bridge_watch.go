@@ -23,28 +23,31 @@ import (
 //   - A notification for a file whose owner the bridge does not know yet
 //     is counted and handed to the worker (no system call where the driver
 //     raised it). The worker finds a client descriptor for the file
-//     (discover), keeps a duplicate of it, and reads the owner and
-//     F_SETSIG there. No owner: the notifications are dropped, as Linux
-//     drops them for a file nobody owns, the duplicate is closed, and the
-//     worker waits (holdOff, doubling) before it looks at the file again. An owner: the worker
-//     resolves it (a pidfd, the target's status file), records the
-//     credentials of every process holding the file (the permission
-//     check's senders), and sends what was counted.
+//     (discover, bridge_walk.go), keeps a duplicate of it, and reads the
+//     owner and F_SETSIG there. No owner: the notifications are dropped,
+//     as Linux drops them for a file nobody owns, the duplicate is
+//     closed, and the worker waits (holdOff, doubling) before it looks at
+//     the file again. An owner: the worker finds every process holding
+//     the file and adds their ids to the file's record (F4,
+//     bridge_perm.go), resolves the owner (a pidfd, the target's status
+//     and syscall files), notes whether the target holds the file, and
+//     sends what was counted.
 //   - Once the owner is known, a notification is sent where it is raised:
 //     the owner and signal are reread from the duplicate (an owner changed
 //     or cleared goes back to the worker), the target's status is reread
-//     (disposition, credentials), and the signal is queued through the
-//     pidfd. Process groups, and processes whose threads must each be
-//     looked at, go to the worker.
+//     (disposition, masks, credentials; bridge_safe.go), and the signal is
+//     queued through the pidfd. Process groups, and processes whose
+//     threads must each be looked at, go to the worker.
 //   - The duplicate keeps the file open, so a client's close is never the
 //     last one while the bridge holds it. Before every signal the bridge
 //     checks that a client still holds the file (kcmp of the duplicate
 //     against a holder's descriptor, one system call; the known holders,
 //     then every process, when that fails), so nothing is sent once the
 //     last client close has returned (F5). The worker sweeps the held files
-//     every sweepEvery and closes the duplicate of any that no client
-//     holds: the kernel then releases the file, later than the client's
-//     close would have on its own by at most that long.
+//     every sweepEvery, and once every rescanEvery looks for every holder:
+//     it closes the duplicate of a file no client holds, and the kernel
+//     then releases the file, later than the client's close would have on
+//     its own by at most that long.
 type watch struct {
 	b      *bridge
 	id     uint64 // the FUSE file handle
