@@ -422,6 +422,9 @@ func (w *watch) refresh(b *bridge, all bool) bool {
 		a.siFd = fd
 		a.holderPid, a.holderFd = found[0].pid, found[0].fds[0]
 		a.creds = w.creds
+		if all && a.target != nil {
+			a.foreign = !holds(w.holders, a.target.pid) // it may have got the file since
+		}
 		w.mu.Unlock()
 	}
 	return true
