@@ -136,3 +136,50 @@ func TestBridgePython(t *testing.T) {
 		}
 	})
 }
+
+// F1, F2: once the owner is known, a signal to a process that catches it
+// costs six system calls where the write raised it, each counted where it
+// is made: kcmp, F_GETOWN_EX, F_GETSIG, a pread of the target's status, a
+// last kcmp and pidfd_send_signal. One that waits in sigtimedwait costs
+// three more: a pread of its syscall file, process_vm_readv of the
+// waited set, and the pread again.
+func TestBridgeInlineCalls(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 2, 4000)
+		for i, c := range []struct {
+			name  string
+			calls uint64
+			waits bool // the client waits in sigtimedwait
+		}{
+			{"handler", 6, false},
+			{"sigtimedwait", 9, true},
+		} {
+			t.Run("F1/"+c.name, func(t *testing.T) {
+				var p *proc
+				if c.waits {
+					p, _, _ = waitclient(t, "sigwait", 40, e.dev(i))
+				} else {
+					p, _, _ = sigclient(t, "-s", "40", e.dev(i))
+				}
+				signal := func(data string) {
+					if c.waits {
+						waitBlocked(t, p.pid(), sysRtSigtimedwait)
+					}
+					run(t, "sh", "-c", "echo "+data+" > "+e.dev(i))
+					if l := p.next(); !strings.HasPrefix(l, "sig=40 ") {
+						t.Fatalf("got %q, want signal 40", l)
+					}
+				}
+				first := e.M.SigioStats().Sent
+				signal("x") // the worker arms the owner
+				testutil.WaitFor(t, "the first signal to be counted", func() bool { return e.M.SigioStats().Sent > first })
+				before := e.M.SigioStats()
+				signal("y") // inline
+				testutil.WaitFor(t, "the signal to be counted", func() bool { return e.M.SigioStats().Sent > before.Sent })
+				if got := e.M.SigioStats().Inline - before.Inline; got != c.calls {
+					t.Fatalf("the inline signal made %d system calls, want %d", got, c.calls)
+				}
+			})
+		}
+	})
+}
