@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 		struct pollfd in = {STDIN_FILENO, POLLIN, 0};
 		for (;;) {
 			siginfo_t si;
-			struct timespec ts = {30, 0};
+			struct timespec ts = {1, 0};
 			if (sigtimedwait(&set, &si, &ts) > 0)
 				line(si.si_signo, si.si_code, si.si_fd, si.si_band);
 			else if (poll(&in, 1, 0) > 0 && input(&take))
