@@ -122,8 +122,9 @@
 //     plain SIGIO). In that layout si_pid and si_uid are not fields: a
 //     handler that reads them anyway finds the band's low half (0x41 for
 //     POLL_IN) and 0, and must not take them for a sender.
-//   - A target the signal would kill is skipped (F2; Linux would send
-//     it, since it sees O_ASYNC, which the bridge cannot). Linux's own
+//   - A target the signal would kill is skipped (F2): the bridge cannot
+//     see O_ASYNC, so it cannot tell a process that asked for the signal
+//     and dies of it, as on Linux, from one that never asked. Linux's own
 //     rule decides what kills: a signal whose action is the default one
 //     that terminates, taken by a thread that neither blocks it nor
 //     waits for it in rt_sigtimedwait. The target's status file shows the
@@ -176,9 +177,11 @@
 //     blocked in, such as a write to a full pipe, which then returns short.
 //   - Device files are opened with FOPEN_NOFLUSH, so the bridge's closes
 //     of duplicates send no FLUSH: a FLUSH sent while this process dies
-//     would wait for an answer nobody is left to give. The kernel thus
-//     tells the server nothing when a client closes a file the bridge also
-//     holds; the worker checks the owned files every few milliseconds
+//     would wait for an answer nobody is left to give (the dying process
+//     closes its descriptors before the deferred release of /dev/fuse
+//     aborts the connection). The kernel thus tells the server nothing
+//     when a client closes a file the bridge also holds, nor who closed
+//     it; the worker checks the owned files every few milliseconds
 //     (kcmp) and closes the duplicate of one no client holds, and the
 //     kernel's release follows. A signal whose last check began just
 //     before a client's last close may still arrive just after it (F5).
@@ -186,12 +189,12 @@
 //     bridge runs; package sigio accepts such a file although O_ASYNC does
 //     not stick, and decodes the bridged signals (F7).
 //
-// The bridge needs pidfd_open, pidfd_getfd and kcmp, and ptrace access to
-// the clients (root, CAP_SYS_PTRACE, or clients of the same user where
+// The bridge needs pidfd_open, pidfd_getfd and kcmp, and ptrace access
+// to the clients (root, CAP_SYS_PTRACE, or clients of the same user where
 // Yama allows it), which pidfd_getfd, process_vm_readv and
-// /proc/PID/task/TID/syscall need: SigioAvailable says what is missing. Without it,
-// SigioAuto serves without signals and logs why once; SigioOn fails the
-// mount. Write-to-handler latency is in docs/PERFORMANCE.md.
+// /proc/PID/task/TID/syscall need: SigioAvailable says what is missing.
+// Without it, SigioAuto serves without signals and logs why once;
+// SigioOn fails the mount. Write-to-handler latency is in docs/PERFORMANCE.md.
 //
 // # Serving
 //
