@@ -71,4 +71,4 @@ func TestConformanceProcesses(t *testing.T) {
 	}
 }
 
-var procScenarios = append(append([]procScenario(nil), sigTwins...), procTwins...)
+var procScenarios = append(append(append([]procScenario(nil), sigTwins...), procTwins...), waitTwins...)
