@@ -57,9 +57,6 @@ func (p *pt) mask(t *kernel.Task) string {
 
 func (p *pt) pend(t *kernel.Task) string { return setNames(uint64(t.Sigpending())) }
 
-// res is "ok" or the errno.
-func res(err error) string { return errStr(err) }
-
 func (p *pt) pidName(self *kernel.Task, pid int) string {
 	if pid == 0 {
 		return "0"
@@ -103,7 +100,10 @@ func (p *pt) handle(t *kernel.Task, sig int, fn func(*kernel.Task, *kernel.SigIn
 	}
 }
 
-// action returns sig's disposition without changing it.
+// action returns sig's disposition without changing it: it sets the
+// default action and puts the old one back (the model's Sigaction always
+// sets), so it is only for signals whose default is not to ignore, which
+// setting discards when pending.
 func action(t *kernel.Task, sig int) kernel.Sigaction {
 	old, _ := t.Sigaction(sig, kernel.Sigaction{})
 	_, _ = t.Sigaction(sig, old)

@@ -38,7 +38,7 @@ var procTwins = []procScenario{
 		p.say("leader: sigprocmask(SIG_BLOCK, {SIGUSR1}) -> ok")
 		t1, t2 := p.wstart("thread1"), p.wstart("thread2")
 		t2.do(func() { p.block(t2.t, "thread2", kernel.SIG_UNBLOCK, sigUSR1) })
-		p.say("kill(me, SIGUSR1) -> %s", res(t.Kill(t.Pid(), sigUSR1)))
+		p.say("kill(me, SIGUSR1) -> %s", errStr(t.Kill(t.Pid(), sigUSR1)))
 		t2.do(func() { p.collectw(t2) })
 		t1.do(func() { p.collectw(t1) })
 		t1.do(func() { p.say("thread1: sigpending() -> %s", p.pend(t1.t)) })
@@ -54,8 +54,8 @@ var procTwins = []procScenario{
 		p.block(t, "", kernel.SIG_BLOCK, sigUSR1)
 		p.say("leader: sigprocmask(SIG_BLOCK, {SIGUSR1}) -> ok")
 		t1 := p.wstart("thread1")
-		p.say("kill(me, SIGUSR1) -> %s", res(t.Kill(t.Pid(), sigUSR1)))
-		p.say("kill(me, SIGUSR1) -> %s", res(t.Kill(t.Pid(), sigUSR1)))
+		p.say("kill(me, SIGUSR1) -> %s", errStr(t.Kill(t.Pid(), sigUSR1)))
+		p.say("kill(me, SIGUSR1) -> %s", errStr(t.Kill(t.Pid(), sigUSR1)))
 		p.say("leader: sigpending() -> %s", p.pend(t))
 		t1.do(func() { p.say("thread1: sigpending() -> %s", p.pend(t1.t)) })
 		t1.do(func() { p.block(t1.t, "thread1", kernel.SIG_UNBLOCK, sigUSR1) })
@@ -67,7 +67,7 @@ var procTwins = []procScenario{
 		t := p.leader
 		p.handle(t, sigPIPE, p.record, 0, 0)
 		r, w := p.mkpipe(t, "r", "w")
-		p.say("close(r) -> %s", res(t.Close(r)))
+		p.say("close(r) -> %s", errStr(t.Close(r)))
 		t1 := p.wstart("thread1")
 		t1.do(func() {
 			_, err := t1.t.Write(bg, w, []byte("x"))
@@ -82,21 +82,21 @@ var procTwins = []procScenario{
 		t := p.leader
 		t1 := p.wstart("thread1")
 		tid := t1.t.Tid()
-		p.say("tgkill(thread1, 0) -> %s", res(t.Tgkill(t.Pid(), tid, 0)))
+		p.say("tgkill(thread1, 0) -> %s", errStr(t.Tgkill(t.Pid(), tid, 0)))
 		t1.stop()
 		p.say("thread1 exits")
-		p.say("tgkill(thread1, 0) -> %s", res(t.Tgkill(t.Pid(), tid, 0)))
-		p.say("tgkill(thread1, SIGUSR1) -> %s", res(t.Tgkill(t.Pid(), tid, sigUSR1)))
+		p.say("tgkill(thread1, 0) -> %s", errStr(t.Tgkill(t.Pid(), tid, 0)))
+		p.say("tgkill(thread1, SIGUSR1) -> %s", errStr(t.Tgkill(t.Pid(), tid, sigUSR1)))
 	}},
 	{"T1/threads-share-handlers", func(p *pt) {
 		t := p.leader
 		t1 := p.wstart("thread1")
 		t1.do(func() {
 			_, err := t1.t.Sigaction(sigUSR1, kernel.Sigaction{Handler: p.record, Flags: kernel.SA_SIGINFO})
-			p.say("thread1: sigaction(SIGUSR1, handler) -> %s", res(err))
+			p.say("thread1: sigaction(SIGUSR1, handler) -> %s", errStr(err))
 		})
 		p.say("leader: sigaction(SIGUSR1) -> %s", dispName(action(t, sigUSR1)))
-		p.say("tgkill(me, SIGUSR1) -> %s", res(p.tgkillSelf(t, sigUSR1)))
+		p.say("tgkill(me, SIGUSR1) -> %s", errStr(p.tgkillSelf(t, sigUSR1)))
 		p.say("leader collects")
 		p.collect(t)
 		t1.stop()
@@ -123,7 +123,7 @@ func (p *pt) block(t *kernel.Task, name string, how int, sigs ...int) {
 	s := kernel.SigsetOf(sigs...)
 	_, err := t.Sigprocmask(how, &s)
 	if name != "" {
-		p.say("%s: sigprocmask(%s, %s) -> %s", name, howName(how), setNames(uint64(s)), res(err))
+		p.say("%s: sigprocmask(%s, %s) -> %s", name, howName(how), setNames(uint64(s)), errStr(err))
 	}
 }
 
@@ -210,7 +210,7 @@ func (p *pt) drain(t *kernel.Task, prefix string, sig int) {
 	for {
 		si, err := t.Sigtimedwait(bg, kernel.SigsetOf(sig), 0)
 		if err != nil {
-			p.say("%ssigtimedwait({%s}, 0s) -> %s", prefix, sigName(sig), res(err))
+			p.say("%ssigtimedwait({%s}, 0s) -> %s", prefix, sigName(sig), errStr(err))
 			return
 		}
 		p.say("%ssigtimedwait({%s}, 0s) -> %s", prefix, sigName(sig), p.siline(t, &si))
@@ -222,13 +222,13 @@ func forkMaskHandlers(p *pt) {
 	p.handle(t, sigUSR2, p.record, 0, 0)
 	p.block(t, "", kernel.SIG_BLOCK, sigUSR1)
 	p.say("sigprocmask(SIG_BLOCK, {SIGUSR1}) -> ok")
-	p.say("tgkill(me, SIGUSR1) -> %s", res(p.tgkillSelf(t, sigUSR1)))
+	p.say("tgkill(me, SIGUSR1) -> %s", errStr(p.tgkillSelf(t, sigUSR1)))
 	c := p.fork(t)
 	p.say("child: mask -> %s", p.mask(c))
 	p.say("child: sigpending() -> %s", p.pend(c))
 	p.say("child: sigaction(SIGUSR2) -> %s", dispName(action(c, sigUSR2)))
 	p.say("child: getppid() -> %s", p.pidName(c, c.Getppid()))
-	p.say("child: tgkill(me, SIGUSR2) -> %s", res(p.tgkillSelf(c, sigUSR2)))
+	p.say("child: tgkill(me, SIGUSR2) -> %s", errStr(p.tgkillSelf(c, sigUSR2)))
 	p.say("child collects")
 	p.collect(c)
 	c.ExitGroup(7)
@@ -250,10 +250,10 @@ func execCloexec(p *pt) {
 	p.say("r: F_SETOWN_EX {F_OWNER_PID, me}, F_SETSIG 41, O_ASYNC, FD_CLOEXEC")
 	p.own(t, r2, kernel.F_OWNER_PID, t.Pid(), 41)
 	p.say("r2: F_SETOWN_EX {F_OWNER_PID, me}, F_SETSIG 41, O_ASYNC")
-	p.say("tgkill(me, 41) -> %s", res(p.tgkillSelf(t, 41)))
+	p.say("tgkill(me, 41) -> %s", errStr(p.tgkillSelf(t, 41)))
 	p.say("execve(self)")
 	if err := t.Exec("procs"); err != nil {
-		p.say("execve -> %s", res(err))
+		p.say("execve -> %s", errStr(err))
 		return
 	}
 	_, err := t.Fcntl(r, kernel.F_GETFD, 0)
@@ -332,12 +332,12 @@ func stopContinue(p *pt) {
 	t := p.leader
 	c, _ := p.childWaiting(t)
 	pid := c.Pid()
-	p.say("kill(child, SIGSTOP) -> %s", res(t.Kill(pid, sigSTOP)))
+	p.say("kill(child, SIGSTOP) -> %s", errStr(t.Kill(pid, sigSTOP)))
 	p.waitLine(t, "wait4(child, WUNTRACED)", pid, kernel.WUNTRACED)
 	p.waitLine(t, "wait4(child, WUNTRACED|WNOHANG)", pid, kernel.WUNTRACED|kernel.WNOHANG)
-	p.say("kill(child, SIGCONT) -> %s", res(t.Kill(pid, sigCONT)))
+	p.say("kill(child, SIGCONT) -> %s", errStr(t.Kill(pid, sigCONT)))
 	p.waitLine(t, "wait4(child, WCONTINUED)", pid, kernel.WCONTINUED)
-	p.say("kill(child, SIGTERM) -> %s", res(t.Kill(pid, sigTERM)))
+	p.say("kill(child, SIGTERM) -> %s", errStr(t.Kill(pid, sigTERM)))
 	p.waitLine(t, "wait4(child, 0)", pid, 0)
 	p.waitLine(t, "wait4(child, 0)", pid, 0)
 }

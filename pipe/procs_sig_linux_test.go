@@ -15,12 +15,12 @@ var sigTwins = []procScenario{
 		p.handle(t, sigUSR1, p.loud, 0, 0)
 		s := kernel.SigsetOf(sigUSR1)
 		_, err := t.Sigprocmask(kernel.SIG_BLOCK, &s)
-		p.say("sigprocmask(SIG_BLOCK, {SIGUSR1}) -> %s", res(err))
-		p.say("tgkill(me, SIGUSR1) -> %s", res(p.tgkillSelf(t, sigUSR1)))
-		p.say("tgkill(me, SIGUSR1) -> %s", res(p.tgkillSelf(t, sigUSR1)))
+		p.say("sigprocmask(SIG_BLOCK, {SIGUSR1}) -> %s", errStr(err))
+		p.say("tgkill(me, SIGUSR1) -> %s", errStr(p.tgkillSelf(t, sigUSR1)))
+		p.say("tgkill(me, SIGUSR1) -> %s", errStr(p.tgkillSelf(t, sigUSR1)))
 		p.say("sigpending() -> %s", p.pend(t))
 		_, err = t.Sigprocmask(kernel.SIG_UNBLOCK, &s)
-		p.say("sigprocmask(SIG_UNBLOCK, {SIGUSR1}) -> %s", res(err))
+		p.say("sigprocmask(SIG_UNBLOCK, {SIGUSR1}) -> %s", errStr(err))
 		p.say("sigpending() -> %s", p.pend(t))
 	}},
 	{"S6/sa_mask-defers-a-signal-raised-in-the-handler", func(p *pt) {
@@ -33,13 +33,13 @@ var sigTwins = []procScenario{
 		t := p.leader
 		p.handle(t, sigUSR1, p.loud, kernel.SA_RESETHAND, kernel.SigsetOf(sigUSR2))
 		p.say("sigaction(SIGUSR1) -> %s", dispName(action(t, sigUSR1)))
-		p.say("tgkill(me, SIGUSR1) -> %s", res(p.tgkillSelf(t, sigUSR1)))
+		p.say("tgkill(me, SIGUSR1) -> %s", errStr(p.tgkillSelf(t, sigUSR1)))
 		a := action(t, sigUSR1)
 		p.say("sigaction(SIGUSR1) -> %s flags=%#x mask=%s", dispName(a),
 			a.Flags&(kernel.SA_RESETHAND|kernel.SA_NODEFER|kernel.SA_SIGINFO|kernel.SA_RESTART), setNames(uint64(a.Mask)))
 		s := kernel.SigsetOf(sigUSR1)
 		_, _ = t.Sigprocmask(kernel.SIG_BLOCK, &s)
-		p.say("tgkill(me, SIGUSR1) -> %s", res(p.tgkillSelf(t, sigUSR1)))
+		p.say("tgkill(me, SIGUSR1) -> %s", errStr(p.tgkillSelf(t, sigUSR1)))
 		p.say("sigpending() -> %s", p.pend(t))
 		_, _ = t.Sigaction(sigUSR1, kernel.Sigaction{Ignore: true})
 		p.say("sigaction(SIGUSR1, SIG_IGN) -> %s", p.pend(t))
@@ -50,12 +50,12 @@ var sigTwins = []procScenario{
 		p.handle(t, sigUSR2, p.loud, 0, 0)
 		s := kernel.SigsetOf(sigUSR1, sigUSR2)
 		_, _ = t.Sigprocmask(kernel.SIG_BLOCK, &s)
-		p.say("tgkill(me, SIGUSR1) -> %s", res(p.tgkillSelf(t, sigUSR1)))
-		p.say("tgkill(me, SIGUSR2) -> %s", res(p.tgkillSelf(t, sigUSR2)))
-		p.say("sigsuspend({SIGUSR2}) -> %s", res(t.Sigsuspend(bg, kernel.SigsetOf(sigUSR2))))
+		p.say("tgkill(me, SIGUSR1) -> %s", errStr(p.tgkillSelf(t, sigUSR1)))
+		p.say("tgkill(me, SIGUSR2) -> %s", errStr(p.tgkillSelf(t, sigUSR2)))
+		p.say("sigsuspend({SIGUSR2}) -> %s", errStr(t.Sigsuspend(bg, kernel.SigsetOf(sigUSR2))))
 		p.say("mask -> %s", p.mask(t))
 		p.say("sigpending() -> %s", p.pend(t))
-		p.say("sigsuspend({}) -> %s", res(t.Sigsuspend(bg, 0)))
+		p.say("sigsuspend({}) -> %s", errStr(t.Sigsuspend(bg, 0)))
 		p.say("sigpending() -> %s", p.pend(t))
 	}},
 	{"S7/T1/sigsuspend-woken-by-another-thread", func(p *pt) {
@@ -65,7 +65,7 @@ var sigTwins = []procScenario{
 		_, _ = t.Sigprocmask(kernel.SIG_BLOCK, &s)
 		w := p.wstart("thread1")
 		sent := p.sendWhenAsleep(w, sigUSR1)
-		p.say("sigsuspend({}) -> %s", res(t.Sigsuspend(bg, 0)))
+		p.say("sigsuspend({}) -> %s", errStr(t.Sigsuspend(bg, 0)))
 		w.wait()
 		p.say("thread1: tgkill(leader, SIGUSR1) once leader slept -> %d", *sent)
 		p.say("mask -> %s", p.mask(t))
@@ -79,13 +79,13 @@ var sigTwins = []procScenario{
 		w := p.wstart("thread1")
 		sent := p.sendWhenAsleep(w, sigUSR2)
 		_, err := t.Sigtimedwait(bg, s, -1)
-		p.say("sigtimedwait({SIGUSR1}, NULL) -> %s", res(err))
+		p.say("sigtimedwait({SIGUSR1}, NULL) -> %s", errStr(err))
 		w.wait()
 		p.say("thread1: tgkill(leader, SIGUSR2) once leader slept -> %d", *sent)
 		p.sendWhenAsleep(w, sigUSR1)
 		si, err := t.Sigtimedwait(bg, s, -1)
 		if err != nil {
-			p.say("sigtimedwait({SIGUSR1}, NULL) -> %s", res(err))
+			p.say("sigtimedwait({SIGUSR1}, NULL) -> %s", errStr(err))
 		} else {
 			p.say("sigtimedwait({SIGUSR1}, NULL) -> %s", p.siline(t, &si))
 		}
@@ -109,7 +109,7 @@ func (p *pt) raiser(t *kernel.Task, si *kernel.SigInfo) {
 	p.say("handler %s enter depth=%d %s mask=%s", sig, d, p.siline(t, si), p.mask(t))
 	if s := p.plan[d]; s != 0 {
 		p.plan[d] = 0
-		p.say("handler %s: tgkill(me, %s) -> %s", sig, sigName(s), res(p.tgkillSelf(t, s)))
+		p.say("handler %s: tgkill(me, %s) -> %s", sig, sigName(s), errStr(p.tgkillSelf(t, s)))
 		p.say("handler %s: sigpending() -> %s", sig, p.pend(t))
 	}
 	p.say("handler %s leave depth=%d", sig, d)
@@ -121,7 +121,7 @@ func (p *pt) nest(usr1flags int, usr1mask kernel.Sigset, second int) {
 	p.handle(t, sigUSR1, p.raiser, usr1flags, usr1mask)
 	p.handle(t, sigUSR2, p.raiser, 0, 0)
 	p.plan[1] = second
-	p.say("tgkill(me, SIGUSR1) -> %s", res(p.tgkillSelf(t, sigUSR1)))
+	p.say("tgkill(me, SIGUSR1) -> %s", errStr(p.tgkillSelf(t, sigUSR1)))
 	p.say("mask after -> %s", p.mask(t))
 }
 
