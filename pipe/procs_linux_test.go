@@ -5,6 +5,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +72,4 @@ func TestConformanceProcesses(t *testing.T) {
 	}
 }
 
-var procScenarios = append(append(append([]procScenario(nil), sigTwins...), procTwins...), waitTwins...)
+var procScenarios = slices.Concat(sigTwins, procTwins, waitTwins, threadTwins)
