@@ -1,7 +1,6 @@
 package pipe_test
 
 import (
-
 	"github.com/fasync-go/fasync/kernel"
 )
 

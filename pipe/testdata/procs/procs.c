@@ -305,9 +305,16 @@ void wdo(struct worker *w, void (*fn)(struct worker *)) {
 	wwait(w);
 }
 
+// wstop ends w and waits until its thread is gone: pthread_join returns
+// when the kernel clears the thread's tid, before the thread is reaped,
+// and until then tgkill still finds it.
 void wstop(struct worker *w) {
+	char path[64];
 	wrun(w, NULL);
 	pthread_join(w->th, NULL);
+	snprintf(path, sizeof path, "/proc/self/task/%d", w->tid);
+	for (int i = 0; i < 100000 && access(path, F_OK) == 0; i++)
+		usleep(100); // polling interval of a bounded wait
 }
 
 // asleep_in waits (10 s at most) until thread tid sleeps in system call nr.
