@@ -212,4 +212,23 @@ var maskScenarios = []scenario{
 		e.tgkill("me", sigUSR2)
 		e.selectFds(0, sfd, "", "", 0)
 	}},
+	{name: "S9/T1/signalfd-reads-the-reading-thread's-signals", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1), 0)
+		e.tgkill("me", sigUSR1)
+		done := e.readSiginfoBg(sfd, siginfoSize)
+		e.tgkill("second", sigUSR1)
+		done()
+		e.readSiginfo(sfd, siginfoSize)
+	}},
+	{name: "S9/T2/signalfd-read-woken-by-a-notification-to-its-thread", masks: true, run: func(e *env) {
+		r, w := e.pipe(0)
+		sfd := e.signalfd("", sigs(40), 0)
+		e.setownEx(r, 0, "second")
+		e.fcntl(r, fSETSIG, 40)
+		e.fcntl(r, fSETFL, oASYNC)
+		done := e.readSiginfoBg(sfd, 2*siginfoSize)
+		e.write(w, 3)
+		done()
+		e.sigpending()
+	}},
 }
