@@ -198,6 +198,7 @@ func (p *pt) waitLine(t *kernel.Task, call string, pid, opts int) {
 type ptWorker struct {
 	name string
 	t    *kernel.Task
+	gid  uint64 // its goroutine, for parkedInKernel
 	reqs chan func()
 	done chan struct{}
 }
@@ -211,7 +212,9 @@ func (p *pt) wstart(name string) *ptWorker {
 	p.tids[th.Tid()] = name
 	p.mu.Unlock()
 	w := &ptWorker{name: name, t: th, reqs: make(chan func()), done: make(chan struct{})}
+	ready := make(chan uint64)
 	go func() {
+		ready <- goid()
 		for f := range w.reqs {
 			f()
 			w.done <- struct{}{}
@@ -219,6 +222,7 @@ func (p *pt) wstart(name string) *ptWorker {
 		th.ExitThread()
 		close(w.done)
 	}()
+	w.gid = <-ready
 	return w
 }
 

@@ -393,7 +393,7 @@ void mkpipe(int p[2], const char *r, const char *w) {
 }
 
 extern const struct scenario scenarios_sig[], scenarios_proc[], scenarios_wait[], scenarios_thread[],
-    scenarios_child[];
+    scenarios_child[], scenarios_misc[];
 
 static int run(const struct scenario *list, int argc, char **argv) {
 	for (const struct scenario *s = list; s->name; s++)
@@ -413,7 +413,7 @@ int main(int argc, char **argv) {
 		sigprocmask(SIG_SETMASK, &none, NULL);
 	name_thread(gettid(), "leader");
 	if (run(scenarios_sig, argc, argv) || run(scenarios_proc, argc, argv) || run(scenarios_wait, argc, argv) ||
-	    run(scenarios_thread, argc, argv) || run(scenarios_child, argc, argv))
+	    run(scenarios_thread, argc, argv) || run(scenarios_child, argc, argv) || run(scenarios_misc, argc, argv))
 		return 0;
 	fprintf(stderr, "no scenario %s\n", argv[1]);
 	return 2;
