@@ -231,4 +231,17 @@ var maskScenarios = []scenario{
 		done()
 		e.sigpending()
 	}},
+	{name: "S9/T1/E2/signalfd-poll-sees-only-the-poller's-signals", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1, sigUSR2), sfdNonblock)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, sfd, epollIN, 1)
+		e.tgkill("second", sigUSR1)
+		e.poll(sfd, all)
+		e.epollWait(ep, 4, 0)
+		e.selectFds(0, sfd, "", "", 0)
+		e.tgkill("me", sigUSR2)
+		e.poll(sfd, all)
+		e.epollWait(ep, 4, 0)
+		e.readSiginfo(sfd, 4*siginfoSize)
+	}},
 }
