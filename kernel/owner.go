@@ -86,6 +86,12 @@ func (f *File) liveID(o fown) int {
 		return 0
 	case o.typ == F_OWNER_TID && !o.task.Alive():
 		return 0 // the thread has exited (T2)
+	case o.typ != F_OWNER_TID && o.id != o.task.Pid():
+		// F_SETOWN (F_OWNER_PID) of a thread's id that is not its
+		// process's: pid_task(pid, PIDTYPE_TGID) finds no process, so
+		// Linux reports 0, while notifications still reach the
+		// process through that thread (sendSigio).
+		return 0
 	case o.task.gone.Load():
 		return 0
 	}
@@ -142,7 +148,12 @@ func (f *File) sendSigio(fd, sig, band int, mask int16) {
 	if o.task != nil { // nil: the id was only a process group's
 		// F_OWNER_TID names a thread; F_OWNER_PID and F_SETOWN a
 		// process, starting with the thread found (T2). Sending skips a
-		// dead target (A6).
+		// dead target (A6); a process named by the id of one of its
+		// other threads is reached only while that thread lives, as
+		// Linux's pid lookup finds no task for the id after it exits.
+		if o.typ != F_OWNER_TID && o.id != o.task.Pid() && !o.task.Alive() {
+			return
+		}
 		sigioTo(f, o.task, o, fd, band, mask, o.typ != F_OWNER_TID)
 	}
 }

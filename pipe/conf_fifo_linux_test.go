@@ -98,4 +98,16 @@ var fifoScenarios = []scenario{
 		e.close("fw")
 		e.epollWait(ep, 4, 0)
 	}},
+	{name: "E7/E1/select-on-a-fifo-reader", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		e.open("f", oRDONLY|oNONBLOCK, "fr")
+		e.selectFds(0, "fr", "", "", 0)
+		e.open("f", oWRONLY|oNONBLOCK, "fw")
+		e.selectFds(0, "fr", "fw", "", 0)
+		e.write("fw", 1)
+		e.selectFds(0, "fr", "fw", "", 0)
+		e.close("fw")
+		e.read("fr", 1)
+		e.selectFds(0, "fr", "", "", 0)
+	}},
 }

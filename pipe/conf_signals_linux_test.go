@@ -212,4 +212,36 @@ var maskScenarios = []scenario{
 		e.tgkill("me", sigUSR2)
 		e.selectFds(0, sfd, "", "", 0)
 	}},
+	{name: "S9/T1/signalfd-reads-the-reading-thread's-signals", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1), 0)
+		e.tgkill("me", sigUSR1)
+		done := e.readSiginfoBg(sfd, siginfoSize)
+		e.tgkill("second", sigUSR1)
+		done()
+		e.readSiginfo(sfd, siginfoSize)
+	}},
+	{name: "S9/T2/signalfd-read-woken-by-a-notification-to-its-thread", masks: true, run: func(e *env) {
+		r, w := e.pipe(0)
+		sfd := e.signalfd("", sigs(40), 0)
+		e.setownEx(r, 0, "second")
+		e.fcntl(r, fSETSIG, 40)
+		e.fcntl(r, fSETFL, oASYNC)
+		done := e.readSiginfoBg(sfd, 2*siginfoSize)
+		e.write(w, 3)
+		done()
+		e.sigpending()
+	}},
+	{name: "S9/T1/E2/signalfd-poll-sees-only-the-poller's-signals", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1, sigUSR2), sfdNonblock)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, sfd, epollIN, 1)
+		e.tgkill("second", sigUSR1)
+		e.poll(sfd, all)
+		e.epollWait(ep, 4, 0)
+		e.selectFds(0, sfd, "", "", 0)
+		e.tgkill("me", sigUSR2)
+		e.poll(sfd, all)
+		e.epollWait(ep, 4, 0)
+		e.readSiginfo(sfd, 4*siginfoSize)
+	}},
 }

@@ -29,7 +29,8 @@ type sys interface {
 	// ids names the identities a scenario can make owners of: "me" (the
 	// main thread, or task), "pgrp" (a process group), "gone" (an id
 	// naming no thread or group: the model's is a task that has exited),
-	// "other" (a second live thread, or task).
+	// "other" (a second live thread, or task), "second" (the thread of
+	// startCall and background calls).
 	ids() map[string]int
 	// startCall runs read (p == nil, n bytes) or write (p) on a second
 	// thread of the same process and returns once it sleeps in the pipe,

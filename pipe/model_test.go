@@ -57,7 +57,7 @@ func newModelSys(t *testing.T, sc scenario) *modelSys {
 	gone := k.NewTask("gone", kernel.Cred{})
 	gone.Exit()
 	m.ids_ = map[string]int{"me": m.t.Pid(), "pid": m.t.Pid(), "other": m.other.Pid(),
-		"pgrp": group.Pgid(), "gone": gone.Pid()}
+		"pgrp": group.Pgid(), "gone": gone.Pid(), "second": second.Tid()}
 	return m
 }
 

@@ -122,6 +122,15 @@ func (o onThread) selectFds(nfds int, sets [3][]int, timeout *time.Duration) (in
 
 func (o onThread) open(name string, flags int) (int, error) { return o.t.Open(bg, name, flags) }
 
+func (o onThread) read(fd, n int) ([]byte, error) {
+	buf := make([]byte, n)
+	got, err := o.t.Read(bg, fd, buf)
+	if err != nil {
+		return nil, err
+	}
+	return buf[:got], nil
+}
+
 // background runs f on a goroutine as the second thread (which 0) or a
 // third one (1), and waits until that goroutine is parked inside the
 // model kernel.

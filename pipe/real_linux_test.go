@@ -340,7 +340,8 @@ func taskExists(tid int) bool {
 }
 
 func (r *realSys) ids() map[string]int {
-	return map[string]int{"me": r.tid, "pid": unix.Getpid(), "other": r.other.tid, "pgrp": r.group, "gone": r.gone}
+	return map[string]int{"me": r.tid, "pid": unix.Getpid(), "other": r.other.tid, "pgrp": r.group, "gone": r.gone,
+		"second": r.second.tid}
 }
 
 // exitOther ends the other thread and waits until it is gone.

@@ -177,3 +177,20 @@ func parseSiginfo(b []byte) sigRec {
 	u := func(off int) uint32 { return binary.NativeEndian.Uint32(b[off:]) }
 	return sigRec{Signo: int(u(0)), Code: int(int32(u(8))), Pid: int(u(12)), Fd: int(int32(u(20))), Band: int(u(28))}
 }
+
+// readSiginfoBg reads n bytes from a signalfd on background thread 0,
+// which may sleep there, and logs the records it read.
+func (e *env) readSiginfoBg(fd string, n int) (finish func() bool) {
+	num := e.fd(fd)
+	return e.bg(0, nrRead, fmt.Sprintf("read(%s, %d)", fd, n), func(on pollSys) string {
+		data, err := on.(sys).read(num, n)
+		if err != nil {
+			return errStr(err)
+		}
+		parts := []string{fmt.Sprintf("%d bytes", len(data))}
+		for off := 0; off+siginfoSize <= len(data); off += siginfoSize {
+			parts = append(parts, e.sigLine(parseSiginfo(data[off:off+siginfoSize])))
+		}
+		return strings.Join(parts, "; ")
+	})
+}

@@ -432,6 +432,7 @@ func TestB10Status(t *testing.T) {
 	k, ps := setup(t, Config{Devices: 2, Size: 100})
 	r, w := k.NewTask("r", kernel.Cred{}), k.NewTask("w", kernel.Cred{})
 	rfd := open(t, r, "scullpipe0", kernel.O_RDONLY)
+	catch(t, r, kernel.SIGIO, 0) // SIGIO's default action would end r (S10)
 	setAsync(t, r, rfd, r.Pid(), 0)
 	wfd := open(t, w, "scullpipe0", kernel.O_WRONLY)
 	open(t, w, "scullpipe0", kernel.O_RDWR)
