@@ -60,12 +60,15 @@ func (s *story) epollLoop(ctx context.Context) error {
 		time.Sleep(pace) // let the server fall asleep in epoll_wait first
 		want := 0
 		for _, i := range []int{0, 1, 2, 3} {
-			if msg, ok := batch[i]; ok {
-				n, err := s.write(ctx, s.wa, names[i], []byte(msg))
+			// A scullpipe write stops where its circular buffer wraps,
+			// so a small buffer may take a message in pieces.
+			for rest := []byte(batch[i]); len(rest) > 0; {
+				n, err := s.write(ctx, s.wa, names[i], rest)
 				if err != nil {
 					return err
 				}
 				want += n
+				rest = rest[n:]
 			}
 		}
 		for got := 0; got < want; {
