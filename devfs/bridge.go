@@ -58,11 +58,11 @@ func ParseSigio(s string) (Sigio, error) {
 const XattrSigio = linux.XattrSigio
 
 // SigioAvailable reports nil when this process may run the signal bridge:
-// the kernel has pidfd_open, pidfd_getfd and kcmp, and the process may
-// read its clients' descriptors (pidfd_getfd needs ptrace access to the
-// client: root or CAP_SYS_PTRACE, or, for clients of the same user, a
-// Yama ptrace_scope of 0 or no Yama). The error says what is missing and
-// what would enable it.
+// the kernel has pidfd_open, pidfd_getfd, kcmp and fcntl F_GETOWNER_UIDS,
+// and the process may read its clients' descriptors (pidfd_getfd needs
+// ptrace access to the client: root or CAP_SYS_PTRACE, or, for clients of
+// the same user, a Yama ptrace_scope of 0 or no Yama). The error says
+// what is missing and what would enable it.
 func SigioAvailable() error { return sigioAvailable() }
 
 // sigioAvailable is SigioAvailable; tests replace it.
@@ -83,6 +83,9 @@ func checkSigio() error {
 	unix.Close(dup)
 	if !same {
 		return fmt.Errorf("devfs: signal bridge: kcmp (CONFIG_KCMP) is unavailable: %w", syscall.ENOSYS)
+	}
+	if _, _, err := linux.GetOwnerUids(pidfd); err != nil {
+		return fmt.Errorf("devfs: signal bridge: fcntl F_GETOWNER_UIDS (CONFIG_CHECKPOINT_RESTORE), which tells who set a file's owner, is unavailable: %w", err)
 	}
 	st, err := readStatus("/proc/self/status")
 	if err != nil {
@@ -120,8 +123,8 @@ func hasCap(c uint) bool {
 type SigioStats struct {
 	// Sent counts signals queued to real processes.
 	Sent uint64
-	// Refused counts signals not sent because the credentials of the
-	// processes holding the file may not signal the target (SPEC F4).
+	// Refused counts signals not sent because the ids of the process
+	// that set the owner may not signal the target (SPEC F4).
 	Refused uint64
 	// Unsafe counts signals not sent because the target neither catches,
 	// blocks nor ignores them, so they would have killed it (SPEC F2).
@@ -173,8 +176,8 @@ const (
 const sweepEvery = 5 * time.Millisecond
 
 // rescanEvery is how often the sweep looks for every holder of an owned
-// file, not only the first it knows, so that a process that gets the file
-// later has its ids judged too (SPEC F4).
+// file, not only the first it knows, so that an owner that gets the file
+// later has its own descriptor reported in si_fd.
 const rescanEvery = time.Second
 
 // fopenNoflush is FOPEN_NOFLUSH: closes of the file send no FLUSH. The

@@ -13,19 +13,16 @@ import (
 // call, fdinfo and mountinfo. The walk over processes and their
 // descriptors is bridge_walk.go's.
 
-// Capabilities the bridge looks at (include/uapi/linux/capability.h).
-const (
-	capKill      = 5  // CAP_KILL
-	capSysPtrace = 19 // CAP_SYS_PTRACE
-)
+// capSysPtrace is CAP_SYS_PTRACE (include/uapi/linux/capability.h),
+// which lets the bridge read other users' descriptors.
+const capSysPtrace = 19
 
 // cred is a process's user ids as the permission rule needs them. The
-// zero cred is unknown, and an unknown cred may signal nobody: a failed
-// read never reads as root.
+// zero cred is unknown, and nobody may signal a target of unknown ids: a
+// failed read never reads as root.
 type cred struct {
 	known           bool
 	uid, euid, suid int
-	capKill         bool
 }
 
 // procStatus is what the bridge reads from /proc/PID/status (or
@@ -43,8 +40,7 @@ const (
 	hasBlk
 	hasIgn
 	hasCgt
-	hasCapEff
-	hasAll = hasTgid | hasUid | hasBlk | hasIgn | hasCgt | hasCapEff
+	hasAll = hasTgid | hasUid | hasBlk | hasIgn | hasCgt
 )
 
 // parseStatus reads a status file's text. ok is false when a field the
@@ -96,12 +92,6 @@ func parseStatus(b []byte) (st procStatus, ok bool) {
 		case "SigCgt":
 			if st.cgt, err = strconv.ParseUint(string(val), 16, 64); err == nil {
 				seen |= hasCgt
-			}
-		case "CapEff":
-			var c uint64
-			if c, err = strconv.ParseUint(string(val), 16, 64); err == nil {
-				st.cred.capKill = c&(1<<capKill) != 0
-				seen |= hasCapEff
 			}
 		}
 	}

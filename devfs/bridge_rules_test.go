@@ -11,12 +11,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// F4: a status file that misses a field, or says nothing at all, gives
-// an unknown cred, and an unknown cred signals nobody and is signalled by
-// nobody: a failed read never reads as root.
-func TestBridgeUnknownCredRefuses(t *testing.T) {
-	root := cred{known: true, capKill: true}
-	user := cred{known: true, uid: 1000, euid: 1000, suid: 1000}
+// F4: the owner's recorded ids are judged by sigio_perm: root's euid,
+// or a real or effective id equal to the target's real or saved uid. A
+// status file that misses a field, or says nothing at all, gives an
+// unknown cred, and nobody may signal a target of unknown ids: a failed
+// read never reads as root.
+func TestBridgeOwnerIdsRule(t *testing.T) {
+	if !userNS().initial {
+		t.Skip("not in the initial user namespace, where root's euid is root's")
+	}
+	root := fown{}
+	user := fown{uid: 1000, euid: 1000}
+	userCred := cred{known: true, uid: 1000, euid: 1000, suid: 1000}
+	rootCred := cred{known: true}
 	if _, ok := parseStatus([]byte("Tgid:\t1\nUid:\t0\t0\t0\t0\n")); ok {
 		t.Fatal("a status without the signal masks parsed")
 	}
@@ -25,25 +32,23 @@ func TestBridgeUnknownCredRefuses(t *testing.T) {
 		t.Fatal("an empty status gave a known cred")
 	}
 	for _, c := range []struct {
-		name     string
-		from, to cred
-		want     bool
+		name string
+		from fown
+		to   cred
+		want bool
 	}{
-		{"F4/root", root, user, true},
-		{"F4/same-user", user, user, true},
-		{"F4/user-to-root", user, cred{known: true}, false},
-		{"F4/unknown-sender", st.cred, user, false},
+		{"F4/root", root, userCred, true},
+		{"F4/same-user", user, userCred, true},
+		{"F4/user-to-root", user, rootCred, false},
+		{"F4/dropped-ids-to-root", fown{uid: 65534, euid: 65534}, rootCred, false},
+		{"F4/euid-is-saved-uid", fown{uid: 5, euid: 1000}, cred{known: true, uid: 7, euid: 7, suid: 1000}, true},
+		{"F4/uid-is-target-uid", fown{uid: 7, euid: 5}, cred{known: true, uid: 7, euid: 8, suid: 8}, true},
+		{"F4/target-euid-only", fown{uid: 5, euid: 5}, cred{known: true, uid: 7, euid: 5, suid: 7}, false},
 		{"F4/unknown-target", root, st.cred, false},
 	} {
 		if got := c.from.mayKill(c.to); got != c.want {
 			t.Errorf("%s: mayKill = %v, want %v", c.name, got, c.want)
 		}
-	}
-	if mayAllKill(nil, user) {
-		t.Error("no recorded holder allowed a signal")
-	}
-	if mayAllKill([]cred{root, user}, cred{known: true}) {
-		t.Error("an unprivileged holder let root be signalled")
 	}
 }
 

@@ -38,16 +38,23 @@ func (s sys) sameFile(pid1, fd1, pid2, fd2 int) bool {
 	return e == 0 && r == 0
 }
 
-// owner returns the owner and F_SETSIG signal of the open file fd.
-func (s sys) owner(fd int) (linux.FOwnerEx, int, error) {
+// owner returns the owner of the open file fd, its F_SETSIG signal and
+// the ids of the process that set it: three fcntl calls.
+func (s sys) owner(fd int) (fown, error) {
+	var f fown
+	var err error
 	s.count()
-	o, err := linux.GetOwnEx(fd)
-	if err != nil {
-		return o, 0, err
+	if f.own, err = linux.GetOwnEx(fd); err != nil {
+		return f, err
 	}
 	s.count()
-	sig, err := linux.GetSig(fd)
-	return o, sig, err
+	if f.sig, err = linux.GetSig(fd); err != nil {
+		return f, err
+	}
+	s.count()
+	uid, euid, err := linux.GetOwnerUids(fd)
+	f.uid, f.euid = int(uid), int(euid)
+	return f, err
 }
 
 // pread reads a /proc file kept open from its start (a /proc file

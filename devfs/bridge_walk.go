@@ -73,12 +73,10 @@ func (b *bridge) fdsOf(pid int) []int {
 }
 
 // A holder is a process holding a watched file, with its descriptors for
-// it (ascending) and its credentials when it was seen (unknown when its
-// status could not be read).
+// it (ascending).
 type holder struct {
-	pid  int
-	fds  []int
-	cred cred
+	pid int
+	fds []int
 }
 
 // scan returns the processes holding the open file that the bridge's
@@ -96,11 +94,7 @@ func (b *bridge) scan(dup int, prefer []int, rest, first bool) []holder {
 		if len(mine) == 0 {
 			return false
 		}
-		h := holder{pid: pid, fds: mine}
-		if st, err := readStatus(statusPath(pid, 0)); err == nil {
-			h.cred = st.cred
-		}
-		hs = append(hs, h)
+		hs = append(hs, holder{pid: pid, fds: mine})
 		return first
 	})
 	return hs

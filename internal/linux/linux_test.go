@@ -63,3 +63,26 @@ func TestOwnEx(t *testing.T) {
 		t.Fatalf("GetSig(-1): %v, want EBADF", err)
 	}
 }
+
+// F4: F_GETOWNER_UIDS reads the ids of the process that set the owner.
+func TestOwnerUids(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	if err := SetOwnEx(p[0], FOwnerEx{Type: F_OWNER_PID, Pid: int32(unix.Getpid())}); err != nil {
+		t.Fatal(err)
+	}
+	uid, euid, err := GetOwnerUids(p[0])
+	if err == unix.EINVAL {
+		t.Skip("F_GETOWNER_UIDS: EINVAL (a kernel without CONFIG_CHECKPOINT_RESTORE)")
+	}
+	if err != nil || uid != uint32(unix.Getuid()) || euid != uint32(unix.Geteuid()) {
+		t.Fatalf("GetOwnerUids = %d %d %v, want %d %d", uid, euid, err, unix.Getuid(), unix.Geteuid())
+	}
+	if _, _, err := GetOwnerUids(-1); err != unix.EBADF {
+		t.Fatalf("GetOwnerUids(-1): %v, want EBADF", err)
+	}
+}
