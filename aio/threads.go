@@ -106,6 +106,11 @@ func (b *threadBackend) start(batch []*Request) error {
 		return syscall.EBADF
 	}
 	for _, r := range batch {
+		if b.interruptible {
+			// A worker takes r later, and may wait on a stream for
+			// long: r keeps its own reference to the file (pin.go).
+			r.pinFd()
+		}
 		b.push(r)
 	}
 	wake := min(len(batch), b.idle)
@@ -183,13 +188,13 @@ func perform(r *Request, w *workerSlot) (n int, errno syscall.Errno) {
 func syscallOf(r *Request) (int, error) {
 	switch r.op {
 	case opRead:
-		return unix.Pread(r.fd, r.buf, r.off)
+		return unix.Pread(r.ioFd(), r.buf, r.off)
 	case opWrite:
-		return unix.Pwrite(r.fd, r.buf, r.off)
+		return unix.Pwrite(r.ioFd(), r.buf, r.off)
 	case opFsync:
-		return 0, unix.Fsync(r.fd)
+		return 0, unix.Fsync(r.ioFd())
 	case opFdatasync:
-		return 0, unix.Fdatasync(r.fd)
+		return 0, unix.Fdatasync(r.ioFd())
 	}
 	panic("aio: threadBackend: request with unknown op")
 }

@@ -12,6 +12,11 @@ import (
 // made room: if it looked before reqs were counted here, the room it made
 // is visible to the drain below.
 func (q *uringRing) backlogRest(reqs []*Request) {
+	for _, r := range reqs {
+		// r waits for room: it keeps its own reference to the file
+		// (pin.go). Not under mu, which the completion path takes.
+		r.pinFd()
+	}
 	q.mu.Lock()
 	for _, r := range reqs {
 		r.bkState.Store(ubBacklog)
