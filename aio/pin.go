@@ -18,11 +18,13 @@ import "golang.org/x/sys/unix"
 // submitted for: the engine duplicates the descriptor (F_DUPFD_CLOEXEC),
 // the backend transfers through the duplicate, and the completion closes
 // it. A duplicate costs two system calls, so only requests that may wait
-// are pinned: held ones, and every request of the host thread pool
-// (where a worker picks a request up later, and a stream wait can last
-// forever); a request io_uring takes into its ring is resolved by the
-// kernel when the ring's loop enters it, right after submission, and a
-// registered descriptor (RegisterFile) is the ring's own reference.
+// are pinned: held ones, those waiting on an io_uring ring's backlog for
+// room, and every request of the host thread pool (where a worker picks
+// a request up later, and a stream wait can last forever). A request
+// io_uring takes into its ring is resolved by the kernel when the ring's
+// loop enters it, right after submission, and a registered descriptor
+// (RegisterFile, as every File's on io_uring) is the ring's own
+// reference, so its requests need no pin on the backlog.
 //
 // A process out of descriptors (EMFILE) leaves the request unpinned, as
 // it was before: it then follows the number.

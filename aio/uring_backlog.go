@@ -14,8 +14,12 @@ import (
 func (q *uringRing) backlogRest(reqs []*Request) {
 	for _, r := range reqs {
 		// r waits for room: it keeps its own reference to the file
-		// (pin.go). Not under mu, which the completion path takes.
-		r.pinFd()
+		// (pin.go), unless the rings hold one (a registered
+		// descriptor, as a File's is). Not under mu, which the
+		// completion path takes.
+		if q.b.files.slot(r.fd) < 0 {
+			r.pinFd()
+		}
 	}
 	q.mu.Lock()
 	for _, r := range reqs {
