@@ -50,7 +50,7 @@ func submittedNow(e *Engine) uint64 {
 	return 0
 }
 
-// C12, POSIX close(2): O_APPEND writes held back behind one blocked on a
+// C1, C12, POSIX close(2): O_APPEND writes held back behind one blocked on a
 // full pipe, whose descriptor is then closed and its number reopened on
 // another file, still land in the pipe, in order: "as if the close() had
 // not yet occurred". The file now at the number gets nothing.
@@ -86,7 +86,7 @@ func TestHeldWritesKeepTheirFile(t *testing.T) {
 	})
 }
 
-// close(2): writes to a regular file queued in the thread pool behind a
+// C1, close(2): writes to a regular file queued in the thread pool behind a
 // worker blocked on an empty pipe, whose descriptor is then closed and
 // its number reopened on another file, land in the file they were
 // submitted for.
