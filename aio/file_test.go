@@ -521,13 +521,25 @@ func TestFileWaitHoldsNoThread(t *testing.T) {
 	})
 }
 
-// C16: a call allocates nothing in steady state: ReadAt, WriteAt, and
-// ReadAtContext with a context that can end.
+// C16, C18: a call allocates nothing in steady state: ReadAt, WriteAt,
+// and ReadAtContext with a context that can end, both on the page cache
+// without the engine (C18) and through the engine.
 func TestFileAllocations(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
 		e := newEngine(t)
 		_, data := tempFile(t, 1<<16, os.O_RDONLY)
 		f, _ := newTestFile(t, e, data, os.O_RDWR)
+		fileAllocs(t, "nowait", f)
+		f.rd.never()
+		f.wr.never()
+		fileAllocs(t, "engine", f)
+	})
+}
+
+// fileAllocs checks f's calls allocate nothing.
+func fileAllocs(t *testing.T, path string, f *File) {
+	t.Helper()
+	{
 		p := make([]byte, 4096)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -542,10 +554,10 @@ func TestFileAllocations(t *testing.T) {
 				}
 			})
 			if got != 0 {
-				t.Errorf("C16/zero-allocs: %s allocates %.2f times per call", what, got)
+				t.Errorf("C16/zero-allocs: %s (%s) allocates %.2f times per call", what, path, got)
 			}
 		}
-	})
+	}
 }
 
 // C16: without options NewFile serves the file on the package's default

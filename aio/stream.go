@@ -39,6 +39,9 @@ const pipeBuf = 4096
 
 // stream moves r's data at the descriptor's position (see above).
 func stream(r *Request, w *workerSlot) (int, syscall.Errno) {
+	// A stream may keep r waiting without bound: r keeps its own
+	// reference to the file meanwhile (pin.go).
+	r.pinFd()
 	if len(r.buf) == 0 || nonblocking(r.ioFd()) {
 		return plainOnce(r)
 	}

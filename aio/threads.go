@@ -48,6 +48,7 @@ type threadBackend struct {
 	mu     sync.Mutex
 	work   sync.Cond // signalled when a request is queued or the pool closes
 	queue  prioQueue // requests no worker has taken yet
+	queued int       // how many
 	idle   int       // workers waiting on work
 	closed bool
 
@@ -106,9 +107,9 @@ func (b *threadBackend) start(batch []*Request) error {
 		return syscall.EBADF
 	}
 	for _, r := range batch {
-		if b.interruptible {
-			// A worker takes r later, and may wait on a stream for
-			// long: r keeps its own reference to the file (pin.go).
+		if b.interruptible && b.queued >= b.idle {
+			// No idle worker is left to take r at once: it waits in
+			// the queue, keeping its own reference to the file (pin.go).
 			r.pinFd()
 		}
 		b.push(r)
@@ -125,6 +126,7 @@ func (b *threadBackend) start(batch []*Request) error {
 func (b *threadBackend) push(r *Request) {
 	r.bkState.Store(tbQueued)
 	b.queue.push(r)
+	b.queued++
 }
 
 // next waits for a request and takes the most urgent one, recording it
@@ -143,6 +145,7 @@ func (b *threadBackend) next(slot *workerSlot) *Request {
 		b.idle--
 	}
 	b.queue.remove(r)
+	b.queued--
 	r.bkState.Store(tbRunning)
 	slot.r.Store(r)
 	return r
@@ -209,6 +212,7 @@ func (b *threadBackend) cancel(r *Request) bool {
 	switch r.bkState.Load() {
 	case tbQueued:
 		b.queue.remove(r)
+		b.queued--
 		r.bkState.Store(tbIdle)
 		b.mu.Unlock()
 		b.done(r, 0, syscall.ECANCELED)
