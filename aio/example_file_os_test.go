@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/fasync-go/fasync/aio"
 )
 
@@ -49,4 +51,39 @@ func ExampleFile_Stat() {
 	}
 	// Output:
 	// hello.txt: hello from a zip entry
+}
+
+// ExampleFile_SyscallConn makes a system call the File does not make on
+// the File's descriptor: here posix_fadvise, telling the kernel the file
+// will be read at random, as a program reading blocks of a large file
+// with many goroutines would.
+func ExampleFile_SyscallConn() {
+	osf, err := os.CreateTemp("", "aio-example-syscallconn")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.Remove(osf.Name())
+	f, err := aio.NewFile(osf)
+	if err != nil {
+		osf.Close()
+		fmt.Println(err)
+		return
+	}
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var adviceErr error
+	if err := rc.Control(func(fd uintptr) {
+		adviceErr = unix.Fadvise(int(fd), 0, 0, unix.FADV_RANDOM)
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("fadvise:", adviceErr)
+	// Output:
+	// fadvise: <nil>
 }
