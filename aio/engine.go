@@ -304,6 +304,7 @@ func (e *Engine) release(n int64) {
 // unclaim undoes a submission whose backend start failed: r leaves its
 // descriptor's list and returns to its previous state, as if never submitted.
 func (e *Engine) unclaim(r *Request, prev int32) {
+	r.unpinFd()
 	ready := e.unlink(r)
 	r.group = nil
 	e.release(1)
