@@ -20,7 +20,7 @@ import (
 //
 // BenchmarkFileCold1024 (SPEC C21): 1024 goroutines each calling ReadAt
 // for 4 KiB random blocks of the shared benchmark file dropped from the
-// page cache, os.File and File each in a process of its own (the runtime
+// page cache (POSIX_FADV_DONTNEED), os.File and File each in a process of its own (the runtime
 // keeps every thread it made, so the thread count is the peak): iops,
 // cpu-ns/read, peak-threads (/proc/self/status Threads) and peak-rss-KiB
 // (VmHWM). ns/op includes starting the process; read iops.
