@@ -24,8 +24,9 @@ func (p *process) stopLocked(sig int) {
 }
 
 // notifyParent records a stop (why CLD_STOPPED) or continuation
-// (CLD_CONTINUED) for the parent's Wait4 and sends the parent SIGCHLD,
-// as do_notify_parent_cldstop. No lock is held.
+// (CLD_CONTINUED) for the parent's Wait4 and sends the parent SIGCHLD
+// unless its SIGCHLD action is SIG_IGN or has SA_NOCLDSTOP, as
+// do_notify_parent_cldstop. No lock is held.
 func (p *process) notifyParent(why, sig int) {
 	k := p.k
 	k.mu.Lock()
@@ -41,11 +42,11 @@ func (p *process) notifyParent(why, sig int) {
 	}
 	p.reported = true
 	parent.mu.Lock()
-	nocldstop := parent.actions[SIGCHLD].Flags&SA_NOCLDSTOP != 0
+	act := parent.actions[SIGCHLD]
 	leader := parent.leader
 	parent.mu.Unlock()
 	k.mu.Unlock()
-	if !nocldstop {
+	if !act.Ignore && act.Flags&SA_NOCLDSTOP == 0 {
 		_ = leader.sendSignal(SigInfo{Signo: SIGCHLD, Code: why, Pid: p.pid, Uid: p.cred.UID, Status: sig}, true)
 	}
 	parent.childQ.WakeUp()
