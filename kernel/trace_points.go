@@ -159,7 +159,7 @@ const (
 	verdictNoOwner = "no_owner"    // F_SETOWN never set, or set to 0 (A6)
 	verdictSigurg  = "sigurg_skip" // SIGURG to a file without F_SETSIG
 	verdictNoGroup = "empty_group" // the owning process group has no member left
-	verdictNoTask  = "no_task"     // the owner id names no task (only a group did)
+	verdictNoTask  = "no_task"     // the owner id names no task (only a group did, or it has exited)
 )
 
 // traceSendSigio records send_sigio for f (descriptor fd): owner o, the
