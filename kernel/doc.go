@@ -52,8 +52,10 @@
 // block and whose disposition ignores it is discarded; standard signals
 // coalesce to one pending instance per set keeping the first SigInfo,
 // real-time ones (32..64) queue in order up to Config.SigPendingMax per
-// process (beyond it Kill and Sigqueue fail with EAGAIN and a fasync
-// notification falls back to plain SIGIO, SPEC A7). If the chosen thread
+// process (beyond it Sigqueue and Tgkill fail with EAGAIN and a fasync
+// notification falls back to plain SIGIO, SPEC A7, while kill(2) and the
+// kernel's own signals are sent with their siginfo lost: pending once,
+// delivered as SI_USER from pid 0). If the chosen thread
 // does not block it, a default-fatal signal ends the process at once, a
 // default stop signal stops it, and a handled one interrupts the chosen
 // thread's blocking calls: the context its driver sleeps on is
