@@ -99,8 +99,8 @@ func (t *Task) Alive() bool { return t.alive.Load() }
 
 // Setpgid moves the process to another process group: pgid 0 or the
 // process's own pid makes a new group led by it; any other pgid must name
-// an existing group (ESRCH otherwise). A negative pgid is EINVAL; a dead
-// process gets ESRCH.
+// an existing group (EPERM otherwise, as setpgid(2) gives it). A negative
+// pgid is EINVAL; a dead process gets ESRCH.
 func (t *Task) Setpgid(pgid int) error {
 	defer t.safePoint()
 	if pgid < 0 {
@@ -116,7 +116,7 @@ func (t *Task) Setpgid(pgid int) error {
 		pgid = t.pid
 	}
 	if pgid != t.pid && len(k.groups[pgid]) == 0 {
-		return ESRCH
+		return EPERM
 	}
 	k.joinGroupLocked(t.process, pgid)
 	return nil
