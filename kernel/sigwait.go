@@ -53,7 +53,9 @@ func (t *Task) Sigwaitinfo(ctx context.Context, set Sigset) (SigInfo, error) {
 }
 
 // takeSignal dequeues the next signal of set for t; with wait it first
-// ends a wait begun by sigwaitOnce, restoring the real mask.
+// ends a wait begun by sigwaitOnce, restoring the real mask. A thread
+// that has exited takes nothing: its process's signals are for the
+// threads that live.
 func (t *Task) takeSignal(set Sigset, wait bool) (SigInfo, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -61,6 +63,9 @@ func (t *Task) takeSignal(set Sigset, wait bool) (SigInfo, bool) {
 		t.inWait = false
 		t.setMaskLocked(t.realBlocked)
 		t.realBlocked = 0
+	}
+	if t.dead {
+		return SigInfo{}, false
 	}
 	info, ok := t.dequeueLocked(set)
 	if ok {
