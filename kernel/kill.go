@@ -31,6 +31,9 @@ func (t *Task) Kill(pid, sig int) (err error) {
 	if sc := t.sysEnter(sysKill, -1, pid, sig); sc != nil {
 		defer sc.exit(nil, &err)
 	}
+	if sig < 0 || sig >= NSIG {
+		return EINVAL // the arguments first, as Tgkill checks them
+	}
 	if !t.Alive() {
 		return ESRCH
 	}
@@ -48,13 +51,10 @@ func (t *Task) userInfo(sig, code int) SigInfo {
 // signal finding the queue full fails with EAGAIN.
 func (t *Task) Sigqueue(pid, sig int, value any) error {
 	defer t.safePoint()
-	if !t.Alive() {
-		return ESRCH
-	}
-	if pid <= 0 {
-		if sig < 0 || sig >= NSIG {
-			return EINVAL
-		}
+	switch {
+	case sig < 0 || sig >= NSIG:
+		return EINVAL
+	case !t.Alive() || pid <= 0:
 		return ESRCH
 	}
 	info := t.userInfo(sig, SI_QUEUE)
