@@ -53,16 +53,14 @@ func (t *Task) Sigwaitinfo(ctx context.Context, set Sigset) (SigInfo, error) {
 }
 
 // takeSignal dequeues the next signal of set for t; with wait it first
-// ends a wait begun by sigwaitOnce, restoring the real mask. A thread
+// ends the wait for set begun by sigwaitOnce (endWaitLocked). A thread
 // that has exited takes nothing: its process's signals are for the
 // threads that live.
 func (t *Task) takeSignal(set Sigset, wait bool) (SigInfo, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if wait && t.inWait {
-		t.inWait = false
-		t.setMaskLocked(t.realBlocked)
-		t.realBlocked = 0
+	if wait {
+		t.endWaitLocked(set)
 	}
 	if t.dead {
 		return SigInfo{}, false
@@ -84,9 +82,7 @@ func (t *Task) sigwaitOnce(ctx context.Context, set Sigset, expired <-chan time.
 		t.mu.Unlock()
 		return SigInfo{}, false, EBADF
 	}
-	t.realBlocked = t.mask
-	t.inWait = true
-	t.setMaskLocked(t.mask &^ set)
+	t.beginWaitLocked(set)
 	c := t.registerLocked(ctx, nil, false)
 	t.mu.Unlock()
 	cancelled, done := c.sleepChans()
@@ -116,4 +112,42 @@ func (t *Task) sigwaitOnce(ctx context.Context, set Sigset, expired <-chan time.
 		return SigInfo{}, false, EBADF
 	}
 	return SigInfo{}, false, nil
+}
+
+// beginWaitLocked starts a wait for set: the mask found is saved as
+// realBlocked by the first wait in progress, and set is unblocked along
+// with the sets of the others. t.mu is held.
+func (t *Task) beginWaitLocked(set Sigset) {
+	if !t.inWait {
+		t.realBlocked = t.mask
+		t.inWait = true
+	}
+	t.waits = append(t.waits, set)
+	t.setMaskLocked(t.mask &^ set)
+}
+
+// endWaitLocked ends one wait for set: the mask becomes realBlocked
+// minus the sets still waited for, realBlocked itself after the last.
+// t.mu is held.
+func (t *Task) endWaitLocked(set Sigset) {
+	var waiting Sigset
+	found := false
+	kept := t.waits[:0]
+	for _, s := range t.waits {
+		if s == set && !found {
+			found = true
+			continue
+		}
+		kept = append(kept, s)
+		waiting |= s
+	}
+	if !found {
+		return
+	}
+	t.waits = kept
+	t.setMaskLocked(t.realBlocked &^ waiting)
+	if len(kept) == 0 {
+		t.inWait = false
+		t.realBlocked = 0
+	}
 }

@@ -33,13 +33,16 @@ type Task struct {
 	nfree     int        // length of freeCalls
 	sigs      sigPending // thread-directed pending signals
 	mask      Sigset     // blocked signals (never SIGKILL or SIGSTOP)
-	// realBlocked is the mask a Sigtimedwait replaced (Linux's
-	// real_blocked), valid while inWait; the wait unblocks its set so
-	// that the signals it waits for are sent to this thread.
+	// realBlocked is the mask the Sigtimedwaits in progress replaced
+	// (Linux's real_blocked), valid while inWait; waits holds their sets,
+	// which stay unblocked (mask is realBlocked minus them) so that the
+	// signals they wait for are sent to this thread. Goroutines sharing
+	// the thread may wait at once, hence a list.
 	realBlocked Sigset
 	inWait      bool
-	// frames are the masks saved by the handlers running on the thread,
-	// innermost last (the signal frames' uc_sigmask).
+	waits       []Sigset
+	// frames are the masks saved by the handlers running on the thread
+	// (the signal frames' uc_sigmask) and by Sigsuspend, innermost last.
 	frames []*sigFrame
 
 	// alive mirrors !dead for lock-free readers (Alive, safe points).
