@@ -77,7 +77,8 @@
 // kernel returns EINTR, or restarts the call transparently when the
 // handler had SA_RESTART (SPEC S3); Poll, Pause, Sigsuspend and
 // Sigtimedwait always return EINTR, as in Linux. A call interrupted by a
-// stop restarts once the process continues, since no handler ran. A
+// stop restarts once the process continues, since no handler ran, except
+// Sigtimedwait, which returns EINTR as signal(7) says it does. A
 // blocked call also returns the caller's ctx error when ctx ends, and
 // EBADF when its descriptor is closed, its thread exits or the kernel
 // closes. ERESTARTSYS never escapes a Task method. Every method that

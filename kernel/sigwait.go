@@ -14,7 +14,8 @@ import (
 // come to this thread (Linux's real_blocked), at most timeout (timeout <
 // 0 waits forever, 0 only looks). SIGKILL and SIGSTOP are never taken.
 // Errors: EAGAIN when the timeout passes; EINTR when a handler of a
-// signal outside set ran meanwhile (never restarted, as in Linux); ctx's
+// signal outside set ran meanwhile (never restarted, as in Linux) or the
+// process was stopped and continued (signal(7)); ctx's
 // error when ctx ends; EBADF when the thread exits. Set is normally
 // blocked beforehand (Sigprocmask): a signal of set that is not blocked
 // may be delivered before Sigtimedwait looks.
@@ -84,6 +85,7 @@ func (t *Task) sigwaitOnce(ctx context.Context, set Sigset, expired <-chan time.
 	}
 	t.beginWaitLocked(set)
 	c := t.registerLocked(ctx, nil, false)
+	stops := t.stops
 	t.mu.Unlock()
 	cancelled, done := c.sleepChans()
 	timedOut := false
@@ -105,7 +107,9 @@ func (t *Task) sigwaitOnce(ctx context.Context, set Sigset, expired <-chan time.
 	case timedOut:
 		return SigInfo{}, false, EAGAIN
 	}
-	if ran, _ := t.deliverSignals(); ran > 0 {
+	// A handler ran, or the process stopped and went on: EINTR, as
+	// signal(7) says of sigtimedwait after SIGSTOP and SIGCONT.
+	if ran, _ := t.deliverSignals(); ran > 0 || t.stoppedSince(stops) {
 		return SigInfo{}, false, EINTR
 	}
 	if !t.Alive() {
@@ -150,4 +154,12 @@ func (t *Task) endWaitLocked(set Sigset) {
 		t.inWait = false
 		t.realBlocked = 0
 	}
+}
+
+// stoppedSince reports whether the process has begun a stop since its
+// stop count was stops.
+func (t *Task) stoppedSince(stops uint64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stops != stops
 }

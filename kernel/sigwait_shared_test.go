@@ -74,3 +74,26 @@ func TestSharedTaskSigwaitMask(t *testing.T) {
 		t.Errorf("S8: mask after both waits = %#x, want %#x", uint64(m), uint64(m0))
 	}
 }
+
+// TestSigtimedwaitStopContinue checks S8 and S10 as signal(7) lists
+// sigtimedwait among the calls that fail with EINTR after the process is
+// stopped and continued, even without a handler (checked with a C
+// program on Linux 6.18).
+func TestSigtimedwaitStopContinue(t *testing.T) {
+	ctx := context.Background()
+	k := newKernel(t, Config{})
+	sh := k.NewTask("sh", Cred{})
+	job := mustFork(t, sh, "job")
+	set := SigsetOf(SIGUSR1)
+	mustMask(t, job, SIG_BLOCK, set)
+	waiting := goCall(func() error { _, err := job.Sigwaitinfo(ctx, set); return err })
+	waitBlocked(t, job, 1)
+	sh.Kill(job.Pid(), SIGSTOP)
+	if _, st, err := sh.Wait4(ctx, job.Pid(), WUNTRACED); err != nil || !st.Stopped() {
+		t.Fatalf("Wait4(WUNTRACED) = %#x, %v", st, err)
+	}
+	sh.Kill(job.Pid(), SIGCONT)
+	if r := await(t, waiting); r.err != EINTR {
+		t.Errorf("S8: Sigwaitinfo across a stop and SIGCONT = %v, want EINTR", r.err)
+	}
+}

@@ -5,7 +5,8 @@ package kernel
 // (prepareLocked). A stopped process's threads take no signal but
 // SIGKILL: each one holds at its next safe point — a blocked call is
 // interrupted and its caller held there, then the call is restarted once
-// the process continues, since no handler ran — and the parent hears of
+// the process continues, since no handler ran (Sigtimedwait returns
+// EINTR instead, as signal(7) lists it) — and the parent hears of
 // the stop and the continuation through SIGCHLD (CLD_STOPPED,
 // CLD_CONTINUED, unless its SIGCHLD action has SA_NOCLDSTOP) and
 // Wait4's WUNTRACED and WCONTINUED.
@@ -18,6 +19,7 @@ func (p *process) stopLocked(sig int) {
 	}
 	p.stopped = true
 	p.stopSig = sig
+	p.stops++
 	for _, th := range p.threads {
 		th.signalWakeLocked()
 	}

@@ -158,6 +158,7 @@ type process struct {
 	leader  *Task      // the main thread (Tid == Pid), alive or not
 	stopped bool       // group stop: SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU
 	stopSig int        // the signal that stopped it
+	stops   uint64     // stops begun, for the calls a stop ends (Sigtimedwait)
 
 	// stopQ is woken when a stop ends or the process exits: stopped
 	// threads sleep on it at their safe points.
