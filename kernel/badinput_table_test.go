@@ -144,3 +144,18 @@ func callBounded(call func(*Task) error, task *Task) string {
 		return "no return within 1s"
 	}
 }
+
+// TestDriverHelpersNilContext checks K1 and A14 for the helpers a driver
+// calls on its ctx: a nil one is no system call (NoWait false,
+// TaskFromContext nil), never a panic.
+func TestDriverHelpersNilContext(t *testing.T) {
+	var nilCtx context.Context
+	if got := callBounded(func(*Task) error {
+		if NoWait(nilCtx) || TaskFromContext(nilCtx) != nil {
+			return EINVAL
+		}
+		return nil
+	}, nil); got != "<nil>" {
+		t.Errorf("K1: NoWait and TaskFromContext of a nil ctx: %s", got)
+	}
+}
