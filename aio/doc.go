@@ -7,10 +7,11 @@
 // # Engines and backends
 //
 // An Engine (New) queues requests and hands them to a backend: io_uring
-// when the kernel allows it, else a pool of worker goroutines running
-// pread(2)/pwrite(2)/fsync(2)/fdatasync(2). The choice is automatic (the
-// reason a backend was passed over is logged with log/slog at debug level)
-// and can be forced with WithBackend. The package-level functions use a
+// when the kernel allows it, else Linux's native AIO (see below), else a
+// pool of worker goroutines running pread(2)/pwrite(2)/fsync(2)/
+// fdatasync(2). The choice is automatic (the reason a backend was passed
+// over is logged with log/slog at debug level, and Engine.BackendReason
+// gives it) and can be forced with WithBackend. The package-level functions use a
 // default engine created on first use; programs that want to control an
 // engine's life (tests, servers) create their own and Close it.
 //
@@ -133,6 +134,32 @@
 // order: Priority is not an I/O scheduling class. (Open POSIX's aio_read
 // assertion 2, a request submitted at a lower scheduling priority, is a
 // stub there; this order is what the engine promises.)
+//
+// # Native AIO
+//
+// Where io_uring is refused (container runtimes' default seccomp
+// profiles have refused io_uring_setup with EPERM since 2023; hardened
+// kernels set kernel.io_uring_disabled) the "linuxaio" backend uses
+// Linux's native AIO, which those profiles allow: one context
+// (io_setup(2)) of WithQueueDepth requests; requests that arrive together
+// go to the kernel in one io_submit(2), and a goroutine parked in the
+// netpoller on an eventfd the kernel signals per completion reaps them
+// with io_getevents(2), holding no OS thread while it waits.
+//
+// Native AIO is asynchronous only for O_DIRECT transfers on regular files
+// and block devices, and for fsync (a kernel worker runs it, Linux 4.18
+// and later; older kernels send fsyncs to the pool). Elsewhere io_submit
+// itself would block, so every read and write is first tried without
+// waiting (RWF_NOWAIT), as Seastar does: a page-cache hit is copied at
+// once, inside io_submit; a transfer that would have to wait (a page-cache
+// miss, an empty pipe or full socket, a file system that cannot try, such
+// as ext4 for buffered writes) goes on to a thread pool, and an O_DIRECT
+// transfer that would wait is submitted again, allowed to. Streams thus
+// wait on the pool, where Cancel stops them as on the thread pool. A
+// transfer that moved part of its data without waiting finishes on the
+// pool, except a read of a stream, which returns what was there. A
+// request in the kernel cannot be cancelled: Linux's io_cancel(2) refuses
+// reads, writes and fsyncs, and Cancel reports AIO_NOTCANCELED for them.
 //
 // # Registered buffers
 //

@@ -16,7 +16,8 @@ import (
 var ErrClosed = fmt.Errorf("aio: engine closed: %w", syscall.EINVAL)
 
 // An Engine queues requests and hands them to a backend: io_uring when the
-// kernel allows it, a pool of worker goroutines otherwise. Its methods are
+// kernel allows it, else Linux's native AIO, else a pool of worker
+// goroutines. Its methods are
 // safe for concurrent use. Create one with New; the package-level functions
 // use a default engine created on first use.
 //
@@ -34,6 +35,7 @@ type Engine struct {
 	arena *arena
 	fds   fdSpace // where descriptors live: the process, or a model task
 	log   *slog.Logger
+	why   string   // why automatic selection passed over the backends it preferred (BackendReason)
 	done  doneFunc // e.complete, bound once so backends get it without allocating
 	max   int64
 	// closed is set once by Close; a submission re-checks it after
@@ -67,8 +69,9 @@ type Engine struct {
 }
 
 // New creates an Engine. Without options it picks the backend
-// automatically (io_uring when available, else threads; the reason is
-// logged at debug level), a queue depth of 32 and an in-flight limit of
+// automatically (io_uring when available, else Linux's native AIO, else
+// threads; the reasons are logged at debug level and BackendReason
+// gives them), a queue depth of 32 and an in-flight limit of
 // 65536 requests.
 func New(opts ...Option) (*Engine, error) {
 	c := config{
@@ -96,14 +99,24 @@ func New(opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 	e.bk = bk
+	e.why = c.passedOver
 	e.trk, _ = bk.(tracker)
 	e.inlineOK = c.task == nil
 	return e, nil
 }
 
-// Backend reports the name of the engine's backend: "uring", "threads",
-// or "model" for an engine bound to a model task (WithTask).
+// Backend reports the name of the engine's backend: "uring", "linuxaio",
+// "threads", or "model" for an engine bound to a model task (WithTask).
+// BackendReason says why automatic selection did not choose one it
+// prefers.
 func (e *Engine) Backend() string { return e.bk.name() }
+
+// BackendReason reports why automatic selection passed over the backends
+// it prefers to the engine's, each with the errno that refused it, e.g.
+// "uring refused: EPERM" where a seccomp filter refuses io_uring_setup
+// (the full reasons are logged at debug level). It is empty when the
+// engine has its first choice or a backend forced with WithBackend.
+func (e *Engine) BackendReason() string { return e.why }
 
 // InFlight reports how many submitted requests have not completed yet.
 func (e *Engine) InFlight() int { return int(e.inflight.Load()) }

@@ -73,10 +73,11 @@ func waitDoneT(t *testing.T, rs ...*Request) {
 
 // waitRunning waits until the backend has taken r, where the backend can
 // tell (a thread-pool worker has picked it up); io_uring hands every
-// request to the kernel at once.
+// request to the kernel at once. On linuxaio, r must be one that ends on
+// the pool (a transfer on a stream that has to wait).
 func waitRunning(t *testing.T, e *Engine, r *Request) {
 	t.Helper()
-	if e.Backend() == "threads" {
+	if e.Backend() == "threads" || e.Backend() == "linuxaio" {
 		testutil.WaitFor(t, "a worker to take the request", func() bool { return r.bkState.Load() == tbRunning })
 	}
 }

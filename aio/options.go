@@ -1,11 +1,14 @@
 package aio
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
 	"slices"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/kernel"
 )
@@ -15,17 +18,21 @@ type Option func(*config) error
 
 // config is what the options of New set.
 type config struct {
-	backend string // "uring", "threads", or "" for automatic selection
-	bc      backendConfig
-	log     *slog.Logger
-	task    *kernel.Task // WithTask: serve this model task's descriptors
-	arena   int          // WithBufferArena: bytes, a whole number of pages (0: none)
+	backend string // "uring", "linuxaio", "threads", or "" for automatic selection
+	// passedOver says why automatic selection passed over the backends
+	// it preferred to the one it chose ("" when it chose its first).
+	passedOver string
+	bc         backendConfig
+	log        *slog.Logger
+	task       *kernel.Task // WithTask: serve this model task's descriptors
+	arena      int          // WithBufferArena: bytes, a whole number of pages (0: none)
 }
 
-// WithBackend forces the backend: "uring" or "threads". The empty string
-// (the default) selects automatically: io_uring when the kernel allows it,
-// the thread pool otherwise. A forced backend that cannot run makes New
-// fail with the reason, rather than quietly using another.
+// WithBackend forces the backend: "uring", "linuxaio" or "threads". The
+// empty string (the default) selects automatically: io_uring when the
+// kernel allows it, else Linux's native AIO (io_setup, io_submit), else
+// the thread pool. A forced backend that cannot run makes New fail with
+// the reason, rather than quietly using another.
 func WithBackend(name string) Option {
 	return func(c *config) error {
 		c.backend = name
@@ -34,9 +41,10 @@ func WithBackend(name string) Option {
 }
 
 // WithQueueDepth sets the backend's queue depth: submission queue entries
-// per io_uring ring (at most 4096; a ring that is full keeps further
-// requests on a backlog); for the thread pool, the default worker count
-// is twice this, at most 4096. It must be positive.
+// per io_uring ring, or requests in the native AIO context (at most 4096;
+// a ring or context that is full keeps further requests on a backlog);
+// for the thread pool, and linuxaio's, the default worker count is twice
+// this, at most 4096. It must be positive.
 func WithQueueDepth(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {
@@ -123,7 +131,7 @@ func WithLogger(l *slog.Logger) Option {
 
 // selectBackend builds the backend c asks for, or, when c names none, the
 // available backend of lowest rank, logging at debug level why each one
-// passed over was not used.
+// passed over was not used and recording it in c.passedOver.
 func selectBackend(c *config, done doneFunc) (backend, error) {
 	if c.bc.Rings == 0 {
 		c.bc.Rings = runtime.NumCPU()
@@ -158,8 +166,24 @@ func selectBackend(c *config, done doneFunc) (backend, error) {
 			}
 		}
 		c.log.Debug("aio: backend not used", "backend", be.name, "reason", err)
+		if c.passedOver != "" {
+			c.passedOver += ", "
+		}
+		c.passedOver += be.name + " refused: " + errnoName(err)
 	}
 	return nil, fmt.Errorf("aio: no backend available: %w", syscall.ENOSYS)
+}
+
+// errnoName is the name of err's errno (EPERM), or err's text when it
+// carries none.
+func errnoName(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		if name := unix.ErrnoName(en); name != "" {
+			return name
+		}
+	}
+	return err.Error()
 }
 
 // backendsByRank lists the registered backends in order of preference.

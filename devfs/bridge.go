@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/linux"
 )
 
 // Sigio says whether an export passes its devices' fasync notifications on
@@ -53,7 +55,7 @@ func ParseSigio(s string) (Sigio, error) {
 // XattrSigio is the extended attribute every device file carries while
 // the export runs the signal bridge. Its value is "1". Package sigio looks
 // for it when O_ASYNC does not stick on a descriptor (SPEC F7).
-const XattrSigio = "user.fasync.sigio"
+const XattrSigio = linux.XattrSigio
 
 // SigioAvailable reports nil when this process may run the signal bridge:
 // the kernel has pidfd_open, pidfd_getfd and kcmp, and the process may
@@ -68,16 +70,16 @@ var sigioAvailable = checkSigio
 
 func checkSigio() error {
 	self := os.Getpid()
-	pidfd, err := pidfdOpen(self, false)
+	pidfd, err := unix.PidfdOpen(self, 0)
 	if err != nil {
 		return fmt.Errorf("devfs: signal bridge: pidfd_open (Linux 5.3+): %w", err)
 	}
 	defer unix.Close(pidfd)
-	dup, err := pidfdGetfd(pidfd, pidfd)
+	dup, err := unix.PidfdGetfd(pidfd, pidfd, 0)
 	if err != nil {
 		return fmt.Errorf("devfs: signal bridge: pidfd_getfd (Linux 5.6+): %w", err)
 	}
-	same := kcmpSameFile(self, pidfd, self, dup)
+	same := sys{}.sameFile(self, pidfd, self, dup)
 	unix.Close(dup)
 	if !same {
 		return fmt.Errorf("devfs: signal bridge: kcmp (CONFIG_KCMP) is unavailable: %w", syscall.ENOSYS)
@@ -126,8 +128,8 @@ type SigioStats struct {
 	Unsafe uint64
 	// Inline counts system calls the bridge made where the driver raised
 	// the notification (a FUSE write on a transport thread, say): only
-	// for files whose owner it already knows. With nobody subscribed it
-	// stays 0.
+	// for files whose owner it already knows. Each call is counted where
+	// it is made (bridge_sys.go). With nobody subscribed it stays 0.
 	Inline uint64
 	// Wakes counts the times a notification woke the bridge's worker,
 	// which looks at files whose owner it does not know yet, at most once
@@ -169,6 +171,11 @@ const (
 // sweep is what lets go of a file after the last client close, and the
 // release then follows.
 const sweepEvery = 5 * time.Millisecond
+
+// rescanEvery is how often the sweep looks for every holder of an owned
+// file, not only the first it knows, so that a process that gets the file
+// later has its ids judged too (SPEC F4).
+const rescanEvery = time.Second
 
 // fopenNoflush is FOPEN_NOFLUSH: closes of the file send no FLUSH. The
 // bridge asks for it on every device file: a FLUSH sent by a close in this
@@ -215,6 +222,9 @@ type bridge struct {
 	rep      repeats // files whose latest POLL_IN or POLL_OUT may go again
 
 	stats struct{ sent, refused, unsafe, inline, wakes, checks atomic.Uint64 }
+	// inline makes the system calls of the inline path, counted in
+	// stats.inline; worker makes the worker's.
+	inline, worker sys
 }
 
 // newBridge starts the bridge of the mount on dir.
@@ -224,6 +234,7 @@ func newBridge(fsys *FS, dir string, logf func(string, ...any)) *bridge {
 		held: map[*watch]bool{}, dups: map[int]bool{}, kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
+	b.inline = sys{n: &b.stats.inline}
 	ready := make(chan struct{})
 	go b.run(ready)
 	<-ready
@@ -301,7 +312,7 @@ func (b *bridge) sweep() {
 	}
 	b.mu.Unlock()
 	for _, w := range ws {
-		if !w.stillHeld(b) {
+		if !w.refresh(b, time.Since(w.scanned) >= rescanEvery) {
 			w.drop(b)
 		}
 	}
@@ -414,6 +425,19 @@ func (b *bridge) isDup(fd int) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.dups[fd]
+}
+
+// notDups returns fds without the bridge's own descriptors.
+func (b *bridge) notDups(fds []int) []int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := fds[:0]
+	for _, fd := range fds {
+		if !b.dups[fd] {
+			out = append(out, fd)
+		}
+	}
+	return out
 }
 
 // locate finds the mount's id and the descriptor base, on the worker's

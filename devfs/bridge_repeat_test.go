@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -12,23 +11,14 @@ import (
 	"github.com/fasync-go/fasync/internal/testutil"
 )
 
-// sysClockNanosleep is the system call (x86-64) sleep(3) waits in.
-const sysClockNanosleep = 230
-
-// F7, F1: LDD3's asynctest exactly as the book has it (one blocking
+// F7, F1: LDD3's asynctest as the book has it (one blocking
 // 4096-byte read per signal, the flag cleared after the read) copies a
 // single cat of a file 30 times the device's buffer whole. The signal for
 // each next chunk goes out as the reader's read returns and is lost
 // between the read and the clearing; the export repeats it while the data
 // stays unread.
 func TestBridgeRepeatLDD3Asynctest(t *testing.T) {
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("skipping: gcc not found (apt-get install gcc)")
-	}
-	exe := filepath.Join(t.TempDir(), "ldd3asynctest")
-	if out, err := exec.Command("gcc", "-O2", "-w", "-o", exe, filepath.Join("testdata", "ldd3asynctest.c")).CombinedOutput(); err != nil {
-		t.Fatalf("gcc ldd3asynctest.c: %v\n%s", err, out)
-	}
+	exe := cclient(t, "ldd3asynctest")
 	raw := make([]byte, 90000)
 	rand.Read(raw)
 	want := []byte(base64.StdEncoding.EncodeToString(raw)) // 120000 bytes

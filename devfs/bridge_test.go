@@ -20,9 +20,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/linux"
 	"github.com/fasync-go/fasync/kernel"
 	"github.com/fasync-go/fasync/scull"
-	"github.com/fasync-go/fasync/sigio"
 )
 
 // sigclient starts testdata/sigclient.c with args, waits for its "ready"
@@ -30,12 +30,21 @@ import (
 // Closing in (or the test's end) makes it exit.
 func sigclient(t *testing.T, args ...string) (p *proc, before []string, in *os.File) {
 	t.Helper()
+	return sigclientWith(t, nil, args...)
+}
+
+// sigclientWith is sigclient with extra open files, descriptors 3 and up
+// of the client (DEV fd:3 ...).
+func sigclientWith(t *testing.T, extra []*os.File, args ...string) (p *proc, before []string, in *os.File) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
-	p = startIn(t, r, cclient(t, "sigclient"), args...)
+	cmd := exec.Command(cclient(t, "sigclient"), args...)
+	cmd.ExtraFiles = extra
+	p = startCmd(t, r, cmd)
 	r.Close()
 	for {
 		l := p.next()
@@ -52,7 +61,7 @@ func sigclient(t *testing.T, args ...string) (p *proc, before []string, in *os.F
 // signalLine is what sigclient prints for a signal with the fields of
 // siginfo_t the bridge sets exactly (F1, F3).
 func signalLine(sig, fd int, band uint32, pid int) string {
-	return fmt.Sprintf("sig=%d code=-1 fd=%d band=%#x pid=%d tid=%d", sig, fd, band, pid, pid)
+	return fmt.Sprintf("sig=%d code=-5 fd=%d band=%#x pid=%d tid=%d", sig, fd, band, pid, pid)
 }
 
 // F7, B5, B11: LDD3's asynctest, in C, with standard input redirected from
@@ -137,7 +146,7 @@ func TestBridgeThreadOwner(t *testing.T) {
 		p, before, _ := sigclient(t, "-s", "42", "-o", "tid", e.dev(0))
 		tid, _ := strconv.Atoi(strings.TrimPrefix(before[0], "owner "))
 		run(t, "sh", "-c", "echo x > "+e.dev(0))
-		want := fmt.Sprintf("sig=42 code=-1 fd=3 band=0x41 pid=%d tid=%d", p.pid(), tid)
+		want := fmt.Sprintf("sig=42 code=-5 fd=3 band=0x41 pid=%d tid=%d", p.pid(), tid)
 		if got := p.next(); got != want {
 			t.Fatalf("got %q, want %q", got, want)
 		}
@@ -258,15 +267,22 @@ func worldClient(t *testing.T, name string) string {
 	return exe
 }
 
-// F5: the owner changed, then exited: the new owner gets the next
-// signal, and once it has gone nothing is sent (F_GETOWN reads 0 for an
-// owner that has exited, and signals go through a pidfd, never by a pid
-// that might have been reused).
+// F5: the owner changed, then exited: the new owner, another process
+// holding the same open file, gets the next signal, and once it has gone
+// nothing is sent (F_GETOWN reads 0 for an owner that has exited, and
+// signals go through a pidfd, never by a pid that might have been
+// reused).
 func TestBridgeOwnerExits(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
 		e := mountScull(t, tr, 1, 4000)
-		target, _, _ := sigclient(t, "-s", "40")
-		p, _, _ := sigclient(t, "-s", "40", "-o", "other:"+strconv.Itoa(target.pid()), e.dev(0))
+		fd, err := unix.Open(e.dev(0), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := os.NewFile(uintptr(fd), "dev") // blocking: never in the netpoller
+		target, _, _ := sigclientWith(t, []*os.File{f}, "-s", "40", "fd:3")
+		p, _, _ := sigclientWith(t, []*os.File{f}, "-s", "40", "-o", "other:"+strconv.Itoa(target.pid()), "fd:3")
+		f.Close() // the clients are the holders
 		run(t, "sh", "-c", "echo x > "+e.dev(0))
 		target.expect(signalLine(40, 3, 0x41, target.pid()))
 		// The bridge counts a signal once pidfd_send_signal has returned,
@@ -456,13 +472,16 @@ func TestSigioModes(t *testing.T) {
 	}
 }
 
-// F7: devfs and package sigio agree on the attribute and the mark.
-func TestBridgeConstants(t *testing.T) {
-	if devfs.XattrSigio != sigio.BridgeXattr {
-		t.Fatalf("devfs marks files %q, sigio looks for %q", devfs.XattrSigio, sigio.BridgeXattr)
-	}
-	if devfs.BridgeMark != sigio.BridgeMark {
-		t.Fatalf("devfs marks signals %#x, sigio looks for %#x", devfs.BridgeMark, sigio.BridgeMark)
+// A8, F3: the model kernel's band codes, which the bridge hands to
+// internal/linux's band table, are Linux's.
+func TestBridgeBandCodes(t *testing.T) {
+	for _, c := range [][2]int{
+		{kernel.POLL_IN, linux.POLL_IN}, {kernel.POLL_OUT, linux.POLL_OUT}, {kernel.POLL_MSG, linux.POLL_MSG},
+		{kernel.POLL_ERR, linux.POLL_ERR}, {kernel.POLL_PRI, linux.POLL_PRI}, {kernel.POLL_HUP, linux.POLL_HUP},
+	} {
+		if c[0] != c[1] {
+			t.Fatalf("model band %d is Linux's %d", c[0], c[1])
+		}
 	}
 }
 

@@ -1,15 +1,14 @@
 package devfs
 
 import (
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fasync-go/fasync/internal/linux"
 	"github.com/fasync-go/fasync/kernel"
 )
 
@@ -24,39 +23,41 @@ import (
 //   - A notification for a file whose owner the bridge does not know yet
 //     is counted and handed to the worker (no system call where the driver
 //     raised it). The worker finds a client descriptor for the file
-//     (discover), keeps a duplicate of it, and reads the owner and
-//     F_SETSIG there. No owner: the notifications are dropped, as Linux
-//     drops them for a file nobody owns, the duplicate is closed, and the
-//     worker waits (holdOff, doubling) before it looks at the file again. An owner: the worker
-//     resolves it (a pidfd, the target's status file), records the
-//     credentials of every process holding the file (the permission
-//     check's senders), and sends what was counted.
+//     (discover, bridge_walk.go), keeps a duplicate of it, and reads the
+//     owner and F_SETSIG there. No owner: the notifications are dropped,
+//     as Linux drops them for a file nobody owns, the duplicate is
+//     closed, and the worker waits (holdOff, doubling) before it looks at
+//     the file again. An owner: the worker finds every process holding
+//     the file and adds their ids to the file's record (F4,
+//     bridge_perm.go), resolves the owner (a pidfd, the target's status
+//     and syscall files), notes whether the target holds the file, and
+//     sends what was counted.
 //   - Once the owner is known, a notification is sent where it is raised:
 //     the owner and signal are reread from the duplicate (an owner changed
 //     or cleared goes back to the worker), the target's status is reread
-//     (disposition, credentials), and the signal is queued through the
-//     pidfd. Process groups, and processes whose threads must each be
-//     looked at, go to the worker.
+//     (disposition, masks, credentials; bridge_safe.go), and the signal is
+//     queued through the pidfd. Process groups, and processes whose
+//     threads must each be looked at, go to the worker.
 //   - The duplicate keeps the file open, so a client's close is never the
 //     last one while the bridge holds it. Before every signal the bridge
 //     checks that a client still holds the file (kcmp of the duplicate
 //     against a holder's descriptor, one system call; the known holders,
 //     then every process, when that fails), so nothing is sent once the
 //     last client close has returned (F5). The worker sweeps the held files
-//     every sweepEvery and closes the duplicate of any that no client
-//     holds: the kernel then releases the file, later than the client's
-//     close would have on its own by at most that long.
+//     every sweepEvery, and once every rescanEvery looks for every holder:
+//     it closes the duplicate of a file no client holds, and the kernel
+//     then releases the file, later than the client's close would have on
+//     its own by at most that long.
 type watch struct {
-	b          *bridge
-	id         uint64 // the FUSE file handle
-	name       string // device name
-	ino        uint64 // node id: the inode number clients see
-	opener     int    // process that opened the file
-	openerCred []cred // its credentials at open (status and request header)
+	b      *bridge
+	id     uint64 // the FUSE file handle
+	name   string // device name
+	ino    uint64 // node id: the inode number clients see
+	opener int    // process that opened the file
 
 	lastPid atomic.Int32 // thread of the latest request on the file
 	queued  atomic.Bool  // in the worker's queue
-	pending [kernel.POLL_HUP + 1]atomic.Int32
+	pending [linux.POLL_HUP + 1]atomic.Int32
 	rep     repeater // bridge_repeat.go
 
 	// mu guards dup, gone and armed. The inline path holds it for
@@ -73,14 +74,19 @@ type watch struct {
 	idle            time.Duration // the wait before the next look (holdOff)
 	nextCheck       time.Time
 	holders         []holder
-	retryAt         time.Time
-	backoff         time.Duration
+	// creds holds the ids of every process seen holding the file over
+	// its life, the opener's first (F4, bridge_perm.go). It only grows;
+	// armedOwner.creds shares it.
+	creds   []cred
+	scanned time.Time // the latest look for every holder
+	retryAt time.Time
+	backoff time.Duration
 }
 
 // An armedOwner is an owner the bridge has resolved: what the duplicate
 // showed and where signals go.
 type armedOwner struct {
-	own   ownerEx
+	own   linux.FOwnerEx
 	sig   int   // F_SETSIG; 0 is plain SIGIO
 	siFd  int32 // the descriptor reported in si_fd
 	creds []cred
@@ -90,6 +96,9 @@ type armedOwner struct {
 	// target is the process or thread of an F_OWNER_PID or F_OWNER_TID
 	// owner; nil for a process group, whose members are found per signal.
 	target *target
+	// foreign: the target does not hold the file (F4), so nothing is
+	// sent to it.
+	foreign bool
 }
 
 // A target is one process (tid 0) or thread that signals go to.
@@ -97,12 +106,19 @@ type target struct {
 	pid, tid int
 	pidfd    int
 	statusFd int // /proc/PID/status or /proc/PID/task/TID/status
+	// syscallFd is the syscall file of the thread that takes the signal
+	// (the named thread, or the process's main thread): whether it waits
+	// in sigwaitinfo (F2, bridge_safe.go). -1 when it cannot be read.
+	syscallFd int
 }
 
 func (t *target) close() {
 	if t != nil {
 		unix.Close(t.pidfd)
 		unix.Close(t.statusFd)
+		if t.syscallFd >= 0 {
+			unix.Close(t.syscallFd)
+		}
 	}
 }
 
@@ -112,25 +128,19 @@ func (a *armedOwner) release() {
 	}
 }
 
-// A holder is a process holding the file, with its descriptors for it.
-type holder struct {
-	pid  int
-	fds  []int
-	cred cred
-}
-
 // newWatch starts bridging h, opened by process pid with the request's
 // fsuid uid, as handle id of device node n.
 func (b *bridge) newWatch(h *handle, id uint64, n *node, pid int, uid uint32) *watch {
 	w := &watch{b: b, id: id, name: n.name, ino: n.id, opener: pid, dup: -1}
-	// The request header's fsuid, and the opener's ids and CAP_KILL from
-	// /proc: each one must be allowed to signal a target.
-	hdr := cred{uid: int(uid), euid: int(uid), suid: int(uid), capKill: uid == 0}
-	if st, err := readStatus("/proc/" + strconv.Itoa(pid) + "/status"); err == nil {
-		w.openerCred = append(w.openerCred, st.cred)
-		hdr.capKill = hdr.capKill && st.cred.capKill
+	// The opener's ids and CAP_KILL from /proc, and the request header's
+	// fsuid: each one must be allowed to signal a target. The opener
+	// waits in open(2), so its status is there; if it cannot be read,
+	// the unknown cred refuses every signal for the file.
+	st, err := readStatus(statusPath(pid, 0))
+	if err != nil {
+		st = procStatus{}
 	}
-	w.openerCred = append(w.openerCred, hdr)
+	w.creds = append(w.creds, st.cred, cred{known: st.cred.known, uid: int(uid), euid: int(uid), suid: int(uid), capKill: uid == 0 && st.cred.capKill})
 	w.rep.file = h.file
 	h.file.SetSigioHook(w.kill)
 	h.mu.Lock()
@@ -149,7 +159,7 @@ func (w *watch) seen(tid uint32) {
 
 // kill is the model file's hook: the driver raised band for this file.
 func (w *watch) kill(band int) {
-	if band < kernel.POLL_IN || band > kernel.POLL_HUP {
+	if band < linux.POLL_IN || band > linux.POLL_HUP {
 		return
 	}
 	if w.sendInline(band) {
@@ -160,7 +170,8 @@ func (w *watch) kill(band int) {
 }
 
 // sendInline sends band's signal at once when the owner is known and
-// unchanged. It reports false when the worker must do it.
+// unchanged. It reports false when the worker must do it. Its system
+// calls count into SigioStats.Inline.
 func (w *watch) sendInline(band int) bool {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
@@ -171,15 +182,15 @@ func (w *watch) sendInline(band int) bool {
 	if a == nil || w.dup < 0 || a.target == nil {
 		return false
 	}
-	w.b.stats.inline.Add(3)
-	if !kcmpSameFile(w.b.self, w.dup, a.holderPid, a.holderFd) {
+	s := w.b.inline
+	if !s.sameFile(w.b.self, w.dup, a.holderPid, a.holderFd) {
 		return false // closed there: the worker looks further
 	}
-	own, sig, err := getOwner(w.dup)
+	own, sig, err := s.owner(w.dup)
 	if err != nil || own != a.own || sig != a.sig {
 		return false
 	}
-	return w.b.deliver(w, w.dup, a, a.target, band, true)
+	return w.b.deliver(s, w, w.dup, a, a.target, band)
 }
 
 // serve is the worker's turn at w: it sends the notifications counted
@@ -190,9 +201,9 @@ func (w *watch) serve(b *bridge) (later bool) {
 	if time.Now().Before(w.nextCheck) {
 		return true
 	}
-	var counts [kernel.POLL_HUP + 1]int32
+	var counts [linux.POLL_HUP + 1]int32
 	some := false
-	for band := kernel.POLL_IN; band <= kernel.POLL_HUP; band++ {
+	for band := linux.POLL_IN; band <= linux.POLL_HUP; band++ {
 		counts[band] = w.pending[band].Swap(0)
 		some = some || counts[band] > 0
 	}
@@ -214,14 +225,14 @@ func (w *watch) serve(b *bridge) (later bool) {
 		w.mu.RUnlock()
 	}
 	b.stats.checks.Add(1)
-	own, sig, err := getOwner(dup)
+	own, sig, err := b.worker.owner(dup)
 	if err != nil {
 		b.warn("fcntl", "F_GETOWN_EX on a client's file: %v", err)
 		w.disarm()
 		w.unhold(b)
 		return false
 	}
-	if own.pid == 0 {
+	if own.Pid == 0 {
 		// Nobody owns the file: let go of it, so that its closes stay
 		// exact, and look again (a new duplicate) at the next notification.
 		w.disarm()
@@ -232,20 +243,20 @@ func (w *watch) serve(b *bridge) (later bool) {
 	}
 	w.idle = 0
 	a := w.armed
-	if a == nil || a.own != own || a.sig != sig || (a.target == nil && own.typ != ownerPGRP) {
+	if a == nil || a.own != own || a.sig != sig || (a.target == nil && own.Type != linux.F_OWNER_PGRP) {
 		if a = w.arm(b, own, sig); a == nil {
 			return false
 		}
-	} else if !kcmpSameFile(b.self, dup, a.holderPid, a.holderFd) && !w.stillHeld(b) {
+	} else if !b.worker.sameFile(b.self, dup, a.holderPid, a.holderFd) && !w.refresh(b, false) {
 		w.drop(b) // the last client close has happened
 		return false
 	}
-	for band := kernel.POLL_IN; band <= kernel.POLL_HUP; band++ {
+	for band := linux.POLL_IN; band <= linux.POLL_HUP; band++ {
 		for i := int32(0); i < min(counts[band], 64); i++ {
-			if a.own.typ == ownerPGRP {
+			if a.own.Type == linux.F_OWNER_PGRP {
 				b.deliverGroup(w, dup, a, band)
 			} else if a.target != nil {
-				b.deliver(w, dup, a, a.target, band, false)
+				b.deliver(b.worker, w, dup, a, a.target, band)
 			}
 		}
 	}
@@ -261,40 +272,43 @@ func (w *watch) disarm() {
 	a.release()
 }
 
-// arm resolves owner own (with signal sig) and makes it the watch's: the
-// holders are scanned for the credentials, the target is opened, and the
+// arm resolves owner own (with signal sig) and makes it the watch's:
+// every holder is found, with its ids (F4), the target is opened, and the
 // owner is read again to be sure it named the same process all along (a
 // dead owner reads as 0, so a pid reused meanwhile is not mistaken for
-// it). It returns nil when the owner changed or is gone.
-func (w *watch) arm(b *bridge, own ownerEx, sig int) *armedOwner {
+// it). It returns nil when the owner changed or is gone, or nobody holds
+// the file.
+func (w *watch) arm(b *bridge, own linux.FOwnerEx, sig int) *armedOwner {
 	a := &armedOwner{own: own, sig: sig}
-	w.holders = w.scanAll(b)
-	a.creds = append(a.creds, w.openerCred...)
-	for _, h := range w.holders {
-		a.creds = append(a.creds, h.cred)
-	}
-	ownerPid := int(own.pid)
-	switch own.typ {
-	case ownerPID:
-		a.target = openTarget(ownerPid, 0)
-	case ownerTID:
-		if st, err := readStatus("/proc/" + strconv.Itoa(ownerPid) + "/status"); err == nil {
-			ownerPid = st.tgid
-			a.target = openTarget(st.tgid, int(own.pid))
-		}
-	}
-	a.siFd = w.chooseFd(ownerPid)
-	if len(w.holders) == 0 {
-		a.release()
-		w.drop(b) // no client holds the file any more
-		return nil
-	}
-	a.holderPid, a.holderFd = w.holders[0].pid, w.holders[0].fds[0]
 	w.mu.RLock()
 	dup := w.dup
 	w.mu.RUnlock()
-	again, sig2, err := getOwner(dup)
-	if err != nil || again != own || sig2 != sig || (own.typ != ownerPGRP && a.target == nil) {
+	found := b.scan(dup, nil, true, false)
+	if len(found) == 0 {
+		w.drop(b) // no client holds the file any more
+		return nil
+	}
+	w.scanned = time.Now()
+	w.holders = nil
+	w.note(found)
+	a.creds = w.creds
+	ownerPid := int(own.Pid)
+	switch own.Type {
+	case linux.F_OWNER_PID:
+		a.target = openTarget(ownerPid, 0)
+	case linux.F_OWNER_TID:
+		if st, err := readStatus(statusPath(ownerPid, 0)); err == nil {
+			ownerPid = st.tgid
+			a.target = openTarget(st.tgid, int(own.Pid))
+		}
+	}
+	// The target must hold the file (F4): a process group's members are
+	// judged per signal.
+	a.foreign = own.Type != linux.F_OWNER_PGRP && !holds(w.holders, ownerPid)
+	a.siFd = w.chooseFd(ownerPid)
+	a.holderPid, a.holderFd = w.holders[0].pid, w.holders[0].fds[0]
+	again, sig2, err := b.worker.owner(dup)
+	if err != nil || again != own || sig2 != sig || (own.Type != linux.F_OWNER_PGRP && a.target == nil) {
 		// Changed or gone meanwhile: let go of the file as for one
 		// nobody owns, and look again at the next notification.
 		a.release()
@@ -324,23 +338,29 @@ func (w *watch) unhold(b *bridge) {
 }
 
 // openTarget opens process pid, or its thread tid, for signalling: a
-// pidfd and its status file. nil if it is gone.
+// pidfd, its status file and the syscall file of the thread that takes
+// the signal. nil if it is gone.
 func openTarget(pid, tid int) *target {
-	t := &target{pid: pid, tid: tid}
+	t := &target{pid: pid, tid: tid, syscallFd: -1}
 	var err error
-	path := "/proc/" + strconv.Itoa(pid) + "/status"
 	if tid != 0 {
-		path = "/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/status"
-		t.pidfd, err = pidfdOpen(tid, true)
+		t.pidfd, err = unix.PidfdOpen(tid, unix.PIDFD_THREAD)
 	} else {
-		t.pidfd, err = pidfdOpen(pid, false)
+		t.pidfd, err = unix.PidfdOpen(pid, 0)
 	}
 	if err != nil {
 		return nil
 	}
-	if t.statusFd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+	if t.statusFd, err = unix.Open(statusPath(pid, tid), unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
 		unix.Close(t.pidfd)
 		return nil
+	}
+	thread := tid
+	if thread == 0 {
+		thread = pid
+	}
+	if fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/task/"+strconv.Itoa(thread)+"/syscall", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+		t.syscallFd = fd
 	}
 	return t
 }
@@ -372,227 +392,66 @@ func (w *watch) chooseFd(ownerPid int) int32 {
 	return -1
 }
 
-// discover finds a client descriptor for the file and keeps a duplicate
-// of it: the processes known to have used the file first, then every
-// process. Candidates are descriptors whose link names the device and
-// whose fdinfo shows this mount and node; the one that is this very open
-// file is told by a poll(2) of the duplicate, whose FUSE POLL carries the
-// file handle. A failure waits before the next try.
-func (w *watch) discover(b *bridge) bool {
-	if b.mnt == 0 && !b.locate() {
-		return false
-	}
-	if w.discoverIn(b) {
-		w.backoff = 0
-		return true
-	}
-	w.backoff = min(max(2*w.backoff, 10*time.Millisecond), time.Second)
-	w.retryAt = time.Now().Add(w.backoff)
-	return false
-}
-
-func (w *watch) discoverIn(b *bridge) bool {
-	if w.candPid > 0 && w.probe(b, w.candPid, w.candFd) {
-		return true
-	}
-	tried := map[int]bool{}
-	for _, pid := range []int{w.opener, threadGroup(int(w.lastPid.Load()))} {
-		if pid > 0 && !tried[pid] {
-			tried[pid] = true
-			if w.tryProcess(b, pid) {
-				return true
-			}
-		}
-	}
-	for _, pid := range pids("/proc") {
-		if !tried[pid] && w.tryProcess(b, pid) {
-			return true
-		}
-	}
-	return false
-}
-
-// tryProcess looks for the file among the descriptors of process pid.
-func (w *watch) tryProcess(b *bridge, pid int) bool {
-	dir := "/proc/" + strconv.Itoa(pid) + "/fd/"
-	for _, fd := range pids(dir) {
-		if pid == b.self && b.isDup(fd) {
-			continue
-		}
-		link, err := os.Readlink(dir + strconv.Itoa(fd))
-		if err != nil || !strings.HasSuffix(link, "/"+w.name) {
-			continue
-		}
-		if mnt, ino, ok := fdinfo(pid, fd); !ok || mnt != b.mnt || ino != w.ino {
-			continue
-		}
-		if w.probe(b, pid, fd) {
-			return true
-		}
-	}
-	return false
-}
-
-// probe duplicates descriptor fd of process pid above dupBase and keeps it
-// if it is this watch's file. The file was opened with FOPEN_NOFLUSH, so
-// closing a duplicate sends nothing (a last close sends a RELEASE, which
-// waits for no answer).
-func (w *watch) probe(b *bridge, pid, fd int) bool {
-	pidfd, err := pidfdOpen(pid, false)
-	if err != nil {
-		return false
-	}
-	low, err := pidfdGetfd(pidfd, fd)
-	unix.Close(pidfd)
-	if err != nil {
-		if err == unix.EPERM {
-			b.warn("getfd-perm", "no access to the descriptors of process %d (pidfd_getfd: %v): its files get no signals", pid, err)
-		}
-		return false
-	}
-	high, err := unix.FcntlInt(uintptr(low), unix.F_DUPFD_CLOEXEC, b.base)
-	unix.Close(low)
-	if err != nil {
-		b.warn("dupfd", "F_DUPFD_CLOEXEC above %d: %v (RLIMIT_NOFILE too low?)", b.base, err)
-		return false
-	}
-	b.addDup(high)
-	b.probeFh.Store(0)
-	pfd := []unix.PollFd{{Fd: int32(high), Events: unix.POLLIN}}
-	for {
-		if _, err := unix.Poll(pfd, 0); err != unix.EINTR {
-			break
-		}
-	}
-	if b.probeFh.Load() != w.id {
-		b.closeDup(high)
-		return false
-	}
-	w.mu.Lock()
-	w.dup = high
-	w.mu.Unlock()
-	w.candPid, w.candFd = pid, fd
-	return true
-}
-
-// heldBy returns the descriptors of process pid that are the file (kcmp
-// against the duplicate).
-func (w *watch) heldBy(b *bridge, pid, dup int) []int {
-	var fds []int
-	for _, fd := range pids("/proc/" + strconv.Itoa(pid) + "/fd") {
-		if pid == b.self && b.isDup(fd) {
-			continue
-		}
-		if kcmpSameFile(b.self, dup, pid, fd) {
-			fds = append(fds, fd)
-		}
-	}
-	if len(fds) > 1 {
-		sortInts(fds)
-	}
-	return fds
-}
-
-// scanAll returns every process holding the file, with its credentials.
-func (w *watch) scanAll(b *bridge) []holder {
-	w.mu.RLock()
-	dup := w.dup
-	w.mu.RUnlock()
-	var hs []holder
-	for _, pid := range pids("/proc") {
-		if fds := w.heldBy(b, pid, dup); len(fds) > 0 {
-			h := holder{pid: pid, fds: fds}
-			st, err := readStatus("/proc/" + strconv.Itoa(pid) + "/status")
-			if err != nil {
-				continue // gone meanwhile
-			}
-			h.cred = st.cred
-			hs = append(hs, h)
-		}
-	}
-	return hs
-}
-
-// stillHeld reports whether some client still holds the file: the known
-// holders first, then every process. It keeps the holders' descriptors
-// current for si_fd and the inline check; their credentials stay those
-// recorded with the owner.
-func (w *watch) stillHeld(b *bridge) bool {
+// refresh looks for the processes holding w's file, the known ones
+// first, and stops at the first found (all of them with all): the
+// sweep's and the last check's look. It keeps the holders' descriptors
+// current for si_fd and the inline check, adds the ids they have now to
+// the file's record, and reports false when nobody holds the file.
+func (w *watch) refresh(b *bridge, all bool) bool {
 	w.mu.RLock()
 	dup := w.dup
 	w.mu.RUnlock()
 	if dup < 0 {
 		return false
 	}
-	tried := map[int]bool{}
-	var known []holder
-	for _, p := range append([]int{w.opener, threadGroup(int(w.lastPid.Load()))}, holderPids(w.holders)...) {
-		if p <= 0 || tried[p] {
-			continue
-		}
-		tried[p] = true
-		if fds := w.heldBy(b, p, dup); len(fds) > 0 {
-			known = append(known, holder{pid: p, fds: fds, cred: credOf(w.holders, p)})
-		}
+	prefer := []int{w.opener, threadGroup(int(w.lastPid.Load()))}
+	for _, h := range w.holders {
+		prefer = append(prefer, h.pid)
 	}
-	if len(known) == 0 {
-		for _, p := range pids("/proc") {
-			if tried[p] {
-				continue
-			}
-			if fds := w.heldBy(b, p, dup); len(fds) > 0 {
-				st, _ := readStatus("/proc/" + strconv.Itoa(p) + "/status")
-				known = append(known, holder{pid: p, fds: fds, cred: st.cred})
-				break
-			}
-		}
-	}
-	if len(known) == 0 {
+	found := b.scan(dup, prefer, true, !all)
+	if len(found) == 0 {
 		return false
 	}
-	for _, k := range known {
-		found := false
-		for i := range w.holders {
-			if w.holders[i].pid == k.pid {
-				w.holders[i].fds, found = k.fds, true
-			}
-		}
-		if !found {
-			w.holders = append(w.holders, k)
-		}
+	if all {
+		w.scanned = time.Now()
 	}
+	w.note(found)
 	if a := w.armed; a != nil {
 		fd := w.chooseFd(targetPid(a))
 		w.mu.Lock()
 		a.siFd = fd
-		a.holderPid, a.holderFd = known[0].pid, known[0].fds[0]
+		a.holderPid, a.holderFd = found[0].pid, found[0].fds[0]
+		a.creds = w.creds
+		if all && a.target != nil {
+			a.foreign = !holds(w.holders, a.target.pid) // it may have got the file since
+		}
 		w.mu.Unlock()
 	}
 	return true
+}
+
+// note records holders found: their descriptors replace the ones known,
+// and their ids join the file's record (F4).
+func (w *watch) note(found []holder) {
+	for _, h := range found {
+		w.creds = addCred(w.creds, h.cred)
+		known := false
+		for i := range w.holders {
+			if w.holders[i].pid == h.pid {
+				w.holders[i].fds, known = h.fds, true
+			}
+		}
+		if !known {
+			w.holders = append(w.holders, h)
+		}
+	}
 }
 
 func targetPid(a *armedOwner) int {
 	if a.target != nil {
 		return a.target.pid
 	}
-	return int(a.own.pid)
-}
-
-func holderPids(hs []holder) []int {
-	out := make([]int, len(hs))
-	for i, h := range hs {
-		out[i] = h.pid
-	}
-	return out
-}
-
-func credOf(hs []holder, pid int) cred {
-	for _, h := range hs {
-		if h.pid == pid {
-			return h.cred
-		}
-	}
-	return cred{}
+	return int(a.own.Pid)
 }
 
 // drop ends the watch: nothing is sent for the file any more, and the
@@ -620,12 +479,4 @@ func (w *watch) release() {
 	w.armed = nil
 	w.mu.Unlock()
 	a.release()
-}
-
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }

@@ -122,20 +122,59 @@
 //     pidfd_send_signal queues the signal (a thread pidfd for
 //     F_OWNER_TID). A process group's members are found per signal from
 //     /proc by the worker.
-//   - The signal is F_SETSIG's with si_code SI_QUEUE (SI_SIGIO for signals
-//     with codes of their own, as Linux), si_band the band's poll mask (A8)
-//     and si_fd the owner's lowest descriptor for the file (Linux reports
-//     the one O_ASYNC was set through, which cannot be seen); plain SIGIO
-//     when F_SETSIG is 0; plain SIGIO too when the real-time queue is full
-//     (A7). The upper half of the sigval holds BridgeMark. si_signo,
-//     si_fd and si_band are exact; si_code differs, since no process may
-//     send another a kernel code such as POLL_IN (F3).
-//   - A target that neither catches, blocks nor ignores the signal is
-//     skipped (F2; Linux would kill it). A target gets the signal only if
-//     every process that held the file when the owner was first seen, and
-//     the opener, could signal it themselves (F4: Linux checks the
-//     credentials of whoever called F_SETOWN, which the server cannot
-//     see; this is the most restrictive reading).
+//   - The signal is F_SETSIG's with si_code SI_SIGIO, si_band the band's
+//     poll mask (A8) and si_fd the owner's lowest descriptor for the file
+//     (Linux reports the one O_ASYNC was set through, which cannot be
+//     seen); plain SIGIO, with SI_SIGIO and zeros, when F_SETSIG is 0;
+//     plain SIGIO too when the real-time queue is full (A7). No process
+//     may send another a kernel code such as POLL_IN (F3); SI_SIGIO is
+//     the one code it may send whose layout (SIL_POLL) is that of the
+//     POLL_* codes, the one Linux's fasync itself uses for signals with
+//     codes of their own. So si_signo, si_fd and si_band are exact
+//     wherever the signal is taken: a handler's siginfo, signalfd's
+//     ssi_fd and ssi_band, and Python's signal.sigtimedwait (si_band; the
+//     descriptor shows as si_status, the word si_fd overlays). si_code
+//     is SI_SIGIO where Linux has POLL_IN and friends (SI_KERNEL for
+//     plain SIGIO). In that layout si_pid and si_uid are not fields: a
+//     handler that reads them anyway finds the band's low half (0x41 for
+//     POLL_IN) and 0, and must not take them for a sender.
+//   - A target the signal would kill is skipped (F2): the bridge cannot
+//     see O_ASYNC, so it cannot tell a process that asked for the signal
+//     and dies of it, as on Linux, from one that never asked. Linux's own
+//     rule decides what kills: a signal whose action is the default one
+//     that terminates, taken by a thread that neither blocks it nor
+//     waits for it in rt_sigtimedwait. The target's status file shows the
+//     disposition and blocked mask; a thread in sigwaitinfo or
+//     sigtimedwait has the signals it waits for out of its blocked mask
+//     for the wait, so its syscall file (/proc/PID/task/TID/syscall) is
+//     read too, and the set it waits for from its memory
+//     (process_vm_readv). A process-directed signal is judged for every
+//     thread, an F_OWNER_TID one for the named thread; a signal that
+//     every thread blocks is sent and stays pending. /proc does not show
+//     whether a waiting thread blocked the signal before the wait (the
+//     kernel's real_blocked), which POSIX requires and Linux's fatal rule
+//     looks at: one that did not is killed by the signal, from the bridge
+//     as from Linux's own fasync. A signalfd changes nothing here.
+//   - Permission (F4): Linux lets a signal through only if whoever called
+//     F_SETOWN may signal the target; the bridge cannot see who that was.
+//     It sends only to a target that holds the file itself (the owner's
+//     process; every member of an owning group, this process apart), and
+//     only if every process seen holding the file over its life (the
+//     opener, with its ids and the open request's fsuid, and every
+//     holder found since, with the ids it had then) may signal the
+//     target; ids that could not be read refuse. So F_SETOWN(getpid()),
+//     the caller's own process group (when each member holds the file)
+//     and a thread of the caller work, and the bridge refuses what Linux
+//     allows: an owner that is another process, or a group with a member,
+//     not holding the file; a target that some holder could not signal
+//     although the caller of F_SETOWN could; an owner set by a process
+//     that changed its ids afterwards. The bridge is more permissive than
+//     Linux where it cannot see: it looks for every holder when it first
+//     sees an owner (at the first notification after F_SETOWN) and then
+//     once a second, so a process that may not signal the target, held
+//     the file only between two such looks, and named as the owner a
+//     process that holds the file itself (or a group whose every member
+//     does) is not refused.
 //   - A POLL_IN sent goes again while the data stays unread, and a
 //     POLL_OUT while the space stays unwritten (F1, a deliberate
 //     deviation): a signal through the server reaches the owner about as
@@ -154,9 +193,11 @@
 //     blocked in, such as a write to a full pipe, which then returns short.
 //   - Device files are opened with FOPEN_NOFLUSH, so the bridge's closes
 //     of duplicates send no FLUSH: a FLUSH sent while this process dies
-//     would wait for an answer nobody is left to give. The kernel thus
-//     tells the server nothing when a client closes a file the bridge also
-//     holds; the worker checks the owned files every few milliseconds
+//     would wait for an answer nobody is left to give (the dying process
+//     closes its descriptors before the deferred release of /dev/fuse
+//     aborts the connection). The kernel thus tells the server nothing
+//     when a client closes a file the bridge also holds, nor who closed
+//     it; the worker checks the owned files every few milliseconds
 //     (kcmp) and closes the duplicate of one no client holds, and the
 //     kernel's release follows. A signal whose last check began just
 //     before a client's last close may still arrive just after it (F5).
@@ -164,11 +205,12 @@
 //     bridge runs; package sigio accepts such a file although O_ASYNC does
 //     not stick, and decodes the bridged signals (F7).
 //
-// The bridge needs pidfd_open, pidfd_getfd and kcmp, and ptrace access to
-// the clients (root, CAP_SYS_PTRACE, or clients of the same user where
-// Yama allows it): SigioAvailable says what is missing. Without it,
-// SigioAuto serves without signals and logs why once; SigioOn fails the
-// mount. Write-to-handler latency is in docs/PERFORMANCE.md.
+// The bridge needs pidfd_open, pidfd_getfd and kcmp, and ptrace access
+// to the clients (root, CAP_SYS_PTRACE, or clients of the same user where
+// Yama allows it), which pidfd_getfd, process_vm_readv and
+// /proc/PID/task/TID/syscall need: SigioAvailable says what is missing.
+// Without it, SigioAuto serves without signals and logs why once;
+// SigioOn fails the mount. Write-to-handler latency is in docs/PERFORMANCE.md.
 //
 // # Serving
 //

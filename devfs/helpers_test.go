@@ -158,7 +158,10 @@ func requireTransport(t testing.TB, tr devfs.Transport) {
 
 // Syscall numbers (x86-64) a client sleeps in while it waits.
 const (
-	sysRead = 0
+	sysRead           = 0
+	sysPoll           = 7
+	sysRtSigtimedwait = 128
+	sysClockNanosleep = 230 // sleep(3)
 )
 
 var sysWaits = map[int]bool{7: true, 23: true, 232: true, 270: true, 271: true, 281: true, 441: true} // poll select epoll_wait pselect6 ppoll epoll_pwait epoll_pwait2
@@ -224,7 +227,15 @@ func start(t testing.TB, name string, args ...string) *proc {
 // startIn is start with the process's standard input read from stdin.
 func startIn(t testing.TB, stdin io.Reader, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, cmd: exec.Command(name, args...), lines: make(chan string, 1024), done: make(chan struct{})}
+	return startCmd(t, stdin, exec.Command(name, args...))
+}
+
+// startCmd starts cmd, which start and startIn make, with its standard
+// input read from stdin; cleanup kills it if still running.
+func startCmd(t testing.TB, stdin io.Reader, cmd *exec.Cmd) *proc {
+	t.Helper()
+	name := cmd.Path
+	p := &proc{t: t, cmd: cmd, lines: make(chan string, 1024), done: make(chan struct{})}
 	p.cmd.Stdin = stdin
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -368,7 +379,7 @@ func cclient(t testing.TB, name string) string {
 		if clientsErr != nil {
 			return
 		}
-		for _, c := range []string{"devclient", "fbench", "asynctest", "sigclient"} {
+		for _, c := range []string{"devclient", "fbench", "asynctest", "sigclient", "privclient", "waitclient", "ldd3asynctest", "ldd3polltest", "ldd3nbtest"} {
 			out, err := exec.Command("gcc", "-O2", "-Wall", "-pthread", "-o", filepath.Join(clientsDir, c),
 				filepath.Join("testdata", c+".c")).CombinedOutput()
 			if err != nil {

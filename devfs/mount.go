@@ -18,28 +18,13 @@ import (
 
 // ErrNoFUSE is wrapped by CheckHost's and Mount's error when the machine
 // cannot mount FUSE file systems; the message names the missing piece.
-var ErrNoFUSE = errors.New("FUSE unavailable")
+var ErrNoFUSE = fuseraw.ErrNoFUSE
 
 // CheckHost reports whether this machine can mount a FUSE file system: it
 // needs the /dev/fuse device and the fusermount3 helper (Debian and Ubuntu
 // package fuse3). The error names what is missing and how to get it.
-func CheckHost() error { return checkHost("/dev/fuse", exec.LookPath) }
-
-// checkHost is CheckHost with the device path and the program lookup as
-// parameters, so tests can take either away.
-func checkHost(dev string, lookPath func(string) (string, error)) error {
-	var missing []string
-	if _, err := os.Stat(dev); err != nil {
-		missing = append(missing, dev+" (the kernel's FUSE device: modprobe fuse, or pass --device /dev/fuse to the container)")
-	}
-	if _, err := lookPath("fusermount3"); err != nil {
-		missing = append(missing, "fusermount3 (apt-get install fuse3)")
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%w: missing %s", ErrNoFUSE, strings.Join(missing, " and "))
-	}
-	return nil
-}
+// Mount checks it, once, before anything else.
+func CheckHost() error { return fuseraw.CheckHost() }
 
 // A Mount is a file system made by New, mounted and being served
 // (FS.Mount).

@@ -149,6 +149,9 @@
 //     busy-poll ioctls (EINVAL); EPOLLWAKEUP is kept for root and has no
 //     effect (no suspend). EpollWait on a descriptor closed meanwhile
 //     returns EBADF (as every blocked call does here); Linux sleeps on.
+//     An EpollWait held by a stop signal waits on after SIGCONT, as the
+//     model restarts every call no handler interrupted; Linux fails
+//     epoll_wait with EINTR there (signal(7)).
 //   - select cuts nfds to the table size Linux's fdtable would have for
 //     the task (64 descriptors, then powers of two from 128, as
 //     alloc_fdtable grows it); Linux's depends on the process's history.

@@ -70,26 +70,11 @@ func (t *Task) EpollCtl(epfd, op, fd int, ev *EpollEvent) (err error) {
 	}
 	defer te.file.put()
 	f, tf := e.file, te.file
-	if tf.poller == nil {
-		return EPERM
+	ep, err := t.epollCtlCheck(op, f, tf, &epds)
+	if err != nil {
+		return err
 	}
-	if op != EPOLL_CTL_DEL && epds.Events&EPOLLWAKEUP != 0 && t.cred.EUID != 0 {
-		epds.Events &^= EPOLLWAKEUP // no CAP_BLOCK_SUSPEND
-	}
-	ep, isEpoll := f.drv.(*eventpoll)
-	if f == tf || !isEpoll {
-		return EINVAL
-	}
-	tep, targetIsEpoll := tf.drv.(*eventpoll)
-	if op != EPOLL_CTL_DEL && epds.Events&EPOLLEXCLUSIVE != 0 {
-		if op == EPOLL_CTL_MOD {
-			return EINVAL
-		}
-		if op == EPOLL_CTL_ADD && (targetIsEpoll || epds.Events&^epExclusiveOK != 0) {
-			return EINVAL
-		}
-	}
-	if op == EPOLL_CTL_ADD && targetIsEpoll {
+	if tep, ok := tf.drv.(*eventpoll); ok && op == EPOLL_CTL_ADD {
 		// Adding a set to a set: the topology may change, so the
 		// loop check runs under the kernel's epnested lock, before
 		// ep.mtx, as ep_ctl_lock does.
@@ -101,6 +86,37 @@ func (t *Task) EpollCtl(epfd, op, fd int, ev *EpollEvent) (err error) {
 	}
 	ep.mtx.Lock()
 	defer ep.mtx.Unlock()
+	return ep.ctlLocked(t, op, f, tf, fd, epds)
+}
+
+// epollCtlCheck is do_epoll_ctl_file's checks before the locks: EPERM
+// for a target without poll, EINVAL for a set that is no epoll, a set
+// added to itself and EPOLLEXCLUSIVE where it is not allowed. It drops
+// EPOLLWAKEUP for a task that is not root (no CAP_BLOCK_SUSPEND) and
+// returns the set.
+func (t *Task) epollCtlCheck(op int, f, tf *File, epds *EpollEvent) (*eventpoll, error) {
+	if tf.poller == nil {
+		return nil, EPERM
+	}
+	if op != EPOLL_CTL_DEL && epds.Events&EPOLLWAKEUP != 0 && t.cred.EUID != 0 {
+		epds.Events &^= EPOLLWAKEUP
+	}
+	ep, isEpoll := f.drv.(*eventpoll)
+	if f == tf || !isEpoll {
+		return nil, EINVAL
+	}
+	if op != EPOLL_CTL_DEL && epds.Events&EPOLLEXCLUSIVE != 0 {
+		_, targetIsEpoll := tf.drv.(*eventpoll)
+		if op == EPOLL_CTL_MOD || op == EPOLL_CTL_ADD && (targetIsEpoll || epds.Events&^epExclusiveOK != 0) {
+			return nil, EINVAL
+		}
+	}
+	return ep, nil
+}
+
+// ctlLocked carries out op on ep for tf through descriptor fd, once the
+// checks have passed. ep.mtx is held.
+func (ep *eventpoll) ctlLocked(t *Task, op int, f, tf *File, fd int, epds EpollEvent) error {
 	epi := ep.items[epKey{tf, fd}]
 	switch op {
 	case EPOLL_CTL_ADD:

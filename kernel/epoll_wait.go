@@ -112,26 +112,9 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 		if err != nil {
 			return 0, err
 		}
-		// The last look at the ready list and the queueing are one
-		// critical section with the wake function's: no wake-up is lost.
-		ep.lock.Lock()
-		avail = ep.readyLocked()
-		if !avail {
-			w.woken = false
-			ep.waiters = append(ep.waiters, w)
-		}
-		ep.lock.Unlock()
-		if !avail {
-			cancelled, done := c.sleepChans()
-			select {
-			case <-w.ch:
-			case <-expired:
-				timedOut = true
-			case <-cancelled: // a signal, the task exiting, epfd closed
-			case <-done: // the caller's ctx
-			}
-			avail = ep.dequeueWaiter(w, timedOut)
-		}
+		var expiredNow bool
+		expiredNow, avail = ep.sleep(c, w, expired)
+		timedOut = timedOut || expiredNow
 		cause := t.endCall(c)
 		if cause == nil {
 			continue
@@ -149,6 +132,34 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 		}
 		avail = false
 	}
+}
+
+// sleep queues w on ep's waiters unless something is ready, and sleeps
+// until a wake-up, the timer, the call's cancellation (a signal, the
+// task exiting, epfd closed) or the end of the caller's ctx. It reports
+// whether the timer fired and whether the ready list is worth a look.
+// The last look at the ready list and the queueing are one critical
+// section with the wake function's, so no wake-up is lost.
+func (ep *eventpoll) sleep(c *call, w *epWaiter, expired <-chan time.Time) (timedOut, avail bool) {
+	ep.lock.Lock()
+	avail = ep.readyLocked()
+	if !avail {
+		w.woken = false
+		ep.waiters = append(ep.waiters, w)
+	}
+	ep.lock.Unlock()
+	if avail {
+		return false, true
+	}
+	cancelled, done := c.sleepChans()
+	select {
+	case <-w.ch:
+	case <-expired:
+		timedOut = true
+	case <-cancelled:
+	case <-done:
+	}
+	return timedOut, ep.dequeueWaiter(w, timedOut)
 }
 
 // dequeueWaiter takes w off ep's waiters after its sleep and reports

@@ -168,3 +168,69 @@ func ExampleTask_Mknod() {
 	// mknod: <nil>
 	// met
 }
+
+// ExampleTask_EpollPwait blocks SIGUSR1 for the thread but lets it
+// interrupt one wait: epoll_pwait's mask is in force only while it
+// waits, so a pending SIGUSR1 ends the wait with EINTR after its handler
+// ran, and the thread's mask is back afterwards.
+func ExampleTask_EpollPwait() {
+	k := kernel.New(kernel.Config{})
+	defer k.Close()
+	k.Register("box", &mailbox{})
+	t := k.NewTask("t", kernel.Cred{})
+	ctx := context.Background()
+	fd, _ := t.Open(ctx, "box", kernel.O_RDONLY)
+	ep, _ := t.EpollCreate1(0)
+	t.EpollCtl(ep, kernel.EPOLL_CTL_ADD, fd, &kernel.EpollEvent{Events: kernel.EPOLLIN})
+	t.Sigaction(kernel.SIGUSR1, kernel.Sigaction{Handler: func(*kernel.Task, *kernel.SigInfo) {
+		fmt.Println("handler ran")
+	}})
+	blocked := kernel.SigsetOf(kernel.SIGUSR1)
+	t.Sigprocmask(kernel.SIG_BLOCK, &blocked)
+	t.Kill(t.Pid(), kernel.SIGUSR1) // pending: blocked
+
+	var none kernel.Sigset
+	_, err := t.EpollPwait(ctx, ep, make([]kernel.EpollEvent, 1), -1, &none)
+	fmt.Println("EpollPwait:", err)
+	mask, _ := t.Sigprocmask(kernel.SIG_BLOCK, nil)
+	fmt.Println("SIGUSR1 blocked again:", mask.Has(kernel.SIGUSR1))
+	// Output:
+	// handler ran
+	// EpollPwait: interrupted system call
+	// SIGUSR1 blocked again: true
+}
+
+// keyedBox is mailbox with Linux's keyed wake-ups: data wakes its queue
+// with POLLIN, so an epoll registration for POLLOUT alone ignores it.
+type keyedBox struct{ mailbox }
+
+func (b *keyedBox) Write(ctx context.Context, f *kernel.File, p []byte) (int, error) {
+	b.mu.Lock()
+	b.data = append(b.data, p...)
+	b.mu.Unlock()
+	b.readQ.WakeUpPoll(kernel.POLLIN | kernel.POLLRDNORM) // what happened: data
+	return len(p), nil
+}
+
+// ExampleWaitQueue_WakeUpPoll shows a keyed wake-up: an edge-triggered
+// registration is re-armed only by a wake-up whose key has one of its
+// events, as with Linux's wake_up_interruptible_poll.
+func ExampleWaitQueue_WakeUpPoll() {
+	k := kernel.New(kernel.Config{})
+	defer k.Close()
+	k.Register("box", &keyedBox{})
+	t := k.NewTask("t", kernel.Cred{})
+	ctx := context.Background()
+	fd, _ := t.Open(ctx, "box", kernel.O_RDWR)
+	ep, _ := t.EpollCreate1(0)
+	t.EpollCtl(ep, kernel.EPOLL_CTL_ADD, fd, &kernel.EpollEvent{Events: kernel.EPOLLOUT | kernel.EPOLLET, Data: 1})
+	events := make([]kernel.EpollEvent, 1)
+	n, _ := t.EpollWait(ctx, ep, events, 0)
+	fmt.Println("writable at first:", n)
+	t.Write(ctx, fd, []byte("x")) // a POLLIN wake-up: not for this registration
+	n, _ = t.EpollWait(ctx, ep, events, 0)
+	fmt.Println("after a keyed POLLIN wake-up:", n)
+	// Output:
+	// writable at first: 1
+	// after a keyed POLLIN wake-up: 0
+}

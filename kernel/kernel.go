@@ -14,8 +14,8 @@ type Config struct {
 	// on one process (its own and its threads' together) at a time
 	// (RLIMIT_SIGPENDING analogue); 0 means 1024.
 	SigPendingMax int
-	// NoFile is every task's descriptor limit (RLIMIT_NOFILE analogue);
-	// 0 means 1024. A benchmark watching 10,000 files raises it.
+	// NoFile is every process's descriptor limit (RLIMIT_NOFILE
+	// analogue); 0 means 1024. A benchmark watching 10,000 files raises it.
 	NoFile int
 	// FIFO makes the driver of each FIFO node that Task.Mknod creates
 	// (package pipe's NewFIFO); nil makes Mknod of a FIFO fail with
@@ -26,9 +26,10 @@ type Config struct {
 // defaultSigPendingMax is SigPendingMax's value when Config leaves it 0.
 const defaultSigPendingMax = 1024
 
-// maxFiles is the default per-process descriptor limit (Config.NoFile;
+// maxFiles is the default descriptor limit of a process (Config.NoFile;
 // RLIMIT_NOFILE analogue): the table never grows past the limit, so a
-// runaway caller gets EMFILE, not an exhausted heap. It is also FD_SETSIZE.
+// runaway caller gets EMFILE, not an exhausted heap. It is also
+// FD_SETSIZE.
 const maxFiles = 1024
 
 // A Kernel is one independent model kernel: its own pid space, device

@@ -65,8 +65,10 @@ func (t *Task) Sigqueue(pid, sig int, value any) error {
 // Tgkill sends sig to thread tid of process tgid (tgkill(2)): the signal
 // is thread-directed, so only that thread takes it (SPEC T2), with Code
 // SI_TKILL. EINVAL for tgid or tid <= 0 or a signal outside 0..64, ESRCH
-// when tid is not a live thread of process tgid, EPERM by the permission
-// rule, EAGAIN for a full real-time queue. sig 0 only checks.
+// when tid is not a live thread of process tgid (the main thread of an
+// exited child not yet reaped still counts: the call succeeds and does
+// nothing, as kill(2) of it), EPERM by the permission rule, EAGAIN for a
+// full real-time queue. sig 0 only checks.
 func (t *Task) Tgkill(tgid, tid, sig int) error {
 	defer t.safePoint()
 	if tgid <= 0 {
@@ -93,6 +95,11 @@ func (t *Task) tkill(tgid, tid, sig int) (err error) {
 		return ESRCH
 	}
 	target, ok := t.k.Task(tid)
+	if !ok && (tgid <= 0 || tgid == tid) {
+		// The main thread of an exited process not yet reaped still
+		// exists, as kill(2) of it finds (killZombie).
+		return t.k.killZombie(tid, &t.cred)
+	}
 	if !ok || (tgid > 0 && target.pid != tgid) {
 		return ESRCH
 	}

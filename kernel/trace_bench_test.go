@@ -109,15 +109,16 @@ func (f *File) sendSigioUntraced(fd, sig, band int, mask int16) {
 	f.sendSigio(fd, sig, band, mask)
 }
 
-// wakeUpUntraced is WaitQueue.WakeUp without its wake_up tracepoint.
+// wakeUpUntraced is WaitQueue.WakeUp (wakeUp with mask 0) without its
+// wake_up tracepoint.
 func (q *WaitQueue) wakeUpUntraced() {
 	var buf, xbuf [8]*PollTable
 	pts, xpts := buf[:0], xbuf[:0]
 	q.mu.Lock()
 	ch := q.ch
 	q.ch = nil
-	for pt := range q.polls {
-		pts = append(pts, pt)
+	for i := len(q.polls) - 1; i >= 0; i-- {
+		pts = append(pts, q.polls[i])
 	}
 	xpts = append(xpts, q.excl...)
 	q.mu.Unlock()

@@ -25,10 +25,14 @@ type WaitQueue struct {
 	// previous WakeUp holds it. nil while nobody sleeps, so a WakeUp with no
 	// sleepers allocates nothing.
 	ch chan struct{}
-	// polls are the poll tables registered with PollTable.Wait; excl
-	// are the exclusive ones (epoll's EPOLLEXCLUSIVE entries), in
-	// registration order, as add_wait_queue_exclusive queues them.
-	polls map[*PollTable]struct{}
+	// polls are the poll tables registered with PollTable.Wait, in
+	// registration order (fired newest first, as add_wait_queue puts an
+	// entry at the head of the list); excl are the exclusive ones
+	// (epoll's EPOLLEXCLUSIVE entries), in registration order, as
+	// add_wait_queue_exclusive queues them at the tail. The order shows:
+	// it is the order in which epoll sets hear of one wake-up, so the
+	// order of their ready lists.
+	polls []*PollTable
 	excl  []*PollTable
 }
 
@@ -161,8 +165,8 @@ func (q *WaitQueue) wakeUp(mask int16, tr wakeTrace) {
 	q.mu.Lock()
 	ch := q.ch
 	q.ch = nil
-	for pt := range q.polls {
-		pts = append(pts, pt)
+	for i := len(q.polls) - 1; i >= 0; i-- {
+		pts = append(pts, q.polls[i])
 	}
 	xpts = append(xpts, q.excl...)
 	q.mu.Unlock()
@@ -187,10 +191,7 @@ func (q *WaitQueue) addPoll(pt *PollTable) {
 	if pt.exclusive {
 		q.excl = append(q.excl, pt)
 	} else {
-		if q.polls == nil {
-			q.polls = make(map[*PollTable]struct{})
-		}
-		q.polls[pt] = struct{}{}
+		q.polls = append(q.polls, pt)
 	}
 	q.mu.Unlock()
 }
@@ -199,14 +200,21 @@ func (q *WaitQueue) addPoll(pt *PollTable) {
 func (q *WaitQueue) removePoll(pt *PollTable) {
 	q.mu.Lock()
 	if pt.exclusive {
-		for i, x := range q.excl {
-			if x == pt {
-				q.excl = append(q.excl[:i], q.excl[i+1:]...)
-				break
-			}
-		}
+		q.excl = removeTable(q.excl, pt)
 	} else {
-		delete(q.polls, pt)
+		q.polls = removeTable(q.polls, pt)
 	}
 	q.mu.Unlock()
+}
+
+// removeTable removes pt from list, keeping the others' order.
+func removeTable(list []*PollTable, pt *PollTable) []*PollTable {
+	for i, x := range list {
+		if x == pt {
+			copy(list[i:], list[i+1:])
+			list[len(list)-1] = nil
+			return list[:len(list)-1]
+		}
+	}
+	return list
 }

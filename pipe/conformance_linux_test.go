@@ -530,8 +530,12 @@ var scenarios = []scenario{
 
 // TestConformance runs every scenario on the real kernel and on the model
 // and compares the transcripts (SPEC P2).
-func TestConformance(t *testing.T) {
-	for _, sc := range scenarios {
+func TestConformance(t *testing.T) { runScenarios(t, scenarios) }
+
+// runScenarios runs each scenario on the real kernel and on the model and
+// compares the transcripts.
+func runScenarios(t *testing.T, list []scenario) {
+	for _, sc := range list {
 		t.Run(sc.name, func(t *testing.T) {
 			real := runReal(t, sc)
 			model := runModel(t, sc)

@@ -29,7 +29,8 @@ type sys interface {
 	// ids names the identities a scenario can make owners of: "me" (the
 	// main thread, or task), "pgrp" (a process group), "gone" (an id
 	// naming no thread or group: the model's is a task that has exited),
-	// "other" (a second live thread, or task).
+	// "other" (a second live thread, or task), "second" (the thread of
+	// startCall and background calls).
 	ids() map[string]int
 	// startCall runs read (p == nil, n bytes) or write (p) on a second
 	// thread of the same process and returns once it sleeps in the pipe,
@@ -66,12 +67,28 @@ type env struct {
 	ids   map[string]int
 	ndup  int
 	npipe int
+	nsfd  int // signalfds made (sfd, sfd2 ...)
+	nep   int // epoll files made (ep, ep2 ...)
+	// expect holds the deliberate differences: transcript line index ->
+	// the model's line and the kernel/doc.go entry explaining it.
+	expect map[int]difference
 	// holding defers looking at the main thread's signals (hold, release).
 	holding bool
 }
 
 func newEnv(s sys) *env {
-	return &env{s: s, fds: map[string]int{}, names: map[int]string{}, ids: s.ids()}
+	return &env{s: s, fds: map[string]int{}, names: map[int]string{}, ids: s.ids(), expect: map[int]difference{}}
+}
+
+// A difference is a transcript line where the model deliberately departs
+// from Linux: the model's line, and the kernel/doc.go entry saying why.
+type difference struct{ model, note string }
+
+// differs declares that the transcript line ahead lines after the next
+// one logged (0: the next one) reads model in the model, whatever the
+// kernel's reads, for the reason note gives (a kernel/doc.go entry).
+func (e *env) differs(ahead int, model, note string) {
+	e.expect[len(e.lines)+ahead] = difference{model, note}
 }
 
 // log appends a line, then the signals the call raised.
@@ -138,7 +155,7 @@ func errStr(err error) string {
 func (e *env) sigLine(si sigRec) string {
 	s := fmt.Sprintf("signal %s code=%s", sigName(si.Signo), codeName(si.Code))
 	switch si.Code {
-	case siUser:
+	case siUser, siTkill, siQueue:
 		s += " pid=" + e.who(si.Pid)
 	case siKernel:
 	default:
@@ -384,6 +401,12 @@ func compare(real, model *env) string {
 	n := max(len(real.lines), len(model.lines))
 	for i := range n {
 		rl, ml := line(real.lines, i), line(model.lines, i)
+		if d, ok := real.expect[i]; ok {
+			if ml != d.model {
+				fmt.Fprintf(&b, "line %d: model %q, want the declared difference %q (%s); kernel %q\n", i, ml, d.model, d.note, rl)
+			}
+			continue
+		}
 		if rl != ml {
 			fmt.Fprintf(&b, "line %d: kernel %q\n         model  %q\n", i, rl, ml)
 		}
@@ -417,7 +440,13 @@ type scenario struct {
 	// uid, when not 0, runs the main thread (task) with that real and
 	// effective uid and a saved uid of 0.
 	uid int
-	run func(e *env)
+	// masks: the scenario blocks and waits for signals itself (SPEC S5,
+	// S8, S9). Both sides start with every watched signal blocked on the
+	// main thread, and the harness never takes the main thread's
+	// signals: they stay pending for the scenario's sigtimedwait,
+	// sigpending and signalfd.
+	masks bool
+	run   func(e *env)
 }
 
 // otherSignals logs what the other thread has received so far.

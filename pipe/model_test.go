@@ -21,6 +21,7 @@ type modelSys struct {
 	k      *kernel.Kernel
 	t      *kernel.Task
 	second *kernel.Task
+	third  *kernel.Task // a background thread beside second, made on first use
 	other  *kernel.Task
 	ids_   map[string]int
 
@@ -30,7 +31,7 @@ type modelSys struct {
 }
 
 func newModelSys(t *testing.T, sc scenario) *modelSys {
-	k := kernel.New(kernel.Config{})
+	k := kernel.New(kernel.Config{FIFO: pipe.NewFIFO})
 	t.Cleanup(func() { k.Close() })
 	cred := kernel.Cred{}
 	if sc.unprivileged {
@@ -56,7 +57,7 @@ func newModelSys(t *testing.T, sc scenario) *modelSys {
 	gone := k.NewTask("gone", kernel.Cred{})
 	gone.Exit()
 	m.ids_ = map[string]int{"me": m.t.Pid(), "pid": m.t.Pid(), "other": m.other.Pid(),
-		"pgrp": group.Pgid(), "gone": gone.Pid()}
+		"pgrp": group.Pgid(), "gone": gone.Pid(), "second": second.Tid()}
 	return m
 }
 
@@ -218,6 +219,13 @@ func closedChan() chan struct{} {
 func runModel(t *testing.T, sc scenario) *env {
 	m := newModelSys(t, sc)
 	e := newEnv(m)
+	if sc.masks {
+		e.holding = true
+		set := kernel.SigsetOf(watched...)
+		if _, err := m.t.Sigprocmask(kernel.SIG_SETMASK, &set); err != nil {
+			t.Fatalf("sigprocmask: %v", err)
+		}
+	}
 	sc.run(e)
 	return e
 }

@@ -23,6 +23,9 @@ const (
 	fSETPIPESZ    = 0x407
 	fGETPIPESZ    = 0x408
 
+	oRDONLY   = 0
+	oWRONLY   = 1
+	oRDWR     = 2
 	oNONBLOCK = 0x800
 	oAPPEND   = 0x400
 	oASYNC    = 0x2000
@@ -36,9 +39,17 @@ const (
 	sigSYS   = 31
 	sigCHLD  = 17
 	sigUSR1  = 10
+	sigUSR2  = 12
+	sigKILL  = 9
+	sigSTOP  = 19
+	sigALRM  = 14
+	sigTERM  = 15
+	sigCONT  = 18
 	siUser   = 0
 	siKernel = 0x80
+	siQueue  = -1
 	siSigio  = -5
+	siTkill  = -6
 
 	fionread = 0x541b
 	fionbio  = 0x5421
@@ -49,7 +60,7 @@ const (
 
 // watched are the signals both sides catch: every signal a scenario may
 // raise.
-var watched = []int{sigIO, sigPIPE, sigSYS, sigCHLD, sigUSR1, sigRT, sigRT + 1, 64}
+var watched = []int{sigIO, sigPIPE, sigSYS, sigCHLD, sigUSR1, sigUSR2, sigRT, sigRT + 1, sigRT + 2, 64}
 
 var cmdNames = map[int]string{
 	fDUPFD: "F_DUPFD", fGETFD: "F_GETFD", fSETFD: "F_SETFD", fGETFL: "F_GETFL", fSETFL: "F_SETFL",
@@ -88,6 +99,18 @@ func sigName(s int) string {
 		return "SIGCHLD"
 	case sigUSR1:
 		return "SIGUSR1"
+	case sigUSR2:
+		return "SIGUSR2"
+	case sigKILL:
+		return "SIGKILL"
+	case sigSTOP:
+		return "SIGSTOP"
+	case sigALRM:
+		return "SIGALRM"
+	case sigTERM:
+		return "SIGTERM"
+	case sigCONT:
+		return "SIGCONT"
 	}
 	return fmt.Sprint(s)
 }
@@ -100,6 +123,10 @@ func codeName(c int) string {
 		return "SI_KERNEL"
 	case siSigio:
 		return "SI_SIGIO"
+	case siQueue:
+		return "SI_QUEUE"
+	case siTkill:
+		return "SI_TKILL"
 	case 1, 2, 3, 4, 5, 6:
 		return []string{"POLL_IN", "POLL_OUT", "POLL_MSG", "POLL_ERR", "POLL_PRI", "POLL_HUP"}[c-1]
 	}
@@ -162,6 +189,18 @@ func errName(err error) string {
 			return "EINTR"
 		case syscall.EMFILE:
 			return "EMFILE"
+		case syscall.ENXIO:
+			return "ENXIO"
+		case syscall.EEXIST:
+			return "EEXIST"
+		case syscall.ENOENT:
+			return "ENOENT"
+		case syscall.ELOOP:
+			return "ELOOP"
+		case syscall.ECHILD:
+			return "ECHILD"
+		case syscall.EFAULT:
+			return "EFAULT"
 		}
 		return fmt.Sprintf("errno %d", int(e))
 	}

@@ -204,7 +204,7 @@ func (p *Pipe) Write(ctx context.Context, f *kernel.File, src []byte) (int, erro
 	packet := f.Flags()&kernel.O_DIRECT != 0
 	p.mu.Lock()
 	wasEmpty := p.empty()
-	ret, err := p.fill(ctx, f, src, packet)
+	ret, err := p.fill(ctx, f, src, packet, &wasEmpty)
 	wake := wasEmpty || p.pollUsage
 	p.mu.Unlock()
 	if wake {
@@ -222,7 +222,11 @@ func (p *Pipe) Write(ctx context.Context, f *kernel.File, src []byte) (int, erro
 }
 
 // fill is the body of Write, with mu held (Wait drops it while asleep).
-func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool) (int, error) {
+// The readers' queue is woken once, when the write ends (Write), and
+// before each sleep on a full ring if the pipe was empty: *wasEmpty, set
+// anew after each sleep, as pipe_write keeps was_empty. A wake-up per
+// page would spend an EPOLLEXCLUSIVE wake-up on a second waiter.
+func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool, wasEmpty *bool) (int, error) {
 	if p.readers == 0 {
 		sigpipe(ctx)
 		return 0, kernel.EPIPE
@@ -236,7 +240,6 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 			copy(last.page[last.off+last.n:], src[:tail])
 			last.n += tail
 			ret = tail
-			p.rdWait.WakeUpPoll(kernel.POLLIN | kernel.POLLRDNORM)
 			if ret == len(src) {
 				return ret, nil
 			}
@@ -260,8 +263,6 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 			b.n = copy(b.page, src[ret:])
 			p.bufs = append(p.bufs, b)
 			ret += b.n
-			// Data arrived: wake the readers asleep on an empty pipe.
-			p.rdWait.WakeUpPoll(kernel.POLLIN | kernel.POLLRDNORM)
 			if ret == len(src) {
 				return ret, nil
 			}
@@ -282,14 +283,19 @@ func (p *Pipe) fill(ctx context.Context, f *kernel.File, src []byte, packet bool
 			return ret, nil
 		}
 		// The writer is about to sleep on a full ring: the readers must
-		// know there is data to make room with, so they hear POLL_IN now,
-		// not only when this write ends.
+		// know there is data to make room with, so they are woken (if the
+		// pipe was empty) and hear POLL_IN now, not only when this write
+		// ends.
+		if *wasEmpty {
+			p.rdWait.WakeUpPoll(kernel.POLLIN | kernel.POLLRDNORM)
+		}
 		_ = p.fasyncReaders.Kill(kernel.SIGIO, kernel.POLL_IN)
 		p.sleepingWriters++
 		// The wait's own result does not matter: the loop looks again at
 		// the readers, the room and a pending signal, in that order.
 		_ = p.wrWait.Wait(ctx, &p.mu, func() bool { return !p.full() || p.readers == 0 })
 		p.sleepingWriters--
+		*wasEmpty = p.empty()
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,8 +28,12 @@ type realSys struct {
 	sfd int
 	// otherSfd is the signalfd of the other thread, read on that thread.
 	otherSfd int
-	// opened are the descriptors the scenario made; cleanup closes what is left.
+	// opened are the descriptors the scenario made; cleanup closes what
+	// is left. Background calls open descriptors too, so mu guards it.
+	mu     sync.Mutex
 	opened map[int]bool
+	// dir holds the scenario's FIFOs.
+	dir string
 	// second is the thread for calls that sleep; other is a live thread
 	// that owners may name; group is a child process leading its own
 	// process group; gone is an id that names no thread or group.
@@ -164,7 +169,8 @@ func (r *realSys) pipe2(flags int) (int, int, error) {
 	var p [2]int
 	err := unix.Pipe2(p[:], flags)
 	if err == nil {
-		r.opened[p[0]], r.opened[p[1]] = true, true
+		r.keep(p[0])
+		r.keep(p[1])
 	}
 	return p[0], p[1], errnoOf(err)
 }
@@ -180,7 +186,7 @@ func (r *realSys) fcntl(fd, cmd, arg int) (int, error) {
 		}
 	}
 	if (cmd == unix.F_DUPFD || cmd == unix.F_DUPFD_CLOEXEC) && err == nil {
-		r.opened[v] = true
+		r.keep(v)
 	}
 	return v, err
 }
@@ -226,14 +232,23 @@ func (r *realSys) poll(fd int, events int16) (int16, error) {
 }
 
 func (r *realSys) close(fd int) error {
+	r.mu.Lock()
 	delete(r.opened, fd)
+	r.mu.Unlock()
 	return errnoOf(unix.Close(fd))
+}
+
+// keep records a descriptor the scenario made, for cleanup.
+func (r *realSys) keep(fd int) {
+	r.mu.Lock()
+	r.opened[fd] = true
+	r.mu.Unlock()
 }
 
 func (r *realSys) dup(fd int) (int, error) {
 	nfd, err := unix.Dup(fd)
 	if err == nil {
-		r.opened[nfd] = true
+		r.keep(nfd)
 	}
 	return nfd, errnoOf(err)
 }
@@ -251,6 +266,8 @@ func (r *realSys) ioctl(fd, req, arg int) (int, error) {
 func (r *realSys) signals() []sigRec { return r.sigs() }
 
 func (r *realSys) cleanup() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for fd := range r.opened {
 		unix.Close(fd)
 	}
@@ -323,7 +340,8 @@ func taskExists(tid int) bool {
 }
 
 func (r *realSys) ids() map[string]int {
-	return map[string]int{"me": r.tid, "pid": unix.Getpid(), "other": r.other.tid, "pgrp": r.group, "gone": r.gone}
+	return map[string]int{"me": r.tid, "pid": unix.Getpid(), "other": r.other.tid, "pgrp": r.group, "gone": r.gone,
+		"second": r.second.tid}
 }
 
 // exitOther ends the other thread and waits until it is gone.
@@ -437,6 +455,7 @@ func runReal(t *testing.T, sc scenario) *env {
 	}
 	r, th := newRealSys(t)
 	r.second, r.other = newThread(t), newThread(t)
+	r.dir = t.TempDir()
 	r.gone = noSuchID(t)
 	var serr error
 	r.other.do(func() {
@@ -458,6 +477,7 @@ func runReal(t *testing.T, sc scenario) *env {
 	var perr error
 	th.do(func() {
 		e = newEnv(r)
+		e.holding = sc.masks
 		if sc.uid != 0 {
 			if perr = setresuid(sc.uid, sc.uid, 0); perr != nil {
 				return

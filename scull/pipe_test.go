@@ -431,9 +431,8 @@ func TestB9OpenKeepsData(t *testing.T) {
 func TestB10Status(t *testing.T) {
 	k, ps := setup(t, Config{Devices: 2, Size: 100})
 	r, w := k.NewTask("r", kernel.Cred{}), k.NewTask("w", kernel.Cred{})
-	// A handler, or the write's SIGIO would kill r (SIGIO's default action).
-	r.Sigaction(kernel.SIGIO, kernel.Sigaction{Handler: func(*kernel.Task, *kernel.SigInfo) {}})
 	rfd := open(t, r, "scullpipe0", kernel.O_RDONLY)
+	catch(t, r, kernel.SIGIO, 0) // SIGIO's default action would end r (S10)
 	setAsync(t, r, rfd, r.Pid(), 0)
 	wfd := open(t, w, "scullpipe0", kernel.O_WRONLY)
 	open(t, w, "scullpipe0", kernel.O_RDWR)

@@ -4,15 +4,17 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/linux"
 )
 
-// F3, F7: a signal from a devfs bridge (SI_QUEUE, si_band over si_pid and
-// si_uid, si_fd and the mark in the sigval, as signalfd reports them)
-// decodes to its descriptor and band; other SI_QUEUE signals, the
-// Watcher's own doorbell among them, do not.
+// F3, F7: a signal from a devfs bridge (SI_SIGIO, si_band and si_fd as
+// signalfd reports them) decodes to its descriptor and band; SI_QUEUE
+// signals, the Watcher's own doorbell among them, and an unknown mask do
+// not.
 func TestBridgedEventDecoding(t *testing.T) {
 	bridgedSig := func(mask uint32, fd int32) *unix.SignalfdSiginfo {
-		return &unix.SignalfdSiginfo{Signo: 45, Code: siQUEUE, Pid: mask, Ptr: uint64(BridgeMark)<<32 | uint64(uint32(fd))}
+		return &unix.SignalfdSiginfo{Signo: 45, Code: linux.SI_SIGIO, Band: mask, Fd: fd}
 	}
 	for _, c := range []struct {
 		name string
@@ -25,10 +27,9 @@ func TestBridgedEventDecoding(t *testing.T) {
 		{"F3/POLL_OUT", bridgedSig(0x304, 7), 7, POLL_OUT, true},
 		{"F3/POLL_HUP", bridgedSig(0x18, 0), 0, POLL_HUP, true},
 		{"F3/unknown-mask", bridgedSig(0x3, 3), 0, 0, false},
-		{"F3/no-mark", &unix.SignalfdSiginfo{Signo: 45, Code: siQUEUE, Pid: 0x41, Ptr: 3}, 0, 0, false},
+		{"F3/sigqueue", &unix.SignalfdSiginfo{Signo: 45, Code: siQUEUE, Pid: 0x41, Ptr: 3}, 0, 0, false},
 		{"F3/doorbell", &unix.SignalfdSiginfo{Signo: 45, Code: siQUEUE, Pid: 0x41, Ptr: 0x5349_4749_4f00_0001}, 0, 0, false},
 		{"F3/kernel-code", &unix.SignalfdSiginfo{Signo: 45, Code: int32(POLL_IN), Band: 0x41, Fd: 3}, 0, 0, false},
-		{"F3/uid-set", &unix.SignalfdSiginfo{Signo: 45, Code: siQUEUE, Pid: 0x41, Uid: 1, Ptr: uint64(BridgeMark) << 32}, 0, 0, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			fd, band, mask, ok := bridgedEvent(c.si)

@@ -5,38 +5,33 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/fasync-go/fasync/kernel"
+	"github.com/fasync-go/fasync/internal/linux"
 )
 
 // Owner types for F_SETOWN_EX and F_GETOWN_EX (include/uapi/asm-generic/fcntl.h).
 // golang.org/x/sys/unix has F_SETOWN_EX but not these.
 const (
-	F_OWNER_TID  = 0 // the owner is one thread
-	F_OWNER_PID  = 1 // the owner is a process (thread group)
-	F_OWNER_PGRP = 2 // the owner is a process group
+	F_OWNER_TID  = linux.F_OWNER_TID  // the owner is one thread
+	F_OWNER_PID  = linux.F_OWNER_PID  // the owner is a process (thread group)
+	F_OWNER_PGRP = linux.F_OWNER_PGRP // the owner is a process group
 )
 
 // fOwnerEx is struct f_owner_ex: the argument of F_SETOWN_EX and F_GETOWN_EX.
-type fOwnerEx struct {
-	Type int32
-	Pid  int32
-}
+type fOwnerEx = linux.FOwnerEx
 
 // A Band is the si_code of a signal-driven I/O signal: which kind of
 // readiness the descriptor reports (include/uapi/asm-generic/siginfo.h).
 type Band int32
 
 // The SIGPOLL si_codes. The kernel sends one per notification; si_band
-// carries the matching poll mask (A8 in the SPEC). The values are the
-// model kernel's (package kernel), which holds the project's one copy
-// of these Linux constants: both planes say POLL_IN for the same code.
+// carries the matching poll mask (A8 in the SPEC).
 const (
-	POLL_IN  Band = kernel.POLL_IN  // data input available
-	POLL_OUT Band = kernel.POLL_OUT // output buffers available
-	POLL_MSG Band = kernel.POLL_MSG // input message available
-	POLL_ERR Band = kernel.POLL_ERR // i/o error
-	POLL_PRI Band = kernel.POLL_PRI // high priority input available
-	POLL_HUP Band = kernel.POLL_HUP // device disconnected
+	POLL_IN  Band = linux.POLL_IN  // data input available
+	POLL_OUT Band = linux.POLL_OUT // output buffers available
+	POLL_MSG Band = linux.POLL_MSG // input message available
+	POLL_ERR Band = linux.POLL_ERR // i/o error
+	POLL_PRI Band = linux.POLL_PRI // high priority input available
+	POLL_HUP Band = linux.POLL_HUP // device disconnected
 )
 
 var bandNames = [...]string{
@@ -62,38 +57,22 @@ func (b Band) valid() bool { return b >= POLL_IN && b <= POLL_HUP }
 
 // Poll mask bits as si_band and poll(2) report them (include/uapi/asm-generic/poll.h).
 const (
-	POLLIN     = unix.POLLIN
-	POLLPRI    = unix.POLLPRI
-	POLLOUT    = unix.POLLOUT
-	POLLERR    = unix.POLLERR
-	POLLHUP    = unix.POLLHUP
-	POLLNVAL   = unix.POLLNVAL
-	POLLRDNORM = 0x040
-	POLLRDBAND = 0x080
-	POLLWRNORM = 0x100
-	POLLWRBAND = 0x200
-	POLLMSG    = 0x400
+	POLLIN     = linux.POLLIN
+	POLLPRI    = linux.POLLPRI
+	POLLOUT    = linux.POLLOUT
+	POLLERR    = linux.POLLERR
+	POLLHUP    = linux.POLLHUP
+	POLLNVAL   = linux.POLLNVAL
+	POLLRDNORM = linux.POLLRDNORM
+	POLLRDBAND = linux.POLLRDBAND
+	POLLWRNORM = linux.POLLWRNORM
+	POLLWRBAND = linux.POLLWRBAND
+	POLLMSG    = linux.POLLMSG
 )
 
-// bandMask is the kernel's band_table (fs/fcntl.c): the si_band that goes
-// with each si_code.
-var bandMask = [...]uint32{
-	POLL_IN:  POLLIN | POLLRDNORM,
-	POLL_OUT: POLLOUT | POLLWRNORM | POLLWRBAND,
-	POLL_MSG: POLLIN | POLLRDNORM | POLLMSG,
-	POLL_ERR: POLLERR,
-	POLL_PRI: POLLPRI | POLLRDBAND,
-	POLL_HUP: POLLHUP | POLLERR,
-}
-
-// Mask returns the poll mask the kernel puts in si_band for b, or 0 for an
-// invalid band.
-func (b Band) Mask() uint32 {
-	if !b.valid() {
-		return 0
-	}
-	return bandMask[b]
-}
+// Mask returns the poll mask the kernel puts in si_band for b (Linux's
+// band_table), or 0 for an invalid band.
+func (b Band) Mask() uint32 { return linux.BandMask(int(b)) }
 
 // Signal numbers a Watcher may use. 32 and 33 belong to glibc's threads and
 // 34 (SIGRTMIN as glibc reports it) is commonly taken; the Go runtime uses

@@ -48,13 +48,13 @@
 // A device exported by devfs (fasync mount) is a FUSE file, which keeps no
 // O_ASYNC; the export's signal bridge sends its signals instead, reading
 // the owner and F_SETSIG from the client's own open file (SPEC F). Such a
-// file carries the extended attribute BridgeXattr, and Watch and Classic
-// accept it although O_ASYNC did not stick (an owner already set there
-// means it is owned elsewhere: ErrAsyncBusy). Its signals come with
-// si_code SI_QUEUE, the band's mask and the descriptor in the words
-// signalfd reports as ssi_pid and ssi_ptr, and BridgeMark beside the
-// descriptor; the Watcher turns them into ordinary events, and never
-// mistakes them for its own SI_QUEUE wake-ups (see bridged.go).
+// file carries the extended attribute devfs.XattrSigio, and Watch and
+// Classic accept it although O_ASYNC did not stick (an owner already set
+// there means it is owned elsewhere: ErrAsyncBusy). Its signals come with
+// si_code SI_SIGIO, whose layout is that of the kernel's POLL_* codes:
+// signalfd reports the band's mask and the descriptor as ssi_band and
+// ssi_fd, and the Watcher turns them into ordinary events (see
+// bridged.go).
 //
 // The kernel queues real-time signals up to RLIMIT_SIGPENDING per user. When
 // the queue is full it sends plain SIGIO to the owner instead; the Watcher

@@ -3,9 +3,9 @@ package sigio
 import (
 	"errors"
 	"fmt"
-	"unsafe"
-
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/linux"
 )
 
 // A fileID names an open file independently of its descriptor number, so a
@@ -21,22 +21,9 @@ func identify(fd int) (fileID, error) {
 	return fileID{st.Dev, st.Ino}, nil
 }
 
-func getOwnerEx(fd int) (fOwnerEx, error) {
-	var o fOwnerEx
-	_, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(fd), unix.F_GETOWN_EX, uintptr(unsafe.Pointer(&o)))
-	if e != 0 {
-		return o, e
-	}
-	return o, nil
-}
+func getOwnerEx(fd int) (fOwnerEx, error) { return linux.GetOwnEx(fd) }
 
-func setOwnerEx(fd int, o fOwnerEx) error {
-	_, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(fd), unix.F_SETOWN_EX, uintptr(unsafe.Pointer(&o)))
-	if e != 0 {
-		return e
-	}
-	return nil
-}
+func setOwnerEx(fd int, o fOwnerEx) error { return linux.SetOwnEx(fd, o) }
 
 // An armed descriptor remembers what arming changed, so disarm can put it back.
 type armed struct {

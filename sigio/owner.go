@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/linux"
 )
 
 // The owner thread. Everything in this file except do and ring runs on it.
@@ -340,10 +342,10 @@ type sigqueueInfo struct {
 	_                     [96]byte
 }
 
-// si_codes of signals sent by processes (include/uapi/asm-generic/siginfo.h).
+// si_codes of signals sent by processes (internal/linux).
 const (
-	siQUEUE = -1 // sigqueue, rt_sigqueueinfo
-	siTKILL = -6 // tkill, tgkill
+	siQUEUE = linux.SI_QUEUE // sigqueue, rt_sigqueueinfo
+	siTKILL = linux.SI_TKILL // tkill, tgkill
 )
 
 // shutdown releases everything once the loop has ended. Requests that

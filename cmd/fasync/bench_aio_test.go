@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fasync-go/fasync/internal/bench"
+	"github.com/fasync-go/fasync/internal/linuxaio"
 	"github.com/fasync-go/fasync/internal/uring"
 )
 
@@ -52,6 +53,15 @@ func TestBenchAIOJSON(t *testing.T) {
 		{"file-threads", "randread", false, false, nil},
 		{"file-threads", "randwrite", false, false, []string{"--fsync", "3"}},
 		{"goroutines", "randwrite", false, false, []string{"--fsync", "5"}},
+		// C19: the Engine and aio.File on native AIO (forced in-process:
+		// the test binary is not fasync, which refuses io_uring to a
+		// child for these rows; see TestBenchAIORefusedURing).
+		{"linuxaio", "randread", true, false, nil},
+		{"linuxaio", "randread", false, false, []string{"--notify", "inline"}},
+		{"linuxaio", "randread-listio", true, false, nil},
+		{"file-linuxaio", "randread", true, false, nil},
+		{"file-linuxaio", "randwrite", true, false, []string{"--fsync", "4"}},
+		{"file-linuxaio", "randwrite", false, false, nil},
 	} {
 		name := tc.engine + "/" + tc.rw
 		if tc.direct {
@@ -67,6 +77,11 @@ func TestBenchAIOJSON(t *testing.T) {
 			if tc.engine == "uring" || tc.engine == "file" {
 				if err := uring.Available(); err != nil {
 					t.Skipf("io_uring unavailable: %v", err)
+				}
+			}
+			if strings.HasSuffix(tc.engine, "linuxaio") {
+				if err := linuxaio.Available(); err != nil {
+					t.Skipf("native AIO unavailable: %v", err)
 				}
 			}
 			rw, batch := tc.rw, "0"
@@ -264,6 +279,56 @@ func TestBenchAIOCompareFile(t *testing.T) {
 	}
 }
 
+// C19: with --engine file-linuxaio, fasync runs the native-AIO rows in a
+// child process whose seccomp filter refuses io_uring with EPERM, as a
+// container's default profile does; the Engine there falls to linuxaio by
+// itself and the row says why. The comparison leaves io_uring out (the
+// engines and fio's configurations on it) and keeps the thread pool,
+// os.File and fio's libaio.
+func TestBenchAIORefusedURing(t *testing.T) {
+	if err := linuxaio.Available(); err != nil {
+		t.Skipf("native AIO unavailable: %v", err)
+	}
+	bin := buildFasync(t)
+	stdout, stderr, code := run(t, bin, "bench", "aio", "--engine", "file-linuxaio", "--direct", "--size", "8m", "--runtime", "100ms",
+		"--iodepth", "4", "--rounds", "1", "--filename", filepath.Join(t.TempDir(), "data"), "--compare", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr: %s", code, stderr)
+	}
+	var rep struct {
+		Name    string `json:"name"`
+		Compare []struct {
+			Name string `json:"name"`
+			Err  string `json:"error"`
+		} `json:"compare"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, stdout)
+	}
+	if want := "aio.File x4 ReadAt (linuxaio, depth 4; uring refused: EPERM)"; rep.Name != want {
+		t.Errorf("C19: first row %q, want %q", rep.Name, want)
+	}
+	names := map[string]bool{}
+	for _, c := range rep.Compare {
+		names[c.Name] = true
+		if strings.Contains(c.Name, "io_uring") {
+			t.Errorf("C19: row %q with io_uring refused", c.Name)
+		}
+		if c.Err != "" {
+			t.Errorf("C19: row %q: %s", c.Name, c.Err)
+		}
+	}
+	want := []string{"fasync aio (linuxaio, depth 4; uring refused: EPERM)", "goroutines x4 ReadAt", "fasync aio (threads, 4 workers)"}
+	if _, err := exec.LookPath("fio"); err == nil {
+		want = append(want, "fio libaio batched")
+	}
+	for _, w := range want {
+		if !names[w] {
+			t.Errorf("C19: no row %q among %v", w, names)
+		}
+	}
+}
+
 // H4: bad flags are a usage error (exit 2) naming the flag and what it
 // accepts, never a panic, and lay out no file.
 func TestBenchAIOBadFlags(t *testing.T) {
@@ -274,7 +339,7 @@ func TestBenchAIOBadFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"--rw", "trim"}, "--rw"},
-		{[]string{"--engine", "spdk"}, "--engine \"spdk\": want goroutines, uring, threads, file or file-threads"},
+		{[]string{"--engine", "spdk"}, "--engine \"spdk\": want goroutines, uring, threads, file, file-threads, linuxaio or file-linuxaio"},
 		{[]string{"--bs", "0"}, "flag -bs: 0 B is outside 1 B to 64 MiB"},
 		{[]string{"--bs", "4x"}, "-bs"},
 		{[]string{"--bs", "65m"}, "flag -bs: 65 MiB is outside 1 B to 64 MiB"},

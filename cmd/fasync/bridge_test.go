@@ -102,7 +102,7 @@ func testAsynctestOnDevice(t *testing.T, bin, targ string) {
 }
 
 // F1, F3: an SA_SIGINFO client gets its F_SETSIG signal with its own
-// descriptor and POLLIN|POLLRDNORM; si_code is SI_QUEUE.
+// descriptor and POLLIN|POLLRDNORM; si_code is SI_SIGIO.
 func testSiginfoClient(t *testing.T, bin, sigclient, targ string) {
 	_, dir := startServer(t, bin, targ)
 	goAhead, tell, _ := os.Pipe()
@@ -114,8 +114,8 @@ func testSiginfoClient(t *testing.T, bin, sigclient, targ string) {
 		t.Fatalf("echo: %v %s", err, out)
 	}
 	l := c.expectPrefix("sig=")
-	if !strings.HasPrefix(l, "sig=44 code=-1 fd=4 band=0x41 ") {
-		t.Fatalf("got %q, want signal 44, SI_QUEUE, fd 4, band 0x41", l)
+	if !strings.HasPrefix(l, "sig=44 code=-5 fd=4 band=0x41 ") {
+		t.Fatalf("got %q, want signal 44, SI_SIGIO, fd 4, band 0x41", l)
 	}
 }
 

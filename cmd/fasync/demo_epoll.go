@@ -60,16 +60,15 @@ func (s *story) epollLoop(ctx context.Context) error {
 		time.Sleep(pace) // let the server fall asleep in epoll_wait first
 		want := 0
 		for _, i := range []int{0, 1, 2, 3} {
-			msg, ok := batch[i]
-			// A scullpipe writes only up to the end of its ring, so a
-			// small buffer takes a message in two writes.
-			for off := 0; ok && off < len(msg); {
-				n, err := s.write(ctx, s.wa, names[i], []byte(msg[off:]))
+			// A scullpipe write stops where its circular buffer wraps,
+			// so a small buffer may take a message in pieces.
+			for rest := []byte(batch[i]); len(rest) > 0; {
+				n, err := s.write(ctx, s.wa, names[i], rest)
 				if err != nil {
 					return err
 				}
-				off += n
 				want += n
+				rest = rest[n:]
 			}
 		}
 		for got := 0; got < want; {

@@ -50,6 +50,7 @@ func init() {
 
 func main() {
 	// A benchmark's client processes are this program re-executed.
+	bench.Reexec = true
 	if status, ok := bench.RunClient(os.Args[1:]); ok {
 		os.Exit(status)
 	}

@@ -34,7 +34,7 @@ interrupts a blocked reader). A process that owns one of these files
 (F_SETOWN, F_SETSIG, O_ASYNC) gets the signal the device raises, as from
 LDD3's scullpipe: kernel FUSE has no fasync, so fasync reads the owner from
 the client's own open file (this needs root, or ptrace access to the
-clients) and queues the signal itself, with si_code SI_QUEUE. --sigio auto
+clients) and queues the signal itself, with si_code SI_SIGIO. --sigio auto
 serves without signals, saying why, when it cannot; on makes that an error;
 off disables them.
 

@@ -1,47 +1,42 @@
-/* LDD3's asynctest (chapter 6, "Asynchronous Notification") as the book
- * has it: a SIGIO handler that counts, installed with no flags; the
- * process made the owner of standard input and FASYNC added; then, for
- * ever, sleep until a signal and, if one came, one blocking read of up to
- * 4096 bytes, copied to standard output, before the flag is cleared. A
- * signal that lands between the read and the clearing is lost, as it is
- * on a kernel FIFO: the export repeats one whose data stays unread
- * (SPEC F1, F7). */
+/* ldd3asynctest: the behaviour of LDD3's misc-progs/asynctest, written
+ * anew for the tests (SPEC F7, F1). A plain SIGIO handler, installed with
+ * no flags, only notes that a signal came; standard input gets this
+ * process as its owner (F_SETOWN) and FASYNC. Then, for ever: sleep until
+ * a signal interrupts the sleep; if one came, make one blocking read of up
+ * to 4096 bytes from standard input, write what it returned to standard
+ * output, and only then forget the signal. A signal that lands between
+ * that read and the forgetting is lost, as with the original on a kernel
+ * FIFO; the export repeats one whose data stays unread (SPEC F1). */
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
-int gotdata = 0;
+static volatile sig_atomic_t came;
 
-void sighandler(int signo)
+static void note(int sig)
 {
-	if (signo == SIGIO)
-		gotdata++;
+	if (sig == SIGIO)
+		came = 1;
 }
 
-char buffer[4096];
-
-int main(int argc, char **argv)
+int main(void)
 {
-	int count;
-	struct sigaction action;
+	static char chunk[4096];
+	struct sigaction sa;
 
-	memset(&action, 0, sizeof action);
-	action.sa_handler = sighandler;
-	action.sa_flags = 0;
-	sigaction(SIGIO, &action, NULL);
-
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = note;
+	sigaction(SIGIO, &sa, NULL);
 	fcntl(STDIN_FILENO, F_SETOWN, getpid());
 	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | FASYNC);
-
-	while (1) {
-		/* this only returns if a signal arrives */
-		sleep(86400); /* one day */
-		if (!gotdata)
+	for (;;) {
+		sleep(24 * 60 * 60);
+		if (!came)
 			continue;
-		count = read(0, buffer, 4096);
-		/* buggy: if the argument is stdin, it can't be a pipe, only a file */
-		write(1, buffer, count);
-		gotdata = 0;
+		ssize_t got = read(STDIN_FILENO, chunk, sizeof chunk);
+		if (got > 0 && write(STDOUT_FILENO, chunk, got) < 0)
+			return 1;
+		came = 0;
 	}
 }

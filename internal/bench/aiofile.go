@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"runtime"
 )
 
 // startFile is the aio.File driver (--engine file): IODepth goroutines,
@@ -16,16 +15,9 @@ func startFile(r *run) (string, []*meter) {
 	if !job.IsRead() {
 		call = "WriteAt"
 	}
-	desc := fmt.Sprintf("(threads, %d workers)", job.IODepth)
-	if r.eng.Backend() == "uring" {
-		rings := job.Rings
-		if rings == 0 {
-			rings = runtime.NumCPU()
-		}
-		desc = fmt.Sprintf("(io_uring, %d rings)", rings)
-		if job.RingThreads {
-			desc = "ringthreads " + desc
-		}
+	desc := backendDesc(job, r.eng)
+	if r.eng.Backend() == "uring" && job.RingThreads {
+		desc = "ringthreads " + desc
 	}
 	if job.FixedBufs {
 		desc = "fixedbufs " + desc

@@ -121,8 +121,15 @@ func runClients(measure, partner []string) (float64, error) {
 // program re-executed.
 func RunClient(args []string) (status int, ok bool) {
 	role := os.Getenv(ClientEnv)
-	if role == "" {
+	switch role {
+	case "":
 		return 0, false
+	case refusedRole:
+		if err := clientRefused(args); err != nil {
+			fmt.Fprintln(os.Stderr, "fasync bench client:", err)
+			return 1, true
+		}
+		return 0, true
 	}
 	// The terminal's Ctrl-C reaches the whole process group: the program
 	// that measures decides (it lets the run in progress finish, SPEC

@@ -18,7 +18,11 @@ type Row struct {
 // notification; for an aio.File job the Engine's fastest configuration
 // (SIGEV_INLINE, registered file); every other engine with plain
 // requests (with Fsync, only those that issue fsyncs); and each fio
-// configuration (one row saying so when fio is not installed).
+// configuration (one row saying so when fio is not installed). A job on
+// native AIO (linuxaio, file-linuxaio) measures the machine where
+// io_uring is refused: its rows leave out every io_uring engine and fio
+// configuration, and the linuxaio Engine job gets its other notification
+// as a row too.
 func CompareRows(job *Job) []Row {
 	rows := []Row{{job.Engine, func() (Result, error) { return Run(job) }}}
 	if job.Engine == "uring" {
@@ -36,7 +40,14 @@ func CompareRows(job *Job) []Row {
 		notified.RingThreads = notified.RingThreads && notified.Notify == "inline"
 		rows = append(rows, Row{"uring", func() (Result, error) { return Run(&notified) }})
 	}
-	if strings.HasPrefix(job.Engine, "file") && job.Fsync == 0 {
+	if job.Engine == "linuxaio" {
+		// The other notification, as for io_uring.
+		notified := *job
+		notified.Notify = map[string]string{"chan": "inline", "inline": "chan"}[job.Notify]
+		rows = append(rows, Row{"linuxaio", func() (Result, error) { return Run(&notified) }})
+	}
+	refused := driverNamed(job.Engine).backend == "linuxaio"
+	if strings.HasPrefix(job.Engine, "file") && job.Fsync == 0 && !refused {
 		// The Engine's fastest way to the same I/O beside File's, which
 		// registers its file: SIGEV_INLINE callbacks on a registered
 		// file; with O_DIRECT also fixed buffers and one ring with a
@@ -49,7 +60,7 @@ func CompareRows(job *Job) []Row {
 		rows = append(rows, Row{"uring", func() (Result, error) { return Run(&best) }})
 	}
 	for _, d := range drivers {
-		if d.name == job.Engine || (job.Fsync > 0 && !d.fsync) {
+		if d.name == job.Engine || (job.Fsync > 0 && !d.fsync) || (refused && d.backend == "uring") {
 			continue
 		}
 		other := *job
@@ -62,6 +73,9 @@ func CompareRows(job *Job) []Row {
 		}})
 	}
 	for _, c := range FioConfigs(job.IODepth) {
+		if refused && strings.Contains(c.Name, "io_uring") {
+			continue
+		}
 		rows = append(rows, Row{c.Name, func() (Result, error) {
 			job.progressf("%s: running %s\n", c.Name, job.Runtime)
 			return runFio(job, c)

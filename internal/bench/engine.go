@@ -54,14 +54,29 @@ func describeEngine(job *Job, e *aio.Engine) string {
 	if job.RingThreads && e.Backend() == "uring" {
 		name += "ringthreads "
 	}
-	if e.Backend() == "uring" {
+	return name + backendDesc(job, e)
+}
+
+// backendDesc names e's backend and its size for a row: io_uring's
+// rings, native AIO's depth and why it was chosen (the backends passed
+// over, or "forced" when io_uring was available and linuxaio was asked
+// for by name), the thread pool's workers.
+func backendDesc(job *Job, e *aio.Engine) string {
+	switch e.Backend() {
+	case "uring":
 		rings := job.Rings
 		if rings == 0 {
 			rings = runtime.NumCPU()
 		}
-		return name + fmt.Sprintf("(io_uring, %d rings)", rings)
+		return fmt.Sprintf("(io_uring, %d rings)", rings)
+	case "linuxaio":
+		why := e.BackendReason()
+		if why == "" {
+			why = "forced"
+		}
+		return fmt.Sprintf("(linuxaio, depth %d; %s)", job.IODepth, why)
 	}
-	return name + fmt.Sprintf("(threads, %d workers)", job.IODepth)
+	return fmt.Sprintf("(threads, %d workers)", job.IODepth)
 }
 
 // submitter returns the Engine call for the job's direction.

@@ -15,7 +15,7 @@ type Job struct {
 	Runtime  time.Duration
 	Direct   bool   // open the file O_DIRECT
 	Filename string // the data file
-	Engine   string // a driver's name: uring, threads or goroutines (see Engines)
+	Engine   string // a driver's name: uring, linuxaio, threads, file, ... (see Engines)
 	Rings    int    // io_uring rings (0: one per CPU)
 	Batch    int    // submit with ListIO in lists of Batch requests (0: one Read or Write per request)
 	Notify   string // how the engine announces completions: "chan" (SIGEV_CHAN) or "inline" (SIGEV_INLINE)
@@ -29,10 +29,10 @@ type Job struct {
 	// the benchmarks did not make (benchfile.Use).
 	Grow, Overwrite bool
 
-	Progress io.Writer // a progress line per run goes here (nil: none)
+	Progress io.Writer `json:"-"` // a progress line per run goes here (nil: none)
 	// Stop, when closed, ends the run in progress early and starts no
 	// other: the run reports ErrInterrupted (nil: runs go to the end).
-	Stop <-chan struct{}
+	Stop <-chan struct{} `json:"-"`
 }
 
 // MaxBS is the largest block a job may use.
@@ -84,7 +84,7 @@ func (j *Job) Check() error {
 		return fmt.Errorf("--fsync %d: want 0, or a positive count with a write job", j.Fsync)
 	}
 	if j.Fsync > 0 && !driverNamed(j.Engine).fsync {
-		return fmt.Errorf("--fsync: engine %s does not issue fsyncs (file, file-threads and goroutines do)", j.Engine)
+		return fmt.Errorf("--fsync: engine %s does not issue fsyncs (file, file-threads, file-linuxaio and goroutines do)", j.Engine)
 	}
 	if j.Rings < 0 {
 		return fmt.Errorf("--rings %d: want 0 (one per CPU) or more", j.Rings)

@@ -35,6 +35,9 @@ var drivers = []*driver{
 	{name: "threads", backend: "threads", start: startEngine},
 	{name: "file", backend: "uring", start: startFile, fsync: true},
 	{name: "file-threads", backend: "threads", start: startFile, fsync: true},
+	// Native AIO where io_uring is refused: see refused.go.
+	{name: "linuxaio", backend: "linuxaio", start: startEngine},
+	{name: "file-linuxaio", backend: "linuxaio", start: startFile, fsync: true},
 }
 
 // Engines lists the names a Job's Engine may take.
@@ -136,6 +139,9 @@ func Run(job *Job) (Result, error) {
 	if stopped(job.Stop) {
 		return Result{}, ErrInterrupted
 	}
+	if d.backend == "linuxaio" && !inRefusedClient() && Reexec {
+		return runRefused(job)
+	}
 	r := &run{job: job}
 	var err error
 	if r.f, err = openJobFile(job); err != nil {
@@ -143,7 +149,7 @@ func Run(job *Job) (Result, error) {
 	}
 	defer r.f.Close()
 	if d.backend != "" {
-		if r.eng, err = newJobEngine(job, d.backend); err != nil {
+		if r.eng, err = newDriverEngine(job, d); err != nil {
 			return Result{}, err
 		}
 		defer r.eng.Close()

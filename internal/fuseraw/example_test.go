@@ -39,9 +39,13 @@ func ExampleMount() {
 		fmt.Println(err)
 		return
 	}
+	if err := fuseraw.CheckHost(); err != nil {
+		fmt.Println(err) // names /dev/fuse or fusermount3 when missing
+		return
+	}
 	s, err := fuseraw.Mount(dir, emptyDir{}, fuseraw.Config{Transport: fuseraw.Classic})
 	if err != nil {
-		fmt.Println(err) // names /dev/fuse or fusermount3 when missing
+		fmt.Println(err)
 		return
 	}
 	fmt.Println("serving", dir, "over", s.Transport())

@@ -13,18 +13,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrNoFUSE is wrapped by CheckHost's and Mount's error when this machine
-// cannot mount FUSE file systems; the message names the missing piece.
-var ErrNoFUSE = errors.New("fuseraw: FUSE unavailable")
+// ErrNoFUSE is wrapped by CheckHost's error when this machine cannot
+// mount FUSE file systems; the message names the missing piece. devfs
+// exports it as devfs.ErrNoFUSE.
+var ErrNoFUSE = errors.New("FUSE unavailable")
 
 // CheckHost reports nil when /dev/fuse and fusermount3 are present, else
-// an error wrapping ErrNoFUSE that names what is missing.
-func CheckHost() error {
+// an error wrapping ErrNoFUSE that names what is missing and how to get
+// it. Mount does not check again: its callers check first (devfs.Mount
+// does).
+func CheckHost() error { return checkHost("/dev/fuse", exec.LookPath) }
+
+// checkHost is CheckHost with the device path and the program lookup as
+// parameters, so tests can take either away.
+func checkHost(dev string, lookPath func(string) (string, error)) error {
 	var missing []string
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		missing = append(missing, "/dev/fuse (modprobe fuse, or pass --device /dev/fuse to the container)")
+	if _, err := os.Stat(dev); err != nil {
+		missing = append(missing, dev+" (the kernel's FUSE device: modprobe fuse, or pass --device /dev/fuse to the container)")
 	}
-	if _, err := exec.LookPath("fusermount3"); err != nil {
+	if _, err := lookPath("fusermount3"); err != nil {
 		missing = append(missing, "fusermount3 (apt-get install fuse3)")
 	}
 	if len(missing) > 0 {
@@ -92,9 +99,6 @@ func (m *monitor) stop() {
 // default_permissions comes only with AllowOther: otherwise the server
 // decides.
 func mountFD(dir string, o MountOptions) (int, *monitor, error) {
-	if err := CheckHost(); err != nil {
-		return -1, nil, err
-	}
 	if o.FSName == "" {
 		o.FSName = "fuseraw"
 	}

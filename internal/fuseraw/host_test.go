@@ -1,4 +1,4 @@
-package devfs
+package fuseraw
 
 import (
 	"errors"

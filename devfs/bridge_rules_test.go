@@ -1,0 +1,110 @@
+package devfs
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// F4: a status file that misses a field, or says nothing at all, gives
+// an unknown cred, and an unknown cred signals nobody and is signalled by
+// nobody: a failed read never reads as root.
+func TestBridgeUnknownCredRefuses(t *testing.T) {
+	root := cred{known: true, capKill: true}
+	user := cred{known: true, uid: 1000, euid: 1000, suid: 1000}
+	if _, ok := parseStatus([]byte("Tgid:\t1\nUid:\t0\t0\t0\t0\n")); ok {
+		t.Fatal("a status without the signal masks parsed")
+	}
+	st, ok := parseStatus(nil)
+	if ok || st.cred.known {
+		t.Fatal("an empty status gave a known cred")
+	}
+	for _, c := range []struct {
+		name     string
+		from, to cred
+		want     bool
+	}{
+		{"F4/root", root, user, true},
+		{"F4/same-user", user, user, true},
+		{"F4/user-to-root", user, cred{known: true}, false},
+		{"F4/unknown-sender", st.cred, user, false},
+		{"F4/unknown-target", root, st.cred, false},
+	} {
+		if got := c.from.mayKill(c.to); got != c.want {
+			t.Errorf("%s: mayKill = %v, want %v", c.name, got, c.want)
+		}
+	}
+	if mayAllKill(nil, user) {
+		t.Error("no recorded holder allowed a signal")
+	}
+	if mayAllKill([]cred{root, user}, cred{known: true}) {
+		t.Error("an unprivileged holder let root be signalled")
+	}
+}
+
+// F2: a thread asleep in rt_sigtimedwait is seen waiting for the
+// signals of its set, and for no other, though its status shows them
+// unblocked for the wait.
+func TestBridgeSeesSigwait(t *testing.T) {
+	const sig = 50
+	tid := make(chan int)
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // the thread ends with the goroutine
+		var set unix.Sigset_t
+		set.Val[(sig-1)/64] |= 1 << ((sig - 1) % 64)
+		if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
+			done <- err
+			return
+		}
+		tid <- unix.Gettid()
+		ts := unix.Timespec{Sec: 20}
+		_, _, e := unix.Syscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(&set)), 0, uintptr(unsafe.Pointer(&ts)), 8, 0, 0)
+		if e != 0 {
+			done <- e
+			return
+		}
+		done <- nil
+	}()
+	id := <-tid
+	pid := os.Getpid()
+	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/task/"+strconv.Itoa(id)+"/syscall", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	deadline := time.Now().Add(10 * time.Second)
+	for !waitsFor(sys{}, pid, fd, sig) {
+		if time.Now().After(deadline) {
+			t.Fatal("the thread in rt_sigtimedwait was never seen waiting for its signal")
+		}
+		runtime.Gosched()
+	}
+	if waitsFor(sys{}, pid, fd, sig+1) {
+		t.Fatal("the thread was seen waiting for a signal outside its set")
+	}
+	if err := unix.Tgkill(pid, id, sig); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// F2: sigwaitSet reads only an rt_sigtimedwait line.
+func TestBridgeSigwaitLine(t *testing.T) {
+	nr := strconv.Itoa(unix.SYS_RT_SIGTIMEDWAIT)
+	if a, n, ok := sigwaitSet([]byte(nr + " 0x7ffd1000 0x0 0x0 0x8 0x0 0x0 0x7ffd0f00 0x7f00")); !ok || a != 0x7ffd1000 || n != 8 {
+		t.Fatalf("sigwaitSet = %#x %d %v", a, n, ok)
+	}
+	for _, l := range []string{"running", "0 0x3 0x7ffd 0x80 0x0 0x0 0x0 0x1 0x2", nr + " 0x10 0x0 0x0 0x0 0x0 0x0 0x1 0x2", ""} {
+		if _, _, ok := sigwaitSet([]byte(l)); ok {
+			t.Errorf("sigwaitSet(%q) found a wait", l)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package devfs
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// The bridge's safety rule (SPEC F2). The server cannot see O_ASYNC, so it
+// takes a file whose owner is set for subscribed; it then sends only what
+// the kernel would not make fatal. Linux kills a process for a signal
+// (kernel/signal.c, complete_signal and sig_fatal) when the signal's
+// action is the default one, that default terminates, and the thread
+// chosen to take it neither blocks it nor, sleeping in rt_sigtimedwait,
+// blocked it before the wait (real_blocked). A thread in sigwaitinfo or
+// sigtimedwait has the signals it waits for taken out of its blocked
+// mask for the wait, so /proc shows them neither blocked nor caught; its
+// syscall file shows the wait (rt_sigtimedwait and the address of the
+// set), and the set is read from its memory. real_blocked itself is not
+// in /proc: a thread waiting for a signal it did not block first (which
+// POSIX leaves undefined) looks the same as one that did, and the kernel
+// kills its process for the signal, from the bridge or from Linux's own
+// fasync alike. A signalfd does not change what is fatal.
+
+type safety int
+
+const (
+	safeYes     safety = iota
+	safeNo             // the default action would run: never send
+	safeIgnored        // ignored: sending changes nothing
+	safeAsk            // only every thread's mask can tell (worker)
+)
+
+// safe judges whether sig may go to t, whose status is st: caught, or
+// taken where it is delivered without its default action (blocked, or
+// waited for in sigwaitinfo), by the named thread or by every thread of
+// the process. Ignored signals are not sent at all. On the inline path a
+// process of several threads is left to the worker (safeAsk).
+func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
+	bit := sigBit(sig)
+	switch {
+	case st.ign&bit != 0:
+		return safeIgnored
+	case st.cgt&bit != 0:
+		return safeYes
+	case st.blk&bit == 0 && !waitsFor(s, t.pid, t.syscallFd, sig):
+		// The named thread, or the process's main thread, which Linux
+		// tries first, would take it with its default action.
+		return safeNo
+	case t.tid != 0 || st.threads <= 1:
+		return safeYes
+	case s.inlinePath():
+		return safeAsk
+	}
+	// A process-directed signal goes to any thread that does not block it.
+	for _, tid := range pids("/proc/" + strconv.Itoa(t.pid) + "/task") {
+		ts, err := readStatus(statusPath(t.pid, tid))
+		if err != nil {
+			continue // gone: it takes no signal
+		}
+		if ts.blk&bit != 0 {
+			continue
+		}
+		fd, err := unix.Open("/proc/"+strconv.Itoa(t.pid)+"/task/"+strconv.Itoa(tid)+"/syscall", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return safeNo
+		}
+		waits := waitsFor(s, t.pid, fd, sig)
+		unix.Close(fd)
+		if !waits {
+			return safeNo
+		}
+	}
+	return safeYes
+}
+
+// waitsFor reports whether the thread whose syscall file is fd (of
+// process pid) sleeps in rt_sigtimedwait for a set holding sig. The
+// syscall line is read again after the set, and must not have changed.
+func waitsFor(s sys, pid, fd, sig int) bool {
+	if fd < 0 {
+		return false
+	}
+	var line, again [256]byte
+	n, err := s.pread(fd, line[:])
+	if err != nil {
+		return false
+	}
+	addr, size, ok := sigwaitSet(line[:n])
+	if !ok || size < ((sig-1)/64+1)*8 {
+		return false
+	}
+	var set [8]byte
+	if s.readMem(pid, addr+uintptr((sig-1)/64*8), set[:]) != nil {
+		return false
+	}
+	m, err := s.pread(fd, again[:])
+	if err != nil || !bytes.Equal(line[:n], again[:m]) {
+		return false
+	}
+	return binary.NativeEndian.Uint64(set[:])&(1<<(uint(sig-1)%64)) != 0
+}

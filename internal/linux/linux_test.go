@@ -1,0 +1,65 @@
+package linux
+
+import (
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// A8: the band table is Linux's, and BandOf inverts it.
+func TestBandTable(t *testing.T) {
+	want := map[int]uint32{POLL_IN: 0x41, POLL_OUT: 0x304, POLL_MSG: 0x441, POLL_ERR: 0x8, POLL_PRI: 0x82, POLL_HUP: 0x18}
+	for b, m := range want {
+		if got := BandMask(b); got != m {
+			t.Errorf("BandMask(%d) = %#x, want %#x", b, got, m)
+		}
+		if got, ok := BandOf(m); !ok || got != b {
+			t.Errorf("BandOf(%#x) = %d %v, want %d", m, got, ok, b)
+		}
+	}
+	if BandMask(0) != 0 || BandMask(7) != 0 {
+		t.Error("BandMask of a code outside POLL_IN..POLL_HUP is not 0")
+	}
+	if _, ok := BandOf(0x1); ok {
+		t.Error("BandOf(POLLIN alone) found a code")
+	}
+}
+
+// F3: PollSiginfo has siginfo_t's size and the SIL_POLL offsets.
+func TestPollSiginfoLayout(t *testing.T) {
+	var si PollSiginfo
+	if unsafe.Sizeof(si) != unsafe.Sizeof(unix.Siginfo{}) {
+		t.Fatalf("size %d, want %d", unsafe.Sizeof(si), unsafe.Sizeof(unix.Siginfo{}))
+	}
+	if unsafe.Offsetof(si.Band) != 16 || unsafe.Offsetof(si.Fd) != 24 {
+		t.Fatalf("si_band at %d, si_fd at %d; want 16 and 24", unsafe.Offsetof(si.Band), unsafe.Offsetof(si.Fd))
+	}
+}
+
+// F1: F_SETOWN_EX and F_GETOWN_EX round-trip on a pipe; F_GETSIG reads 0
+// until F_SETSIG.
+func TestOwnEx(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	o := FOwnerEx{Type: F_OWNER_TID, Pid: int32(unix.Gettid())}
+	if err := SetOwnEx(p[0], o); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := GetOwnEx(p[0]); err != nil || got != o {
+		t.Fatalf("GetOwnEx = %+v %v, want %+v", got, err, o)
+	}
+	if sig, err := GetSig(p[0]); err != nil || sig != 0 {
+		t.Fatalf("GetSig = %d %v, want 0", sig, err)
+	}
+	if _, err := GetOwnEx(-1); err != unix.EBADF {
+		t.Fatalf("GetOwnEx(-1): %v, want EBADF", err)
+	}
+	if _, err := GetSig(-1); err != unix.EBADF {
+		t.Fatalf("GetSig(-1): %v, want EBADF", err)
+	}
+}
