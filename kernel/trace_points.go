@@ -214,7 +214,7 @@ const (
 // process, group), and what became of it. t's lock is not held.
 func traceSignalGenerate(t *Task, info *SigInfo, group bool, result string) {
 	if tracing() {
-		traceSignalGenerateSlow(t, taskOf(t), info, group, result)
+		traceSignalGenerateSlow(t, false, info, group, result)
 	}
 }
 
@@ -222,14 +222,20 @@ func traceSignalGenerate(t *Task, info *SigInfo, group bool, result string) {
 // held (t's name is read under it).
 func traceSignalGenerateLocked(t *Task, info *SigInfo, group bool, result string) {
 	if tracing() {
-		traceSignalGenerateSlow(t, taskOfLocked(t), info, group, result)
+		traceSignalGenerateSlow(t, true, info, group, result)
 	}
 }
 
-func traceSignalGenerateSlow(t *Task, to TraceTask, info *SigInfo, group bool, result string) {
+func traceSignalGenerateSlow(t *Task, locked bool, info *SigInfo, group bool, result string) {
 	tr, ev := newEvent(t.k, "signal_generate", nil, nil)
 	if tr == nil {
 		return
+	}
+	var to TraceTask
+	if locked {
+		to = taskOfLocked(t)
+	} else {
+		to = taskOf(t)
 	}
 	ev.add(fSig("sig", info.Signo))
 	ev.add(fCode("code", info.Code))
