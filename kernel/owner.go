@@ -73,9 +73,10 @@ func (f *File) setown(by *Task, arg int) error {
 
 // liveID is the owner's id as F_GETOWN and F_GETOWN_EX report it, as
 // Linux's pid_task(pid, type) finds it: for F_OWNER_TID a live thread
-// with that id; for F_OWNER_PID a live process with that id (so 0 for
-// another thread's id, even while that thread lives); for a group one
-// with a member left; 0 otherwise.
+// with that id, or a live process's main thread that has exited; for
+// F_OWNER_PID a live process with that id (so 0 for another thread's
+// id, even while that thread lives); for a group one with a member
+// left; 0 otherwise.
 func (f *File) liveID(o fown) int {
 	switch {
 	case o.id == 0:
@@ -87,6 +88,14 @@ func (f *File) liveID(o fown) int {
 		return o.id
 	}
 	t := f.ownerTask(&o)
+	if t == nil && o.typ == F_OWNER_TID {
+		// A main thread that has exited lasts as long as its process
+		// (a zombie leader): pid_task still finds it, though it takes
+		// no signal (sendSigio finds nothing to send to).
+		if leader, ok := f.k.lookup(o.id); ok && leader.pid == o.id {
+			t = leader
+		}
+	}
 	if t == nil || (o.typ != F_OWNER_TID && t.pid != o.id) {
 		return 0
 	}

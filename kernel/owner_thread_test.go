@@ -107,3 +107,27 @@ func TestOwnerAfterExecFromThread(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnerTidExitedMainThread checks T2 as Linux treats an F_OWNER_TID
+// owner naming a main thread that has exited while its process lives
+// (checked with a C program on Linux 6.18): the thread still exists
+// until the process ends, so F_GETOWN_EX and F_GETOWN report its id, but
+// no notification reaches the process.
+func TestOwnerTidExitedMainThread(t *testing.T) {
+	fx := newOwnerFixture(t)
+	if err := fx.main.FcntlOwnerEx(fx.fd, F_SETOWN_EX, &FOwnerEx{Type: F_OWNER_TID, Pid: fx.main.Pid()}); err != nil {
+		t.Fatal(err)
+	}
+	fx.main.ExitThread()
+	var o FOwnerEx
+	if err := fx.worker.FcntlOwnerEx(fx.fd, F_GETOWN_EX, &o); err != nil || o != (FOwnerEx{F_OWNER_TID, fx.main.Pid()}) {
+		t.Errorf("T2: F_GETOWN_EX = %+v, %v; want {F_OWNER_TID %d}", o, err, fx.main.Pid())
+	}
+	if got := mustFcntl(t, fx.worker, fx.fd, F_GETOWN, 0); got != fx.main.Pid() {
+		t.Errorf("T2: F_GETOWN = %d, want %d", got, fx.main.Pid())
+	}
+	fx.write()
+	if sigioPending(fx.worker) {
+		t.Error("T2: SIGIO reached the process through its exited main thread")
+	}
+}
