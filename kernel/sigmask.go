@@ -65,13 +65,18 @@ func (t *Task) Sigsuspend(ctx context.Context, mask Sigset) (err error) {
 	if ctx == nil {
 		return EINVAL
 	}
+	// The mask it replaces is saved as a handler's is, in a frame, so
+	// that goroutines sharing the thread may end their Sigsuspends in
+	// any order (popFrameLocked).
+	fr := &sigFrame{}
 	t.mu.Lock()
-	saved := t.mask
+	fr.saved = t.mask
+	t.frames = append(t.frames, fr)
 	t.setMaskLocked(mask)
 	t.mu.Unlock()
 	defer func() {
 		t.mu.Lock()
-		t.setMaskLocked(saved)
+		t.popFrameLocked(fr)
 		t.mu.Unlock()
 	}()
 	return t.waitHandler(ctx)
