@@ -156,6 +156,13 @@ func (t *Task) endWaitLocked(set Sigset) {
 	}
 }
 
+// stopCount returns the process's stop count, for stoppedSince.
+func (t *Task) stopCount() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stops
+}
+
 // stoppedSince reports whether the process has begun a stop since its
 // stop count was stops.
 func (t *Task) stoppedSince(stops uint64) bool {

@@ -97,3 +97,30 @@ func TestSigtimedwaitStopContinue(t *testing.T) {
 		t.Errorf("S8: Sigwaitinfo across a stop and SIGCONT = %v, want EINTR", r.err)
 	}
 }
+
+// TestEpollWaitStopContinue checks E2 and S10: signal(7) lists
+// epoll_wait among the calls that fail with EINTR after the process is
+// stopped and continued, even without a handler.
+func TestEpollWaitStopContinue(t *testing.T) {
+	ctx := context.Background()
+	k := newKernel(t, Config{})
+	sh := k.NewTask("sh", Cred{})
+	job := mustFork(t, sh, "job")
+	ep, err := job.EpollCreate1(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := goCall(func() error {
+		_, err := job.EpollWait(ctx, ep, make([]EpollEvent, 1), -1)
+		return err
+	})
+	waitBlocked(t, job, 1)
+	sh.Kill(job.Pid(), SIGSTOP)
+	if _, st, err := sh.Wait4(ctx, job.Pid(), WUNTRACED); err != nil || !st.Stopped() {
+		t.Fatalf("Wait4(WUNTRACED) = %#x, %v", st, err)
+	}
+	sh.Kill(job.Pid(), SIGCONT)
+	if r := await(t, waiting); r.err != EINTR {
+		t.Errorf("E2: EpollWait across a stop and SIGCONT = %v, want EINTR", r.err)
+	}
+}
