@@ -54,7 +54,9 @@ func TestBridgeOwnerIdsRule(t *testing.T) {
 
 // F2: a thread asleep in rt_sigtimedwait is seen waiting for the
 // signals of its set, and for no other, though its status shows them
-// unblocked for the wait.
+// unblocked for the wait. SIGKILL and SIGSTOP in the set in memory do
+// not count: the kernel takes them out of the waited set, and would kill
+// (stop) the process for them.
 func TestBridgeSeesSigwait(t *testing.T) {
 	const sig = 50
 	tid := make(chan int)
@@ -67,6 +69,7 @@ func TestBridgeSeesSigwait(t *testing.T) {
 			done <- err
 			return
 		}
+		set.Val[0] |= sigBit(int(unix.SIGKILL)) | sigBit(int(unix.SIGSTOP))
 		tid <- unix.Gettid()
 		ts := unix.Timespec{Sec: 20}
 		_, _, e := unix.Syscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(&set)), 0, uintptr(unsafe.Pointer(&ts)), 8, 0, 0)
@@ -92,6 +95,11 @@ func TestBridgeSeesSigwait(t *testing.T) {
 	}
 	if waitsFor(sys{}, pid, fd, sig+1) {
 		t.Fatal("the thread was seen waiting for a signal outside its set")
+	}
+	for _, s := range []unix.Signal{unix.SIGKILL, unix.SIGSTOP} {
+		if waitsFor(sys{}, pid, fd, int(s)) {
+			t.Errorf("the thread was seen waiting for %v, which rt_sigtimedwait never waits for", s)
+		}
 	}
 	if err := unix.Tgkill(pid, id, sig); err != nil {
 		t.Fatal(err)

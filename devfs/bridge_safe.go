@@ -36,15 +36,22 @@ const (
 // safe judges whether sig may go to t, whose status is st: caught, or
 // taken where it is delivered without its default action (blocked, or
 // waited for in sigwaitinfo), by the named thread or by every thread of
-// the process. Ignored signals are not sent at all. On the inline path a
+// the process. An ignored signal goes only where Linux would queue it
+// (the thread blocks it or waits for it). On the inline path a
 // process of several threads is left to the worker (safeAsk).
 func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 	bit := sigBit(sig)
 	switch {
-	case st.ign&bit != 0:
-		return safeIgnored
 	case st.cgt&bit != 0:
 		return safeYes
+	case st.ign&bit != 0:
+		// Linux queues an ignored signal that the thread it goes to
+		// blocks, or waits for (sig_ignored): a signalfd or sigwaitinfo
+		// takes it. Taken or dropped, it kills nobody.
+		if st.blk&bit != 0 || waitsFor(s, t.pid, t.syscallFd, sig) {
+			return safeYes
+		}
+		return safeIgnored
 	case st.blk&bit == 0 && !waitsFor(s, t.pid, t.syscallFd, sig):
 		// The named thread, or the process's main thread, which Linux
 		// tries first, would take it with its default action.
@@ -80,7 +87,9 @@ func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 // process pid) sleeps in rt_sigtimedwait for a set holding sig. The
 // syscall line is read again after the set, and must not have changed.
 func waitsFor(s sys, pid, fd, sig int) bool {
-	if fd < 0 {
+	if fd < 0 || sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+		// rt_sigtimedwait takes these two out of the set it waits for
+		// (do_sigtimedwait), whatever the set in memory holds.
 		return false
 	}
 	var line, again [256]byte
