@@ -95,6 +95,21 @@ func TestBridgeBlockedPending(t *testing.T) {
 	})
 }
 
+// F1, F2: a process that blocks the signal and ignores it gets it
+// queued too, as Linux queues a blocked signal whatever its action
+// (sig_ignored): it stays pending until the process takes it.
+func TestBridgeBlockedIgnored(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		p, _, in := waitclient(t, "ignored", 43, e.dev(0))
+		run(t, "sh", "-c", "echo x > "+e.dev(0))
+		testutil.WaitFor(t, "the signal to be sent", func() bool { return e.M.SigioStats().Sent > 0 })
+		in.Write([]byte("take\n"))
+		p.expect("pending")
+		p.expect(waitLine(43, 3, 0x41, p.pid(), p.pid()))
+	})
+}
+
 // F1, F3: Python clients, each way Python takes a signal: a
 // signal.signal handler; signal.sigtimedwait, with si_signo, si_code
 // SI_SIGIO and si_band exact and si_fd in si_status (the word si_fd
