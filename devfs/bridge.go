@@ -226,8 +226,10 @@ type bridge struct {
 
 	stats struct{ sent, refused, unsafe, inline, wakes, checks atomic.Uint64 }
 	// inline makes the system calls of the inline path, counted in
-	// stats.inline; worker makes the worker's.
+	// stats.inline; worker makes the worker's, its reads of clients'
+	// memory bounded by mem.
 	inline, worker sys
+	mem            memReads
 }
 
 // newBridge starts the bridge of the mount on dir.
@@ -238,6 +240,7 @@ func newBridge(fsys *FS, dir string, logf func(string, ...any)) *bridge {
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	b.inline = sys{n: &b.stats.inline}
+	b.worker = sys{mem: &b.mem}
 	ready := make(chan struct{})
 	go b.run(ready)
 	<-ready

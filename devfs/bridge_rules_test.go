@@ -87,17 +87,17 @@ func TestBridgeSeesSigwait(t *testing.T) {
 	}
 	defer unix.Close(fd)
 	deadline := time.Now().Add(10 * time.Second)
-	for !waitsFor(sys{}, pid, fd, sig) {
+	for waitsFor(sys{}, pid, fd, sig) != waitYes {
 		if time.Now().After(deadline) {
 			t.Fatal("the thread in rt_sigtimedwait was never seen waiting for its signal")
 		}
 		runtime.Gosched()
 	}
-	if waitsFor(sys{}, pid, fd, sig+1) {
+	if waitsFor(sys{}, pid, fd, sig+1) != waitNo {
 		t.Fatal("the thread was seen waiting for a signal outside its set")
 	}
 	for _, s := range []unix.Signal{unix.SIGKILL, unix.SIGSTOP} {
-		if waitsFor(sys{}, pid, fd, int(s)) {
+		if waitsFor(sys{}, pid, fd, int(s)) != waitNo {
 			t.Errorf("the thread was seen waiting for %v, which rt_sigtimedwait never waits for", s)
 		}
 	}
@@ -120,4 +120,63 @@ func TestBridgeSigwaitLine(t *testing.T) {
 			t.Errorf("sigwaitSet(%q) found a wait", l)
 		}
 	}
+}
+
+// userfaultfd's ioctls and structures (include/uapi/linux/userfaultfd.h).
+const (
+	uffdAPI        = 0xaa
+	uffdioAPI      = 0xc018aa3f
+	uffdioReg      = 0xc020aa00
+	uffdioZero     = 0xc020aa04
+	uffdRegMissing = 1
+)
+
+// F2: a read of a client's memory that sleeps on a page nobody fills (a
+// userfaultfd region here; a page of a stalled FUSE file is the same)
+// holds the worker up for memPatience at most; while it sleeps, other
+// reads fail at once; once the page comes, reads work again.
+func TestBridgeMemReadBounded(t *testing.T) {
+	uffd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|unix.O_NONBLOCK, 0, 0)
+	if e != 0 {
+		t.Skipf("userfaultfd: %v (needs root or vm.unprivileged_userfaultfd=1)", e)
+	}
+	defer unix.Close(int(uffd))
+	api := [3]uint64{uffdAPI, 0, 0}
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uffd, uffdioAPI, uintptr(unsafe.Pointer(&api))); e != 0 {
+		t.Fatalf("UFFDIO_API: %v", e)
+	}
+	page := os.Getpagesize()
+	mem, err := unix.Mmap(-1, 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := uintptr(unsafe.Pointer(&mem[0]))
+	reg := [4]uint64{uint64(addr), uint64(page), uffdRegMissing, 0}
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uffd, uffdioReg, uintptr(unsafe.Pointer(&reg))); e != 0 {
+		t.Fatalf("UFFDIO_REGISTER: %v", e)
+	}
+	var m memReads
+	buf := make([]byte, 8)
+	if err := (sys{mem: &m}).readMem(os.Getpid(), addr, buf); err != unix.ETIMEDOUT {
+		t.Fatalf("read of a page nobody fills: %v, want ETIMEDOUT", err)
+	}
+	if err := (sys{mem: &m}).readMem(os.Getpid(), addr, buf); err != unix.EBUSY {
+		t.Fatalf("read while one sleeps: %v, want EBUSY", err)
+	}
+	// Fill the page: the sleeping read ends, and the next one works.
+	zero := [4]uint64{uint64(addr), uint64(page), 0, 0}
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uffd, uffdioZero, uintptr(unsafe.Pointer(&zero))); e != 0 {
+		t.Fatalf("UFFDIO_ZEROPAGE: %v", e)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for m.busy.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the sleeping read did not end once the page came")
+		}
+		runtime.Gosched()
+	}
+	if err := (sys{mem: &m}).readMem(os.Getpid(), addr, buf); err != nil {
+		t.Fatalf("read of the filled page: %v", err)
+	}
+	unix.Munmap(mem)
 }

@@ -37,8 +37,9 @@ const (
 // taken where it is delivered without its default action (blocked, or
 // waited for in sigwaitinfo), by the named thread or by every thread of
 // the process. An ignored signal goes only where Linux would queue it
-// (the thread blocks it or waits for it). On the inline path a
-// process of several threads is left to the worker (safeAsk).
+// (the thread blocks it or waits for it). On the inline path a process of
+// several threads, and a thread that waits in rt_sigtimedwait, are left
+// to the worker (safeAsk): the inline path never reads a client's memory.
 func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 	bit := sigBit(sig)
 	switch {
@@ -48,14 +49,28 @@ func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 		// Linux queues an ignored signal that the thread it goes to
 		// blocks, or waits for (sig_ignored): a signalfd or sigwaitinfo
 		// takes it. Taken or dropped, it kills nobody.
-		if st.blk&bit != 0 || waitsFor(s, t.pid, t.syscallFd, sig) {
+		if st.blk&bit != 0 {
 			return safeYes
 		}
+		switch waitsFor(s, t.pid, t.syscallFd, sig) {
+		case waitYes:
+			return safeYes
+		case waitAsk:
+			return safeAsk
+		}
 		return safeIgnored
-	case st.blk&bit == 0 && !waitsFor(s, t.pid, t.syscallFd, sig):
+	case st.blk&bit == 0:
 		// The named thread, or the process's main thread, which Linux
-		// tries first, would take it with its default action.
-		return safeNo
+		// tries first, takes it: with its default action unless it
+		// waits for it.
+		switch waitsFor(s, t.pid, t.syscallFd, sig) {
+		case waitNo:
+			return safeNo
+		case waitAsk:
+			return safeAsk
+		}
+	}
+	switch {
 	case t.tid != 0 || st.threads <= 1:
 		return safeYes
 	case s.inlinePath():
@@ -76,38 +91,55 @@ func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 		}
 		waits := waitsFor(s, t.pid, fd, sig)
 		unix.Close(fd)
-		if !waits {
+		if waits != waitYes {
 			return safeNo
 		}
 	}
 	return safeYes
 }
 
+// A wait is what a thread's syscall file says of a signal.
+type wait int
+
+const (
+	waitNo  wait = iota // the thread does not wait for it
+	waitYes             // it sleeps in rt_sigtimedwait for a set holding it
+	waitAsk             // it sleeps in rt_sigtimedwait: the worker reads the set
+)
+
 // waitsFor reports whether the thread whose syscall file is fd (of
-// process pid) sleeps in rt_sigtimedwait for a set holding sig. The
-// syscall line is read again after the set, and must not have changed.
-func waitsFor(s sys, pid, fd, sig int) bool {
+// process pid) sleeps in rt_sigtimedwait for a set holding sig. The set
+// is in the thread's memory: the inline path stops at the syscall line
+// (waitAsk), and only the worker reads it (sys.readMem). The syscall line
+// is read again after the set, and must not have changed.
+func waitsFor(s sys, pid, fd, sig int) wait {
 	if fd < 0 || sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
 		// rt_sigtimedwait takes these two out of the set it waits for
 		// (do_sigtimedwait), whatever the set in memory holds.
-		return false
+		return waitNo
 	}
 	var line, again [256]byte
 	n, err := s.pread(fd, line[:])
 	if err != nil {
-		return false
+		return waitNo
 	}
 	addr, size, ok := sigwaitSet(line[:n])
 	if !ok || size < ((sig-1)/64+1)*8 {
-		return false
+		return waitNo
+	}
+	if s.inlinePath() {
+		return waitAsk
 	}
 	var set [8]byte
 	if s.readMem(pid, addr+uintptr((sig-1)/64*8), set[:]) != nil {
-		return false
+		return waitNo
 	}
 	m, err := s.pread(fd, again[:])
 	if err != nil || !bytes.Equal(line[:n], again[:m]) {
-		return false
+		return waitNo
 	}
-	return binary.NativeEndian.Uint64(set[:])&(1<<(uint(sig-1)%64)) != 0
+	if binary.NativeEndian.Uint64(set[:])&(1<<(uint(sig-1)%64)) != 0 {
+		return waitYes
+	}
+	return waitNo
 }

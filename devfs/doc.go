@@ -148,7 +148,10 @@
 //     sigtimedwait has the signals it waits for out of its blocked mask
 //     for the wait, so its syscall file (/proc/PID/task/TID/syscall) is
 //     read too, and the set it waits for from its memory
-//     (process_vm_readv). A process-directed signal is judged for every
+//     (process_vm_readv, by the bridge's worker only, waiting at most a
+//     quarter second and one read at a time: a client may back the set
+//     with a page that never comes, and the bridge then judges the
+//     thread as not waiting). A process-directed signal is judged for every
 //     thread, an F_OWNER_TID one for the named thread; a signal that
 //     every thread blocks is sent and stays pending. /proc does not show
 //     whether a waiting thread blocked the signal before the wait (the
