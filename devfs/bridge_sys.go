@@ -53,7 +53,7 @@ func (s sys) owner(fd int) (fown, error) {
 		return f, err
 	}
 	s.count()
-	if f.sig, err = linux.GetSig(fd); err != nil {
+	if f.sig, err = unix.FcntlInt(uintptr(fd), unix.F_GETSIG, 0); err != nil {
 		return f, err
 	}
 	s.count()

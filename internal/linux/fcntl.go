@@ -40,15 +40,6 @@ func SetOwnEx(fd int, o FOwnerEx) error {
 	return nil
 }
 
-// GetSig returns fd's F_SETSIG signal (fcntl F_GETSIG); 0 is plain SIGIO.
-func GetSig(fd int) (int, error) {
-	r, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(fd), unix.F_GETSIG, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
-}
-
 // F_GETOWNER_UIDS is the fcntl command that reads the real and
 // effective user ids F_SETOWN recorded for a file's owner: those of the
 // process that set it, which fs/fcntl.c's sigio_perm judges each signal
