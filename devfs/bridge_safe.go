@@ -79,8 +79,11 @@ func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 	// A process-directed signal goes to any thread that does not block it.
 	for _, tid := range pids("/proc/" + strconv.Itoa(t.pid) + "/task") {
 		ts, err := readStatus(statusPath(t.pid, tid))
-		if err != nil {
+		if err == unix.ENOENT || err == unix.ESRCH {
 			continue // gone: it takes no signal
+		}
+		if err != nil {
+			return safeNo // a status unread never reads as safe
 		}
 		if ts.blk&bit != 0 {
 			continue
