@@ -239,6 +239,13 @@ func (w *watch) serve(b *bridge) (later bool) {
 		w.drop(b) // the last client close has happened
 		return false
 	}
+	w.sendCounted(b, dup, a, &counts)
+	return false
+}
+
+// sendCounted sends owner a the signals counted for each band, at most
+// 64 a band.
+func (w *watch) sendCounted(b *bridge, dup int, a *armedOwner, counts *[linux.POLL_HUP + 1]int32) {
 	for band := linux.POLL_IN; band <= linux.POLL_HUP; band++ {
 		for i := int32(0); i < min(counts[band], 64); i++ {
 			if a.own.Type == linux.F_OWNER_PGRP {
@@ -248,7 +255,6 @@ func (w *watch) serve(b *bridge) (later bool) {
 			}
 		}
 	}
-	return false
 }
 
 // disarm forgets the owner.
