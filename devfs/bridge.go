@@ -230,6 +230,7 @@ type bridge struct {
 	// memory bounded by mem.
 	inline, worker sys
 	mem            memReads
+	closing        atomic.Int32 // closes of foreign duplicates under way (closeForeign)
 }
 
 // newBridge starts the bridge of the mount on dir.

@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/testutil"
 )
 
 // F4: the owner's recorded ids are judged by sigio_perm: root's euid,
@@ -179,4 +181,32 @@ func TestBridgeMemReadBounded(t *testing.T) {
 		t.Fatalf("read of the filled page: %v", err)
 	}
 	unix.Munmap(mem)
+}
+
+// F2, F5: a descriptor that is not a file of the watched node (a client
+// put another file there after the bridge looked) is never polled nor
+// kept: probe refuses it and closes the duplicate, off the worker. With
+// maxClosing such closes under way it takes no duplicate at all.
+func TestBridgeProbeRefusesForeign(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	b := &bridge{self: os.Getpid(), dups: map[int]bool{}, mnt: 1, base: dupBase, logf: t.Logf}
+	w := &watch{b: b, id: 1, ino: 1 << 40, dup: -1}
+	open := func() int { return len(pids("/proc/self/fd")) }
+	before := open()
+	if w.probe(b, b.self, p[0]) {
+		t.Fatal("probe kept a pipe as the watched file")
+	}
+	testutil.WaitFor(t, "the foreign duplicate to be closed", func() bool { return b.closing.Load() == 0 && open() == before })
+	if w.dup != -1 || len(b.dups) != 0 {
+		t.Fatalf("dup %d, bridge duplicates %v after a refused probe", w.dup, b.dups)
+	}
+	b.closing.Store(maxClosing)
+	if w.probe(b, b.self, p[0]) || open() != before {
+		t.Fatal("probe took a duplicate while foreign closes were under way")
+	}
 }

@@ -107,8 +107,12 @@
 //   - The first notification for a file sends the bridge's worker looking
 //     for the client's descriptor: the processes that used the file, then
 //     all of them, through /proc/PID/fd and fdinfo (mount id and inode);
-//     pidfd_getfd duplicates a candidate, and a poll(2) of the duplicate,
-//     whose FUSE POLL carries the file handle, tells which open file it is.
+//     pidfd_getfd duplicates a candidate, the duplicate's own fdinfo must
+//     show the same node (a client may have put another file at that
+//     number meanwhile; a foreign duplicate is closed off the worker, as
+//     its close may wait on another FUSE server), and a poll(2) of the
+//     duplicate, whose FUSE POLL carries the file handle, tells which
+//     open file it is.
 //     F_GETOWN_EX and F_GETSIG on the duplicate read what the client set;
 //     an owner set counts as subscribed (F2), since O_ASYNC cannot be seen.
 //     A file nobody owns is let go again, and looked at again after a
