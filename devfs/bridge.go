@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fasync-go/fasync/internal/fuseraw"
 	"github.com/fasync-go/fasync/internal/linux"
 )
 
@@ -91,7 +92,7 @@ func checkSigio() error {
 	if err != nil {
 		return fmt.Errorf("devfs: signal bridge: reading /proc/self/status: %w", err)
 	}
-	if st.cred.euid == 0 || hasCap(capSysPtrace) {
+	if st.cred.euid == 0 || hasCap(unix.CAP_SYS_PTRACE) {
 		return nil
 	}
 	b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
@@ -170,7 +171,7 @@ const (
 // sweepEvery is how often the worker checks that the files it holds (the
 // owned ones) are still open in some client: one kcmp per file. Kernel
 // FUSE tells the server nothing when a client closes a file the server
-// also holds (the bridge asks for no FLUSH, see fopenNoflush), so the
+// also holds (the bridge asks for no FLUSH, see noflush), so the
 // sweep is what lets go of a file after the last client close, and the
 // release then follows.
 const sweepEvery = 5 * time.Millisecond
@@ -180,12 +181,12 @@ const sweepEvery = 5 * time.Millisecond
 // later has its own descriptor reported in si_fd.
 const rescanEvery = time.Second
 
-// fopenNoflush is FOPEN_NOFLUSH: closes of the file send no FLUSH. The
-// bridge asks for it on every device file: a FLUSH sent by a close in this
-// process while it dies would wait for an answer nobody is left to give
-// (the connection aborts only once every file of the process is released,
-// after the closes), and the process could never finish exiting.
-const fopenNoflush = 1 << 5
+// noflush is the open flag the bridge asks for on every device file,
+// FOPEN_NOFLUSH: closes of the file send no FLUSH. A FLUSH sent by a close
+// in this process while it dies would wait for an answer nobody is left to
+// give (the connection aborts only once every file of the process is
+// released, after the closes), and the process could never finish exiting.
+const noflush = fuseraw.FOPEN_NOFLUSH
 
 // dupBase is the lowest descriptor number the bridge gives its
 // duplicates of client files, away from the numbers the program's own

@@ -13,10 +13,6 @@ import (
 // call, fdinfo and mountinfo. The walk over processes and their
 // descriptors is bridge_walk.go's.
 
-// capSysPtrace is CAP_SYS_PTRACE (include/uapi/linux/capability.h),
-// which lets the bridge read other users' descriptors.
-const capSysPtrace = 19
-
 // cred is a process's user ids as the permission rule needs them. The
 // zero cred is unknown, and nobody may signal a target of unknown ids: a
 // failed read never reads as root.

@@ -32,14 +32,11 @@ func (s sys) count() {
 	}
 }
 
-// kcmpFile is KCMP_FILE (include/uapi/linux/kcmp.h).
-const kcmpFile = 0
-
 // sameFile reports whether descriptor fd1 of process pid1 and fd2 of
 // pid2 refer to the same open file description (kcmp KCMP_FILE).
 func (s sys) sameFile(pid1, fd1, pid2, fd2 int) bool {
 	s.count()
-	r, _, e := unix.Syscall6(unix.SYS_KCMP, uintptr(pid1), uintptr(pid2), kcmpFile, uintptr(fd1), uintptr(fd2), 0)
+	r, _, e := unix.Syscall6(unix.SYS_KCMP, uintptr(pid1), uintptr(pid2), linux.KCMP_FILE, uintptr(fd1), uintptr(fd2), 0)
 	return e == 0 && r == 0
 }
 

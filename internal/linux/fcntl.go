@@ -59,6 +59,10 @@ func GetOwnerUids(fd int) (uid, euid uint32, err error) {
 	return ids[0], ids[1], nil
 }
 
+// KCMP_FILE is kcmp(2)'s type for "the same open file description"
+// (include/uapi/linux/kcmp.h); golang.org/x/sys/unix does not have it.
+const KCMP_FILE = 0
+
 // XattrSigio is the extended attribute devfs puts on exported device
 // files while its signal bridge runs, and sigio looks for when O_ASYNC
 // does not stick (the project's name, not Linux's; devfs exports it as

@@ -79,3 +79,32 @@ func TestOwnerUids(t *testing.T) {
 		t.Fatalf("GetOwnerUids(-1): %v, want EBADF", err)
 	}
 }
+
+// F5: kcmp KCMP_FILE tells a duplicate of an open file from another open
+// file of the same kind.
+func TestKcmpFile(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	dup, err := unix.FcntlInt(uintptr(p[0]), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dup)
+	pid := uintptr(unix.Getpid())
+	cmp := func(a, b int) (uintptr, unix.Errno) {
+		r, _, e := unix.Syscall6(unix.SYS_KCMP, pid, pid, KCMP_FILE, uintptr(a), uintptr(b), 0)
+		return r, e
+	}
+	if r, e := cmp(p[0], dup); e == unix.ENOSYS {
+		t.Skip("kcmp: ENOSYS (a kernel without CONFIG_KCMP)")
+	} else if e != 0 || r != 0 {
+		t.Fatalf("kcmp of a duplicate = %d %v, want 0", r, e)
+	}
+	if r, e := cmp(p[0], p[1]); e != 0 || r == 0 {
+		t.Fatalf("kcmp of the two ends of a pipe = %d %v, want nonzero", r, e)
+	}
+}
