@@ -133,6 +133,12 @@ func statusPath(pid, tid int) string {
 	return "/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/status"
 }
 
+// syscallPath is the syscall file of thread tid of process pid: the
+// system call it sleeps in, with its arguments.
+func syscallPath(pid, tid int) string {
+	return "/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/syscall"
+}
+
 // sigBit is sig's bit in a SigBlk/SigIgn/SigCgt mask.
 func sigBit(sig int) uint64 { return 1 << (uint(sig) - 1) }
 

@@ -76,9 +76,15 @@ func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 	case s.inlinePath():
 		return safeAsk
 	}
-	// A process-directed signal goes to any thread that does not block it.
-	for _, tid := range pids("/proc/" + strconv.Itoa(t.pid) + "/task") {
-		ts, err := readStatus(statusPath(t.pid, tid))
+	return everyThread(s, t.pid, sig)
+}
+
+// everyThread judges a process-directed signal, which goes to any thread
+// that does not block it: every such thread must wait for it.
+func everyThread(s sys, pid, sig int) safety {
+	bit := sigBit(sig)
+	for _, tid := range pids("/proc/" + strconv.Itoa(pid) + "/task") {
+		ts, err := readStatus(statusPath(pid, tid))
 		if err == unix.ENOENT || err == unix.ESRCH {
 			continue // gone: it takes no signal
 		}
@@ -88,11 +94,11 @@ func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 		if ts.blk&bit != 0 {
 			continue
 		}
-		fd, err := unix.Open("/proc/"+strconv.Itoa(t.pid)+"/task/"+strconv.Itoa(tid)+"/syscall", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(syscallPath(pid, tid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return safeNo
 		}
-		waits := waitsFor(s, t.pid, fd, sig)
+		waits := waitsFor(s, pid, fd, sig)
 		unix.Close(fd)
 		if waits != waitYes {
 			return safeNo

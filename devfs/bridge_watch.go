@@ -1,7 +1,6 @@
 package devfs
 
 import (
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -350,7 +349,7 @@ func openTarget(pid, tid int) *target {
 	if thread == 0 {
 		thread = pid
 	}
-	if fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/task/"+strconv.Itoa(thread)+"/syscall", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+	if fd, err := unix.Open(syscallPath(pid, thread), unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 		t.syscallFd = fd
 	}
 	return t
