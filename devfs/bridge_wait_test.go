@@ -82,31 +82,23 @@ func TestBridgeThreadWaits(t *testing.T) {
 }
 
 // F1, F2: a process whose every thread blocks the signal gets it queued;
-// it stays pending until the process takes it.
+// it stays pending until the process takes it. So does one that blocks
+// it and ignores it, as Linux queues a blocked signal whatever its action
+// (sig_ignored).
 func TestBridgeBlockedPending(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
-		e := mountScull(t, tr, 1, 4000)
-		p, _, in := waitclient(t, "pending", 43, e.dev(0))
-		run(t, "sh", "-c", "echo x > "+e.dev(0))
-		testutil.WaitFor(t, "the signal to be sent", func() bool { return e.M.SigioStats().Sent > 0 })
-		in.Write([]byte("take\n"))
-		p.expect("pending")
-		p.expect(waitLine(43, 3, 0x41, p.pid(), p.pid()))
-	})
-}
-
-// F1, F2: a process that blocks the signal and ignores it gets it
-// queued too, as Linux queues a blocked signal whatever its action
-// (sig_ignored): it stays pending until the process takes it.
-func TestBridgeBlockedIgnored(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
-		e := mountScull(t, tr, 1, 4000)
-		p, _, in := waitclient(t, "ignored", 43, e.dev(0))
-		run(t, "sh", "-c", "echo x > "+e.dev(0))
-		testutil.WaitFor(t, "the signal to be sent", func() bool { return e.M.SigioStats().Sent > 0 })
-		in.Write([]byte("take\n"))
-		p.expect("pending")
-		p.expect(waitLine(43, 3, 0x41, p.pid(), p.pid()))
+		e := mountScull(t, tr, 2, 4000)
+		for i, mode := range []string{"pending", "ignored"} {
+			t.Run("F2/"+mode, func(t *testing.T) {
+				p, _, in := waitclient(t, mode, 43, e.dev(i))
+				sent := e.M.SigioStats().Sent
+				run(t, "sh", "-c", "echo x > "+e.dev(i))
+				testutil.WaitFor(t, "the signal to be sent", func() bool { return e.M.SigioStats().Sent > sent })
+				in.Write([]byte("take\n"))
+				p.expect("pending")
+				p.expect(waitLine(43, 3, 0x41, p.pid(), p.pid()))
+			})
+		}
 	})
 }
 
