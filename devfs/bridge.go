@@ -92,7 +92,7 @@ func checkSigio() error {
 	if err != nil {
 		return fmt.Errorf("devfs: signal bridge: reading /proc/self/status: %w", err)
 	}
-	if st.cred.euid == 0 || hasCap(unix.CAP_SYS_PTRACE) {
+	if st.cred.euid == 0 || st.capEff&(1<<unix.CAP_SYS_PTRACE) != 0 {
 		return nil
 	}
 	b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
@@ -101,23 +101,6 @@ func checkSigio() error {
 			strings.TrimSpace(string(b)), syscall.EPERM)
 	}
 	return nil
-}
-
-// hasCap reports whether this process has capability c in its effective
-// set.
-func hasCap(c uint) bool {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			var caps uint64
-			fmt.Sscanf(strings.TrimSpace(v), "%x", &caps)
-			return caps&(1<<c) != 0
-		}
-	}
-	return false
 }
 
 // SigioStats counts what the signal bridge has done (Mount.SigioStats).

@@ -27,6 +27,7 @@ type procStatus struct {
 	tgid, pgid, threads int
 	cred                cred
 	blk, ign, cgt       uint64
+	capEff              uint64 // effective capabilities
 }
 
 // Status fields the bridge needs; a status file missing one is refused.
@@ -85,6 +86,8 @@ func parseStatus(b []byte) (st procStatus, ok bool) {
 			if st.ign, err = strconv.ParseUint(string(val), 16, 64); err == nil {
 				seen |= hasIgn
 			}
+		case "CapEff":
+			st.capEff, _ = strconv.ParseUint(string(val), 16, 64)
 		case "SigCgt":
 			if st.cgt, err = strconv.ParseUint(string(val), 16, 64); err == nil {
 				seen |= hasCgt

@@ -210,3 +210,12 @@ func TestBridgeProbeRefusesForeign(t *testing.T) {
 		t.Fatal("probe took a duplicate while foreign closes were under way")
 	}
 }
+
+// F4: the status parse reads the effective capabilities SigioAvailable
+// looks at (CAP_SYS_PTRACE lets the bridge read other users' files).
+func TestBridgeStatusCaps(t *testing.T) {
+	st, ok := parseStatus([]byte("Tgid:\t7\nUid:\t1\t1\t1\t1\nSigBlk:\t0\nSigIgn:\t0\nSigCgt:\t0\nCapEff:\t0000000000080000\n"))
+	if !ok || st.capEff != 1<<unix.CAP_SYS_PTRACE || st.tgid != 7 {
+		t.Fatalf("parseStatus = %+v %v, want CapEff CAP_SYS_PTRACE alone", st, ok)
+	}
+}
