@@ -196,17 +196,25 @@ func TestBridgeProbeRefusesForeign(t *testing.T) {
 	defer unix.Close(p[1])
 	b := &bridge{self: os.Getpid(), dups: map[int]bool{}, mnt: 1, base: dupBase, logf: t.Logf}
 	w := &watch{b: b, id: 1, ino: 1 << 40, dup: -1}
-	open := func() int { return len(pids("/proc/self/fd")) }
-	before := open()
+	// copies counts this process's descriptors of the pipe's read end.
+	copies := func() int {
+		n := 0
+		for _, fd := range pids("/proc/self/fd") {
+			if (sys{}).sameFile(b.self, fd, b.self, p[0]) {
+				n++
+			}
+		}
+		return n
+	}
 	if w.probe(b, b.self, p[0]) {
 		t.Fatal("probe kept a pipe as the watched file")
 	}
-	testutil.WaitFor(t, "the foreign duplicate to be closed", func() bool { return b.closing.Load() == 0 && open() == before })
+	testutil.WaitFor(t, "the foreign duplicate to be closed", func() bool { return b.closing.Load() == 0 && copies() == 1 })
 	if w.dup != -1 || len(b.dups) != 0 {
 		t.Fatalf("dup %d, bridge duplicates %v after a refused probe", w.dup, b.dups)
 	}
 	b.closing.Store(maxClosing)
-	if w.probe(b, b.self, p[0]) || open() != before {
+	if w.probe(b, b.self, p[0]) || copies() != 1 {
 		t.Fatal("probe took a duplicate while foreign closes were under way")
 	}
 }
