@@ -38,7 +38,7 @@ func TestBridgePrivilege(t *testing.T) {
 		tid, _ := strconv.Atoi(strings.TrimPrefix(before[0], "owner "))
 		group, _, _ := sigclient(t, "-s", "40", "-o", "pgrp", "-c", "2")
 		t.Cleanup(func() { syscall.Kill(-group.pid(), syscall.SIGKILL) }) // the children too
-		bare, _, _ := sigclient(t, "-s", "40", "-o", "none") // no handler
+		bare, _, _ := sigclient(t, "-s", "40", "-o", "none")              // no handler
 		victims := []*proc{victim, threaded, group, bare}
 		v, g := strconv.Itoa(victim.pid()), strconv.Itoa(group.pid())
 		owners := []struct {
