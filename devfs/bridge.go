@@ -108,10 +108,12 @@ type SigioStats struct {
 	// Sent counts signals queued to real processes.
 	Sent uint64
 	// Refused counts signals not sent because the ids of the process
-	// that set the owner may not signal the target (SPEC F4).
+	// that set the owner may not signal the target (SPEC F4). It is
+	// judged first: a refused signal counts nowhere else.
 	Refused uint64
-	// Unsafe counts signals not sent because the target neither catches,
-	// blocks nor ignores them, so they would have killed it (SPEC F2).
+	// Unsafe counts signals not sent because they would have killed the
+	// target: the thread that takes them neither catches, blocks nor
+	// ignores them, nor waits for them in sigwaitinfo (SPEC F2).
 	Unsafe uint64
 	// Inline counts system calls the bridge made where the driver raised
 	// the notification (a FUSE write on a transport thread, say): only
