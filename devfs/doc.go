@@ -225,6 +225,13 @@
 // Without it, SigioAuto serves without signals and logs why once;
 // SigioOn fails the mount. Write-to-handler latency is in docs/PERFORMANCE.md.
 //
+// One wait the bridge cannot bound: kcmp, pidfd_getfd and the syscall
+// file take the client's exec lock for reading, and a client in execve(2)
+// holds it while it closes its close-on-exec descriptors. A close that
+// sends a FLUSH to a FUSE server that does not answer keeps it held, and
+// the bridge's call on that client, on the transport thread that raised
+// the notification or on the worker, waits as long.
+//
 // # Serving
 //
 // How requests are served: fuseraw calls the server on its transport
