@@ -26,8 +26,10 @@ import (
 // threads, a root process group (F_SETOWN -pgid, F_OWNER_PGRP), with
 // the root holder outside the group and inside it, and the root opener
 // itself, which holds the file: after the unprivileged copy is closed
-// (the holder the export never sees) and while it is still open: 22
-// cases.
+// (the holder the export never sees) and while it is still open, and a
+// root process without a handler, which the signal would kill: the
+// permission is judged first, so it is refused, and the bridge reads
+// nothing more of a process the owner may not signal: 24 cases.
 func TestBridgePrivilege(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
 		e := mountScull(t, tr, 1, 4000)
@@ -36,7 +38,8 @@ func TestBridgePrivilege(t *testing.T) {
 		tid, _ := strconv.Atoi(strings.TrimPrefix(before[0], "owner "))
 		group, _, _ := sigclient(t, "-s", "40", "-o", "pgrp", "-c", "2")
 		t.Cleanup(func() { syscall.Kill(-group.pid(), syscall.SIGKILL) }) // the children too
-		victims := []*proc{victim, threaded, group}
+		bare, _, _ := sigclient(t, "-s", "40", "-o", "none")              // no handler
+		victims := []*proc{victim, threaded, group, bare}
 		v, g := strconv.Itoa(victim.pid()), strconv.Itoa(group.pid())
 		owners := []struct {
 			owner string
@@ -47,6 +50,7 @@ func TestBridgePrivilege(t *testing.T) {
 			{"tid:" + strconv.Itoa(tid), false, false}, {"expid:" + strconv.Itoa(threaded.pid()), false, false},
 			{"pgrp:" + g, false, false}, {"expgrp:" + g, false, false}, {"pgrp:" + g, true, false},
 			{"expgrp:" + g, true, false}, {"parent:0", false, false}, {"parent:0", false, true},
+			{"pid:" + strconv.Itoa(bare.pid()), false, false},
 		}
 		for _, mode := range []string{"fork", "scm"} {
 			for _, c := range owners {
@@ -55,6 +59,9 @@ func TestBridgePrivilege(t *testing.T) {
 					m += "-keep"
 				}
 				name := c.owner[:strings.Index(c.owner, ":")]
+				if c.owner == "pid:"+strconv.Itoa(bare.pid()) {
+					name = "pid-without-handler"
+				}
 				if c.join {
 					name += "-holder-in-group"
 				}

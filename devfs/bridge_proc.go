@@ -13,10 +13,6 @@ import (
 // call, fdinfo and mountinfo. The walk over processes and their
 // descriptors is bridge_walk.go's.
 
-// capSysPtrace is CAP_SYS_PTRACE (include/uapi/linux/capability.h),
-// which lets the bridge read other users' descriptors.
-const capSysPtrace = 19
-
 // cred is a process's user ids as the permission rule needs them. The
 // zero cred is unknown, and nobody may signal a target of unknown ids: a
 // failed read never reads as root.
@@ -31,6 +27,7 @@ type procStatus struct {
 	tgid, pgid, threads int
 	cred                cred
 	blk, ign, cgt       uint64
+	capEff              uint64 // effective capabilities
 }
 
 // Status fields the bridge needs; a status file missing one is refused.
@@ -89,6 +86,8 @@ func parseStatus(b []byte) (st procStatus, ok bool) {
 			if st.ign, err = strconv.ParseUint(string(val), 16, 64); err == nil {
 				seen |= hasIgn
 			}
+		case "CapEff":
+			st.capEff, _ = strconv.ParseUint(string(val), 16, 64)
 		case "SigCgt":
 			if st.cgt, err = strconv.ParseUint(string(val), 16, 64); err == nil {
 				seen |= hasCgt
@@ -135,6 +134,12 @@ func statusPath(pid, tid int) string {
 		return "/proc/" + strconv.Itoa(pid) + "/status"
 	}
 	return "/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/status"
+}
+
+// syscallPath is the syscall file of thread tid of process pid: the
+// system call it sleeps in, with its arguments.
+func syscallPath(pid, tid int) string {
+	return "/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/syscall"
 }
 
 // sigBit is sig's bit in a SigBlk/SigIgn/SigCgt mask.

@@ -12,10 +12,10 @@ import (
 var statusBufs = sync.Pool{New: func() any { return new([statusBufSize]byte) }}
 
 // deliver sends owner a's signal for band to target t, as Linux's
-// send_sigio_to_task would, after the check Linux does not need (F2) and
-// the one it does (F4): the target's status is read now, a target the
-// signal would kill is skipped, and the ids that set the owner must be
-// allowed to signal the target (sigio_perm). On a full real-time queue
+// send_sigio_to_task would, after the check Linux makes (F4) and the one
+// it does not need (F2): the target's status is read now, the ids that set
+// the owner must be allowed to signal the target (sigio_perm), and a
+// target the signal would kill is skipped. On a full real-time queue
 // plain SIGIO goes instead (A7). s makes the system calls: the inline
 // path's (where the driver raised the notification) reports false for a
 // process whose threads must each be looked at, which the worker then
@@ -26,6 +26,12 @@ func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, ban
 	st, err := s.readStatusFd(t.statusFd, buf[:])
 	if err != nil {
 		return true // gone: nothing reaches it
+	}
+	// The permission first: nothing more is read of a process the ids
+	// that set the owner may not signal (its syscall file, its memory).
+	if !a.mayKill(st.cred) {
+		b.stats.refused.Add(1)
+		return true
 	}
 	sig := a.sig
 	if sig == 0 {
@@ -39,10 +45,6 @@ func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, ban
 		return true
 	case safeAsk:
 		return false
-	}
-	if !a.mayKill(st.cred) {
-		b.stats.refused.Add(1)
-		return true
 	}
 	info := linux.PollSiginfo{Signo: int32(sig), Code: linux.SI_SIGIO}
 	if a.sig != 0 {

@@ -1,7 +1,6 @@
 package devfs
 
 import (
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,7 +62,12 @@ type watch struct {
 	// mu guards dup, gone and armed. The inline path holds it for
 	// reading while it uses them; the worker changes them under the write
 	// lock and closes what it replaced only afterwards, so no descriptor
-	// is closed (and its number reused) under a reader.
+	// is closed (and its number reused) under a reader. The worker is
+	// the only writer of dup and armed (release sets only gone), so it
+	// reads them without the lock. Nothing holds mu across a system call
+	// that can sleep: the inline path's calls never wait (bridge_sys.go),
+	// and the worker makes its own calls (the probe's poll, which this
+	// server answers, among them) with mu released.
 	mu    sync.RWMutex
 	dup   int  // the bridge's duplicate of the client's file; -1 if none
 	gone  bool // no client holds the file any more (or the mount has ended)
@@ -234,6 +238,13 @@ func (w *watch) serve(b *bridge) (later bool) {
 		w.drop(b) // the last client close has happened
 		return false
 	}
+	w.sendCounted(b, dup, a, &counts)
+	return false
+}
+
+// sendCounted sends owner a the signals counted for each band, at most
+// 64 a band.
+func (w *watch) sendCounted(b *bridge, dup int, a *armedOwner, counts *[linux.POLL_HUP + 1]int32) {
 	for band := linux.POLL_IN; band <= linux.POLL_HUP; band++ {
 		for i := int32(0); i < min(counts[band], 64); i++ {
 			if a.own.Type == linux.F_OWNER_PGRP {
@@ -243,7 +254,6 @@ func (w *watch) serve(b *bridge) (later bool) {
 			}
 		}
 	}
-	return false
 }
 
 // disarm forgets the owner.
@@ -339,7 +349,7 @@ func openTarget(pid, tid int) *target {
 	if thread == 0 {
 		thread = pid
 	}
-	if fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/task/"+strconv.Itoa(thread)+"/syscall", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+	if fd, err := unix.Open(syscallPath(pid, thread), unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 		t.syscallFd = fd
 	}
 	return t
@@ -393,9 +403,12 @@ func (w *watch) refresh(b *bridge, all bool) bool {
 		return false
 	}
 	if all {
+		// Every holder: those not found hold the file no more.
 		w.scanned = time.Now()
+		w.holders = found
+	} else {
+		w.note(found)
 	}
-	w.note(found)
 	if a := w.armed; a != nil {
 		fd := w.chooseFd(targetPid(a))
 		w.mu.Lock()
@@ -443,14 +456,15 @@ func (w *watch) drop(b *bridge) {
 	a.release()
 }
 
-// release ends the watch when the kernel releases the file. The kernel
-// does so only once every descriptor, the bridge's duplicate included,
-// is closed, so there is none left to close here.
+// release ends the watch when the kernel releases the file, or when
+// serving ends (server.shutdown, while the worker still runs). Only the
+// worker closes what it opened: a file the kernel releases has no
+// duplicate and no armed owner left (the worker lets go of both
+// together), and at the end of serving the worker's shutdown drops every
+// file it holds. Closing a target here, under a worker that is sending
+// to it, would let its pidfd's number name another process's pidfd.
 func (w *watch) release() {
 	w.mu.Lock()
 	w.gone = true
-	a := w.armed
-	w.armed = nil
 	w.mu.Unlock()
-	a.release()
 }

@@ -74,7 +74,7 @@ func (s *server) openDevice(r *fuseraw.Request, n *node) {
 		}
 		openFlags := uint32(deviceOpenFlags)
 		if b := s.fs.bridge; b != nil {
-			openFlags |= fopenNoflush
+			openFlags |= noflush
 		}
 		if r.ReplyOpen(id, openFlags) != nil {
 			// The kernel forgot the open (interrupted, connection

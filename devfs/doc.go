@@ -107,8 +107,12 @@
 //   - The first notification for a file sends the bridge's worker looking
 //     for the client's descriptor: the processes that used the file, then
 //     all of them, through /proc/PID/fd and fdinfo (mount id and inode);
-//     pidfd_getfd duplicates a candidate, and a poll(2) of the duplicate,
-//     whose FUSE POLL carries the file handle, tells which open file it is.
+//     pidfd_getfd duplicates a candidate, the duplicate's own fdinfo must
+//     show the same node (a client may have put another file at that
+//     number meanwhile; a foreign duplicate is closed off the worker, as
+//     its close may wait on another FUSE server), and a poll(2) of the
+//     duplicate, whose FUSE POLL carries the file handle, tells which
+//     open file it is.
 //     F_GETOWN_EX and F_GETSIG on the duplicate read what the client set;
 //     an owner set counts as subscribed (F2), since O_ASYNC cannot be seen.
 //     A file nobody owns is let go again, and looked at again after a
@@ -148,7 +152,10 @@
 //     sigtimedwait has the signals it waits for out of its blocked mask
 //     for the wait, so its syscall file (/proc/PID/task/TID/syscall) is
 //     read too, and the set it waits for from its memory
-//     (process_vm_readv). A process-directed signal is judged for every
+//     (process_vm_readv, by the bridge's worker only, waiting at most a
+//     quarter second and one read at a time: a client may back the set
+//     with a page that never comes, and the bridge then judges the
+//     thread as not waiting). A process-directed signal is judged for every
 //     thread, an F_OWNER_TID one for the named thread; a signal that
 //     every thread blocks is sent and stays pending. /proc does not show
 //     whether a waiting thread blocked the signal before the wait (the
@@ -217,6 +224,13 @@
 // /proc/PID/task/TID/syscall need: SigioAvailable says what is missing.
 // Without it, SigioAuto serves without signals and logs why once;
 // SigioOn fails the mount. Write-to-handler latency is in docs/PERFORMANCE.md.
+//
+// One wait the bridge cannot bound: kcmp, pidfd_getfd and the syscall
+// file take the client's exec lock for reading, and a client in execve(2)
+// holds it while it closes its close-on-exec descriptors. A close that
+// sends a FLUSH to a FUSE server that does not answer keeps it held, and
+// the bridge's call on that client, on the transport thread that raised
+// the notification or on the worker, waits as long.
 //
 // # Serving
 //

@@ -40,15 +40,6 @@ func SetOwnEx(fd int, o FOwnerEx) error {
 	return nil
 }
 
-// GetSig returns fd's F_SETSIG signal (fcntl F_GETSIG); 0 is plain SIGIO.
-func GetSig(fd int) (int, error) {
-	r, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(fd), unix.F_GETSIG, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
-}
-
 // F_GETOWNER_UIDS is the fcntl command that reads the real and
 // effective user ids F_SETOWN recorded for a file's owner: those of the
 // process that set it, which fs/fcntl.c's sigio_perm judges each signal
@@ -67,6 +58,10 @@ func GetOwnerUids(fd int) (uid, euid uint32, err error) {
 	}
 	return ids[0], ids[1], nil
 }
+
+// KCMP_FILE is kcmp(2)'s type for "the same open file description"
+// (include/uapi/linux/kcmp.h); golang.org/x/sys/unix does not have it.
+const KCMP_FILE = 0
 
 // XattrSigio is the extended attribute devfs puts on exported device
 // files while its signal bridge runs, and sigio looks for when O_ASYNC
