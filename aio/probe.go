@@ -2,7 +2,6 @@ package aio
 
 import (
 	"math"
-	"runtime"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -118,39 +117,24 @@ func (p *probe) settle(errno syscall.Errno) bool {
 	return false
 }
 
-// rawMax bounds the reads whose try is a raw system call (see nowait):
-// copying 64 KiB from the page cache takes a few microseconds, about as
-// long as the runtime's own non-preemptible stretches.
-const rawMax = 64 << 10
-
 // nowait makes one preadv2 or pwritev2 (trap) of p at off with
 // RWF_NOWAIT, from a single iovec on the stack: no allocation.
 //
-// A read of at most rawMax bytes is a raw system call (RawSyscall6): the
-// runtime is not told the goroutine is in the kernel (no entersyscall and
-// exitsyscall, about 10% of a cached 4 KiB read's CPU), so the thread
-// keeps its processor for the call. That is sound because RWF_NOWAIT
-// reads never wait for the disk: the kernel copies what the page cache
-// holds or fails at once with EAGAIN, taking page and inode locks only
-// with trylock. What is left that can stall is a fault on p itself (a
-// page swapped out, or p mapped from a file), which stalls the thread the
-// same way whenever Go code touches that memory. Longer reads, and
-// writes (whose NOWAIT coverage differs from file system to file system),
-// tell the runtime, as os.File's calls do.
+// It is an ordinary system call, the runtime told (entersyscall), as
+// os.File's pread(2) is, though RWF_NOWAIT never waits for the disk. A
+// raw one (RawSyscall6) costs 5-8% less CPU per cached 4 KiB read
+// (BenchmarkSyscallRead4K), but keeps the goroutine's processor through
+// the call: the File then runs on GOMAXPROCS threads while os.File's
+// callers, handed new processors whenever the host preempts a thread
+// inside pread, run on 20 or more, and on a machine other processes load
+// that cost the File 10-30% of its reads per second beside os.File
+// (docs/PERFORMANCE.md).
 func nowait(trap uintptr, fd int, p []byte, off int64) (int, syscall.Errno) {
 	iov := unix.Iovec{Base: unsafe.SliceData(p)}
 	iov.SetLen(len(p))
 	// On 64-bit Linux the offset is the low word alone (pos_h is 0).
-	var n uintptr
-	var errno syscall.Errno
-	if trap == unix.SYS_PREADV2 && len(p) <= rawMax {
-		n, _, errno = unix.RawSyscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&iov)), 1,
-			uintptr(off), 0, unix.RWF_NOWAIT)
-	} else {
-		n, _, errno = unix.Syscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&iov)), 1,
-			uintptr(off), 0, unix.RWF_NOWAIT)
-	}
-	runtime.KeepAlive(p)
+	n, _, errno := unix.Syscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&iov)), 1,
+		uintptr(off), 0, unix.RWF_NOWAIT)
 	if errno != 0 {
 		return 0, errno
 	}

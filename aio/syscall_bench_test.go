@@ -35,13 +35,13 @@ func BenchmarkSyscallRead4K(b *testing.B) {
 	}
 	preadv2 := func(raw bool) call {
 		return func(fd int, p []byte, off int64) syscall.Errno {
-			if raw {
-				_, e := nowait(unix.SYS_PREADV2, fd, p, off) // raw for 4 KiB
+			if !raw {
+				_, e := nowait(unix.SYS_PREADV2, fd, p, off) // File's try
 				return e
 			}
 			iov := unix.Iovec{Base: unsafe.SliceData(p)}
 			iov.SetLen(len(p))
-			_, _, e := unix.Syscall6(unix.SYS_PREADV2, uintptr(fd), uintptr(unsafe.Pointer(&iov)), 1, uintptr(off), 0, unix.RWF_NOWAIT)
+			_, _, e := unix.RawSyscall6(unix.SYS_PREADV2, uintptr(fd), uintptr(unsafe.Pointer(&iov)), 1, uintptr(off), 0, unix.RWF_NOWAIT)
 			return e
 		}
 	}
