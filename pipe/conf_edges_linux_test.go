@@ -1,0 +1,468 @@
+package pipe_test
+
+import (
+	"testing"
+	"time"
+)
+
+// Edge cases of masks, sigtimedwait, signalfd, epoll, select and FIFOs
+// that a differential corpus aims at (SPEC S5, S8, S9, E1, E2, E4–E7):
+// each runs on both sides and compares line by line. Facts from the
+// kernel's signal.c (next_signal, rt_sigtimedwait), signalfd.c,
+// eventpoll.c, select.c and pipe.c, LTP's signalfd*, epoll_ctl*,
+// epoll_wait*, select* and fifo tests, gVisor's signalfd.cc, epoll.cc and
+// select.cc, and the man pages; the code is this suite's.
+
+var edgeMaskScenarios = []scenario{
+	{name: "S8/synchronous-SIGSYS-is-taken-before-lower-numbers", masks: true, run: func(e *env) {
+		// next_signal takes the synchronous signals (SIGSEGV, SIGBUS,
+		// SIGILL, SIGTRAP, SIGFPE, SIGSYS) before any other.
+		for _, s := range []int{40, sigUSR2, sigSYS, sigUSR1, sigIO} {
+			e.tgkill("me", s)
+		}
+		for range 6 {
+			e.sigtimedwait(sigs(sigUSR1, sigUSR2, sigIO, sigSYS, 40), 0)
+		}
+	}},
+	{name: "S9/signalfd-reads-SIGSYS-first", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1, sigSYS, 41), sfdNonblock)
+		e.tgkill("me", 41)
+		e.tgkill("me", sigUSR1)
+		e.tgkill("me", sigSYS)
+		e.readSiginfo(sfd, 4*siginfoSize)
+	}},
+	{name: "S8/sigtimedwait-drops-SIGKILL-and-SIGSTOP-from-its-set", masks: true, run: func(e *env) {
+		e.sigtimedwait(sigs(sigKILL, sigSTOP), 0)
+		e.tgkill("me", sigUSR1)
+		e.sigtimedwait(sigs(sigKILL, sigSTOP, sigUSR1), 0)
+		e.sigtimedwait(sigs(sigKILL, sigSTOP, sigUSR1), 0)
+	}},
+	{name: "S8/sigtimedwait-empty-set-times-out", masks: true, run: func(e *env) {
+		e.tgkill("me", sigUSR1)
+		e.sigtimedwait(0, 0)
+		e.sigtimedwait(0, 5*time.Millisecond)
+		e.sigpending()
+	}},
+	{name: "S8/S1/realtime-queue-order-across-numbers-and-repeats", masks: true, run: func(e *env) {
+		for _, s := range []int{41, 40, 41, 64, 40, 42, 41} {
+			e.tgkill("me", s)
+		}
+		e.sigpending()
+		e.sigtimedwait(sigs(41), 0)
+		e.sigpending()
+		for range 7 {
+			e.sigtimedwait(sigs(40, 41, 42, 64), 0)
+		}
+	}},
+	{name: "S5/sigprocmask-unblock-and-setmask-keep-pending", masks: true, run: func(e *env) {
+		e.tgkill("me", 40)
+		e.tgkill("me", 40)
+		e.sigprocmask(sigBlock, setp(sigUSR1))
+		e.sigpending()
+		e.sigprocmask(sigSetmask, &watchedSet)
+		e.sigpending()
+		e.sigtimedwait(sigs(40), 0)
+		e.sigtimedwait(sigs(40), 0)
+	}},
+	{name: "S9/signalfd-ignores-SIGKILL-and-SIGSTOP-in-its-mask", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigKILL, sigSTOP), sfdNonblock)
+		e.readSiginfo(sfd, siginfoSize)
+		e.poll(sfd, all)
+		e.signalfd(sfd, sigs(sigKILL, sigUSR1), 0)
+		e.tgkill("me", sigUSR1)
+		e.readSiginfo(sfd, 2*siginfoSize)
+	}},
+	{name: "S9/signalfd-read-of-zero-and-short-buffers", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1), sfdNonblock)
+		e.readSiginfo(sfd, 0)
+		e.readSiginfo(sfd, 1)
+		e.readSiginfo(sfd, siginfoSize)
+		e.tgkill("me", sigUSR1)
+		e.readSiginfo(sfd, 0)
+		e.readSiginfo(sfd, 2*siginfoSize-1)
+		e.readSiginfo(sfd, siginfoSize)
+	}},
+	{name: "S9/M2/signalfd-O_NONBLOCK-set-by-F_SETFL", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1), 0)
+		e.fcntl(sfd, fSETFL, oNONBLOCK)
+		e.fcntl(sfd, fGETFL, 0)
+		e.readSiginfo(sfd, siginfoSize)
+		e.ioctl(sfd, fionbio, 0)
+		e.fcntl(sfd, fGETFL, 0)
+	}},
+	{name: "S9/signalfd-mask-update-ignores-SFD_NONBLOCK", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1), 0)
+		e.signalfd(sfd, sigs(sigUSR1), sfdNonblock|sfdCloexec)
+		e.fcntl(sfd, fGETFL, 0)
+		e.fcntl(sfd, fGETFD, 0)
+		e.signalfd(sfd, sigs(sigUSR1), 4)
+	}},
+	{name: "S9/signalfd-of-an-epoll-or-closed-descriptor-EINVAL-EBADF", masks: true, run: func(e *env) {
+		ep := e.epollCreate(0)
+		e.signalfd(ep, sigs(sigUSR1), 0)
+		sfd := e.signalfd("", sigs(sigUSR1), 0)
+		d := e.dup(sfd)
+		e.close(sfd)
+		e.signalfd(d, sigs(sigUSR2), sfdNonblock)
+		e.tgkill("me", sigUSR2)
+		e.fcntl(d, fSETFL, oNONBLOCK)
+		e.readSiginfo(d, siginfoSize)
+		e.signalfd(sfd, sigs(sigUSR2), 0)
+	}},
+	{name: "S9/two-signalfds-share-one-queue", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1, 40), sfdNonblock)
+		sfd2 := e.signalfd("", sigs(40), sfdNonblock)
+		e.tgkill("me", 40)
+		e.tgkill("me", sigUSR1)
+		e.tgkill("me", 40)
+		e.readSiginfo(sfd2, siginfoSize)
+		e.poll(sfd2, all)
+		e.readSiginfo(sfd, 4*siginfoSize)
+		e.poll(sfd2, all)
+		e.readSiginfo(sfd2, siginfoSize)
+	}},
+	{name: "S9/E4/signalfd-mask-change-seen-by-epoll", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1), sfdNonblock)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, sfd, epollIN, 1)
+		e.tgkill("me", sigUSR2)
+		e.epollWait(ep, 4, 0)
+		e.signalfd(sfd, sigs(sigUSR2), 0)
+		e.epollWait(ep, 4, 0)
+		e.readSiginfo(sfd, siginfoSize)
+		e.epollWait(ep, 4, 0)
+	}},
+	{name: "S9/E1/signalfd-in-select-write-and-except-sets", masks: true, run: func(e *env) {
+		sfd := e.signalfd("", sigs(sigUSR1), sfdNonblock)
+		e.tgkill("me", sigUSR1)
+		e.selectFds(0, sfd, sfd, sfd, 0)
+		e.poll(sfd, 0)
+	}},
+}
+
+var edgeEpollScenarios = []scenario{
+	{name: "E4/MOD-without-ONESHOT-rearms-level-triggered", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN|epollONESHOT, 1)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.epollWait(ep, 4, 0)
+		e.epollCtl(ep, epollCTLMOD, r, epollIN, 2)
+		e.epollWait(ep, 4, 0)
+		e.epollWait(ep, 4, 0)
+	}},
+	{name: "E4/MOD-rearms-an-edge-triggered-registration", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN|epollET, 1)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.epollWait(ep, 4, 0)
+		e.epollCtl(ep, epollCTLMOD, r, epollIN|epollET, 2)
+		e.epollWait(ep, 4, 0)
+		e.epollWait(ep, 4, 0)
+	}},
+	{name: "E4/ONESHOT-disarmed-still-blocks-a-second-ADD", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN|epollONESHOT, 1)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN, 2)
+		e.close(w)
+		e.epollWait(ep, 4, 0)
+		e.epollCtl(ep, epollCTLDEL, r, 0, 0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN, 3)
+		e.epollWait(ep, 4, 0)
+	}},
+	{name: "E4/events-0-still-reports-EPOLLERR-and-EPOLLHUP", run: func(e *env) {
+		r, w := e.pipe(0)
+		r2, w2 := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, w, 0, 1)
+		e.epollCtl(ep, epollCTLADD, r2, 0, 2)
+		e.epollWait(ep, 4, 0)
+		e.close(r)
+		e.close(w2)
+		e.epollWait(ep, 4, 0)
+	}},
+	{name: "E4/wrong-direction-interest-never-fires", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, r, epollOUT, 1)
+		e.epollCtl(ep, epollCTLADD, w, epollIN|epollPRI, 2)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.read(r, 1)
+		e.epollWait(ep, 4, 0)
+	}},
+	{name: "E4/only-the-asked-bits-come-back", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, r, epollRDNORM, 1)
+		e.epollCtl(ep, epollCTLADD, w, epollWRNORM|epollRDHUP, 2)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.epollCtl(ep, epollCTLMOD, r, epollIN|epollRDNORM|0x80|0x400, 3)
+		e.epollWait(ep, 4, 0)
+	}},
+	{name: "E2/EPOLLEXCLUSIVE-takes-only-its-bits", run: func(e *env) {
+		r, _ := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN|epollEXCLUSIVE|epollRDHUP, 1)
+		e.epollCtl(ep, epollCTLADD, r, epollIN|epollEXCLUSIVE|epollRDNORM, 1)
+		e.epollCtl(ep, epollCTLADD, r, epollIN|epollEXCLUSIVE|epollPRI, 1)
+		e.epollCtl(ep, epollCTLADD, r, epollEXCLUSIVE|epollET|epollERR|epollHUP|epollOUT, 1)
+		e.epollCtl(ep, epollCTLDEL, r, 0, 0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN|epollEXCLUSIVE|epollWAKEUP, 2)
+	}},
+	{name: "E2/EPOLLWAKEUP-is-not-reported", run: func(e *env) {
+		_, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, w, epollOUT|epollWAKEUP, 1)
+		e.epollWait(ep, 4, 0)
+	}},
+	{name: "E5/dup-into-a-closed-number-is-a-new-registration", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN, 1)
+		d := e.dup(r)
+		e.close(r)
+		d2 := e.dup(w) // takes r's number
+		e.epollCtl(ep, epollCTLADD, d2, epollOUT, 2)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.epollCtl(ep, epollCTLDEL, d2, 0, 0)
+		e.epollCtl(ep, epollCTLDEL, d2, 0, 0)
+		e.epollWait(ep, 4, 0)
+		e.epollCtl(ep, epollCTLMOD, d, epollIN, 3)
+	}},
+	{name: "E5/one-file-in-two-sets-close-leaves-both", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		ep2 := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN, 1)
+		e.epollCtl(ep2, epollCTLADD, r, epollIN|epollET, 2)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.epollWait(ep2, 4, 0)
+		e.close(r)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.epollWait(ep2, 4, 0)
+	}},
+	{name: "E6/closing-an-inner-set-leaves-the-outer-quiet", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		inner := e.epollCreate(0)
+		e.epollCtl(inner, epollCTLADD, r, epollIN, 1)
+		e.epollCtl(ep, epollCTLADD, inner, epollIN, 2)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.close(inner)
+		e.epollWait(ep, 4, 0)
+		e.poll(ep, all)
+	}},
+	{name: "E6/inner-set-edge-triggered-in-the-outer", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		inner := e.epollCreate(0)
+		e.epollCtl(inner, epollCTLADD, r, epollIN, 1)
+		e.epollCtl(ep, epollCTLADD, inner, epollIN|epollET, 2)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.epollWait(ep, 4, 0)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.epollWait(inner, 4, 0)
+		e.epollWait(ep, 4, 0)
+	}},
+	{name: "E6/an-epoll-set-never-reports-EPOLLOUT", run: func(e *env) {
+		_, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		inner := e.epollCreate(0)
+		e.epollCtl(inner, epollCTLADD, w, epollOUT, 1)
+		e.epollCtl(ep, epollCTLADD, inner, epollIN|epollOUT|epollPRI, 2)
+		e.epollWait(ep, 4, 0)
+		e.poll(inner, all|0x2)
+	}},
+	{name: "E2/epoll_wait-timeout-then-ready", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN, 1)
+		e.epollWait(ep, 4, 5*time.Millisecond)
+		e.write(w, 1)
+		e.epollWait(ep, 4, time.Hour)
+	}},
+	{name: "E4/EPOLLET-write-end-after-reader-returns-room", run: func(e *env) {
+		r, w := e.pipe(oNONBLOCK)
+		ep := e.epollCreate(0)
+		e.fcntl(w, fSETPIPESZ, pageSize)
+		e.epollCtl(ep, epollCTLADD, w, epollOUT|epollET, 1)
+		e.epollWait(ep, 4, 0)
+		e.write(w, pageSize)
+		e.epollWait(ep, 4, 0)
+		e.read(r, 1)
+		e.epollWait(ep, 4, 0)
+		e.read(r, pageSize)
+		e.epollWait(ep, 4, 0)
+		e.close(r)
+		e.epollWait(ep, 4, 0)
+		e.epollWait(ep, 4, 0)
+	}},
+	{name: "E1/select-write-end-full-then-drained", run: func(e *env) {
+		r, w := e.pipe(0)
+		e.fcntl(w, fSETPIPESZ, 2*pageSize)
+		fill(e, w, 2)
+		e.selectFds(0, "", w, "", 0)
+		e.read(r, 1)
+		e.selectFds(0, "", w, "", 0)
+		e.read(r, pageSize-1)
+		e.selectFds(0, "", w, "", 0)
+	}},
+	{name: "E1/select-nfds-beyond-the-table", run: func(e *env) {
+		r, w := e.pipe(0)
+		e.write(w, 1)
+		e.selectFds(100, r, w, "", 0)
+		e.selectFds(5000, r, w, "", 0)
+		e.selectFds(1<<20, r, "", "", 0)
+	}},
+	{name: "E1/select-same-descriptor-in-every-set", run: func(e *env) {
+		r, w := e.pipe(0)
+		d := e.dup(w)
+		e.selectFds(0, r+","+w+","+d, r+","+w+","+d, r+","+w+","+d, 0)
+		e.close(r)
+		e.selectFds(0, w+","+d, w+","+d, w+","+d, 0)
+	}},
+	{name: "E1/select-no-sets-just-sleeps", run: func(e *env) {
+		e.selectFds(0, "", "", "", 0)
+		e.selectFds(10, "", "", "", 3*time.Millisecond)
+	}},
+}
+
+// noLargefile is the kernel/doc.go entry on O_LARGEFILE, which Linux's
+// open(2) adds and the model's Open does not.
+const noLargefile = "kernel/doc.go: F_GETFL never shows O_LARGEFILE, which Linux adds to every open(2) on a 64-bit kernel"
+
+var edgeFifoScenarios = []scenario{
+	{name: "E7/data-is-gone-once-every-end-closed", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		e.open("f", oRDONLY|oNONBLOCK, "fr")
+		e.open("f", oWRONLY|oNONBLOCK, "fw")
+		e.write("fw", 5)
+		e.fcntl("fw", fSETPIPESZ, 2*pageSize)
+		e.close("fw")
+		e.close("fr")
+		e.open("f", oRDONLY|oNONBLOCK, "fr2")
+		e.read("fr2", 10)
+		e.fcntl("fr2", fGETPIPESZ, 0)
+	}},
+	{name: "E7/data-survives-while-a-reader-stays", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		e.open("f", oRDONLY|oNONBLOCK, "fr")
+		e.open("f", oWRONLY|oNONBLOCK, "fw")
+		e.write("fw", 5)
+		e.close("fw")
+		e.open("f", oWRONLY|oNONBLOCK, "fw2")
+		e.poll("fr", all)
+		e.read("fr", 10)
+		e.read("fr", 10)
+	}},
+	{name: "E7/O_RDWR-keeps-writers-when-a-reader-leaves", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		e.open("f", oRDWR, "f1")
+		e.open("f", oRDONLY|oNONBLOCK, "fr")
+		e.open("f", oWRONLY|oNONBLOCK, "fw")
+		e.close("fr")
+		e.write("fw", 3)
+		e.poll("f1", all)
+		e.close("f1")
+		e.write("fw", 1)
+		e.poll("fw", all)
+	}},
+	{name: "E7/reader-POLLHUP-clears-when-a-writer-returns", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		e.open("f", oRDONLY|oNONBLOCK, "fr")
+		e.open("f", oWRONLY|oNONBLOCK, "fw")
+		e.close("fw")
+		e.poll("fr", all)
+		e.read("fr", 1)
+		e.open("f", oWRONLY|oNONBLOCK, "fw2")
+		e.poll("fr", all)
+		e.read("fr", 1)
+		e.close("fw2")
+		e.read("fr", 1)
+	}},
+	{name: "E7/E4/write-end-in-epoll-as-readers-come-and-go", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		e.open("f", oRDONLY|oNONBLOCK, "fr")
+		e.open("f", oWRONLY|oNONBLOCK, "fw")
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, "fw", epollOUT|epollET, 1)
+		e.epollWait(ep, 4, 0)
+		e.close("fr")
+		e.epollWait(ep, 4, 0)
+		e.epollWait(ep, 4, 0)
+		e.open("f", oRDONLY|oNONBLOCK, "fr2")
+		e.epollWait(ep, 4, 0)
+		e.poll("fw", all)
+		e.write("fw", 2)
+		e.read("fr2", 5)
+	}},
+	{name: "E7/nonblocking-writer-open-with-an-O_RDWR-reader", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		e.open("f", oRDWR|oNONBLOCK, "f1")
+		e.differs(0, "fcntl(f1, F_GETFL, 0) -> O_RDWR|O_NONBLOCK", noLargefile)
+		e.fcntl("f1", fGETFL, 0)
+		e.open("f", oWRONLY|oNONBLOCK, "fw")
+		e.write("fw", 2)
+		e.read("f1", 5)
+		e.read("f1", 5)
+		e.close("fw")
+		e.read("f1", 5)
+		e.poll("f1", all)
+	}},
+	{name: "E7/blocking-opens-meet-at-once-when-the-other-end-is-open", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		e.open("f", oRDONLY|oNONBLOCK, "fr")
+		e.open("f", oWRONLY, "fw")
+		e.open("f", oRDONLY, "fr2")
+		e.differs(0, "fcntl(fw, F_GETFL, 0) -> O_WRONLY", noLargefile)
+		e.fcntl("fw", fGETFL, 0)
+		e.write("fw", 4)
+		e.read("fr2", 2)
+		e.read("fr", 2)
+	}},
+	{name: "E7/two-FIFOs-are-two-pipes", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		e.mkfifo("g", 0o600)
+		e.open("f", oRDWR, "f1")
+		e.open("g", oRDWR, "g1")
+		e.write("f1", 3)
+		e.poll("g1", all)
+		e.fcntl("g1", fSETFL, oNONBLOCK)
+		e.read("g1", 5)
+		e.read("f1", 5)
+	}},
+	{name: "E7/P2/fifo-writer-owner-hears-POLL_OUT", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		e.open("f", oRDONLY|oNONBLOCK, "fr")
+		e.open("f", oWRONLY|oNONBLOCK, "fw")
+		e.setownEx("fw", 0, "me")
+		e.fcntl("fw", fSETSIG, sigRT)
+		e.fcntl("fw", fSETFL, oNONBLOCK|oASYNC)
+		e.write("fw", 3)
+		e.read("fr", 3)
+		e.close("fr")
+		e.open("f", oRDONLY|oNONBLOCK, "fr2")
+	}},
+}
+
+// TestConformanceEdges runs the edge-case scenarios of masks, signalfd,
+// epoll, select and FIFOs (SPEC S5, S8, S9, E1, E2, E4–E7) on both sides.
+func TestConformanceEdges(t *testing.T) {
+	t.Run("masks", func(t *testing.T) { runScenarios(t, edgeMaskScenarios) })
+	t.Run("epoll", func(t *testing.T) { runScenarios(t, edgeEpollScenarios) })
+	t.Run("fifo", func(t *testing.T) { runScenarios(t, edgeFifoScenarios) })
+}
