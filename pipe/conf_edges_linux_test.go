@@ -64,6 +64,20 @@ var edgeMaskScenarios = []scenario{
 		e.sigtimedwait(sigs(40), 0)
 		e.sigtimedwait(sigs(40), 0)
 	}},
+	{name: "S10/S5/stop-and-continue-signals-cancel-each-other", masks: true, run: func(e *env) {
+		// prepare_signal: a stop signal discards a pending SIGCONT, and
+		// SIGCONT every pending stop signal, blocked or not.
+		e.sigprocmask(sigBlock, setp(sigCONT, sigTSTP))
+		e.tgkill("me", sigCONT)
+		e.sigpending()
+		e.tgkill("me", sigTSTP)
+		e.sigpending()
+		e.tgkill("me", sigCONT)
+		e.sigpending()
+		e.sigtimedwait(sigs(sigCONT, sigTSTP), 0)
+		e.sigtimedwait(sigs(sigCONT, sigTSTP), 0)
+		e.sigprocmask(sigSetmask, &watchedSet)
+	}},
 	{name: "S9/signalfd-ignores-SIGKILL-and-SIGSTOP-in-its-mask", masks: true, run: func(e *env) {
 		sfd := e.signalfd("", sigs(sigKILL, sigSTOP), sfdNonblock)
 		e.readSiginfo(sfd, siginfoSize)

@@ -50,4 +50,4 @@ void waitline(const char *call, pid_t pid, int opts);
 void own(int fd, int type, pid_t who, int sig);
 void mkpipe(int p[2], const char *r, const char *w);
 
-extern pid_t parent_pid, child_pid;
+extern pid_t parent_pid, child_pid, child2_pid;
