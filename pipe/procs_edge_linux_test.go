@@ -196,7 +196,10 @@ func killForms(p *pt) {
 	p.say("tgkill(child, child, 0) -> %s", errStr(t.Tgkill(pid, pid, 0)))
 	p.say("tkill(0, SIGUSR1) -> %s", errStr(t.Tkill(0, sigUSR1)))
 	p.say("sigpending() -> %s", p.pend(t))
-	p.write(t, q, "write(q, 1) -> %d")
+	p.say("write(q, 1)")
+	if n, _ := t.Write(bg, q, []byte("x")); n != 1 {
+		p.say("write(q, 1) failed")
+	}
 	<-done
 	p.waitLine(t, "wait4(child, 0)", pid, 0)
 }
