@@ -1,6 +1,9 @@
 package pipe_test
 
 import (
+	"encoding/binary"
+	"strconv"
+
 	"github.com/fasync-go/fasync/kernel"
 )
 
@@ -12,6 +15,7 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"S9/T5/signalfd-records-of-SIGCHLD-sigqueue-and-kill", signalfdRecords},
 	{"S10/T5/SIGKILL-ends-a-stopped-child", func(p *pt) {
 		t := p.leader
 		c, _, _ := p.waiter(t, "child", false, false)
@@ -202,4 +206,52 @@ func killForms(p *pt) {
 	}
 	<-done
 	p.waitLine(t, "wait4(child, 0)", pid, 0)
+}
+
+// sfdlines is edge.c's sfdlines: every field of the records one read of
+// sfd returns but the times.
+func (p *pt) sfdlines(t *kernel.Task, sfd int) {
+	buf := make([]byte, 4*siginfoSize)
+	n, err := t.Read(bg, sfd, buf)
+	if err != nil {
+		p.say("read(sfd, 512) -> %s", errStr(err))
+		return
+	}
+	p.say("read(sfd, 512) -> %d bytes", n)
+	for off := 0; off+siginfoSize <= n; off += siginfoSize {
+		b := buf[off:]
+		u := func(at int) uint32 { return binary.LittleEndian.Uint32(b[at:]) }
+		i := func(at int) int32 { return int32(u(at)) }
+		hex := func(at int) string {
+			if v := binary.LittleEndian.Uint64(b[at:]); v != 0 {
+				return "0x" + strconv.FormatUint(v, 16)
+			}
+			return "0"
+		}
+		p.say("  signo=%s errno=%d code=%d pid=%s uid=%d fd=%d tid=%d band=%d overrun=%d trapno=%d status=%d int=%d ptr=%s addr=%s",
+			sigName(int(u(0))), i(4), i(8), p.pidName(t, int(u(12))), u(16), i(20), u(24), u(28), u(32), u(36),
+			i(40), i(44), hex(48), hex(72))
+	}
+}
+
+func signalfdRecords(p *pt) {
+	t := p.leader
+	set := kernel.SigsetOf(sigCHLD, 40, sigUSR1)
+	_, _ = t.Sigprocmask(kernel.SIG_BLOCK, &set)
+	sfd, err := t.Signalfd(-1, set, kernel.SFD_NONBLOCK)
+	p.say("signalfd(-1, {SIGUSR1,SIGCHLD,40}, SFD_NONBLOCK) -> %s", errStr(err))
+	p.pids[t.Pid()] = "parent"
+	p.say("sigqueue(me, 40, 7) -> %s", errStr(t.Sigqueue(t.Pid(), 40, 7)))
+	p.say("sigqueue(me, 40, -2) -> %s", errStr(t.Sigqueue(t.Pid(), 40, -2)))
+	p.say("sigqueue(me, SIGUSR1, 5) -> %s", errStr(t.Sigqueue(t.Pid(), sigUSR1, 5)))
+	c := p.fork(t)
+	c.ExitGroup(9)
+	p.waitLine(t, "wait4(child, 0)", c.Pid(), 0)
+	p.sfdlines(t, sfd)
+	c2, _, _ := p.waiter(t, "child", false, false)
+	p.say("kill(child, SIGKILL) -> %s", errStr(t.Kill(c2.Pid(), sigKILL)))
+	p.waitLine(t, "wait4(child, 0)", c2.Pid(), 0)
+	p.say("tgkill(me, 40) -> %s", errStr(p.tgkillSelf(t, 40)))
+	p.say("kill(me, 40) -> %s", errStr(t.Kill(t.Pid(), 40)))
+	p.sfdlines(t, sfd)
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -249,7 +250,58 @@ static void cont_handler_eintr(int argc, char **argv) {
 	say("kill(child, SIGCONT) -> %s", r);
 }
 
+// sfdline prints every field of the records a read of sfd returns but
+// the times (ssi_utime, ssi_stime: the child's clock ticks).
+static void sfdlines(int sfd) {
+	struct signalfd_siginfo ssi[4];
+	ssize_t n = read(sfd, ssi, sizeof ssi);
+	if (n < 0) {
+		say("read(sfd, 512) -> %s", en(errno));
+		return;
+	}
+	say("read(sfd, 512) -> %zd bytes", n);
+	for (int i = 0; i < n / (int)sizeof ssi[0]; i++) {
+		struct signalfd_siginfo *r = &ssi[i];
+		say("  signo=%s errno=%d code=%d pid=%s uid=%u fd=%d tid=%u band=%u overrun=%u trapno=%u status=%d int=%d "
+		    "ptr=%#llx addr=%#llx",
+		    sn(r->ssi_signo), r->ssi_errno, r->ssi_code, pidn(r->ssi_pid), r->ssi_uid, r->ssi_fd, r->ssi_tid,
+		    r->ssi_band, r->ssi_overrun, r->ssi_trapno, r->ssi_status, r->ssi_int,
+		    (unsigned long long)r->ssi_ptr, (unsigned long long)r->ssi_addr);
+	}
+}
+
+static void signalfd_records(int argc, char **argv) {
+	(void)argc, (void)argv;
+	sigset_t s = mkset(3, SIGCHLD, 40, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	int sfd = signalfd(-1, &s, SFD_NONBLOCK);
+	say("signalfd(-1, {SIGUSR1,SIGCHLD,40}, SFD_NONBLOCK) -> %s", res(sfd));
+	parent_pid = getpid();
+	union sigval v;
+	memset(&v, 0, sizeof v);
+	v.sival_int = 7;
+	say("sigqueue(me, 40, 7) -> %s", res(sigqueue(getpid(), 40, v)));
+	v.sival_int = -2;
+	say("sigqueue(me, 40, -2) -> %s", res(sigqueue(getpid(), 40, v)));
+	v.sival_int = 5;
+	say("sigqueue(me, SIGUSR1, 5) -> %s", res(sigqueue(getpid(), SIGUSR1, v)));
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(9);
+	child_pid = pid;
+	waitline("wait4(child, 0)", pid, 0);
+	sfdlines(sfd);
+	pid = waiter(q, 0, 0);
+	child_pid = pid;
+	say("kill(child, SIGKILL) -> %s", res(kill(pid, SIGKILL)));
+	waitline("wait4(child, 0)", pid, 0);
+	say("tgkill(me, 40) -> %s", res(tkill_self(40)));
+	say("kill(me, 40) -> %s", res(kill(getpid(), 40)));
+	sfdlines(sfd);
+}
+
 const struct scenario scenarios_edge[] = {
+	{"S9/T5/signalfd-records-of-SIGCHLD-sigqueue-and-kill", signalfd_records},
 	{"S10/T5/SIGKILL-ends-a-stopped-child", kill_stopped},
 	{"S10/T5/a-fatal-signal-waits-for-SIGCONT-in-a-stopped-child", fatal_waits_for_cont},
 	{"S10/T5/SIGTSTP-stops-unless-ignored", tstp_unless_ignored},
