@@ -66,8 +66,13 @@
 // delivers on return to user space: when an interrupted blocking call
 // unwinds, on return from any Task system-call method, and in Pause,
 // Sigsuspend and Sigtimedwait. A thread takes its own pending signals
-// first, then its process's, lowest number first. A handler runs with its
-// sa_mask and, unless SA_NODEFER, its own signal added to the thread's
+// first, then its process's, lowest number first (the synchronous ones,
+// SIGSYS among them, before the rest), and sets up a handler frame for
+// each it takes before any handler runs, each under the mask the frames
+// below it left: the frame set up last runs first, as on Linux, so
+// signals unblocked together run their handlers highest number first
+// unless an earlier one's sa_mask holds a later one back. A handler runs
+// with its sa_mask and, unless SA_NODEFER, its own signal added to the thread's
 // mask, restored when it returns; SA_RESETHAND resets the action as the
 // signal is delivered (S6). A safe point reached inside a handler (it
 // calls a Task method) delivers the signals its mask leaves unblocked, so

@@ -15,6 +15,8 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"S6/signals-unblocked-together-run-highest-first", func(p *pt) { p.together(0) }},
+	{"S6/an-sa_mask-holds-back-a-later-signal", func(p *pt) { p.together(kernel.SigsetOf(40)) }},
 	{"S9/T5/signalfd-records-of-SIGCHLD-sigqueue-and-kill", signalfdRecords},
 	{"S10/T5/SIGKILL-ends-a-stopped-child", func(p *pt) {
 		t := p.leader
@@ -254,4 +256,29 @@ func signalfdRecords(p *pt) {
 	p.say("tgkill(me, 40) -> %s", errStr(p.tgkillSelf(t, 40)))
 	p.say("kill(me, 40) -> %s", errStr(t.Kill(t.Pid(), 40)))
 	p.sfdlines(t, sfd)
+}
+
+// together is edge.c's together: several pending signals unblocked at
+// once, SIGUSR1's sa_mask usr1mask. Linux sets up a frame for each
+// before any handler runs, so the last one's handler runs first.
+func (p *pt) together(usr1mask kernel.Sigset) {
+	t := p.leader
+	sigs := []int{sigUSR1, sigUSR2, sigIO, 40, 41}
+	for _, s := range sigs {
+		m := kernel.Sigset(0)
+		if s == sigUSR1 {
+			m = usr1mask
+		}
+		p.handle(t, s, p.record, 0, m)
+	}
+	all := kernel.SigsetOf(sigs...)
+	_, _ = t.Sigprocmask(kernel.SIG_BLOCK, &all)
+	p.say("SIGUSR1's sa_mask %s; all blocked", setNames(uint64(usr1mask)))
+	for i := len(sigs) - 1; i >= 0; i-- {
+		p.say("tgkill(me, %s) -> %s", sigName(sigs[i]), errStr(p.tgkillSelf(t, sigs[i])))
+	}
+	p.say("tgkill(me, 40) -> %s", errStr(p.tgkillSelf(t, 40)))
+	_, err := t.Sigprocmask(kernel.SIG_UNBLOCK, &all)
+	p.say("sigprocmask(SIG_UNBLOCK, all) -> %s", errStr(err))
+	p.collect(t)
 }

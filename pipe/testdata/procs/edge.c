@@ -300,7 +300,37 @@ static void signalfd_records(int argc, char **argv) {
 	sfdlines(sfd);
 }
 
+// together unblocks several pending signals at once; usr1mask is
+// SIGUSR1's sa_mask.
+static void together(sigset_t usr1mask) {
+	static const int sigs[] = {SIGUSR1, SIGUSR2, SIGIO, 40, 41};
+	sigset_t all = mkset(0);
+	for (int i = 0; i < 5; i++) {
+		handle(sigs[i], record, 0, sigs[i] == SIGUSR1 ? usr1mask : mkset(0));
+		sigaddset(&all, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	say("SIGUSR1's sa_mask %s; all blocked", setstr(&usr1mask));
+	for (int i = 4; i >= 0; i--)
+		say("tgkill(me, %s) -> %s", sn(sigs[i]), res(tkill_self(sigs[i])));
+	say("tgkill(me, 40) -> %s", res(tkill_self(40)));
+	say("sigprocmask(SIG_UNBLOCK, all) -> %s", res(sigprocmask(SIG_UNBLOCK, &all, NULL)));
+	collect();
+}
+
+static void together_plain(int argc, char **argv) {
+	(void)argc, (void)argv;
+	together(mkset(0));
+}
+
+static void together_masked(int argc, char **argv) {
+	(void)argc, (void)argv;
+	together(mkset(1, 40));
+}
+
 const struct scenario scenarios_edge[] = {
+	{"S6/signals-unblocked-together-run-highest-first", together_plain},
+	{"S6/an-sa_mask-holds-back-a-later-signal", together_masked},
 	{"S9/T5/signalfd-records-of-SIGCHLD-sigqueue-and-kill", signalfd_records},
 	{"S10/T5/SIGKILL-ends-a-stopped-child", kill_stopped},
 	{"S10/T5/a-fatal-signal-waits-for-SIGCONT-in-a-stopped-child", fatal_waits_for_cont},
