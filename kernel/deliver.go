@@ -125,7 +125,8 @@ func (t *Task) dequeueLocked(allow Sigset) (SigInfo, bool) {
 }
 
 // pushFrame sets up the handler frame of sig: it saves the thread's mask
-// and adds act's sa_mask and, unless SA_NODEFER, sig.
+// (the one a Sigsuspend or EpollPwait replaced, for the first frame set
+// up during the call) and adds act's sa_mask and, unless SA_NODEFER, sig.
 func (t *Task) pushFrame(sig int, act Sigaction) *sigFrame {
 	p := t.process
 	add := act.Mask
@@ -135,6 +136,9 @@ func (t *Task) pushFrame(sig int, act Sigaction) *sigFrame {
 	fr := &sigFrame{}
 	p.mu.Lock()
 	fr.saved = t.mask
+	if t.restoreMask { // the frame takes the mask a Sigsuspend replaced
+		fr.saved, t.restoreMask = t.savedMask, false
+	}
 	t.frames = append(t.frames, fr)
 	t.setMaskLocked(t.mask | add)
 	p.mu.Unlock()

@@ -66,13 +66,29 @@ func (t *Task) Sigsuspend(ctx context.Context, mask Sigset) (err error) {
 		return EINVAL
 	}
 	t.mu.Lock()
-	saved := t.mask
-	t.setMaskLocked(mask)
+	t.replaceMaskLocked(mask)
 	t.mu.Unlock()
-	defer func() {
-		t.mu.Lock()
-		t.setMaskLocked(saved)
-		t.mu.Unlock()
-	}()
+	defer t.restoreSavedMask()
 	return t.waitHandler(ctx)
+}
+
+// replaceMaskLocked puts mask in force for a call that waits with it
+// (Sigsuspend, EpollPwait) and keeps the thread's own as the saved mask:
+// the first handler frame set up meanwhile saves that one, so the mask
+// its handler's return restores is the thread's own, as Linux's
+// set_restore_sigmask has it. t.mu is held.
+func (t *Task) replaceMaskLocked(mask Sigset) {
+	t.savedMask, t.restoreMask = t.mask, true
+	t.setMaskLocked(mask)
+}
+
+// restoreSavedMask ends such a call: it puts the saved mask back unless a
+// handler frame took it (restore_saved_sigmask).
+func (t *Task) restoreSavedMask() {
+	t.mu.Lock()
+	if t.restoreMask {
+		t.restoreMask = false
+		t.setMaskLocked(t.savedMask)
+	}
+	t.mu.Unlock()
 }

@@ -15,6 +15,22 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"S7/S6/sigsuspend's-first-frame-restores-the-old-mask", func(p *pt) {
+		t := p.leader
+		p.handle(t, sigUSR1, p.record, 0, kernel.SigsetOf(sigUSR2))
+		p.handle(t, sigUSR2, p.record, 0, 0)
+		p.block(t, "", kernel.SIG_BLOCK, sigUSR1, sigUSR2)
+		p.say("SIGUSR1's sa_mask {SIGUSR2}; both blocked")
+		p.say("tgkill(me, SIGUSR2) -> %s", errStr(p.tgkillSelf(t, sigUSR2)))
+		p.say("tgkill(me, SIGUSR1) -> %s", errStr(p.tgkillSelf(t, sigUSR1)))
+		p.say("sigsuspend({}) -> %s", errStr(t.Sigsuspend(bg, 0)))
+		p.collect(t)
+		p.say("sigpending() -> %s", p.pend(t))
+		p.say("mask -> %s", p.mask(t))
+		p.say("sigsuspend({SIGUSR1}) -> %s", errStr(t.Sigsuspend(bg, kernel.SigsetOf(sigUSR1))))
+		p.collect(t)
+		p.say("sigpending() -> %s", p.pend(t))
+	}},
 	{"S6/signals-unblocked-together-run-highest-first", func(p *pt) { p.together(0) }},
 	{"S6/an-sa_mask-holds-back-a-later-signal", func(p *pt) { p.together(kernel.SigsetOf(40)) }},
 	{"S9/T5/signalfd-records-of-SIGCHLD-sigqueue-and-kill", signalfdRecords},

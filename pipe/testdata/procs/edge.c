@@ -328,7 +328,28 @@ static void together_masked(int argc, char **argv) {
 	together(mkset(1, 40));
 }
 
+static void sigsuspend_old_mask(int argc, char **argv) {
+	(void)argc, (void)argv;
+	handle(SIGUSR1, record, 0, mkset(1, SIGUSR2));
+	handle(SIGUSR2, record, 0, mkset(0));
+	sigset_t s = mkset(2, SIGUSR1, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	say("SIGUSR1's sa_mask {SIGUSR2}; both blocked");
+	say("tgkill(me, SIGUSR2) -> %s", res(tkill_self(SIGUSR2)));
+	say("tgkill(me, SIGUSR1) -> %s", res(tkill_self(SIGUSR1)));
+	sigset_t none = mkset(0);
+	say("sigsuspend({}) -> %s", res(sigsuspend(&none)));
+	collect();
+	say("sigpending() -> %s", pendstr());
+	say("mask -> %s", maskstr());
+	sigset_t u1 = mkset(1, SIGUSR1);
+	say("sigsuspend({SIGUSR1}) -> %s", res(sigsuspend(&u1)));
+	collect();
+	say("sigpending() -> %s", pendstr());
+}
+
 const struct scenario scenarios_edge[] = {
+	{"S7/S6/sigsuspend's-first-frame-restores-the-old-mask", sigsuspend_old_mask},
 	{"S6/signals-unblocked-together-run-highest-first", together_plain},
 	{"S6/an-sa_mask-holds-back-a-later-signal", together_masked},
 	{"S9/T5/signalfd-records-of-SIGCHLD-sigqueue-and-kill", signalfd_records},
