@@ -36,9 +36,12 @@ func (t *Task) safePoint() {
 // deliverSignals takes t's deliverable signals one at a time, thread
 // pending first, until none is left, running each one's action; a
 // stopped process holds it until the stop ends. It reports how many
-// handlers ran and whether all of them had SA_RESTART.
+// handlers ran and whether the first signal taken for a handler had
+// SA_RESTART: as in Linux, that signal's frame decides whether an
+// interrupted call restarts (handle_signal), and the frames after it
+// find the decision made.
 func (t *Task) deliverSignals() (ran int, restart bool) {
-	restart = true
+	first := true
 	for {
 		info, disp, act, ok := t.dequeueForDelivery()
 		if !ok {
@@ -47,21 +50,20 @@ func (t *Task) deliverSignals() (ran int, restart bool) {
 		switch disp {
 		case dispHandle:
 			traceSignalDeliver(t, &info, "handler", act.Flags)
+			if first {
+				first, restart = false, act.Flags&SA_RESTART != 0
+			}
 			fr := t.pushFrame(info.Signo, act)
 			// The signals this frame's mask leaves deliverable get
 			// their frames on top of it, and run, first.
-			above, restartAbove := t.deliverSignals()
+			above, _ := t.deliverSignals()
 			ran += above
-			restart = restart && restartAbove
 			if !t.Alive() { // a signal above ended the process
 				t.popFrame(fr)
 				return ran, restart
 			}
 			t.runHandler(fr, info, act)
 			ran++
-			if act.Flags&SA_RESTART == 0 {
-				restart = false
-			}
 		case dispTerminate:
 			traceSignalDeliver(t, &info, "terminate", 0)
 			t.process.terminate(info.Signo)

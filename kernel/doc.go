@@ -78,7 +78,8 @@
 // calls a Task method) delivers the signals its mask leaves unblocked, so
 // handlers nest as in Linux. After an interrupted call's handler ran, the
 // kernel returns EINTR, or restarts the call transparently when the
-// handler had SA_RESTART (SPEC S3); Poll, Pause, Sigsuspend and
+// handler had SA_RESTART (SPEC S3) — of several handlers, the first
+// signal taken's decides; Poll, Pause, Sigsuspend and
 // Sigtimedwait always return EINTR, as in Linux. A call interrupted by a
 // stop restarts once the process continues, since no handler ran. A
 // blocked call also returns the caller's ctx error when ctx ends, and
@@ -98,7 +99,9 @@
 //   - A stopped process's threads stop at their next safe point: a
 //     blocked call is interrupted and its caller held until SIGCONT (or
 //     SIGKILL); a thread computing between calls runs on until its next
-//     call returns. A goroutine cannot be stopped from outside.
+//     call returns. A goroutine cannot be stopped from outside. Wait4
+//     reports the stop when the stop signal is sent, before the threads
+//     reach it; Linux reports it once every thread has stopped.
 //   - The real-time queue limit (Config.SigPendingMax) is per process,
 //     not per user: a model kernel has no user accounting.
 //   - A signal to a process is taken by the thread named or the first

@@ -15,6 +15,8 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"S3/S10/the-first-signal-taken-restarts-the-read", func(p *pt) { p.firstDecides(true) }},
+	{"S3/S10/the-first-signal-taken-interrupts-the-read", func(p *pt) { p.firstDecides(false) }},
 	{"S7/S6/sigsuspend's-first-frame-restores-the-old-mask", func(p *pt) {
 		t := p.leader
 		p.handle(t, sigUSR1, p.record, 0, kernel.SigsetOf(sigUSR2))
@@ -297,4 +299,37 @@ func (p *pt) together(usr1mask kernel.Sigset) {
 	_, err := t.Sigprocmask(kernel.SIG_UNBLOCK, &all)
 	p.say("sigprocmask(SIG_UNBLOCK, all) -> %s", errStr(err))
 	p.collect(t)
+}
+
+// firstDecides is edge.c's first_decides: which of two handlers'
+// SA_RESTART decides whether a read interrupted by both restarts.
+func (p *pt) firstDecides(usr1restart bool) {
+	t := p.leader
+	says := func(_ *kernel.Task, si *kernel.SigInfo) { p.say("child: handler %s", sigName(si.Signo)) }
+	f1, f2, n1, n2 := kernel.SA_RESTART, 0, "SA_RESTART", "0"
+	if !usr1restart {
+		f1, f2, n1, n2 = 0, kernel.SA_RESTART, "0", "SA_RESTART"
+	}
+	p.handle(t, sigUSR1, says, f1, 0)
+	p.handle(t, sigUSR2, says, f2, 0)
+	p.say("SIGUSR1 %s, SIGUSR2 %s", n1, n2)
+	c, q, g := p.waiter(t, "child", true, true)
+	pid := c.Pid()
+	_, _ = t.Sigaction(sigPIPE, kernel.Sigaction{Ignore: true})
+	p.say("child asleep in read: %d", b2i(waitFor(func() bool { return parkedInKernel(g) })))
+	p.say("kill(child, SIGSTOP) -> %s", errStr(t.Kill(pid, sigSTOP)))
+	p.waitLine(t, "wait4(child, WUNTRACED)", pid, kernel.WUNTRACED)
+	// The model reports the stop as it is sent; the child's thread stops
+	// when its read, woken, reaches the signal code (kernel/doc.go). On
+	// Linux wait4 returns once it has: wait for that here, or the read
+	// could find the byte written below first.
+	waitFor(func() bool { return parkedAt(g, "kernel.(*Task).dequeueForDelivery") })
+	p.say("kill(child, SIGUSR2) -> %s", errStr(t.Kill(pid, sigUSR2)))
+	p.say("kill(child, SIGUSR1) -> %s", errStr(t.Kill(pid, sigUSR1)))
+	p.say("kill(child, SIGCONT), write(q, 1)")
+	_ = t.Kill(pid, sigCONT)
+	if _, err := t.Write(bg, q, []byte("x")); err != nil && err != kernel.EPIPE {
+		p.say("write: %s", errStr(err))
+	}
+	p.waitLine(t, "wait4(child, 0)", pid, 0)
 }

@@ -348,7 +348,46 @@ static void sigsuspend_old_mask(int argc, char **argv) {
 	say("sigpending() -> %s", pendstr());
 }
 
+static void child_says(int sig, siginfo_t *si, void *uc) {
+	(void)si, (void)uc;
+	say("child: handler %s", sn(sig));
+}
+
+// first_decides: a child asleep in read is stopped, gets SIGUSR2 and
+// SIGUSR1, and continues; the two handlers differ in SA_RESTART, and the
+// first signal taken (SIGUSR1) decides whether the read restarts.
+static void first_decides(int usr1restart) {
+	handle(SIGUSR1, child_says, usr1restart ? SA_RESTART : 0, mkset(0));
+	handle(SIGUSR2, child_says, usr1restart ? 0 : SA_RESTART, mkset(0));
+	say("SIGUSR1 %s, SIGUSR2 %s", usr1restart ? "SA_RESTART" : "0", usr1restart ? "0" : "SA_RESTART");
+	pid_t pid = waiter(q, 1, 1);
+	child_pid = pid;
+	signal(SIGPIPE, SIG_IGN);
+	say("child asleep in read: %d", asleep_pid(pid, SYS_read));
+	say("kill(child, SIGSTOP) -> %s", res(kill(pid, SIGSTOP)));
+	waitline("wait4(child, WUNTRACED)", pid, WUNTRACED);
+	say("kill(child, SIGUSR2) -> %s", res(kill(pid, SIGUSR2)));
+	say("kill(child, SIGUSR1) -> %s", res(kill(pid, SIGUSR1)));
+	say("kill(child, SIGCONT), write(q, 1)");
+	kill(pid, SIGCONT);
+	if (write(q[1], "x", 1) < 0 && errno != EPIPE)
+		say("write: %s", en(errno));
+	waitline("wait4(child, 0)", pid, 0);
+}
+
+static void first_restarts(int argc, char **argv) {
+	(void)argc, (void)argv;
+	first_decides(1);
+}
+
+static void first_interrupts(int argc, char **argv) {
+	(void)argc, (void)argv;
+	first_decides(0);
+}
+
 const struct scenario scenarios_edge[] = {
+	{"S3/S10/the-first-signal-taken-restarts-the-read", first_restarts},
+	{"S3/S10/the-first-signal-taken-interrupts-the-read", first_interrupts},
 	{"S7/S6/sigsuspend's-first-frame-restores-the-old-mask", sigsuspend_old_mask},
 	{"S6/signals-unblocked-together-run-highest-first", together_plain},
 	{"S6/an-sa_mask-holds-back-a-later-signal", together_masked},
