@@ -325,6 +325,56 @@ var edgeEpollScenarios = []scenario{
 		e.epollWait(ep, 4, 0)
 		e.epollWait(ep, 4, 0)
 	}},
+	{name: "E2/ready-list-order-and-requeue", run: func(e *env) {
+		r, w := e.pipe(0)
+		r2, w2 := e.pipe(0)
+		r3, w3 := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, w, epollOUT, 1) // ready at once
+		e.epollCtl(ep, epollCTLADD, r2, epollIN, 2)
+		e.epollCtl(ep, epollCTLADD, w3, epollOUT, 3) // ready at once
+		e.epollCtl(ep, epollCTLADD, r3, epollIN, 4)
+		e.epollCtl(ep, epollCTLADD, r, epollIN|epollET, 5)
+		e.write(w3, 1)
+		e.write(w2, 1)
+		e.write(w, 1)
+		e.write(w3, 1) // already on the ready list: stays in place
+		e.epollWait(ep, 2, 0)
+		e.epollWait(ep, 8, 0)
+		e.epollWait(ep, 8, 0)
+		e.read(r3, 2)
+		e.epollCtl(ep, epollCTLMOD, w, epollOUT, 6)
+		e.epollWait(ep, 8, 0)
+	}},
+	{name: "E5/a-dup-of-the-epoll-descriptor-is-the-same-set", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		d := e.dup(ep)
+		e.epollCtl(d, epollCTLADD, r, epollIN, 1)
+		e.epollCtl(ep, epollCTLADD, r, epollIN, 2)
+		e.close(ep)
+		e.write(w, 1)
+		e.epollWait(d, 4, 0)
+		e.epollWait(ep, 4, 0)
+		e.epollCtl(d, epollCTLADD, d, epollIN, 3)
+	}},
+	{name: "E4/ONESHOT-with-ET-fires-once-until-MOD", run: func(e *env) {
+		r, w := e.pipe(0)
+		ep := e.epollCreate(0)
+		e.epollCtl(ep, epollCTLADD, r, epollIN|epollET|epollONESHOT, 1)
+		e.write(w, 1)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.write(w, 1)
+		e.epollWait(ep, 4, 0)
+		e.epollCtl(ep, epollCTLMOD, r, epollIN|epollET|epollONESHOT, 2)
+		e.epollWait(ep, 4, 0)
+		e.epollWait(ep, 4, 0)
+		e.close(w)
+		e.epollWait(ep, 4, 0)
+		e.epollCtl(ep, epollCTLMOD, r, epollIN|epollRDHUP, 3)
+		e.epollWait(ep, 4, 0)
+	}},
 	{name: "E1/select-write-end-full-then-drained", run: func(e *env) {
 		r, w := e.pipe(0)
 		e.fcntl(w, fSETPIPESZ, 2*pageSize)
