@@ -15,6 +15,50 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"S1/S6/SA_NODEFER-runs-a-queue-newest-first", func(p *pt) {
+		t := p.leader
+		for _, nodefer := range []bool{false, true} {
+			flags, name := 0, "0"
+			if nodefer {
+				flags, name = kernel.SA_NODEFER, "SA_NODEFER"
+			}
+			p.handle(t, 40, func(t *kernel.Task, si *kernel.SigInfo) {
+				p.say("handler %s value=%v mask=%s", sigName(si.Signo), si.Value, p.mask(t))
+			}, flags, 0)
+			p.block(t, "", kernel.SIG_BLOCK, 40)
+			p.say("40 %s, blocked", name)
+			for v := 1; v <= 3; v++ {
+				p.say("sigqueue(me, 40, %d) -> %s", v, errStr(t.Sigqueue(t.Pid(), 40, v)))
+			}
+			s := kernel.SigsetOf(40)
+			_, err := t.Sigprocmask(kernel.SIG_UNBLOCK, &s)
+			p.say("sigprocmask(SIG_UNBLOCK, {40}) -> %s", errStr(err))
+		}
+	}},
+	{"S2/S10/SIG_DFL-of-a-default-ignored-signal-discards-it", func(p *pt) {
+		t := p.leader
+		p.block(t, "", kernel.SIG_BLOCK, sigCHLD, sigCONT)
+		p.say("sigprocmask(SIG_BLOCK, {SIGCHLD,SIGCONT}) -> ok")
+		p.say("tgkill(me, SIGCHLD) -> %s", errStr(p.tgkillSelf(t, sigCHLD)))
+		p.say("tgkill(me, SIGCONT) -> %s", errStr(p.tgkillSelf(t, sigCONT)))
+		p.say("sigpending() -> %s", p.pend(t))
+		p.handle(t, sigCHLD, p.record, 0, 0)
+		p.handle(t, sigCONT, p.record, 0, 0)
+		p.say("sigaction(SIGCHLD, SIGCONT: handler); sigpending() -> %s", p.pend(t))
+		_, _ = t.Sigaction(sigCHLD, kernel.Sigaction{})
+		p.say("sigaction(SIGCHLD, SIG_DFL); sigpending() -> %s", p.pend(t))
+		_, _ = t.Sigaction(sigCONT, kernel.Sigaction{})
+		p.say("sigaction(SIGCONT, SIG_DFL); sigpending() -> %s", p.pend(t))
+		p.say("tgkill(me, SIGCHLD) -> %s", errStr(p.tgkillSelf(t, sigCHLD)))
+		p.say("sigpending() -> %s", p.pend(t))
+		s := kernel.SigsetOf(sigCHLD, sigCONT)
+		_, err := t.Sigprocmask(kernel.SIG_UNBLOCK, &s)
+		p.say("sigprocmask(SIG_UNBLOCK, {SIGCHLD,SIGCONT}) -> %s", errStr(err))
+		p.say("sigpending() -> %s", p.pend(t))
+		p.collect(t)
+	}},
+	{"E7/S3/a-blocked-FIFO-open-restarts-with-SA_RESTART", func(p *pt) { p.fifoOpenInterrupted(true) }},
+	{"E7/S3/a-blocked-FIFO-open-fails-EINTR-without", func(p *pt) { p.fifoOpenInterrupted(false) }},
 	{"S3/S10/the-first-signal-taken-restarts-the-read", func(p *pt) { p.firstDecides(true) }},
 	{"S3/S10/the-first-signal-taken-interrupts-the-read", func(p *pt) { p.firstDecides(false) }},
 	{"S7/S6/sigsuspend's-first-frame-restores-the-old-mask", func(p *pt) {
@@ -332,4 +376,39 @@ func (p *pt) firstDecides(usr1restart bool) {
 		p.say("write: %s", errStr(err))
 	}
 	p.waitLine(t, "wait4(child, 0)", pid, 0)
+}
+
+// fifoOpenInterrupted is edge.c's fifo_open_interrupted: a FIFO's
+// blocking open for reading, interrupted by a handled SIGUSR1 with or
+// without SA_RESTART (fifo_open's wait_for_partner returns ERESTARTSYS).
+func (p *pt) fifoOpenInterrupted(restart bool) {
+	t := p.leader
+	p.say("mkfifo(f) -> %s", errStr(t.Mkfifo("f", 0o600)))
+	hits, flags, how := 0, 0, "without SA_RESTART"
+	if restart {
+		flags, how = kernel.SA_RESTART, "with SA_RESTART"
+	}
+	p.handle(t, sigUSR1, func(*kernel.Task, *kernel.SigInfo) { hits++ }, flags, 0)
+	w := p.wstart("thread1")
+	leader := goid()
+	kicked := -2
+	w.run(func() {
+		if !waitFor(func() bool { return parkedInKernel(leader) }) {
+			return
+		}
+		kicked = 0
+		if w.t.Tgkill(t.Pid(), t.Tid(), sigUSR1) != nil {
+			kicked = -1
+		}
+		if restart && waitFor(func() bool { return parkedInKernel(leader) }) {
+			if _, err := w.t.Open(bg, "f", kernel.O_WRONLY|kernel.O_NONBLOCK); err != nil {
+				kicked = -3
+			}
+		}
+	})
+	_, err := t.Open(bg, "f", kernel.O_RDONLY)
+	w.wait()
+	p.say("open(f, O_RDONLY) %s -> %s", how, errStr(err))
+	p.say("thread1 sent -> %d; handler ran %d time(s)", kicked, hits)
+	w.stop()
 }

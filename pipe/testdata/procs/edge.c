@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -385,7 +387,102 @@ static void first_interrupts(int argc, char **argv) {
 	first_decides(0);
 }
 
+static char fifo[64];
+static pid_t opener;
+static int restarting, kicked, hits;
+
+static void count_hit(int sig, siginfo_t *si, void *uc) {
+	(void)sig, (void)si, (void)uc;
+	hits++;
+}
+
+// kick_open sends SIGUSR1 to the opener once it sleeps in openat, then,
+// when the open should restart, opens the write end once it sleeps again.
+static void kick_open(struct worker *w) {
+	(void)w;
+	kicked = -2;
+	if (asleep_in(opener, SYS_openat))
+		kicked = (int)syscall(SYS_tgkill, getpid(), opener, SIGUSR1);
+	if (restarting && asleep_in(opener, SYS_openat) && open(fifo, O_WRONLY | O_NONBLOCK) < 0)
+		kicked = -3;
+}
+
+static void fifo_open_interrupted(int restart) {
+	struct worker w;
+	snprintf(fifo, sizeof fifo, "/tmp/procs-fifo-%d", getpid());
+	unlink(fifo);
+	say("mkfifo(f) -> %s", res(mkfifo(fifo, 0600)));
+	handle(SIGUSR1, count_hit, restart ? SA_RESTART : 0, mkset(0));
+	wstart(&w, "thread1");
+	opener = gettid(), restarting = restart;
+	wrun(&w, kick_open);
+	int fd = open(fifo, O_RDONLY);
+	wwait(&w);
+	say("open(f, O_RDONLY) %s -> %s", restart ? "with SA_RESTART" : "without SA_RESTART", res(fd));
+	say("thread1 sent -> %d; handler ran %d time(s)", kicked, hits);
+	wstop(&w);
+	unlink(fifo);
+}
+
+static void fifo_open_restarts(int argc, char **argv) {
+	(void)argc, (void)argv;
+	fifo_open_interrupted(1);
+}
+
+static void fifo_open_eintr(int argc, char **argv) {
+	(void)argc, (void)argv;
+	fifo_open_interrupted(0);
+}
+
+static void value_says(int sig, siginfo_t *si, void *uc) {
+	(void)uc;
+	say("handler %s value=%d mask=%s", sn(sig), si->si_value.sival_int, maskstr());
+}
+
+static void nodefer_queue(int argc, char **argv) {
+	(void)argc, (void)argv;
+	for (int nodefer = 0; nodefer < 2; nodefer++) {
+		handle(40, value_says, nodefer ? SA_NODEFER : 0, mkset(0));
+		sigset_t s = mkset(1, 40);
+		sigprocmask(SIG_BLOCK, &s, NULL);
+		say("40 %s, blocked", nodefer ? "SA_NODEFER" : "0");
+		for (int v = 1; v <= 3; v++) {
+			union sigval val;
+			memset(&val, 0, sizeof val);
+			val.sival_int = v;
+			say("sigqueue(me, 40, %d) -> %s", v, res(sigqueue(getpid(), 40, val)));
+		}
+		say("sigprocmask(SIG_UNBLOCK, {40}) -> %s", res(sigprocmask(SIG_UNBLOCK, &s, NULL)));
+	}
+}
+
+static void default_ignore_discards(int argc, char **argv) {
+	(void)argc, (void)argv;
+	sigset_t s = mkset(2, SIGCHLD, SIGCONT);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	say("sigprocmask(SIG_BLOCK, {SIGCHLD,SIGCONT}) -> ok");
+	say("tgkill(me, SIGCHLD) -> %s", res(tkill_self(SIGCHLD)));
+	say("tgkill(me, SIGCONT) -> %s", res(tkill_self(SIGCONT)));
+	say("sigpending() -> %s", pendstr());
+	handle(SIGCHLD, record, 0, mkset(0));
+	handle(SIGCONT, record, 0, mkset(0));
+	say("sigaction(SIGCHLD, SIGCONT: handler); sigpending() -> %s", pendstr());
+	signal(SIGCHLD, SIG_DFL);
+	say("sigaction(SIGCHLD, SIG_DFL); sigpending() -> %s", pendstr());
+	signal(SIGCONT, SIG_DFL);
+	say("sigaction(SIGCONT, SIG_DFL); sigpending() -> %s", pendstr());
+	say("tgkill(me, SIGCHLD) -> %s", res(tkill_self(SIGCHLD)));
+	say("sigpending() -> %s", pendstr());
+	say("sigprocmask(SIG_UNBLOCK, {SIGCHLD,SIGCONT}) -> %s", res(sigprocmask(SIG_UNBLOCK, &s, NULL)));
+	say("sigpending() -> %s", pendstr());
+	collect();
+}
+
 const struct scenario scenarios_edge[] = {
+	{"S1/S6/SA_NODEFER-runs-a-queue-newest-first", nodefer_queue},
+	{"S2/S10/SIG_DFL-of-a-default-ignored-signal-discards-it", default_ignore_discards},
+	{"E7/S3/a-blocked-FIFO-open-restarts-with-SA_RESTART", fifo_open_restarts},
+	{"E7/S3/a-blocked-FIFO-open-fails-EINTR-without", fifo_open_eintr},
 	{"S3/S10/the-first-signal-taken-restarts-the-read", first_restarts},
 	{"S3/S10/the-first-signal-taken-interrupts-the-read", first_interrupts},
 	{"S7/S6/sigsuspend's-first-frame-restores-the-old-mask", sigsuspend_old_mask},
