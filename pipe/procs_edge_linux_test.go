@@ -15,6 +15,30 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"T4/S10/exec-keeps-pending-signals-and-resets-their-handlers", func(p *pt) {
+		t := p.leader
+		c := p.fork(t)
+		p.handle(c, sigUSR1, p.record, 0, 0)
+		p.handle(c, sigCHLD, p.record, 0, 0)
+		p.block(c, "", kernel.SIG_BLOCK, sigUSR1, sigCHLD)
+		_ = p.tgkillSelf(c, sigUSR1)
+		_ = p.tgkillSelf(c, sigCHLD)
+		p.say("child: handlers for SIGUSR1 and SIGCHLD, both blocked and pending; execve(self)")
+		if err := c.Exec("procs"); err != nil {
+			p.say("child: execve -> %s", errStr(err))
+		}
+		p.say("exec'd child: sigaction(SIGUSR1) -> %s", dispName(action(c, sigUSR1)))
+		p.say("exec'd child: mask -> %s", p.mask(c))
+		p.say("exec'd child: sigpending() -> %s", p.pend(c))
+		p.block(c, "", kernel.SIG_UNBLOCK, sigCHLD)
+		p.say("exec'd child: unblock SIGCHLD; sigpending() -> %s", p.pend(c))
+		p.block(c, "", kernel.SIG_UNBLOCK, sigUSR1)
+		if c.Alive() { // a process killed by the signal runs no more code
+			p.say("exec'd child: still alive after unblocking SIGUSR1")
+			c.ExitGroup(0)
+		}
+		p.waitLine(t, "wait4(child, 0)", c.Pid(), 0)
+	}},
 	{"S1/S6/SA_NODEFER-runs-a-queue-newest-first", func(p *pt) {
 		t := p.leader
 		for _, nodefer := range []bool{false, true} {

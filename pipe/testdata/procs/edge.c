@@ -478,7 +478,44 @@ static void default_ignore_discards(int argc, char **argv) {
 	collect();
 }
 
+static void after_exec2(int argc, char **argv) {
+	(void)argc, (void)argv;
+	say("exec'd child: sigaction(SIGUSR1) -> %s", dispname(SIGUSR1));
+	say("exec'd child: mask -> %s", maskstr());
+	say("exec'd child: sigpending() -> %s", pendstr());
+	sigset_t c = mkset(1, SIGCHLD);
+	sigprocmask(SIG_UNBLOCK, &c, NULL);
+	say("exec'd child: unblock SIGCHLD; sigpending() -> %s", pendstr());
+	sigset_t u = mkset(1, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &u, NULL);
+	say("exec'd child: still alive after unblocking SIGUSR1");
+	_exit(0);
+}
+
+static void exec_pending(int argc, char **argv) {
+	(void)argc;
+	parent_pid = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		handle(SIGUSR1, record, 0, mkset(0));
+		handle(SIGCHLD, record, 0, mkset(0));
+		sigset_t s = mkset(2, SIGUSR1, SIGCHLD);
+		sigprocmask(SIG_BLOCK, &s, NULL);
+		tkill_self(SIGUSR1);
+		tkill_self(SIGCHLD);
+		say("child: handlers for SIGUSR1 and SIGCHLD, both blocked and pending; execve(self)");
+		char *args[] = {argv[0], "T4-after-exec2", NULL};
+		execv("/proc/self/exe", args);
+		say("child: execve -> %s", en(errno));
+		_exit(1);
+	}
+	child_pid = pid;
+	waitline("wait4(child, 0)", pid, 0);
+}
+
 const struct scenario scenarios_edge[] = {
+	{"T4-after-exec2", after_exec2},
+	{"T4/S10/exec-keeps-pending-signals-and-resets-their-handlers", exec_pending},
 	{"S1/S6/SA_NODEFER-runs-a-queue-newest-first", nodefer_queue},
 	{"S2/S10/SIG_DFL-of-a-default-ignored-signal-discards-it", default_ignore_discards},
 	{"E7/S3/a-blocked-FIFO-open-restarts-with-SA_RESTART", fifo_open_restarts},

@@ -411,7 +411,7 @@ int main(int argc, char **argv) {
 		return 2;
 	sigset_t none;
 	sigemptyset(&none);
-	if (strcmp(argv[1], "T4-after-exec") != 0) // exec keeps the mask
+	if (strcmp(argv[1], "T4-after-exec") != 0 && strcmp(argv[1], "T4-after-exec2") != 0) // exec keeps the mask
 		sigprocmask(SIG_SETMASK, &none, NULL);
 	name_thread(gettid(), "leader");
 	if (run(scenarios_sig, argc, argv) || run(scenarios_proc, argc, argv) || run(scenarios_wait, argc, argv) ||
