@@ -15,6 +15,24 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"E2/S7/epoll_pwait's-first-frame-restores-the-old-mask", func(p *pt) {
+		t := p.leader
+		p.handle(t, sigUSR1, p.record, 0, kernel.SigsetOf(sigUSR2))
+		p.handle(t, sigUSR2, p.record, 0, 0)
+		p.block(t, "", kernel.SIG_BLOCK, sigUSR1, sigUSR2)
+		p.say("SIGUSR1's sa_mask {SIGUSR2}; both blocked")
+		p.say("tgkill(me, SIGUSR2) -> %s", errStr(p.tgkillSelf(t, sigUSR2)))
+		p.say("tgkill(me, SIGUSR1) -> %s", errStr(p.tgkillSelf(t, sigUSR1)))
+		r, _ := p.mkpipe(t, "r", "w")
+		ep, _ := t.EpollCreate1(0)
+		_ = t.EpollCtl(ep, kernel.EPOLL_CTL_ADD, r, &kernel.EpollEvent{Events: kernel.EPOLLIN})
+		none := kernel.Sigset(0)
+		_, err := t.EpollPwait(bg, ep, make([]kernel.EpollEvent, 1), -1, &none)
+		p.say("epoll_pwait(ep, 1, -1, {}) -> %s", errStr(err))
+		p.collect(t)
+		p.say("sigpending() -> %s", p.pend(t))
+		p.say("mask -> %s", p.mask(t))
+	}},
 	{"T4/S10/exec-keeps-pending-signals-and-resets-their-handlers", func(p *pt) {
 		t := p.leader
 		c := p.fork(t)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -513,7 +514,28 @@ static void exec_pending(int argc, char **argv) {
 	waitline("wait4(child, 0)", pid, 0);
 }
 
+static void pwait_old_mask(int argc, char **argv) {
+	(void)argc, (void)argv;
+	handle(SIGUSR1, record, 0, mkset(1, SIGUSR2));
+	handle(SIGUSR2, record, 0, mkset(0));
+	sigset_t s = mkset(2, SIGUSR1, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	say("SIGUSR1's sa_mask {SIGUSR2}; both blocked");
+	say("tgkill(me, SIGUSR2) -> %s", res(tkill_self(SIGUSR2)));
+	say("tgkill(me, SIGUSR1) -> %s", res(tkill_self(SIGUSR1)));
+	mkpipe(q, "r", "w");
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN};
+	epoll_ctl(ep, EPOLL_CTL_ADD, q[0], &ev);
+	sigset_t none = mkset(0);
+	say("epoll_pwait(ep, 1, -1, {}) -> %s", res(epoll_pwait(ep, &ev, 1, -1, &none)));
+	collect();
+	say("sigpending() -> %s", pendstr());
+	say("mask -> %s", maskstr());
+}
+
 const struct scenario scenarios_edge[] = {
+	{"E2/S7/epoll_pwait's-first-frame-restores-the-old-mask", pwait_old_mask},
 	{"T4-after-exec2", after_exec2},
 	{"T4/S10/exec-keeps-pending-signals-and-resets-their-handlers", exec_pending},
 	{"S1/S6/SA_NODEFER-runs-a-queue-newest-first", nodefer_queue},
