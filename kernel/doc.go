@@ -103,7 +103,11 @@
 //     reports the stop when the stop signal is sent, before the threads
 //     reach it; Linux reports it once every thread has stopped.
 //   - The real-time queue limit (Config.SigPendingMax) is per process,
-//     not per user: a model kernel has no user accounting.
+//     not per user: a model kernel has no user accounting. Its default,
+//     1024, is a model's size, not the machine's RLIMIT_SIGPENDING
+//     (tens of thousands on a typical host): a program queueing more
+//     than 1024 gets EAGAIN sooner than on Linux unless its Config
+//     raises the limit.
 //   - A signal to a process is taken by the thread named or the first
 //     other thread that does not block it, in creation order; Linux also
 //     prefers a thread that is running or has nothing pending, which

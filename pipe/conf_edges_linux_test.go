@@ -54,6 +54,32 @@ var edgeMaskScenarios = []scenario{
 			e.sigtimedwait(sigs(40, 41, 42, 64), 0)
 		}
 	}},
+	{name: "S1/realtime-queue-beyond-1024", masks: true, run: func(e *env) {
+		const n = 1100
+		sent, first := 0, "none"
+		for range n {
+			if err := e.sig().tgkill("me", 41); err != nil {
+				if first == "none" {
+					first = errStr(err)
+				}
+				continue
+			}
+			sent++
+		}
+		e.differs(0, "tgkill(me, 41) x1100 -> 1024 ok, first error EAGAIN",
+			"kernel/doc.go: the real-time queue limit's default, 1024, is a model's size, not the machine's RLIMIT_SIGPENDING")
+		e.log("tgkill(me, 41) x%d -> %d ok, first error %s", n, sent, first)
+		taken := 0
+		for {
+			if _, err := e.sig().sigtimedwait(sigs(41), 0); err != nil {
+				break
+			}
+			taken++
+		}
+		e.differs(0, "sigtimedwait({41}, 0s) took 1024", "kernel/doc.go: as above")
+		e.log("sigtimedwait({41}, 0s) took %d", taken)
+		e.sigpending()
+	}},
 	{name: "S5/sigprocmask-unblock-and-setmask-keep-pending", masks: true, run: func(e *env) {
 		e.tgkill("me", 40)
 		e.tgkill("me", 40)
