@@ -524,6 +524,27 @@ var edgeFifoScenarios = []scenario{
 		e.read("fr2", 2)
 		e.read("fr", 2)
 	}},
+	{name: "E7/a-reader-that-came-and-went-still-ends-a-blocked-write-open", run: func(e *env) {
+		// fifo_open's wait_for_partner waits for the readers' counter
+		// to change, not for a reader to be there.
+		e.mkfifo("f", 0o600)
+		done := e.openBg("f", oWRONLY, "fw")
+		e.open("f", oRDONLY|oNONBLOCK, "fr")
+		e.close("fr")
+		done()
+		e.write("fw", 1)
+		e.poll("fw", all)
+	}},
+	{name: "E7/a-writer-that-came-and-went-still-ends-a-blocked-read-open", run: func(e *env) {
+		e.mkfifo("f", 0o600)
+		done := e.openBg("f", oRDONLY, "fr")
+		e.open("f", oWRONLY|oNONBLOCK, "fw")
+		e.close("fw")
+		done()
+		e.fcntl("fr", fSETFL, oNONBLOCK)
+		e.read("fr", 1)
+		e.poll("fr", all)
+	}},
 	{name: "E7/two-FIFOs-are-two-pipes", run: func(e *env) {
 		e.mkfifo("f", 0o600)
 		e.mkfifo("g", 0o600)
