@@ -15,6 +15,30 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"K1/S2/SIGPIPE-ignored-blocked-and-handled", func(p *pt) {
+		t := p.leader
+		r, w := p.mkpipe(t, "r", "w")
+		_ = t.Close(r)
+		wr1 := func() string {
+			_, err := t.Write(bg, w, []byte("x"))
+			return orOne(err)
+		}
+		_, _ = t.Sigaction(sigPIPE, kernel.Sigaction{Ignore: true})
+		p.say("sigaction(SIGPIPE, SIG_IGN); write(w, 1) -> %s", wr1())
+		p.say("sigpending() -> %s", p.pend(t))
+		p.block(t, "", kernel.SIG_BLOCK, sigPIPE)
+		p.say("SIGPIPE blocked; write(w, 1) -> %s", wr1())
+		p.say("sigpending() -> %s", p.pend(t))
+		_, _ = t.Sigaction(sigPIPE, kernel.Sigaction{})
+		p.say("sigaction(SIGPIPE, SIG_DFL); sigpending() -> %s", p.pend(t))
+		p.handle(t, sigPIPE, p.record, 0, 0)
+		s := kernel.SigsetOf(sigPIPE)
+		_, err := t.Sigprocmask(kernel.SIG_UNBLOCK, &s)
+		p.say("sigaction(SIGPIPE, handler); sigprocmask(SIG_UNBLOCK, {SIGPIPE}) -> %s", errStr(err))
+		p.collect(t)
+		p.say("write(w, 1) -> %s", wr1())
+		p.collect(t)
+	}},
 	{"E2/S7/epoll_pwait's-first-frame-restores-the-old-mask", func(p *pt) {
 		t := p.leader
 		p.handle(t, sigUSR1, p.record, 0, kernel.SigsetOf(sigUSR2))

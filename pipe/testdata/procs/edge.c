@@ -534,7 +534,31 @@ static void pwait_old_mask(int argc, char **argv) {
 	say("mask -> %s", maskstr());
 }
 
+static const char *wr1(int fd) { return write(fd, "x", 1) < 0 ? en(errno) : "1"; }
+
+static void sigpipe_dispositions(int argc, char **argv) {
+	(void)argc, (void)argv;
+	mkpipe(q, "r", "w");
+	close(q[0]);
+	signal(SIGPIPE, SIG_IGN);
+	say("sigaction(SIGPIPE, SIG_IGN); write(w, 1) -> %s", wr1(q[1]));
+	say("sigpending() -> %s", pendstr());
+	sigset_t s = mkset(1, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	say("SIGPIPE blocked; write(w, 1) -> %s", wr1(q[1]));
+	say("sigpending() -> %s", pendstr());
+	signal(SIGPIPE, SIG_DFL);
+	say("sigaction(SIGPIPE, SIG_DFL); sigpending() -> %s", pendstr());
+	handle(SIGPIPE, record, 0, mkset(0));
+	say("sigaction(SIGPIPE, handler); sigprocmask(SIG_UNBLOCK, {SIGPIPE}) -> %s",
+	    res(sigprocmask(SIG_UNBLOCK, &s, NULL)));
+	collect();
+	say("write(w, 1) -> %s", wr1(q[1]));
+	collect();
+}
+
 const struct scenario scenarios_edge[] = {
+	{"K1/S2/SIGPIPE-ignored-blocked-and-handled", sigpipe_dispositions},
 	{"E2/S7/epoll_pwait's-first-frame-restores-the-old-mask", pwait_old_mask},
 	{"T4-after-exec2", after_exec2},
 	{"T4/S10/exec-keeps-pending-signals-and-resets-their-handlers", exec_pending},
