@@ -81,7 +81,8 @@
 // handler had SA_RESTART (SPEC S3) — of several handlers, the first
 // signal taken's decides; Poll, Pause, Sigsuspend and
 // Sigtimedwait always return EINTR, as in Linux. A call interrupted by a
-// stop restarts once the process continues, since no handler ran. A
+// stop restarts once the process continues, since no handler ran, except
+// Sigtimedwait, which returns EINTR then, as signal(7) lists. A
 // blocked call also returns the caller's ctx error when ctx ends, and
 // EBADF when its descriptor is closed, its thread exits or the kernel
 // closes. ERESTARTSYS never escapes a Task method. Every method that

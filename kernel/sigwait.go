@@ -104,7 +104,12 @@ func (t *Task) sigwaitOnce(ctx context.Context, set Sigset, expired <-chan time.
 	case timedOut:
 		return SigInfo{}, false, EAGAIN
 	}
-	if ran, _ := t.deliverSignals(); ran > 0 {
+	// A stop ends the wait with EINTR once the process continues:
+	// sigtimedwait is never restarted after a stop (signal(7)).
+	t.mu.Lock()
+	stopped := t.process.stopped
+	t.mu.Unlock()
+	if ran, _ := t.deliverSignals(); ran > 0 || (stopped && t.Alive()) {
 		return SigInfo{}, false, EINTR
 	}
 	if !t.Alive() {

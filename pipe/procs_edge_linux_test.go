@@ -15,6 +15,35 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"S8/S10/sigtimedwait-is-not-restarted-after-a-stop", func(p *pt) {
+		t := p.leader
+		p.block(t, "", kernel.SIG_BLOCK, sigUSR1)
+		p.pids[t.Pid()] = "parent"
+		c := p.fork(t)
+		ids := make(chan uint64, 1)
+		go func() {
+			ids <- goid()
+			si, err := c.Sigtimedwait(bg, kernel.SigsetOf(sigUSR1), -1)
+			res := errStr(err)
+			if err == nil {
+				res = p.siline(c, &si)
+			}
+			p.say("child: sigtimedwait({SIGUSR1}, NULL) -> %s", res)
+			c.ExitGroup(3)
+		}()
+		g := <-ids
+		pid := c.Pid()
+		p.say("child asleep in rt_sigtimedwait: %d", b2i(waitFor(func() bool { return parkedInKernel(g) })))
+		p.say("kill(child, SIGSTOP) -> %s", errStr(t.Kill(pid, sigSTOP)))
+		p.waitLine(t, "wait4(child, WUNTRACED)", pid, kernel.WUNTRACED)
+		// As in firstDecides: on Linux the child has stopped when wait4
+		// returns.
+		waitFor(func() bool { return parkedAt(g, "kernel.(*Task).dequeueForDelivery") })
+		p.say("kill(child, SIGCONT), kill(child, SIGUSR1)")
+		_ = t.Kill(pid, sigCONT)
+		_ = t.Kill(pid, sigUSR1)
+		p.waitLine(t, "wait4(child, 0)", pid, 0)
+	}},
 	{"K1/S2/SIGPIPE-ignored-blocked-and-handled", func(p *pt) {
 		t := p.leader
 		r, w := p.mkpipe(t, "r", "w")

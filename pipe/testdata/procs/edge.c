@@ -557,7 +557,31 @@ static void sigpipe_dispositions(int argc, char **argv) {
 	collect();
 }
 
+static void sigtimedwait_stopped(int argc, char **argv) {
+	(void)argc, (void)argv;
+	sigset_t s = mkset(1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	parent_pid = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		siginfo_t si;
+		child_pid = getpid();
+		int r = sigtimedwait0(&s, &si, NULL);
+		say("child: sigtimedwait({SIGUSR1}, NULL) -> %s", r < 0 ? en(errno) : siline(&si));
+		_exit(3);
+	}
+	child_pid = pid;
+	say("child asleep in rt_sigtimedwait: %d", asleep_pid(pid, SYS_rt_sigtimedwait));
+	say("kill(child, SIGSTOP) -> %s", res(kill(pid, SIGSTOP)));
+	waitline("wait4(child, WUNTRACED)", pid, WUNTRACED);
+	say("kill(child, SIGCONT), kill(child, SIGUSR1)");
+	kill(pid, SIGCONT);
+	kill(pid, SIGUSR1);
+	waitline("wait4(child, 0)", pid, 0);
+}
+
 const struct scenario scenarios_edge[] = {
+	{"S8/S10/sigtimedwait-is-not-restarted-after-a-stop", sigtimedwait_stopped},
 	{"K1/S2/SIGPIPE-ignored-blocked-and-handled", sigpipe_dispositions},
 	{"E2/S7/epoll_pwait's-first-frame-restores-the-old-mask", pwait_old_mask},
 	{"T4-after-exec2", after_exec2},
