@@ -82,7 +82,8 @@
 // signal taken's decides; Poll, Pause, Sigsuspend and
 // Sigtimedwait always return EINTR, as in Linux. A call interrupted by a
 // stop restarts once the process continues, since no handler ran, except
-// Sigtimedwait, which returns EINTR then, as signal(7) lists. A
+// Sigtimedwait and EpollWait, which return EINTR then, as signal(7)
+// lists. A
 // blocked call also returns the caller's ctx error when ctx ends, and
 // EBADF when its descriptor is closed, its thread exits or the kernel
 // closes. ERESTARTSYS never escapes a Task method. Every method that
@@ -159,9 +160,6 @@
 //     busy-poll ioctls (EINVAL); EPOLLWAKEUP is kept for root and has no
 //     effect (no suspend). EpollWait on a descriptor closed meanwhile
 //     returns EBADF (as every blocked call does here); Linux sleeps on.
-//     An EpollWait held by a stop signal waits on after SIGCONT, as the
-//     model restarts every call no handler interrupted; Linux fails
-//     epoll_wait with EINTR there (signal(7)).
 //   - select cuts nfds to the table size Linux's fdtable would have for
 //     the task (64 descriptors, then powers of two from 128, as
 //     alloc_fdtable grows it); Linux's depends on the process's history.

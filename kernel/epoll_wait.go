@@ -121,9 +121,13 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 				return n, nil
 			}
 		}
+		stopped := t.stoppedNow()
 		restart, err := t.interrupted(ctx, cause, false)
 		if !restart {
 			return 0, err
+		}
+		if stopped && t.Alive() { // never restarted after a stop
+			return 0, EINTR
 		}
 		avail = false
 	}

@@ -106,9 +106,7 @@ func (t *Task) sigwaitOnce(ctx context.Context, set Sigset, expired <-chan time.
 	}
 	// A stop ends the wait with EINTR once the process continues:
 	// sigtimedwait is never restarted after a stop (signal(7)).
-	t.mu.Lock()
-	stopped := t.process.stopped
-	t.mu.Unlock()
+	stopped := t.stoppedNow()
 	if ran, _ := t.deliverSignals(); ran > 0 || (stopped && t.Alive()) {
 		return SigInfo{}, false, EINTR
 	}
@@ -116,4 +114,14 @@ func (t *Task) sigwaitOnce(ctx context.Context, set Sigset, expired <-chan time.
 		return SigInfo{}, false, EBADF
 	}
 	return SigInfo{}, false, nil
+}
+
+// stoppedNow reports whether t's process is stopped: a call woken then
+// was woken by the stop. Sigtimedwait and EpollWait return EINTR after
+// it once the process continues, as signal(7) lists them among the calls
+// never restarted after a stop.
+func (t *Task) stoppedNow() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.process.stopped
 }

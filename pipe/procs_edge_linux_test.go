@@ -15,6 +15,35 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"E2/S10/epoll_wait-is-not-restarted-after-a-stop", func(p *pt) {
+		t := p.leader
+		r, w := p.mkpipe(t, "r", "w")
+		p.pids[t.Pid()] = "parent"
+		c := p.fork(t)
+		ids := make(chan uint64, 1)
+		go func() {
+			ep, _ := c.EpollCreate1(0)
+			_ = c.EpollCtl(ep, kernel.EPOLL_CTL_ADD, r, &kernel.EpollEvent{Events: kernel.EPOLLIN})
+			ids <- goid()
+			_, err := c.EpollWait(bg, ep, make([]kernel.EpollEvent, 1), -1)
+			p.say("child: epoll_wait(ep, 1, -1) -> %s", orOne(err))
+			c.ExitGroup(3)
+		}()
+		g := <-ids
+		pid := c.Pid()
+		p.say("child asleep in epoll_wait: %d", b2i(waitFor(func() bool { return parkedInKernel(g) })))
+		p.say("kill(child, SIGSTOP) -> %s", errStr(t.Kill(pid, sigSTOP)))
+		p.waitLine(t, "wait4(child, WUNTRACED)", pid, kernel.WUNTRACED)
+		// As in firstDecides: on Linux the child has stopped when wait4
+		// returns.
+		waitFor(func() bool { return parkedAt(g, "kernel.(*Task).dequeueForDelivery") })
+		p.say("kill(child, SIGCONT), write(w, 1)")
+		_ = t.Kill(pid, sigCONT)
+		if n, err := t.Write(bg, w, []byte("x")); n != 1 {
+			p.say("write: %s", errStr(err))
+		}
+		p.waitLine(t, "wait4(child, 0)", pid, 0)
+	}},
 	{"S8/S10/sigtimedwait-is-not-restarted-after-a-stop", func(p *pt) {
 		t := p.leader
 		p.block(t, "", kernel.SIG_BLOCK, sigUSR1)

@@ -580,7 +580,33 @@ static void sigtimedwait_stopped(int argc, char **argv) {
 	waitline("wait4(child, 0)", pid, 0);
 }
 
+static void epoll_wait_stopped(int argc, char **argv) {
+	(void)argc, (void)argv;
+	mkpipe(q, "r", "w");
+	parent_pid = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		child_pid = getpid();
+		int ep = epoll_create1(0);
+		struct epoll_event ev = {.events = EPOLLIN};
+		epoll_ctl(ep, EPOLL_CTL_ADD, q[0], &ev);
+		int n = epoll_wait(ep, &ev, 1, -1);
+		say("child: epoll_wait(ep, 1, -1) -> %s", n < 0 ? en(errno) : "1");
+		_exit(3);
+	}
+	child_pid = pid;
+	say("child asleep in epoll_wait: %d", asleep_pid(pid, SYS_epoll_wait));
+	say("kill(child, SIGSTOP) -> %s", res(kill(pid, SIGSTOP)));
+	waitline("wait4(child, WUNTRACED)", pid, WUNTRACED);
+	say("kill(child, SIGCONT), write(w, 1)");
+	kill(pid, SIGCONT);
+	if (write(q[1], "x", 1) != 1)
+		say("write: %s", en(errno));
+	waitline("wait4(child, 0)", pid, 0);
+}
+
 const struct scenario scenarios_edge[] = {
+	{"E2/S10/epoll_wait-is-not-restarted-after-a-stop", epoll_wait_stopped},
 	{"S8/S10/sigtimedwait-is-not-restarted-after-a-stop", sigtimedwait_stopped},
 	{"K1/S2/SIGPIPE-ignored-blocked-and-handled", sigpipe_dispositions},
 	{"E2/S7/epoll_pwait's-first-frame-restores-the-old-mask", pwait_old_mask},
