@@ -15,6 +15,20 @@ import (
 // signal(7).
 
 var edgeTwins = []procScenario{
+	{"E1/S10/poll-restarts-after-a-stop", func(p *pt) {
+		p.stoppedCall("poll({r}, -1)", func(c *kernel.Task, r int) error {
+			_, err := c.Poll(bg, []kernel.PollFd{{Fd: r, Events: kernel.POLLIN}}, -1)
+			return err
+		})
+	}},
+	{"E1/S10/select-restarts-after-a-stop", func(p *pt) {
+		p.stoppedCall("select({r}, NULL)", func(c *kernel.Task, r int) error {
+			var rd kernel.FdSet
+			rd.Set(r)
+			_, err := c.Select(bg, r+1, &rd, nil, nil, nil)
+			return err
+		})
+	}},
 	{"E2/S10/epoll_wait-is-not-restarted-after-a-stop", func(p *pt) {
 		t := p.leader
 		r, w := p.mkpipe(t, "r", "w")
@@ -535,4 +549,38 @@ func (p *pt) fifoOpenInterrupted(restart bool) {
 	p.say("open(f, O_RDONLY) %s -> %s", how, errStr(err))
 	p.say("thread1 sent -> %d; handler ran %d time(s)", kicked, hits)
 	w.stop()
+}
+
+// stoppedCall is edge.c's stopped_call: a child asleep in call on a
+// pipe's read end is stopped and continued, then the pipe gets a byte.
+func (p *pt) stoppedCall(desc string, call func(c *kernel.Task, r int) error) {
+	t := p.leader
+	r, w := p.mkpipe(t, "r", "w")
+	p.pids[t.Pid()] = "parent"
+	c := p.fork(t)
+	ids := make(chan uint64, 1)
+	go func() {
+		ids <- goid()
+		err := call(c, r)
+		p.say("child: %s -> %s", desc, orOne(err))
+		c.ExitGroup(3)
+	}()
+	g := <-ids
+	pid := c.Pid()
+	asleep := func() bool {
+		return waitFor(func() bool { return parkedInKernel(g) && !parkedAt(g, "kernel.(*Task).dequeueForDelivery") })
+	}
+	p.say("child asleep in %s: %d", desc, b2i(asleep()))
+	p.say("kill(child, SIGSTOP) -> %s", errStr(t.Kill(pid, sigSTOP)))
+	p.waitLine(t, "wait4(child, WUNTRACED)", pid, kernel.WUNTRACED)
+	// On Linux the child has stopped when wait4 returns.
+	waitFor(func() bool { return parkedAt(g, "kernel.(*Task).dequeueForDelivery") })
+	p.say("kill(child, SIGCONT) -> %s", errStr(t.Kill(pid, sigCONT)))
+	p.waitLine(t, "wait4(child, WCONTINUED)", pid, kernel.WCONTINUED)
+	p.say("child asleep in %s: %d", desc, b2i(asleep()))
+	p.say("write(w, 1)")
+	if n, err := t.Write(bg, w, []byte("x")); n != 1 {
+		p.say("write: %s", errStr(err))
+	}
+	p.waitLine(t, "wait4(child, 0)", pid, 0)
 }

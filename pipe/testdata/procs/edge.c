@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -43,7 +45,8 @@ static pid_t waiter(int qq[2], int once, int loud) {
 }
 
 // asleep_pid waits (10 s at most) until process pid sleeps in system
-// call nr.
+// call nr, or in restart_syscall, which continues a poll or select
+// interrupted by a stop.
 static int asleep_pid(pid_t pid, int nr) {
 	char path[64], buf[256];
 	for (int i = 0; i < 100000; i++) {
@@ -66,7 +69,7 @@ static int asleep_pid(pid_t pid, int nr) {
 			if (p && p[1] && p[2])
 				state = p[2];
 		}
-		if (got == nr && state == 'S')
+		if ((got == nr || got == SYS_restart_syscall) && state == 'S')
 			return 1;
 		usleep(100); // polling interval of a bounded wait
 	}
@@ -605,7 +608,55 @@ static void epoll_wait_stopped(int argc, char **argv) {
 	waitline("wait4(child, 0)", pid, 0);
 }
 
+// stopped_call: a child asleep in poll (0) or select (1) on a pipe is
+// stopped and continued, then the pipe gets a byte: both restart.
+static void stopped_call(int which) {
+	static const char *names[] = {"poll({r}, -1)", "select({r}, NULL)"};
+	static const int nrs[] = {SYS_poll, SYS_select};
+	mkpipe(q, "r", "w");
+	parent_pid = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		long n;
+		child_pid = getpid();
+		if (which == 0) {
+			struct pollfd pf = {.fd = q[0], .events = POLLIN};
+			n = syscall(SYS_poll, &pf, 1, -1);
+		} else {
+			fd_set rd;
+			FD_ZERO(&rd);
+			FD_SET(q[0], &rd);
+			n = syscall(SYS_select, q[0] + 1, &rd, NULL, NULL, NULL);
+		}
+		say("child: %s -> %s", names[which], n < 0 ? en(errno) : "1");
+		_exit(3);
+	}
+	child_pid = pid;
+	say("child asleep in %s: %d", names[which], asleep_pid(pid, nrs[which]));
+	say("kill(child, SIGSTOP) -> %s", res(kill(pid, SIGSTOP)));
+	waitline("wait4(child, WUNTRACED)", pid, WUNTRACED);
+	say("kill(child, SIGCONT) -> %s", res(kill(pid, SIGCONT)));
+	waitline("wait4(child, WCONTINUED)", pid, WCONTINUED);
+	say("child asleep in %s: %d", names[which], asleep_pid(pid, nrs[which]));
+	say("write(w, 1)");
+	if (write(q[1], "x", 1) != 1)
+		say("write: %s", en(errno));
+	waitline("wait4(child, 0)", pid, 0);
+}
+
+static void poll_stopped(int argc, char **argv) {
+	(void)argc, (void)argv;
+	stopped_call(0);
+}
+
+static void select_stopped(int argc, char **argv) {
+	(void)argc, (void)argv;
+	stopped_call(1);
+}
+
 const struct scenario scenarios_edge[] = {
+	{"E1/S10/poll-restarts-after-a-stop", poll_stopped},
+	{"E1/S10/select-restarts-after-a-stop", select_stopped},
 	{"E2/S10/epoll_wait-is-not-restarted-after-a-stop", epoll_wait_stopped},
 	{"S8/S10/sigtimedwait-is-not-restarted-after-a-stop", sigtimedwait_stopped},
 	{"K1/S2/SIGPIPE-ignored-blocked-and-handled", sigpipe_dispositions},
