@@ -72,4 +72,4 @@ func TestConformanceProcesses(t *testing.T) {
 	}
 }
 
-var procScenarios = slices.Concat(sigTwins, procTwins, waitTwins, threadTwins, childTwins, miscTwins, edgeTwins)
+var procScenarios = slices.Concat(sigTwins, procTwins, waitTwins, threadTwins, childTwins, miscTwins, edgeTwins, stopTwins)

@@ -395,7 +395,8 @@ void mkpipe(int p[2], const char *r, const char *w) {
 }
 
 extern const struct scenario scenarios_sig[], scenarios_proc[], scenarios_wait[], scenarios_thread[],
-    scenarios_child[], scenarios_misc[], scenarios_edge[];
+    scenarios_child[], scenarios_misc[], scenarios_edge[],
+    scenarios_stop[];
 
 static int run(const struct scenario *list, int argc, char **argv) {
 	for (const struct scenario *s = list; s->name; s++)
@@ -416,7 +417,7 @@ int main(int argc, char **argv) {
 	name_thread(gettid(), "leader");
 	if (run(scenarios_sig, argc, argv) || run(scenarios_proc, argc, argv) || run(scenarios_wait, argc, argv) ||
 	    run(scenarios_thread, argc, argv) || run(scenarios_child, argc, argv) || run(scenarios_misc, argc, argv) ||
-	    run(scenarios_edge, argc, argv))
+	    run(scenarios_edge, argc, argv) || run(scenarios_stop, argc, argv))
 		return 0;
 	fprintf(stderr, "no scenario %s\n", argv[1]);
 	return 2;
