@@ -16,10 +16,29 @@ var (
 )
 
 // Default returns the engine the package-level functions use, creating it
-// on first use.
+// on first use. NewFile without options serves files on it too.
 func Default() (*Engine, error) {
 	defaultOnce.Do(func() { defaultEng, defaultErr = New() })
 	return defaultEng, defaultErr
+}
+
+// The default engine for O_DIRECT Files (NewFile without options), made
+// on first use and never closed: one io_uring ring with a thread of its
+// own, the configuration that serves a disk best (see NewFile).
+var (
+	directOnce sync.Once
+	directEng  *Engine
+	directErr  error
+)
+
+// defaultFor returns the default engine for a File, the disk's one for
+// an O_DIRECT file.
+func defaultFor(direct bool) (*Engine, error) {
+	if !direct {
+		return Default()
+	}
+	directOnce.Do(func() { directEng, directErr = New(WithRings(1), WithRingThreads()) })
+	return directEng, directErr
 }
 
 // Read queues r on the default engine; see Engine.Read.

@@ -17,13 +17,19 @@
 //
 // # File or Request
 //
-// A File (NewFile, or (*Engine).NewFile for many files on one engine) is
-// the way in for a Go program that wants fast file I/O without managing
-// requests: ReadAt, WriteAt, Sync and Datasync block only the calling
-// goroutine, which waits in the scheduler holding no OS thread, and the
-// calls of many goroutines reach io_uring together, one io_uring_enter
-// per batch (SPEC C15–C17). Use it wherever an io.ReaderAt or
-// io.WriterAt fits. Use the Request API below to keep requests in flight
+// A File (NewFile, or (*Engine).NewFile for a File on an engine the
+// program manages) is the way in for a Go program that wants fast file
+// I/O without managing requests, wherever an os.File's ReadAt, WriteAt,
+// Sync, Stat or Fd would serve (SPEC C15–C18, C20, C21). What the page
+// cache can serve at once is read (or written) on the caller's goroutine
+// with preadv2/pwritev2 and RWF_NOWAIT, costing what os.File's pread(2)
+// costs; what would block goes to the engine, where the calling
+// goroutine waits in the scheduler holding no OS thread, and the calls
+// of many goroutines reach io_uring together, one io_uring_enter per
+// batch. So a File is never much slower than os.File, and 1024
+// goroutines reading a file not in memory hold a handful of threads
+// instead of one each. NewFile without options uses the package's
+// default engine: opening a File costs about what os.Open costs. Use the Request API below to keep requests in flight
 // without a goroutine each (a completion callback resubmits, as fio's
 // loop does), to be told by signal or channel, to cancel or list
 // requests, or to submit a whole list at once: it does less work per
@@ -85,6 +91,13 @@
 // and Cancel check the descriptor and fail at once with EBADF.
 //
 // # Order, cancellation and priority
+//
+// A request lands in the file its descriptor named at submission, as
+// POSIX close(2) asks of an operation that is not cancelled: one that
+// waits before its transfer begins (held back for order, queued for a
+// thread-pool worker, on an io_uring ring's backlog) keeps a duplicate
+// of the descriptor, so a close and an open that reuses the number do
+// not redirect it (C1; see pin.go).
 //
 // Requests run in parallel, with no one-request-per-descriptor
 // serialisation, except where SPEC C asks for order. An Fsync completes

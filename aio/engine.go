@@ -48,7 +48,11 @@ type Engine struct {
 	// every submission, it made each of those reads a cache miss.
 	_        [64]byte
 	inflight atomic.Int64
-	_        [56]byte
+	// roomWaiters counts the File calls waiting for room under max (see
+	// room.go): release reads it right after writing inflight, on the
+	// same line.
+	roomWaiters atomic.Int64
+	_           [48]byte
 
 	shards [fdShards]fdShard
 
@@ -66,6 +70,11 @@ type Engine struct {
 	// idleMu and idle let Close wait for inflight to reach zero.
 	idleMu sync.Mutex
 	idle   sync.Cond
+
+	// roomMu guards the list of File calls waiting for room under the
+	// in-flight limit, oldest first (see room.go).
+	roomMu             sync.Mutex
+	roomHead, roomTail *fileCall
 }
 
 // New creates an Engine. Without options it picks the backend
@@ -189,6 +198,12 @@ func (e *Engine) link(r *Request) (held bool) {
 	s := e.shard(r.fd)
 	s.mu.Lock()
 	held = s.link(r)
+	if held && e.inlineOK {
+		// Under the lock: a completion cannot start r before it has
+		// its own reference to the file (pin.go). Model descriptors
+		// (inlineOK false) are not the process's.
+		r.pinFd()
+	}
 	s.mu.Unlock()
 	return held
 }
@@ -243,9 +258,17 @@ func (r *Request) claimState() (prev int32, err error) {
 // not all free (SPEC C6), ErrClosed after Close. On failure nothing is
 // reserved.
 func (e *Engine) reserve(n int64) error {
-	if e.inflight.Add(n) > e.max {
-		e.release(n)
-		return syscall.EAGAIN
+	// A compare-and-swap, not an add undone on failure: a refused
+	// submission never holds a place, even for a moment, so it cannot
+	// make a room waiter's submission fail (see room.go).
+	for {
+		cur := e.inflight.Load()
+		if cur+n > e.max {
+			return syscall.EAGAIN
+		}
+		if e.inflight.CompareAndSwap(cur, cur+n) {
+			break
+		}
 	}
 	if e.closed.Load() {
 		e.release(n)
@@ -280,7 +303,11 @@ func (e *Engine) reserveUpTo(n int64) (int64, error) {
 // release gives back n places under the in-flight limit and wakes Close
 // when the last request has gone.
 func (e *Engine) release(n int64) {
-	if e.inflight.Add(-n) == 0 && e.closed.Load() {
+	left := e.inflight.Add(-n)
+	if e.roomWaiters.Load() != 0 {
+		e.wakeRoom(n)
+	}
+	if left == 0 && e.closed.Load() {
 		e.idleMu.Lock()
 		e.idle.Broadcast()
 		e.idleMu.Unlock()
@@ -290,6 +317,7 @@ func (e *Engine) release(n int64) {
 // unclaim undoes a submission whose backend start failed: r leaves its
 // descriptor's list and returns to its previous state, as if never submitted.
 func (e *Engine) unclaim(r *Request, prev int32) {
+	r.unpinFd()
 	ready := e.unlink(r)
 	r.group = nil
 	e.release(1)
@@ -314,6 +342,7 @@ func (e *Engine) publish(r *Request, n int, errno syscall.Errno) {
 	// Take what the notification needs before publishing: once r is done
 	// its owner may Return and resubmit it at once.
 	ev, g := r.sigev, r.group
+	r.unpinFd()
 	r.n, r.errno, r.group = n, errno, nil
 	// Give the place back before publishing, so an owner who sees r done
 	// may submit again without meeting the limit (SPEC C6).

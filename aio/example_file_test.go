@@ -19,7 +19,7 @@ func ExampleFile() {
 	}
 	defer os.Remove(osf.Name())
 	osf.WriteString("0123456789abcdef")
-	f, err := aio.NewFile(osf) // an engine of its own; Close closes it and osf
+	f, err := aio.NewFile(osf) // the default engine; Close closes osf
 	if err != nil {
 		osf.Close()
 		fmt.Println(err)

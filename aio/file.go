@@ -4,29 +4,41 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // A File is an open file whose ReadAt, WriteAt, Sync and Datasync go
 // through an Engine, for programs that want asynchronous I/O without
-// managing requests (SPEC C15–C17). Its methods are safe for concurrent
-// use, and each call blocks only the goroutine that makes it: the
-// goroutine waits in the Go scheduler, holding no OS thread, while the
-// engine's backend performs the call, and the completion wakes it.
+// managing requests (SPEC C15–C18, C20). Its methods are safe for
+// concurrent use, and each call blocks only the goroutine that makes it.
 //
-// Calls that many goroutines make at once are submitted together: on
-// io_uring, every call that arrives while a ring's loop is busy goes to
-// the kernel in the loop's next io_uring_enter, so the system calls are
-// the engine's (one per batch), not one per call on the caller's thread.
-// On the thread pool each call is a pread(2) or pwrite(2) on a worker.
-// A call allocates nothing in steady state.
+// A read (or write) of a regular file that the page cache can serve at
+// once is made on the caller's goroutine, with preadv2 (pwritev2) and
+// RWF_NOWAIT, which the kernel refuses with EAGAIN instead of waiting
+// for the disk: it costs what os.File's pread(2) costs (SPEC C18). Only
+// what would block goes to the engine: data not in memory, O_DIRECT
+// transfers (never tried that way), syncs, and streams (pipes, sockets).
+// A short answer is continued, for the rest, the same way. A File whose
+// tries keep failing (a file not in memory, read at random) stops trying
+// for a while, longer each time they fail again, so that it pays for
+// almost no try; a try that succeeds shortens the pause again. File
+// systems without RWF_NOWAIT (buffered writes on ext4, for one) are
+// tried once per File.
+//
+// What goes to the engine waits for it holding no OS thread: the
+// goroutine parks in the Go scheduler while the backend performs the
+// call, and the completion wakes it. Calls that many goroutines make at
+// once are submitted together: on io_uring, every call that arrives
+// while a ring's loop is busy goes to the kernel in the loop's next
+// io_uring_enter. On the thread pool each call is a pread(2) or
+// pwrite(2) on a worker. When the engine's in-flight limit is reached a
+// call waits for a completion to free a place, again holding no thread
+// (SPEC C20). A call allocates nothing in steady state.
 //
 // ReadAt and WriteAt behave as os.File's do: ReadAt fills p or returns
 // why not (io.EOF at the end of the file), looping over short reads;
@@ -41,32 +53,35 @@ type File struct {
 	name       string
 	e          *Engine
 	ownEngine  bool // e was made for this File: Close closes it
-	registered bool // this File registered fd with e: Close unregisters it
 	appendMode bool // fd was opened O_APPEND: WriteAt is refused, as os.File does
+	// mayRegister says the engine is io_uring: the first call that goes
+	// to it registers fd (RegisterFile), and Close unregisters it.
+	mayRegister bool
+	regTried    atomic.Bool
+	registered  atomic.Bool
 
-	// mu guards the fields below. free holds the calls not in use (their
-	// Requests idle, ready to be submitted again); out counts the calls
-	// taken from it, which Close waits for (idle).
-	mu     sync.Mutex
-	free   []*fileCall
-	out    int
-	closed bool
-	idle   sync.Cond
+	// rd and wr decide whether reads and writes are tried without
+	// blocking first (see probe.go). They are written only when a try
+	// fails, so the calls of many goroutines share their line read-only.
+	rd, wr probe
+
+	// refs counts the calls under way, with closingBit set by Close. It
+	// is written twice by every call (as os.File's own reference count
+	// is), so it has a cache line of its own.
+	_    [64]byte
+	refs atomic.Int64
+	_    [56]byte
+
+	// mu guards free, the calls not in use (their Requests idle, ready to
+	// be submitted again), and is idle's lock: Close waits on idle until
+	// no call is under way.
+	mu   sync.Mutex
+	free []*fileCall
+	idle sync.Cond
 }
 
-// A fileCall is the request of one File call and where its goroutine
-// waits. It is reused from call to call: the completion readies the
-// waiting goroutine with a send on done, from the goroutine that
-// completed the request (SIGEV_INLINE), so a call costs no goroutine and
-// no allocation.
-type fileCall struct {
-	r    Request
-	done chan struct{} // buffered: the one send per submission never blocks
-}
-
-// maxRW bounds the bytes one request moves, as os.File bounds one
-// pread(2): the kernel moves at most about 2 GiB per call anyway.
-const maxRW = 1 << 30
+// closingBit in File.refs says Close has begun: no call starts any more.
+const closingBit = 1 << 62
 
 // errNegativeOffset and errWriteAtInAppendMode carry os.File's texts for
 // the same refusals.
@@ -75,20 +90,36 @@ var (
 	errWriteAtInAppendMode = errors.New("os: invalid use of WriteAt on file opened with O_APPEND")
 )
 
-// NewFile returns a File for f, served by an Engine of its own made with
-// opts (see New); the File's Close closes that engine. Programs with many
-// files share one engine with (*Engine).NewFile instead.
+// NewFile returns a File for f. Without options the File is served by
+// the package's default engine (Default), shared by every File and the
+// package-level functions and never closed, so opening a File costs
+// about what opening f cost; an O_DIRECT file is served by a second
+// default engine made for the disk, with one io_uring ring that has a
+// thread of its own (WithRings(1), WithRingThreads()): 4 KiB random
+// O_DIRECT writes from 32 goroutines measured about twice the rate, at
+// half the CPU per write, of two rings without threads.
 //
-// For a file opened O_DIRECT, whose requests go to the device, the
-// engine has one io_uring ring with a thread of its own (WithRings(1),
-// WithRingThreads(), applied before opts): 4 KiB random O_DIRECT
-// writes from 32 goroutines measured about twice the rate, at half the
-// CPU per write, of two rings without threads.
+// With options, the File gets an Engine of its own made with them (see
+// New; for an O_DIRECT file after WithRings(1) and WithRingThreads()),
+// which its Close closes. Programs that manage an engine's life share
+// one with (*Engine).NewFile instead.
 func NewFile(f *os.File, opts ...Option) (*File, error) {
-	if f != nil {
-		if fl, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0); err == nil && fl&unix.O_DIRECT != 0 {
-			opts = append([]Option{WithRings(1), WithRingThreads()}, opts...)
+	if f == nil {
+		return nil, fmt.Errorf("aio: NewFile(nil): %w", os.ErrInvalid)
+	}
+	direct := false
+	if fl, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0); err == nil && fl&unix.O_DIRECT != 0 {
+		direct = true
+	}
+	if len(opts) == 0 {
+		e, err := defaultFor(direct)
+		if err != nil {
+			return nil, err
 		}
+		return e.NewFile(f)
+	}
+	if direct {
+		opts = append([]Option{WithRings(1), WithRingThreads()}, opts...)
 	}
 	e, err := New(opts...)
 	if err != nil {
@@ -106,10 +137,10 @@ func NewFile(f *os.File, opts ...Option) (*File, error) {
 // NewFile returns a File for f served by e. The File takes f over: its
 // Close closes f, and until then f must not be closed, nor its
 // descriptor replaced (dup2), by anyone else. f is put in blocking mode,
-// as (*os.File).Fd does. On io_uring, f's descriptor is registered with
-// e (RegisterFile) while e has a free slot, and unregistered by Close.
-// An engine bound to a model task (WithTask) serves no host files:
-// EINVAL. After e.Close, ErrClosed.
+// as (*os.File).Fd does. On io_uring, the first call that goes to e
+// registers f's descriptor with e (RegisterFile) while e has a free
+// slot, and Close unregisters it. An engine bound to a model task
+// (WithTask) serves no host files: EINVAL. After e.Close, ErrClosed.
 func (e *Engine) NewFile(f *os.File) (*File, error) {
 	if f == nil {
 		return nil, fmt.Errorf("aio: NewFile(nil): %w", os.ErrInvalid)
@@ -125,13 +156,18 @@ func (e *Engine) NewFile(f *os.File) (*File, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "fcntl", Path: f.Name(), Err: err}
 	}
-	af := &File{f: f, fd: fd, name: f.Name(), e: e, appendMode: fl&unix.O_APPEND != 0}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, &os.PathError{Op: "fstat", Path: f.Name(), Err: err}
+	}
+	af := &File{f: f, fd: fd, name: f.Name(), e: e, appendMode: fl&unix.O_APPEND != 0,
+		mayRegister: e.Backend() == "uring"}
 	af.idle.L = &af.mu
-	if e.Backend() == "uring" {
-		// A full table (ENFILE), or fd registered by its owner already
-		// (EEXIST, then its requests use that slot), leaves requests
-		// naming the descriptor: slower, equally correct.
-		af.registered = e.RegisterFile(fd) == nil
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || fl&unix.O_DIRECT != 0 {
+		// Only the page cache of a regular file answers RWF_NOWAIT the
+		// way the probe needs; O_DIRECT always goes to the device.
+		af.rd.never()
+		af.wr.never()
 	}
 	return af, nil
 }
@@ -178,203 +214,35 @@ func (f *File) Sync() error { return f.sync("sync", opFsync) }
 // (fdatasync(2)).
 func (f *File) Datasync() error { return f.sync("datasync", opFdatasync) }
 
-func (f *File) readAt(ctx context.Context, p []byte, off int64) (n int, err error) {
-	if off < 0 {
-		return 0, &os.PathError{Op: "readat", Path: f.name, Err: errNegativeOffset}
-	}
-	c, err := f.get("read")
-	if err != nil {
-		return 0, err
-	}
-	defer f.put(c)
-	for len(p) > 0 {
-		m, err := f.run(ctx, c, opRead, "read", p[:min(len(p), maxRW)], off)
-		n += m
-		if err != nil {
-			return n, err
-		}
-		if m == 0 {
-			return n, io.EOF
-		}
-		p = p[m:]
-		off += int64(m)
-	}
-	return n, nil
-}
-
-func (f *File) writeAt(ctx context.Context, p []byte, off int64) (n int, err error) {
-	if f.appendMode {
-		return 0, errWriteAtInAppendMode
-	}
-	if off < 0 {
-		return 0, &os.PathError{Op: "writeat", Path: f.name, Err: errNegativeOffset}
-	}
-	c, err := f.get("write")
-	if err != nil {
-		return 0, err
-	}
-	defer f.put(c)
-	for len(p) > 0 {
-		m, err := f.run(ctx, c, opWrite, "write", p[:min(len(p), maxRW)], off)
-		n += m
-		if err != nil {
-			return n, err
-		}
-		if m == 0 {
-			// os.File's answer to a write that moves nothing.
-			return n, &os.PathError{Op: "write", Path: f.name, Err: io.ErrUnexpectedEOF}
-		}
-		p = p[m:]
-		off += int64(m)
-	}
-	return n, nil
-}
-
-func (f *File) sync(name string, o op) error {
-	c, err := f.get(name)
-	if err != nil {
-		return err
-	}
-	defer f.put(c)
-	_, err = f.run(context.Background(), c, o, name, nil, 0)
-	return err
-}
-
-// get takes a call from the free list, or makes one; after Close it
-// fails with os.ErrClosed.
-func (f *File) get(name string) (*fileCall, error) {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return nil, &os.PathError{Op: name, Path: f.name, Err: os.ErrClosed}
-	}
-	f.out++
-	var c *fileCall
-	if k := len(f.free); k > 0 {
-		c = f.free[k-1]
-		f.free = f.free[:k-1]
-	}
-	f.mu.Unlock()
-	if c == nil {
-		c = &fileCall{done: make(chan struct{}, 1)}
-		c.r.Fd = f.fd
-		c.r.Notify = Sigevent{Notify: SIGEV_INLINE, Func: c.wake}
-	}
-	return c, nil
-}
-
-// maxFreeCalls bounds the calls a File keeps for reuse: as many as
-// goroutines call it at once in steady state, and no more than this
-// after a burst.
-const maxFreeCalls = 4096
-
-// put returns c, whose request is idle, to the free list.
-func (f *File) put(c *fileCall) {
-	// Drop the caller's buffer, so an idle call keeps no memory alive.
-	c.r.Buf, c.r.buf = nil, nil
-	f.mu.Lock()
-	if len(f.free) < maxFreeCalls {
-		f.free = append(f.free, c)
-	}
-	if f.out--; f.out == 0 && f.closed {
-		f.idle.Broadcast()
-	}
-	f.mu.Unlock()
-}
-
-// wake is c's completion notification (SIGEV_INLINE): it readies the
-// goroutine waiting in run.
-func (c *fileCall) wake(*Request) { c.done <- struct{}{} }
-
-// run submits c's request as o on p at off, waits for its completion and
-// takes its result: the byte count, or the error as an *os.PathError with
-// op name. When ctx ends first it cancels the request, still waits for
-// its completion (until then the kernel may write into p), and returns
-// the count with ctx.Err(), or with no error when the whole of p was
-// transferred all the same.
-func (f *File) run(ctx context.Context, c *fileCall, o op, name string, p []byte, off int64) (int, error) {
-	stop := ctx.Done() // nil for a context that never ends
-	if stop != nil && ctx.Err() != nil {
-		return 0, ctx.Err()
-	}
-	c.r.Offset, c.r.Buf = off, p
-	for try := 0; ; try++ {
-		err := f.e.submitChecked(&c.r, o, false, nil)
-		if err == nil {
-			break
-		}
-		switch {
-		case err == syscall.EAGAIN:
-			// The engine's in-flight limit (WithMaxInFlight) is reached:
-			// room comes back as other requests complete. Yield at
-			// first, then back off, so that a limit held by requests
-			// that take long (reads of a quiet pipe) costs no core.
-			if stop != nil && ctx.Err() != nil {
-				return 0, ctx.Err()
-			}
-			if try < 16 {
-				runtime.Gosched()
-			} else {
-				time.Sleep(min(time.Duration(try-15)*50*time.Microsecond, time.Millisecond))
-			}
-			continue
-		case errors.Is(err, ErrClosed):
-			err = os.ErrClosed
-		}
-		return 0, &os.PathError{Op: name, Path: f.name, Err: err}
-	}
-	var ctxErr error
-	if stop == nil {
-		<-c.done
-	} else {
-		select {
-		case <-c.done:
-		case <-stop:
-			f.e.Cancel(f.fd, &c.r)
-			<-c.done // cancelled or not, the request completes and notifies
-			ctxErr = ctx.Err()
-		}
-	}
-	n, err := c.r.Return()
-	switch {
-	case ctxErr != nil && (err != nil || n < len(p)):
-		return max(n, 0), ctxErr
-	case err == syscall.ECANCELED:
-		// Not this call's context: Close (or an Engine.Cancel of the
-		// descriptor) stopped the request.
-		return 0, &os.PathError{Op: name, Path: f.name, Err: os.ErrClosed}
-	case err != nil:
-		return 0, &os.PathError{Op: name, Path: f.name, Err: err}
-	}
-	return n, nil
-}
-
 // Close waits for the calls in flight to return, then releases the file:
-// it unregisters the descriptor from the engine (if NewFile registered
-// it), closes the *os.File, and closes the engine if NewFile made it.
-// Requests the kernel can still cancel (a read of an empty pipe; on the
-// thread pool, one no worker has taken yet) are cancelled, and their calls
-// fail with os.ErrClosed; the rest run to completion first. Later calls,
-// and a second Close, fail with an error that matches os.ErrClosed.
+// it unregisters the descriptor from the engine (if the File registered
+// it), closes the *os.File, and closes the engine if NewFile made it for
+// this File. Requests the kernel can still cancel (a read of an empty
+// pipe; on the thread pool, one no worker has taken yet) are cancelled,
+// and their calls fail with os.ErrClosed; the rest run to completion
+// first. Later calls, and a second Close, fail with an error that
+// matches os.ErrClosed.
 func (f *File) Close() error {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
+	old := f.refs.Or(closingBit)
+	if old&closingBit != 0 {
 		return &os.PathError{Op: "close", Path: f.name, Err: os.ErrClosed}
 	}
-	f.closed = true
-	busy := f.out > 0
-	f.mu.Unlock()
-	if busy {
+	if old != 0 {
+		// Every call that submits from now on sees closingBit after its
+		// submission and cancels its own request (File.run): this pass
+		// needs to find only those submitted before, which it can.
 		f.e.Cancel(f.fd, nil)
+		if f.e.roomWaiters.Load() != 0 {
+			f.e.wakeRoom(-1) // calls waiting for room look at closingBit
+		}
 	}
 	f.mu.Lock()
-	for f.out > 0 {
+	for f.refs.Load() != closingBit {
 		f.idle.Wait()
 	}
 	f.mu.Unlock()
 	var first error
-	if f.registered && !f.e.closed.Load() {
+	if f.registered.Load() && !f.e.closed.Load() {
 		// A closed engine's rings, and their tables, are gone already.
 		first = f.e.UnregisterFile(f.fd)
 	}
@@ -388,3 +256,25 @@ func (f *File) Close() error {
 	}
 	return first
 }
+
+// acquire counts a call in, or fails with os.ErrClosed (as op) once Close
+// has begun or the engine is closed.
+func (f *File) acquire(op string) error {
+	if f.refs.Add(1)&closingBit != 0 || f.e.closed.Load() {
+		f.release()
+		return &os.PathError{Op: op, Path: f.name, Err: os.ErrClosed}
+	}
+	return nil
+}
+
+// release counts a call out, and wakes Close when it was the last one.
+func (f *File) release() {
+	if f.refs.Add(-1) == closingBit {
+		f.mu.Lock()
+		f.idle.Broadcast()
+		f.mu.Unlock()
+	}
+}
+
+// closing reports whether Close has begun.
+func (f *File) closing() bool { return f.refs.Load()&closingBit != 0 }

@@ -221,8 +221,11 @@ func TestFileClosed(t *testing.T) {
 			t.Fatal(err)
 		}
 		fd := f.fd
+		if err := f.Sync(); err != nil { // a call that goes to the engine
+			t.Fatalf("Sync: %v", err)
+		}
 		if e.Backend() == "uring" && e.bk.(*uringBackend).files.slot(fd) < 0 {
-			t.Errorf("C15: NewFile on io_uring left the descriptor unregistered")
+			t.Errorf("C15: a File's first call on io_uring left the descriptor unregistered")
 		}
 		if err := f.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
@@ -442,6 +445,12 @@ func TestFileBatchesCalls(t *testing.T) {
 		}
 		_, data := tempFile(t, 1<<16, os.O_RDONLY)
 		f, _ := newTestFile(t, e, data, os.O_RDONLY)
+		f.rd.never() // every read goes to the engine, as reads of a cold file do (C18)
+		// The File's first call registers its descriptor, through the
+		// loop: made before the loop is held.
+		if n, err := f.ReadAt(make([]byte, 1), 0); n != 1 || err != nil {
+			t.Fatalf("ReadAt = %d, %v", n, err)
+		}
 		rfd, wfd := pipe(t)
 		inFunc, gate := make(chan struct{}), make(chan struct{})
 		hold := &Request{Fd: rfd, Buf: make([]byte, 1), Notify: Sigevent{Notify: SIGEV_INLINE, Func: func(*Request) {
@@ -512,13 +521,25 @@ func TestFileWaitHoldsNoThread(t *testing.T) {
 	})
 }
 
-// C16: a call allocates nothing in steady state: ReadAt, WriteAt, and
-// ReadAtContext with a context that can end.
+// C16, C18: a call allocates nothing in steady state: ReadAt, WriteAt,
+// and ReadAtContext with a context that can end, both on the page cache
+// without the engine (C18) and through the engine.
 func TestFileAllocations(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
 		e := newEngine(t)
 		_, data := tempFile(t, 1<<16, os.O_RDONLY)
 		f, _ := newTestFile(t, e, data, os.O_RDWR)
+		fileAllocs(t, "nowait", f)
+		f.rd.never()
+		f.wr.never()
+		fileAllocs(t, "engine", f)
+	})
+}
+
+// fileAllocs checks f's calls allocate nothing.
+func fileAllocs(t *testing.T, path string, f *File) {
+	t.Helper()
+	{
 		p := make([]byte, 4096)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -533,15 +554,16 @@ func TestFileAllocations(t *testing.T) {
 				}
 			})
 			if got != 0 {
-				t.Errorf("C16/zero-allocs: %s allocates %.2f times per call", what, got)
+				t.Errorf("C16/zero-allocs: %s (%s) allocates %.2f times per call", what, path, got)
 			}
 		}
-	})
+	}
 }
 
-// C16: with no backend named, NewFile's own engine is io_uring where the
-// kernel allows it, and the thread pool serves when asked for (or where
-// io_uring is unavailable); both read the same bytes.
+// C16: without options NewFile serves the file on the package's default
+// engine, which its Close leaves open; with options on an engine of its
+// own (io_uring where the kernel allows it, the thread pool when asked
+// for), which its Close closes. Both read the same bytes.
 func TestNewFileOwnEngine(t *testing.T) {
 	_, data := tempFile(t, 10000, os.O_RDONLY)
 	for _, opts := range [][]Option{nil, {WithBackend("threads")}} {
@@ -564,6 +586,13 @@ func TestNewFileOwnEngine(t *testing.T) {
 		}
 		if err := f.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
+		}
+		if opts == nil {
+			if d, _ := Default(); f.e != d || d.closed.Load() {
+				t.Errorf("C16: NewFile without options: engine %p (closed %t), want the default engine %p, open",
+					f.e, f.e.closed.Load(), d)
+			}
+			continue
 		}
 		if _, err := f.e.Buffer(1); err == nil || f.e.Read(&Request{Fd: 0, Buf: p}) != ErrClosed {
 			t.Errorf("C16: the File's own engine is not closed by Close")

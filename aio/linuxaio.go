@@ -213,6 +213,9 @@ func (b *linuxAIOBackend) start(batch []*Request) error {
 			b.toPool(r)
 			continue
 		}
+		if len(b.free) == 0 || b.deferring != 0 {
+			r.pinFd() // it waits for a slot or for the batch's end (C1)
+		}
 		b.pending.push(r)
 	}
 	b.mu.Unlock()
@@ -313,7 +316,7 @@ func (b *linuxAIOBackend) takePending(cbs []*linuxaio.Iocb) []*linuxaio.Iocb {
 
 // prep fills cb for r and moves r into the kernel's stage. b.mu is held.
 func (b *linuxAIOBackend) prep(cb *linuxaio.Iocb, r *Request, slot int32) {
-	*cb = linuxaio.Iocb{Data: uint64(slot), Fildes: uint32(r.fd), Flags: linuxaio.IOCB_FLAG_RESFD, Resfd: b.efdN}
+	*cb = linuxaio.Iocb{Data: uint64(slot), Fildes: uint32(r.ioFd()), Flags: linuxaio.IOCB_FLAG_RESFD, Resfd: b.efdN}
 	switch r.op {
 	case opRead, opWrite:
 		cb.Opcode = linuxaio.IOCB_CMD_PREAD

@@ -186,6 +186,7 @@ func (b *linuxAIOBackend) settle(v *laVerdict) {
 	case laRetry:
 		if r.bkState.CompareAndSwap(laNowait, laPendingWait) {
 			b.stats.retried.Add(1)
+			r.pinFd() // it waits again before its transfer (C1)
 			b.pending.push(r)
 		} else {
 			r.bkState.Store(tbIdle)

@@ -134,6 +134,10 @@ type Request struct {
 	// cancelRefs counts Cancel calls that picked r as a target and have not
 	// finished; a resubmission waits for them (see Engine.Cancel).
 	cancelRefs atomic.Int32
+	// pinned is r's own duplicate of r.fd plus one, or 0 (see pin.go).
+	// Written at submission before r reaches a backend, and cleared by
+	// publish once the backend is done with r.
+	pinned int32
 
 	// Backend-owned state (see backend.go).
 	bk      any

@@ -39,7 +39,10 @@ const pipeBuf = 4096
 
 // stream moves r's data at the descriptor's position (see above).
 func stream(r *Request, w *workerSlot) (int, syscall.Errno) {
-	if len(r.buf) == 0 || nonblocking(r.fd) {
+	// A stream may keep r waiting without bound: r keeps its own
+	// reference to the file meanwhile (pin.go).
+	r.pinFd()
+	if len(r.buf) == 0 || nonblocking(r.ioFd()) {
 		return plainOnce(r)
 	}
 	events := int16(unix.POLLIN)
@@ -95,15 +98,15 @@ func stopped(done int) (int, syscall.Errno) {
 func streamCall(r *Request, p []byte, nowait bool) (int, error) {
 	if !nowait {
 		if r.op == opRead {
-			return unix.Read(r.fd, p)
+			return unix.Read(r.ioFd(), p)
 		}
-		return unix.Write(r.fd, p[:min(len(p), pipeBuf)])
+		return unix.Write(r.ioFd(), p[:min(len(p), pipeBuf)])
 	}
 	iov := [1][]byte{p}
 	if r.op == opRead {
-		return unix.Preadv2(r.fd, iov[:], -1, unix.RWF_NOWAIT)
+		return unix.Preadv2(r.ioFd(), iov[:], -1, unix.RWF_NOWAIT)
 	}
-	return unix.Pwritev2(r.fd, iov[:], -1, unix.RWF_NOWAIT)
+	return unix.Pwritev2(r.ioFd(), iov[:], -1, unix.RWF_NOWAIT)
 }
 
 // plainOnce makes r's transfer with one read(2) or write(2), retried only
@@ -113,9 +116,9 @@ func plainOnce(r *Request) (int, syscall.Errno) {
 		var n int
 		var err error
 		if r.op == opRead {
-			n, err = unix.Read(r.fd, r.buf)
+			n, err = unix.Read(r.ioFd(), r.buf)
 		} else {
-			n, err = unix.Write(r.fd, r.buf)
+			n, err = unix.Write(r.ioFd(), r.buf)
 		}
 		switch {
 		case err == syscall.EINTR:
@@ -139,7 +142,7 @@ func nonblocking(fd int) bool {
 // for the descriptor alone, and only a ready descriptor ends the wait.
 func (w *workerSlot) await(r *Request, events int16) (stop bool) {
 	efd := w.eventfd()
-	fds := [2]unix.PollFd{{Fd: int32(r.fd), Events: events}, {Fd: efd, Events: unix.POLLIN}}
+	fds := [2]unix.PollFd{{Fd: int32(r.ioFd()), Events: events}, {Fd: efd, Events: unix.POLLIN}}
 	for {
 		// After the eventfd is published: a cancel that marks r later
 		// finds it and wakes the poll below.

@@ -48,6 +48,7 @@ type threadBackend struct {
 	mu     sync.Mutex
 	work   sync.Cond // signalled when a request is queued or the pool closes
 	queue  prioQueue // requests no worker has taken yet
+	queued int       // how many
 	idle   int       // workers waiting on work
 	closed bool
 
@@ -106,6 +107,11 @@ func (b *threadBackend) start(batch []*Request) error {
 		return syscall.EBADF
 	}
 	for _, r := range batch {
+		if b.interruptible && b.queued >= b.idle {
+			// No idle worker is left to take r at once: it waits in
+			// the queue, keeping its own reference to the file (pin.go).
+			r.pinFd()
+		}
 		b.push(r)
 	}
 	wake := min(len(batch), b.idle)
@@ -120,6 +126,7 @@ func (b *threadBackend) start(batch []*Request) error {
 func (b *threadBackend) push(r *Request) {
 	r.bkState.Store(tbQueued)
 	b.queue.push(r)
+	b.queued++
 }
 
 // next waits for a request and takes the most urgent one, recording it
@@ -138,6 +145,7 @@ func (b *threadBackend) next(slot *workerSlot) *Request {
 		b.idle--
 	}
 	b.queue.remove(r)
+	b.queued--
 	r.bkState.Store(tbRunning)
 	slot.r.Store(r)
 	return r
@@ -183,13 +191,13 @@ func perform(r *Request, w *workerSlot) (n int, errno syscall.Errno) {
 func syscallOf(r *Request) (int, error) {
 	switch r.op {
 	case opRead:
-		return unix.Pread(r.fd, r.buf, r.off)
+		return unix.Pread(r.ioFd(), r.buf, r.off)
 	case opWrite:
-		return unix.Pwrite(r.fd, r.buf, r.off)
+		return unix.Pwrite(r.ioFd(), r.buf, r.off)
 	case opFsync:
-		return 0, unix.Fsync(r.fd)
+		return 0, unix.Fsync(r.ioFd())
 	case opFdatasync:
-		return 0, unix.Fdatasync(r.fd)
+		return 0, unix.Fdatasync(r.ioFd())
 	}
 	panic("aio: threadBackend: request with unknown op")
 }
@@ -204,6 +212,7 @@ func (b *threadBackend) cancel(r *Request) bool {
 	switch r.bkState.Load() {
 	case tbQueued:
 		b.queue.remove(r)
+		b.queued--
 		r.bkState.Store(tbIdle)
 		b.mu.Unlock()
 		b.done(r, 0, syscall.ECANCELED)

@@ -255,17 +255,17 @@ func (b *uringBackend) prepSQE(s *uring.SQE, r *Request) {
 	fixed := b.arena.contains(r.buf)
 	switch {
 	case r.op == opRead && fixed:
-		s.PrepReadFixed(r.fd, r.buf, r.off, 0, tag)
+		s.PrepReadFixed(r.ioFd(), r.buf, r.off, 0, tag)
 	case r.op == opWrite && fixed:
-		s.PrepWriteFixed(r.fd, r.buf, r.off, 0, tag)
+		s.PrepWriteFixed(r.ioFd(), r.buf, r.off, 0, tag)
 	case r.op == opRead:
-		s.PrepRead(r.fd, r.buf, r.off, tag)
+		s.PrepRead(r.ioFd(), r.buf, r.off, tag)
 	case r.op == opWrite:
-		s.PrepWrite(r.fd, r.buf, r.off, tag)
+		s.PrepWrite(r.ioFd(), r.buf, r.off, tag)
 	case r.op == opFsync:
-		s.PrepFsync(r.fd, false, tag)
+		s.PrepFsync(r.ioFd(), false, tag)
 	case r.op == opFdatasync:
-		s.PrepFsync(r.fd, true, tag)
+		s.PrepFsync(r.ioFd(), true, tag)
 	default:
 		panic("aio: uringBackend: request with unknown op")
 	}

@@ -12,6 +12,15 @@ import (
 // made room: if it looked before reqs were counted here, the room it made
 // is visible to the drain below.
 func (q *uringRing) backlogRest(reqs []*Request) {
+	for _, r := range reqs {
+		// r waits for room: it keeps its own reference to the file
+		// (pin.go), unless the rings hold one (a registered
+		// descriptor, as a File's is). Not under mu, which the
+		// completion path takes.
+		if q.b.files.slot(r.fd) < 0 {
+			r.pinFd()
+		}
+	}
 	q.mu.Lock()
 	for _, r := range reqs {
 		r.bkState.Store(ubBacklog)

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fasync-go/fasync/internal/fuseraw"
 	"github.com/fasync-go/fasync/internal/linux"
 )
 
@@ -58,11 +59,11 @@ func ParseSigio(s string) (Sigio, error) {
 const XattrSigio = linux.XattrSigio
 
 // SigioAvailable reports nil when this process may run the signal bridge:
-// the kernel has pidfd_open, pidfd_getfd and kcmp, and the process may
-// read its clients' descriptors (pidfd_getfd needs ptrace access to the
-// client: root or CAP_SYS_PTRACE, or, for clients of the same user, a
-// Yama ptrace_scope of 0 or no Yama). The error says what is missing and
-// what would enable it.
+// the kernel has pidfd_open, pidfd_getfd, kcmp and fcntl F_GETOWNER_UIDS,
+// and the process may read its clients' descriptors (pidfd_getfd needs
+// ptrace access to the client: root or CAP_SYS_PTRACE, or, for clients of
+// the same user, a Yama ptrace_scope of 0 or no Yama). The error says
+// what is missing and what would enable it.
 func SigioAvailable() error { return sigioAvailable() }
 
 // sigioAvailable is SigioAvailable; tests replace it.
@@ -84,11 +85,14 @@ func checkSigio() error {
 	if !same {
 		return fmt.Errorf("devfs: signal bridge: kcmp (CONFIG_KCMP) is unavailable: %w", syscall.ENOSYS)
 	}
+	if _, _, err := linux.GetOwnerUids(pidfd); err != nil {
+		return fmt.Errorf("devfs: signal bridge: fcntl F_GETOWNER_UIDS (CONFIG_CHECKPOINT_RESTORE), which tells who set a file's owner, is unavailable: %w", err)
+	}
 	st, err := readStatus("/proc/self/status")
 	if err != nil {
 		return fmt.Errorf("devfs: signal bridge: reading /proc/self/status: %w", err)
 	}
-	if st.cred.euid == 0 || hasCap(capSysPtrace) {
+	if st.cred.euid == 0 || st.capEff&(1<<unix.CAP_SYS_PTRACE) != 0 {
 		return nil
 	}
 	b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
@@ -99,32 +103,17 @@ func checkSigio() error {
 	return nil
 }
 
-// hasCap reports whether this process has capability c in its effective
-// set.
-func hasCap(c uint) bool {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			var caps uint64
-			fmt.Sscanf(strings.TrimSpace(v), "%x", &caps)
-			return caps&(1<<c) != 0
-		}
-	}
-	return false
-}
-
 // SigioStats counts what the signal bridge has done (Mount.SigioStats).
 type SigioStats struct {
 	// Sent counts signals queued to real processes.
 	Sent uint64
-	// Refused counts signals not sent because the credentials of the
-	// processes holding the file may not signal the target (SPEC F4).
+	// Refused counts signals not sent because the ids of the process
+	// that set the owner may not signal the target (SPEC F4). It is
+	// judged first: a refused signal counts nowhere else.
 	Refused uint64
-	// Unsafe counts signals not sent because the target neither catches,
-	// blocks nor ignores them, so they would have killed it (SPEC F2).
+	// Unsafe counts signals not sent because they would have killed the
+	// target: the thread that takes them neither catches, blocks nor
+	// ignores them, nor waits for them in sigwaitinfo (SPEC F2).
 	Unsafe uint64
 	// Inline counts system calls the bridge made where the driver raised
 	// the notification (a FUSE write on a transport thread, say): only
@@ -167,22 +156,22 @@ const (
 // sweepEvery is how often the worker checks that the files it holds (the
 // owned ones) are still open in some client: one kcmp per file. Kernel
 // FUSE tells the server nothing when a client closes a file the server
-// also holds (the bridge asks for no FLUSH, see fopenNoflush), so the
+// also holds (the bridge asks for no FLUSH, see noflush), so the
 // sweep is what lets go of a file after the last client close, and the
 // release then follows.
 const sweepEvery = 5 * time.Millisecond
 
 // rescanEvery is how often the sweep looks for every holder of an owned
-// file, not only the first it knows, so that a process that gets the file
-// later has its ids judged too (SPEC F4).
+// file, not only the first it knows, so that an owner that gets the file
+// later has its own descriptor reported in si_fd.
 const rescanEvery = time.Second
 
-// fopenNoflush is FOPEN_NOFLUSH: closes of the file send no FLUSH. The
-// bridge asks for it on every device file: a FLUSH sent by a close in this
-// process while it dies would wait for an answer nobody is left to give
-// (the connection aborts only once every file of the process is released,
-// after the closes), and the process could never finish exiting.
-const fopenNoflush = 1 << 5
+// noflush is the open flag the bridge asks for on every device file,
+// FOPEN_NOFLUSH: closes of the file send no FLUSH. A FLUSH sent by a close
+// in this process while it dies would wait for an answer nobody is left to
+// give (the connection aborts only once every file of the process is
+// released, after the closes), and the process could never finish exiting.
+const noflush = fuseraw.FOPEN_NOFLUSH
 
 // dupBase is the lowest descriptor number the bridge gives its
 // duplicates of client files, away from the numbers the program's own
@@ -223,8 +212,11 @@ type bridge struct {
 
 	stats struct{ sent, refused, unsafe, inline, wakes, checks atomic.Uint64 }
 	// inline makes the system calls of the inline path, counted in
-	// stats.inline; worker makes the worker's.
+	// stats.inline; worker makes the worker's, its reads of clients'
+	// memory bounded by mem.
 	inline, worker sys
+	mem            memReads
+	closing        atomic.Int32 // closes of foreign duplicates under way (closeForeign)
 }
 
 // newBridge starts the bridge of the mount on dir.
@@ -235,6 +227,7 @@ func newBridge(fsys *FS, dir string, logf func(string, ...any)) *bridge {
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	b.inline = sys{n: &b.stats.inline}
+	b.worker = sys{mem: &b.mem}
 	ready := make(chan struct{})
 	go b.run(ready)
 	<-ready

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/fasync-go/fasync/devfs"
 	"github.com/fasync-go/fasync/internal/testutil"
 )
@@ -21,9 +23,13 @@ import (
 // each write is refused, and no root victim sees a signal. The targets
 // are a root process (F_SETOWN, F_OWNER_PID, F_OWNER_TID of its main
 // thread), a thread of another root process, a process of several
-// threads, and a root process group (F_SETOWN -pgid, F_OWNER_PGRP), with
-// the root holder outside the group and inside it; and, while the
-// unprivileged process keeps its copy, the root holder itself: 20 cases.
+// threads, a root process group (F_SETOWN -pgid, F_OWNER_PGRP), with
+// the root holder outside the group and inside it, and the root opener
+// itself, which holds the file: after the unprivileged copy is closed
+// (the holder the export never sees) and while it is still open, and a
+// root process without a handler, which the signal would kill: the
+// permission is judged first, so it is refused, and the bridge reads
+// nothing more of a process the owner may not signal: 24 cases.
 func TestBridgePrivilege(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
 		e := mountScull(t, tr, 1, 4000)
@@ -32,23 +38,30 @@ func TestBridgePrivilege(t *testing.T) {
 		tid, _ := strconv.Atoi(strings.TrimPrefix(before[0], "owner "))
 		group, _, _ := sigclient(t, "-s", "40", "-o", "pgrp", "-c", "2")
 		t.Cleanup(func() { syscall.Kill(-group.pid(), syscall.SIGKILL) }) // the children too
-		victims := []*proc{victim, threaded, group}
+		bare, _, _ := sigclient(t, "-s", "40", "-o", "none")              // no handler
+		victims := []*proc{victim, threaded, group, bare}
 		v, g := strconv.Itoa(victim.pid()), strconv.Itoa(group.pid())
 		owners := []struct {
 			owner string
 			join  bool // the root holder is a member of the owning group
+			keep  bool // the unprivileged process keeps its copy open
 		}{
-			{"pid:" + v, false}, {"expid:" + v, false}, {"tid:" + v, false}, {"tid:" + strconv.Itoa(tid), false},
-			{"expid:" + strconv.Itoa(threaded.pid()), false}, {"pgrp:" + g, false}, {"expgrp:" + g, false},
-			{"pgrp:" + g, true}, {"expgrp:" + g, true}, {"parent:0", false},
+			{"pid:" + v, false, false}, {"expid:" + v, false, false}, {"tid:" + v, false, false},
+			{"tid:" + strconv.Itoa(tid), false, false}, {"expid:" + strconv.Itoa(threaded.pid()), false, false},
+			{"pgrp:" + g, false, false}, {"expgrp:" + g, false, false}, {"pgrp:" + g, true, false},
+			{"expgrp:" + g, true, false}, {"parent:0", false, false}, {"parent:0", false, true},
+			{"pid:" + strconv.Itoa(bare.pid()), false, false},
 		}
 		for _, mode := range []string{"fork", "scm"} {
 			for _, c := range owners {
 				m := mode
-				if c.owner == "parent:0" {
-					m += "-keep" // the holder signals itself unless the child is seen
+				if c.keep {
+					m += "-keep"
 				}
 				name := c.owner[:strings.Index(c.owner, ":")]
+				if c.owner == "pid:"+strconv.Itoa(bare.pid()) {
+					name = "pid-without-handler"
+				}
 				if c.join {
 					name += "-holder-in-group"
 				}
@@ -90,5 +103,27 @@ func TestBridgePrivilege(t *testing.T) {
 			default:
 			}
 		}
+	})
+}
+
+// F4: as on Linux, a process may name as the owner another process it
+// may signal, one that does not hold the file: the export judges the ids
+// that set the owner, not who holds the file.
+func TestBridgeOwnerNotHolding(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
+		e := mountScull(t, tr, 1, 4000)
+		target, _, _ := sigclient(t, "-s", "40") // holds no exported file
+		fd, err := unix.Open(e.dev(0), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := os.NewFile(uintptr(fd), "dev") // blocking: never in the netpoller
+		_, _, in := sigclientWith(t, []*os.File{f}, "-s", "40", "-o", "other:"+strconv.Itoa(target.pid()), "fd:3")
+		f.Close() // the client is the only holder
+		run(t, "sh", "-c", "echo x > "+e.dev(0))
+		if l := target.next(); !strings.HasPrefix(l, "sig=40 ") {
+			t.Fatalf("the owner got %q, want signal 40", l)
+		}
+		in.Close()
 	})
 }

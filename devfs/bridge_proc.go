@@ -13,19 +13,12 @@ import (
 // call, fdinfo and mountinfo. The walk over processes and their
 // descriptors is bridge_walk.go's.
 
-// Capabilities the bridge looks at (include/uapi/linux/capability.h).
-const (
-	capKill      = 5  // CAP_KILL
-	capSysPtrace = 19 // CAP_SYS_PTRACE
-)
-
 // cred is a process's user ids as the permission rule needs them. The
-// zero cred is unknown, and an unknown cred may signal nobody: a failed
-// read never reads as root.
+// zero cred is unknown, and nobody may signal a target of unknown ids: a
+// failed read never reads as root.
 type cred struct {
 	known           bool
 	uid, euid, suid int
-	capKill         bool
 }
 
 // procStatus is what the bridge reads from /proc/PID/status (or
@@ -34,6 +27,7 @@ type procStatus struct {
 	tgid, pgid, threads int
 	cred                cred
 	blk, ign, cgt       uint64
+	capEff              uint64 // effective capabilities
 }
 
 // Status fields the bridge needs; a status file missing one is refused.
@@ -43,8 +37,7 @@ const (
 	hasBlk
 	hasIgn
 	hasCgt
-	hasCapEff
-	hasAll = hasTgid | hasUid | hasBlk | hasIgn | hasCgt | hasCapEff
+	hasAll = hasTgid | hasUid | hasBlk | hasIgn | hasCgt
 )
 
 // parseStatus reads a status file's text. ok is false when a field the
@@ -93,15 +86,11 @@ func parseStatus(b []byte) (st procStatus, ok bool) {
 			if st.ign, err = strconv.ParseUint(string(val), 16, 64); err == nil {
 				seen |= hasIgn
 			}
+		case "CapEff":
+			st.capEff, _ = strconv.ParseUint(string(val), 16, 64)
 		case "SigCgt":
 			if st.cgt, err = strconv.ParseUint(string(val), 16, 64); err == nil {
 				seen |= hasCgt
-			}
-		case "CapEff":
-			var c uint64
-			if c, err = strconv.ParseUint(string(val), 16, 64); err == nil {
-				st.cred.capKill = c&(1<<capKill) != 0
-				seen |= hasCapEff
 			}
 		}
 	}
@@ -145,6 +134,12 @@ func statusPath(pid, tid int) string {
 		return "/proc/" + strconv.Itoa(pid) + "/status"
 	}
 	return "/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/status"
+}
+
+// syscallPath is the syscall file of thread tid of process pid: the
+// system call it sleeps in, with its arguments.
+func syscallPath(pid, tid int) string {
+	return "/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/syscall"
 }
 
 // sigBit is sig's bit in a SigBlk/SigIgn/SigCgt mask.

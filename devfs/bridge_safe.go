@@ -36,69 +36,119 @@ const (
 // safe judges whether sig may go to t, whose status is st: caught, or
 // taken where it is delivered without its default action (blocked, or
 // waited for in sigwaitinfo), by the named thread or by every thread of
-// the process. Ignored signals are not sent at all. On the inline path a
-// process of several threads is left to the worker (safeAsk).
+// the process. An ignored signal goes only where Linux would queue it
+// (the thread blocks it or waits for it). On the inline path a process of
+// several threads, and a thread that waits in rt_sigtimedwait, are left
+// to the worker (safeAsk): the inline path never reads a client's memory.
 func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 	bit := sigBit(sig)
 	switch {
-	case st.ign&bit != 0:
-		return safeIgnored
 	case st.cgt&bit != 0:
 		return safeYes
-	case st.blk&bit == 0 && !waitsFor(s, t.pid, t.syscallFd, sig):
+	case st.ign&bit != 0:
+		// Linux queues an ignored signal that the thread it goes to
+		// blocks, or waits for (sig_ignored): a signalfd or sigwaitinfo
+		// takes it. Taken or dropped, it kills nobody.
+		if st.blk&bit != 0 {
+			return safeYes
+		}
+		switch waitsFor(s, t.pid, t.syscallFd, sig) {
+		case waitYes:
+			return safeYes
+		case waitAsk:
+			return safeAsk
+		}
+		return safeIgnored
+	case st.blk&bit == 0:
 		// The named thread, or the process's main thread, which Linux
-		// tries first, would take it with its default action.
-		return safeNo
+		// tries first, takes it: with its default action unless it
+		// waits for it.
+		switch waitsFor(s, t.pid, t.syscallFd, sig) {
+		case waitNo:
+			return safeNo
+		case waitAsk:
+			return safeAsk
+		}
+	}
+	switch {
 	case t.tid != 0 || st.threads <= 1:
 		return safeYes
 	case s.inlinePath():
 		return safeAsk
 	}
-	// A process-directed signal goes to any thread that does not block it.
-	for _, tid := range pids("/proc/" + strconv.Itoa(t.pid) + "/task") {
-		ts, err := readStatus(statusPath(t.pid, tid))
-		if err != nil {
+	return everyThread(s, t.pid, sig)
+}
+
+// everyThread judges a process-directed signal, which goes to any thread
+// that does not block it: every such thread must wait for it.
+func everyThread(s sys, pid, sig int) safety {
+	bit := sigBit(sig)
+	for _, tid := range pids("/proc/" + strconv.Itoa(pid) + "/task") {
+		ts, err := readStatus(statusPath(pid, tid))
+		if err == unix.ENOENT || err == unix.ESRCH {
 			continue // gone: it takes no signal
+		}
+		if err != nil {
+			return safeNo // a status unread never reads as safe
 		}
 		if ts.blk&bit != 0 {
 			continue
 		}
-		fd, err := unix.Open("/proc/"+strconv.Itoa(t.pid)+"/task/"+strconv.Itoa(tid)+"/syscall", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(syscallPath(pid, tid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return safeNo
 		}
-		waits := waitsFor(s, t.pid, fd, sig)
+		waits := waitsFor(s, pid, fd, sig)
 		unix.Close(fd)
-		if !waits {
+		if waits != waitYes {
 			return safeNo
 		}
 	}
 	return safeYes
 }
 
+// A wait is what a thread's syscall file says of a signal.
+type wait int
+
+const (
+	waitNo  wait = iota // the thread does not wait for it
+	waitYes             // it sleeps in rt_sigtimedwait for a set holding it
+	waitAsk             // it sleeps in rt_sigtimedwait: the worker reads the set
+)
+
 // waitsFor reports whether the thread whose syscall file is fd (of
-// process pid) sleeps in rt_sigtimedwait for a set holding sig. The
-// syscall line is read again after the set, and must not have changed.
-func waitsFor(s sys, pid, fd, sig int) bool {
-	if fd < 0 {
-		return false
+// process pid) sleeps in rt_sigtimedwait for a set holding sig. The set
+// is in the thread's memory: the inline path stops at the syscall line
+// (waitAsk), and only the worker reads it (sys.readMem). The syscall line
+// is read again after the set, and must not have changed.
+func waitsFor(s sys, pid, fd, sig int) wait {
+	if fd < 0 || sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+		// rt_sigtimedwait takes these two out of the set it waits for
+		// (do_sigtimedwait), whatever the set in memory holds.
+		return waitNo
 	}
 	var line, again [256]byte
 	n, err := s.pread(fd, line[:])
 	if err != nil {
-		return false
+		return waitNo
 	}
 	addr, size, ok := sigwaitSet(line[:n])
 	if !ok || size < ((sig-1)/64+1)*8 {
-		return false
+		return waitNo
+	}
+	if s.inlinePath() {
+		return waitAsk
 	}
 	var set [8]byte
 	if s.readMem(pid, addr+uintptr((sig-1)/64*8), set[:]) != nil {
-		return false
+		return waitNo
 	}
 	m, err := s.pread(fd, again[:])
 	if err != nil || !bytes.Equal(line[:n], again[:m]) {
-		return false
+		return waitNo
 	}
-	return binary.NativeEndian.Uint64(set[:])&(1<<(uint(sig-1)%64)) != 0
+	if binary.NativeEndian.Uint64(set[:])&(1<<(uint(sig-1)%64)) != 0 {
+		return waitYes
+	}
+	return waitNo
 }

@@ -12,24 +12,26 @@ import (
 var statusBufs = sync.Pool{New: func() any { return new([statusBufSize]byte) }}
 
 // deliver sends owner a's signal for band to target t, as Linux's
-// send_sigio_to_task would, after the checks Linux does not need (F2, F4):
-// the target must hold the file and every process seen holding it must
-// be allowed to signal the target, whose status is read now, and a
+// send_sigio_to_task would, after the check Linux makes (F4) and the one
+// it does not need (F2): the target's status is read now, the ids that set
+// the owner must be allowed to signal the target (sigio_perm), and a
 // target the signal would kill is skipped. On a full real-time queue
 // plain SIGIO goes instead (A7). s makes the system calls: the inline
 // path's (where the driver raised the notification) reports false for a
 // process whose threads must each be looked at, which the worker then
 // does.
 func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, band int) bool {
-	if a.foreign {
-		b.stats.refused.Add(1)
-		return true
-	}
 	buf := statusBufs.Get().(*[statusBufSize]byte)
 	defer statusBufs.Put(buf)
 	st, err := s.readStatusFd(t.statusFd, buf[:])
 	if err != nil {
 		return true // gone: nothing reaches it
+	}
+	// The permission first: nothing more is read of a process the ids
+	// that set the owner may not signal (its syscall file, its memory).
+	if !a.mayKill(st.cred) {
+		b.stats.refused.Add(1)
+		return true
 	}
 	sig := a.sig
 	if sig == 0 {
@@ -43,10 +45,6 @@ func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, ban
 		return true
 	case safeAsk:
 		return false
-	}
-	if !mayAllKill(a.creds, st.cred) {
-		b.stats.refused.Add(1)
-		return true
 	}
 	info := linux.PollSiginfo{Signo: int32(sig), Code: linux.SI_SIGIO}
 	if a.sig != 0 {
@@ -83,19 +81,12 @@ func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, ban
 }
 
 // deliverGroup sends a's signal for band to every member of the owning
-// process group, each judged on its own, if every member holds the file
-// (F4); otherwise to none.
+// process group (this process apart), each judged on its own, as Linux's
+// send_sigio walks the group.
 func (b *bridge) deliverGroup(w *watch, dup int, a *armedOwner, band int) {
 	pgid := int(a.own.Pid)
-	var members []*target
-	defer func() {
-		for _, t := range members {
-			t.close()
-		}
-	}()
 	buf := statusBufs.Get().(*[statusBufSize]byte)
 	defer statusBufs.Put(buf)
-	refused := false
 	walk(nil, true, func(pid int) bool {
 		if pid == b.self || statPgrp(pid) != pgid {
 			return false
@@ -104,37 +95,12 @@ func (b *bridge) deliverGroup(w *watch, dup int, a *armedOwner, band int) {
 		if t == nil {
 			return false
 		}
+		defer t.close()
 		// The status read through the target's own file is the process
 		// the pidfd names (or fails if it has gone): check the group again.
-		if st, err := b.worker.readStatusFd(t.statusFd, buf[:]); err != nil || st.pgid != pgid {
-			t.close()
-			return false
+		if st, err := b.worker.readStatusFd(t.statusFd, buf[:]); err == nil && st.pgid == pgid {
+			b.deliver(b.worker, w, dup, a, t, band)
 		}
-		members = append(members, t)
-		refused = !holds(w.holders, pid) && !w.heldBy(b, dup, pid)
-		return refused
-	})
-	if refused {
-		b.stats.refused.Add(1)
-		return
-	}
-	for _, t := range members {
-		b.deliver(b.worker, w, dup, a, t, band)
-	}
-}
-
-// heldBy reports whether process pid holds w's file, and records it as a
-// holder if so (F4: its ids join the file's record).
-func (w *watch) heldBy(b *bridge, dup, pid int) bool {
-	hs := b.scan(dup, []int{pid}, false, true)
-	if len(hs) == 0 {
 		return false
-	}
-	w.note(hs)
-	w.mu.Lock()
-	if w.armed != nil {
-		w.armed.creds = w.creds
-	}
-	w.mu.Unlock()
-	return true
+	})
 }

@@ -73,12 +73,10 @@ func (b *bridge) fdsOf(pid int) []int {
 }
 
 // A holder is a process holding a watched file, with its descriptors for
-// it (ascending) and its credentials when it was seen (unknown when its
-// status could not be read).
+// it (ascending).
 type holder struct {
-	pid  int
-	fds  []int
-	cred cred
+	pid int
+	fds []int
 }
 
 // scan returns the processes holding the open file that the bridge's
@@ -96,11 +94,7 @@ func (b *bridge) scan(dup int, prefer []int, rest, first bool) []holder {
 		if len(mine) == 0 {
 			return false
 		}
-		h := holder{pid: pid, fds: mine}
-		if st, err := readStatus(statusPath(pid, 0)); err == nil {
-			h.cred = st.cred
-		}
-		hs = append(hs, h)
+		hs = append(hs, holder{pid: pid, fds: mine})
 		return first
 	})
 	return hs
@@ -153,6 +147,9 @@ func (w *watch) candidate(b *bridge, pid, fd int) bool {
 // FOPEN_NOFLUSH, so closing a duplicate sends nothing (a last close sends
 // a RELEASE, which waits for no answer).
 func (w *watch) probe(b *bridge, pid, fd int) bool {
+	if b.closing.Load() >= maxClosing {
+		return false
+	}
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
 		return false
@@ -163,6 +160,13 @@ func (w *watch) probe(b *bridge, pid, fd int) bool {
 		if err == unix.EPERM {
 			b.warn("getfd-perm", "no access to the descriptors of process %d (pidfd_getfd: %v): its files get no signals", pid, err)
 		}
+		return false
+	}
+	// The client may have put another file at fd since it was looked at
+	// (dup2): nothing touches the duplicate before fdinfo shows it is a
+	// file of this device node on this mount.
+	if mnt, ino, ok := fdinfo(b.self, low); !ok || mnt != b.mnt || ino != w.ino {
+		b.closeForeign(low)
 		return false
 	}
 	high, err := unix.FcntlInt(uintptr(low), unix.F_DUPFD_CLOEXEC, b.base)
@@ -188,4 +192,21 @@ func (w *watch) probe(b *bridge, pid, fd int) bool {
 	w.mu.Unlock()
 	w.candPid, w.candFd = pid, fd
 	return true
+}
+
+// maxClosing is how many closes of foreign duplicates may be under way
+// before the worker stops taking duplicates.
+const maxClosing = 4
+
+// closeForeign closes a duplicate that is not a file of this mount. Its
+// close may never return: a file of another FUSE server sends that
+// server a FLUSH and waits for the answer. It is closed on a goroutine of
+// its own, and while maxClosing such closes are under way the worker
+// takes no more duplicates (probe).
+func (b *bridge) closeForeign(fd int) {
+	b.closing.Add(1)
+	go func() {
+		unix.Close(fd)
+		b.closing.Add(-1)
+	}()
 }

@@ -1,7 +1,6 @@
 package devfs
 
 import (
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,16 +27,16 @@ import (
 //     as Linux drops them for a file nobody owns, the duplicate is
 //     closed, and the worker waits (holdOff, doubling) before it looks at
 //     the file again. An owner: the worker finds every process holding
-//     the file and adds their ids to the file's record (F4,
-//     bridge_perm.go), resolves the owner (a pidfd, the target's status
-//     and syscall files), notes whether the target holds the file, and
+//     the file (for si_fd and the check that a client holds it), resolves
+//     the owner (a pidfd, the target's status and syscall files), and
 //     sends what was counted.
 //   - Once the owner is known, a notification is sent where it is raised:
-//     the owner and signal are reread from the duplicate (an owner changed
-//     or cleared goes back to the worker), the target's status is reread
-//     (disposition, masks, credentials; bridge_safe.go), and the signal is
-//     queued through the pidfd. Process groups, and processes whose
-//     threads must each be looked at, go to the worker.
+//     the owner, signal and the ids that set them are reread from the
+//     duplicate (an owner changed, set again or cleared goes back to the
+//     worker), the target's status is reread (disposition, masks,
+//     credentials: bridge_safe.go, and bridge_perm.go's rule), and the
+//     signal is queued through the pidfd. Process groups, and processes
+//     whose threads must each be looked at, go to the worker.
 //   - The duplicate keeps the file open, so a client's close is never the
 //     last one while the bridge holds it. Before every signal the bridge
 //     checks that a client still holds the file (kcmp of the duplicate
@@ -63,7 +62,12 @@ type watch struct {
 	// mu guards dup, gone and armed. The inline path holds it for
 	// reading while it uses them; the worker changes them under the write
 	// lock and closes what it replaced only afterwards, so no descriptor
-	// is closed (and its number reused) under a reader.
+	// is closed (and its number reused) under a reader. The worker is
+	// the only writer of dup and armed (release sets only gone), so it
+	// reads them without the lock. Nothing holds mu across a system call
+	// that can sleep: the inline path's calls never wait (bridge_sys.go),
+	// and the worker makes its own calls (the probe's poll, which this
+	// server answers, among them) with mu released.
 	mu    sync.RWMutex
 	dup   int  // the bridge's duplicate of the client's file; -1 if none
 	gone  bool // no client holds the file any more (or the mount has ended)
@@ -74,31 +78,22 @@ type watch struct {
 	idle            time.Duration // the wait before the next look (holdOff)
 	nextCheck       time.Time
 	holders         []holder
-	// creds holds the ids of every process seen holding the file over
-	// its life, the opener's first (F4, bridge_perm.go). It only grows;
-	// armedOwner.creds shares it.
-	creds   []cred
-	scanned time.Time // the latest look for every holder
-	retryAt time.Time
-	backoff time.Duration
+	scanned         time.Time // the latest look for every holder
+	retryAt         time.Time
+	backoff         time.Duration
 }
 
 // An armedOwner is an owner the bridge has resolved: what the duplicate
 // showed and where signals go.
 type armedOwner struct {
-	own   linux.FOwnerEx
-	sig   int   // F_SETSIG; 0 is plain SIGIO
-	siFd  int32 // the descriptor reported in si_fd
-	creds []cred
+	fown       // owner, signal and the ids that set them (F4)
+	siFd int32 // the descriptor reported in si_fd
 	// holderPid's descriptor holderFd is the file: the cheap check that a
 	// client still holds it.
 	holderPid, holderFd int
 	// target is the process or thread of an F_OWNER_PID or F_OWNER_TID
 	// owner; nil for a process group, whose members are found per signal.
 	target *target
-	// foreign: the target does not hold the file (F4), so nothing is
-	// sent to it.
-	foreign bool
 }
 
 // A target is one process (tid 0) or thread that signals go to.
@@ -128,19 +123,10 @@ func (a *armedOwner) release() {
 	}
 }
 
-// newWatch starts bridging h, opened by process pid with the request's
-// fsuid uid, as handle id of device node n.
-func (b *bridge) newWatch(h *handle, id uint64, n *node, pid int, uid uint32) *watch {
+// newWatch starts bridging h, opened by process pid, as handle id of
+// device node n.
+func (b *bridge) newWatch(h *handle, id uint64, n *node, pid int) *watch {
 	w := &watch{b: b, id: id, name: n.name, ino: n.id, opener: pid, dup: -1}
-	// The opener's ids and CAP_KILL from /proc, and the request header's
-	// fsuid: each one must be allowed to signal a target. The opener
-	// waits in open(2), so its status is there; if it cannot be read,
-	// the unknown cred refuses every signal for the file.
-	st, err := readStatus(statusPath(pid, 0))
-	if err != nil {
-		st = procStatus{}
-	}
-	w.creds = append(w.creds, st.cred, cred{known: st.cred.known, uid: int(uid), euid: int(uid), suid: int(uid), capKill: uid == 0 && st.cred.capKill})
 	w.rep.file = h.file
 	h.file.SetSigioHook(w.kill)
 	h.mu.Lock()
@@ -186,8 +172,9 @@ func (w *watch) sendInline(band int) bool {
 	if !s.sameFile(w.b.self, w.dup, a.holderPid, a.holderFd) {
 		return false // closed there: the worker looks further
 	}
-	own, sig, err := s.owner(w.dup)
-	if err != nil || own != a.own || sig != a.sig {
+	// The owner, signal and ids are reread each time: another holder may
+	// have set the same owner again with ids of its own (F4).
+	if f, err := s.owner(w.dup); err != nil || f != a.fown {
 		return false
 	}
 	return w.b.deliver(s, w, w.dup, a, a.target, band)
@@ -225,14 +212,14 @@ func (w *watch) serve(b *bridge) (later bool) {
 		w.mu.RUnlock()
 	}
 	b.stats.checks.Add(1)
-	own, sig, err := b.worker.owner(dup)
+	f, err := b.worker.owner(dup)
 	if err != nil {
 		b.warn("fcntl", "F_GETOWN_EX on a client's file: %v", err)
 		w.disarm()
 		w.unhold(b)
 		return false
 	}
-	if own.Pid == 0 {
+	if f.own.Pid == 0 {
 		// Nobody owns the file: let go of it, so that its closes stay
 		// exact, and look again (a new duplicate) at the next notification.
 		w.disarm()
@@ -243,14 +230,21 @@ func (w *watch) serve(b *bridge) (later bool) {
 	}
 	w.idle = 0
 	a := w.armed
-	if a == nil || a.own != own || a.sig != sig || (a.target == nil && own.Type != linux.F_OWNER_PGRP) {
-		if a = w.arm(b, own, sig); a == nil {
+	if a == nil || a.fown != f || (a.target == nil && f.own.Type != linux.F_OWNER_PGRP) {
+		if a = w.arm(b, f); a == nil {
 			return false
 		}
 	} else if !b.worker.sameFile(b.self, dup, a.holderPid, a.holderFd) && !w.refresh(b, false) {
 		w.drop(b) // the last client close has happened
 		return false
 	}
+	w.sendCounted(b, dup, a, &counts)
+	return false
+}
+
+// sendCounted sends owner a the signals counted for each band, at most
+// 64 a band.
+func (w *watch) sendCounted(b *bridge, dup int, a *armedOwner, counts *[linux.POLL_HUP + 1]int32) {
 	for band := linux.POLL_IN; band <= linux.POLL_HUP; band++ {
 		for i := int32(0); i < min(counts[band], 64); i++ {
 			if a.own.Type == linux.F_OWNER_PGRP {
@@ -260,7 +254,6 @@ func (w *watch) serve(b *bridge) (later bool) {
 			}
 		}
 	}
-	return false
 }
 
 // disarm forgets the owner.
@@ -272,14 +265,15 @@ func (w *watch) disarm() {
 	a.release()
 }
 
-// arm resolves owner own (with signal sig) and makes it the watch's:
-// every holder is found, with its ids (F4), the target is opened, and the
-// owner is read again to be sure it named the same process all along (a
-// dead owner reads as 0, so a pid reused meanwhile is not mistaken for
-// it). It returns nil when the owner changed or is gone, or nobody holds
-// the file.
-func (w *watch) arm(b *bridge, own linux.FOwnerEx, sig int) *armedOwner {
-	a := &armedOwner{own: own, sig: sig}
+// arm resolves owner f and makes it the watch's: every holder is found
+// (for si_fd and the check that a client holds the file), the target is
+// opened, and the owner is read again to be sure it named the same
+// process, with the same signal and ids, all along (a dead owner reads as
+// 0, so a pid reused meanwhile is not mistaken for it). It returns nil
+// when the owner changed or is gone, or nobody holds the file.
+func (w *watch) arm(b *bridge, f fown) *armedOwner {
+	a := &armedOwner{fown: f}
+	own := f.own
 	w.mu.RLock()
 	dup := w.dup
 	w.mu.RUnlock()
@@ -291,7 +285,6 @@ func (w *watch) arm(b *bridge, own linux.FOwnerEx, sig int) *armedOwner {
 	w.scanned = time.Now()
 	w.holders = nil
 	w.note(found)
-	a.creds = w.creds
 	ownerPid := int(own.Pid)
 	switch own.Type {
 	case linux.F_OWNER_PID:
@@ -302,13 +295,10 @@ func (w *watch) arm(b *bridge, own linux.FOwnerEx, sig int) *armedOwner {
 			a.target = openTarget(st.tgid, int(own.Pid))
 		}
 	}
-	// The target must hold the file (F4): a process group's members are
-	// judged per signal.
-	a.foreign = own.Type != linux.F_OWNER_PGRP && !holds(w.holders, ownerPid)
 	a.siFd = w.chooseFd(ownerPid)
 	a.holderPid, a.holderFd = w.holders[0].pid, w.holders[0].fds[0]
-	again, sig2, err := b.worker.owner(dup)
-	if err != nil || again != own || sig2 != sig || (own.Type != linux.F_OWNER_PGRP && a.target == nil) {
+	again, err := b.worker.owner(dup)
+	if err != nil || again != f || (own.Type != linux.F_OWNER_PGRP && a.target == nil) {
 		// Changed or gone meanwhile: let go of the file as for one
 		// nobody owns, and look again at the next notification.
 		a.release()
@@ -359,7 +349,7 @@ func openTarget(pid, tid int) *target {
 	if thread == 0 {
 		thread = pid
 	}
-	if fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/task/"+strconv.Itoa(thread)+"/syscall", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+	if fd, err := unix.Open(syscallPath(pid, thread), unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 		t.syscallFd = fd
 	}
 	return t
@@ -395,8 +385,8 @@ func (w *watch) chooseFd(ownerPid int) int32 {
 // refresh looks for the processes holding w's file, the known ones
 // first, and stops at the first found (all of them with all): the
 // sweep's and the last check's look. It keeps the holders' descriptors
-// current for si_fd and the inline check, adds the ids they have now to
-// the file's record, and reports false when nobody holds the file.
+// current for si_fd and the inline check, and reports false when nobody
+// holds the file.
 func (w *watch) refresh(b *bridge, all bool) bool {
 	w.mu.RLock()
 	dup := w.dup
@@ -413,28 +403,25 @@ func (w *watch) refresh(b *bridge, all bool) bool {
 		return false
 	}
 	if all {
+		// Every holder: those not found hold the file no more.
 		w.scanned = time.Now()
+		w.holders = found
+	} else {
+		w.note(found)
 	}
-	w.note(found)
 	if a := w.armed; a != nil {
 		fd := w.chooseFd(targetPid(a))
 		w.mu.Lock()
 		a.siFd = fd
 		a.holderPid, a.holderFd = found[0].pid, found[0].fds[0]
-		a.creds = w.creds
-		if all && a.target != nil {
-			a.foreign = !holds(w.holders, a.target.pid) // it may have got the file since
-		}
 		w.mu.Unlock()
 	}
 	return true
 }
 
-// note records holders found: their descriptors replace the ones known,
-// and their ids join the file's record (F4).
+// note records holders found: their descriptors replace the ones known.
 func (w *watch) note(found []holder) {
 	for _, h := range found {
-		w.creds = addCred(w.creds, h.cred)
 		known := false
 		for i := range w.holders {
 			if w.holders[i].pid == h.pid {
@@ -469,14 +456,15 @@ func (w *watch) drop(b *bridge) {
 	a.release()
 }
 
-// release ends the watch when the kernel releases the file. The kernel
-// does so only once every descriptor, the bridge's duplicate included,
-// is closed, so there is none left to close here.
+// release ends the watch when the kernel releases the file, or when
+// serving ends (server.shutdown, while the worker still runs). Only the
+// worker closes what it opened: a file the kernel releases has no
+// duplicate and no armed owner left (the worker lets go of both
+// together), and at the end of serving the worker's shutdown drops every
+// file it holds. Closing a target here, under a worker that is sending
+// to it, would let its pidfd's number name another process's pidfd.
 func (w *watch) release() {
 	w.mu.Lock()
 	w.gone = true
-	a := w.armed
-	w.armed = nil
 	w.mu.Unlock()
-	a.release()
 }

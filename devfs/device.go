@@ -52,7 +52,6 @@ type handle struct {
 // interruptible like any call that sleeps.
 func (s *server) openDevice(r *fuseraw.Request, n *node) {
 	pid, flags := int(r.Header.PID), int(r.Open.Flags)&openFlagsKept
-	uid := r.Header.UID
 	s.deferCall(r, func(ctx context.Context) {
 		ref := s.fs.tasks.acquire(pid)
 		fd, err := ref.task.Open(ctx, n.name, flags)
@@ -71,11 +70,11 @@ func (s *server) openDevice(r *fuseraw.Request, n *node) {
 		h := &handle{s: s, ref: ref, fd: fd, file: file}
 		id := s.addHandle(h)
 		if b := s.fs.bridge; b != nil {
-			h.watch.Store(b.newWatch(h, id, n, ref.pid, uid))
+			h.watch.Store(b.newWatch(h, id, n, ref.pid))
 		}
 		openFlags := uint32(deviceOpenFlags)
 		if b := s.fs.bridge; b != nil {
-			openFlags |= fopenNoflush
+			openFlags |= noflush
 		}
 		if r.ReplyOpen(id, openFlags) != nil {
 			// The kernel forgot the open (interrupted, connection

@@ -107,8 +107,12 @@
 //   - The first notification for a file sends the bridge's worker looking
 //     for the client's descriptor: the processes that used the file, then
 //     all of them, through /proc/PID/fd and fdinfo (mount id and inode);
-//     pidfd_getfd duplicates a candidate, and a poll(2) of the duplicate,
-//     whose FUSE POLL carries the file handle, tells which open file it is.
+//     pidfd_getfd duplicates a candidate, the duplicate's own fdinfo must
+//     show the same node (a client may have put another file at that
+//     number meanwhile; a foreign duplicate is closed off the worker, as
+//     its close may wait on another FUSE server), and a poll(2) of the
+//     duplicate, whose FUSE POLL carries the file handle, tells which
+//     open file it is.
 //     F_GETOWN_EX and F_GETSIG on the duplicate read what the client set;
 //     an owner set counts as subscribed (F2), since O_ASYNC cannot be seen.
 //     A file nobody owns is let go again, and looked at again after a
@@ -148,33 +152,40 @@
 //     sigtimedwait has the signals it waits for out of its blocked mask
 //     for the wait, so its syscall file (/proc/PID/task/TID/syscall) is
 //     read too, and the set it waits for from its memory
-//     (process_vm_readv). A process-directed signal is judged for every
+//     (process_vm_readv, by the bridge's worker only, waiting at most a
+//     quarter second and one read at a time: a client may back the set
+//     with a page that never comes, and the bridge then judges the
+//     thread as not waiting). A process-directed signal is judged for every
 //     thread, an F_OWNER_TID one for the named thread; a signal that
 //     every thread blocks is sent and stays pending. /proc does not show
 //     whether a waiting thread blocked the signal before the wait (the
 //     kernel's real_blocked), which POSIX requires and Linux's fatal rule
 //     looks at: one that did not is killed by the signal, from the bridge
 //     as from Linux's own fasync. A signalfd changes nothing here.
-//   - Permission (F4): Linux lets a signal through only if whoever called
-//     F_SETOWN may signal the target; the bridge cannot see who that was.
-//     It sends only to a target that holds the file itself (the owner's
-//     process; every member of an owning group, this process apart), and
-//     only if every process seen holding the file over its life (the
-//     opener, with its ids and the open request's fsuid, and every
-//     holder found since, with the ids it had then) may signal the
-//     target; ids that could not be read refuse. So F_SETOWN(getpid()),
-//     the caller's own process group (when each member holds the file)
-//     and a thread of the caller work, and the bridge refuses what Linux
-//     allows: an owner that is another process, or a group with a member,
-//     not holding the file; a target that some holder could not signal
-//     although the caller of F_SETOWN could; an owner set by a process
-//     that changed its ids afterwards. The bridge is more permissive than
-//     Linux where it cannot see: it looks for every holder when it first
-//     sees an owner (at the first notification after F_SETOWN) and then
-//     once a second, so a process that may not signal the target, held
-//     the file only between two such looks, and named as the owner a
-//     process that holds the file itself (or a group whose every member
-//     does) is not refused.
+//   - Permission (F4) is Linux's rule (fs/fcntl.c sigio_perm), judged
+//     by the same ids: F_SETOWN records the real and effective uid of
+//     its caller in the file's owner, and F_GETOWNER_UIDS on the
+//     duplicate reads them, with the owner and F_SETSIG, for every
+//     signal. A target gets it only if that euid is root's or either id
+//     equals the target's real or saved uid (read from its status now);
+//     each member of an owning group is judged on its own. So a process
+//     that may not signal a root process cannot make the bridge do it,
+//     however it got the file (fork then setuid, SCM_RIGHTS) and whether
+//     it closed its copy since or not; and, as on Linux, a process may
+//     name as the owner any process it may signal, holding the file or
+//     not. Refused although Linux allows: a target whose status cannot
+//     be read; outside the initial user namespace, an owner set with
+//     root's euid (the ids read are the namespace's view, and its root
+//     is not the kernel's) or an id the namespace does not map; a target
+//     this process itself may not signal (pidfd_send_signal refuses).
+//     The bridge does not ask the security module: a kernel whose LSM
+//     judges SIGIO (SELinux and Smack have a file_send_sigiotask hook)
+//     refuses by that policy what the bridge sends. The owner and its ids
+//     are separate fcntl reads, compared with what the bridge armed: they
+//     pair an owner with ids that did not set it only if the owner was
+//     set twice since the arming, the second time between the reads (a
+//     microsecond apart), to another target, by a process with the armed
+//     ids; that one signal is then judged by those ids.
 //   - A POLL_IN sent goes again while the data stays unread, and a
 //     POLL_OUT while the space stays unwritten (F1, a deliberate
 //     deviation): a signal through the server reaches the owner about as
@@ -196,21 +207,30 @@
 //     would wait for an answer nobody is left to give (the dying process
 //     closes its descriptors before the deferred release of /dev/fuse
 //     aborts the connection). The kernel thus tells the server nothing
-//     when a client closes a file the bridge also holds, nor who closed
-//     it; the worker checks the owned files every few milliseconds
-//     (kcmp) and closes the duplicate of one no client holds, and the
-//     kernel's release follows. A signal whose last check began just
+//     when a client closes a file the bridge also holds (the permission
+//     rule needs no closes: the owner's ids stay on the file); the
+//     worker checks the owned files every few milliseconds (kcmp) and
+//     closes the duplicate of one no client holds, and the kernel's
+//     release follows. A signal whose last check began just
 //     before a client's last close may still arrive just after it (F5).
 //   - Device files carry the extended attribute XattrSigio while the
 //     bridge runs; package sigio accepts such a file although O_ASYNC does
 //     not stick, and decodes the bridged signals (F7).
 //
-// The bridge needs pidfd_open, pidfd_getfd and kcmp, and ptrace access
-// to the clients (root, CAP_SYS_PTRACE, or clients of the same user where
+// The bridge needs pidfd_open, pidfd_getfd, kcmp and fcntl
+// F_GETOWNER_UIDS (CONFIG_CHECKPOINT_RESTORE), and ptrace access to the
+// clients (root, CAP_SYS_PTRACE, or clients of the same user where
 // Yama allows it), which pidfd_getfd, process_vm_readv and
 // /proc/PID/task/TID/syscall need: SigioAvailable says what is missing.
 // Without it, SigioAuto serves without signals and logs why once;
 // SigioOn fails the mount. Write-to-handler latency is in docs/PERFORMANCE.md.
+//
+// One wait the bridge cannot bound: kcmp, pidfd_getfd and the syscall
+// file take the client's exec lock for reading, and a client in execve(2)
+// holds it while it closes its close-on-exec descriptors. A close that
+// sends a FLUSH to a FUSE server that does not answer keeps it held, and
+// the bridge's call on that client, on the transport thread that raised
+// the notification or on the worker, waits as long.
 //
 // # Serving
 //

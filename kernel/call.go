@@ -53,7 +53,7 @@ func (t *Task) beginFdCall(ctx context.Context, fd int, nowait bool) (*call, *fd
 		return nil, nil, EINVAL // a nil ctx: no call can run under it
 	}
 	t.mu.Lock()
-	e, err := t.entryLocked(fd) // a dead task's table is empty: EBADF
+	e, err := t.entryLocked(fd) // a dead thread has no descriptors: EBADF
 	if err != nil {
 		t.mu.Unlock()
 		return nil, nil, err

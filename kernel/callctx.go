@@ -183,9 +183,13 @@ type nowaitKey struct{}
 // (Task.ReadFlags, Task.WriteFlags), or is derived from one: the driver
 // must return EAGAIN rather than sleep. WaitQueue.Wait checks it itself;
 // a driver that sleeps some other way checks it beside f.Nonblock().
+// A nil ctx is no call: false.
 func NoWait(ctx context.Context) bool {
 	if c, ok := ctx.(*call); ok {
 		return c.nowait
+	}
+	if ctx == nil {
+		return false
 	}
 	nw, _ := ctx.Value(nowaitKey{}).(bool)
 	return nw

@@ -116,13 +116,13 @@ func (t *Task) dequeueForDelivery() (SigInfo, disposition, Sigaction, bool) {
 // dequeueLocked is dequeue_signal: the next signal in allow from t's own
 // pending set, else from its process's. p.mu is held.
 func (t *Task) dequeueLocked(allow Sigset) (SigInfo, bool) {
+	queued := len(t.sigs.rt) + len(t.shared.rt)
 	info, ok := t.sigs.dequeue(allow)
 	if !ok {
 		info, ok = t.shared.dequeue(allow)
 	}
-	if ok && info.Signo >= 32 {
-		t.nrt--
-	}
+	// A real-time signal raised without a queued instance frees no place.
+	t.nrt -= queued - len(t.sigs.rt) - len(t.shared.rt)
 	return info, ok
 }
 

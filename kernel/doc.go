@@ -52,8 +52,10 @@
 // block and whose disposition ignores it is discarded; standard signals
 // coalesce to one pending instance per set keeping the first SigInfo,
 // real-time ones (32..64) queue in order up to Config.SigPendingMax per
-// process (beyond it Kill and Sigqueue fail with EAGAIN and a fasync
-// notification falls back to plain SIGIO, SPEC A7). If the chosen thread
+// process (beyond it Sigqueue and Tgkill fail with EAGAIN and a fasync
+// notification falls back to plain SIGIO, SPEC A7, while kill(2) and the
+// kernel's own signals are sent with their siginfo lost: pending once,
+// delivered as SI_USER from pid 0). If the chosen thread
 // does not block it, a default-fatal signal ends the process at once, a
 // default stop signal stops it, and a handled one interrupts the chosen
 // thread's blocking calls: the context its driver sleeps on is
@@ -82,8 +84,8 @@
 // signal taken's decides; Poll, Pause, Sigsuspend and
 // Sigtimedwait always return EINTR, as in Linux. A call interrupted by a
 // stop restarts once the process continues, since no handler ran, except
-// Sigtimedwait and EpollWait, which return EINTR then, as signal(7)
-// lists. A
+// Sigtimedwait and EpollWait, which return EINTR as signal(7) says they
+// do. A
 // blocked call also returns the caller's ctx error when ctx ends, and
 // EBADF when its descriptor is closed, its thread exits or the kernel
 // closes. ERESTARTSYS never escapes a Task method. Every method that

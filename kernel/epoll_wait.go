@@ -103,6 +103,7 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 		if timedOut {
 			return 0, nil
 		}
+		stops := t.stopCount()
 		c, err := t.beginCall(ctx, e, false)
 		if err != nil {
 			return 0, err
@@ -121,12 +122,13 @@ func (t *Task) epollWait(ctx context.Context, e *fdEntry, ep *eventpoll, events 
 				return n, nil
 			}
 		}
-		stopped := t.stoppedNow()
 		restart, err := t.interrupted(ctx, cause, false)
 		if !restart {
 			return 0, err
 		}
-		if stopped && t.Alive() { // never restarted after a stop
+		if t.stoppedSince(stops) {
+			// signal(7): epoll_wait fails with EINTR after a stop and
+			// SIGCONT, even with no handler.
 			return 0, EINTR
 		}
 		avail = false

@@ -150,7 +150,8 @@ func (p *process) closeAll() {
 // notifyExit is exit_notify: p's children are orphaned (its zombies
 // reaped), and p becomes a zombie its parent reaps with Wait4 — or is
 // reaped at once when the parent ignores SIGCHLD or set SA_NOCLDWAIT, or
-// has none — and the parent gets SIGCHLD (T5).
+// has none — and the parent gets SIGCHLD unless its action is SIG_IGN
+// (T5).
 func (p *process) notifyExit(status WaitStatus) {
 	k := p.k
 	k.mu.Lock()
@@ -181,11 +182,13 @@ func (p *process) notifyExit(status WaitStatus) {
 		k.zombies[p.pid] = p
 	}
 	k.mu.Unlock()
-	info := SigInfo{Signo: SIGCHLD, Code: CLD_EXITED, Pid: p.pid, Uid: p.cred.UID, Status: status.ExitStatus()}
-	if status.Signaled() {
-		info.Code, info.Status = CLD_KILLED, int(status.Signal())
+	if !act.Ignore { // SIG_IGN: no SIGCHLD at all, even a blocked one
+		info := SigInfo{Signo: SIGCHLD, Code: CLD_EXITED, Pid: p.pid, Uid: p.cred.UID, Status: status.ExitStatus()}
+		if status.Signaled() {
+			info.Code, info.Status = CLD_KILLED, int(status.Signal())
+		}
+		_ = leader.sendSignal(info, true)
 	}
-	_ = leader.sendSignal(info, true)
 	parent.childQ.WakeUp()
 }
 

@@ -46,7 +46,9 @@ func (t *Task) installLocked(f *File, min int) (int, error) {
 
 // entryLocked returns descriptor fd's slot. t.mu must be held.
 func (t *Task) entryLocked(fd int) (*fdEntry, error) {
-	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
+	// A thread that has exited has none, even while a fatal signal's
+	// goroutine is still closing its process's table.
+	if t.dead || fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {
 		return nil, EBADF
 	}
 	return t.fds[fd], nil

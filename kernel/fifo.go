@@ -31,6 +31,9 @@ const (
 // type.
 func (t *Task) Mknod(path string, mode uint32, dev int) error {
 	defer t.safePoint()
+	if path == "" {
+		return ENOENT // the lookup fails before the mode is looked at
+	}
 	switch mode & S_IFMT {
 	case S_IFIFO:
 	case 0, S_IFREG, S_IFCHR, S_IFBLK, S_IFSOCK, S_IFDIR:

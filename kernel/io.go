@@ -52,13 +52,13 @@ func (t *Task) Open(ctx context.Context, name string, flags int) (fd int, err er
 // SA_RESTART handler, EBADF when fd is closed meanwhile, the context's
 // error when ctx ends.
 func (t *Task) Read(ctx context.Context, fd int, p []byte) (int, error) {
-	return t.readWrite(ctx, fd, p, false, false)
+	return t.readWrite(ctx, fd, p, false, 0)
 }
 
 // Write writes p to descriptor fd through the driver, with the same rules
 // as Read (EBADF for a read-only descriptor).
 func (t *Task) Write(ctx context.Context, fd int, p []byte) (int, error) {
-	return t.readWrite(ctx, fd, p, true, false)
+	return t.readWrite(ctx, fd, p, true, 0)
 }
 
 // ReadFlags is Read with preadv2(2)'s per-call flags. With RWF_NOWAIT the
@@ -71,29 +71,24 @@ func (t *Task) Write(ctx context.Context, fd int, p []byte) (int, error) {
 // RWF_DSYNC, RWF_SYNC and RWF_APPEND, which the model does not
 // implement, and refuses only flags it does not know.
 func (t *Task) ReadFlags(ctx context.Context, fd int, p []byte, flags int) (int, error) {
-	if flags&^RWF_NOWAIT != 0 {
-		return 0, EOPNOTSUPP
-	}
-	return t.readWrite(ctx, fd, p, false, flags&RWF_NOWAIT != 0)
+	return t.readWrite(ctx, fd, p, false, flags)
 }
 
 // WriteFlags is Write with pwritev2(2)'s per-call flags, as ReadFlags.
 func (t *Task) WriteFlags(ctx context.Context, fd int, p []byte, flags int) (int, error) {
-	if flags&^RWF_NOWAIT != 0 {
-		return 0, EOPNOTSUPP
-	}
-	return t.readWrite(ctx, fd, p, true, flags&RWF_NOWAIT != 0)
+	return t.readWrite(ctx, fd, p, true, flags)
 }
 
-// readWrite is Read or Write: it registers the call (nowait: one that
-// must not sleep), checks the access mode and hands p to the driver's
-// Read or Write.
-func (t *Task) readWrite(ctx context.Context, fd int, p []byte, write, nowait bool) (n int, err error) {
+// readWrite is Read or Write with preadv2's flags: it registers the call
+// (RWF_NOWAIT: one that must not sleep), checks the access mode, then
+// the flags (EOPNOTSUPP after EBADF and EINVAL, in Linux's order), and
+// hands p to the driver's Read or Write.
+func (t *Task) readWrite(ctx context.Context, fd int, p []byte, write bool, flags int) (n int, err error) {
 	defer t.safePoint()
 	if sc := t.sysEnter(sysRW[btoi(write)], fd, len(p), 0); sc != nil {
 		defer sc.exit(&n, &err)
 	}
-	c, e, err := t.beginFdCall(ctx, fd, nowait)
+	c, e, err := t.beginFdCall(ctx, fd, flags&RWF_NOWAIT != 0)
 	if err != nil {
 		return 0, err
 	}
@@ -103,7 +98,7 @@ func (t *Task) readWrite(ctx context.Context, fd int, p []byte, write, nowait bo
 	if write {
 		allowed, implemented = f.Writable(), f.writer != nil
 	}
-	if err := accessError(allowed, implemented); err != nil {
+	if err := accessError(allowed, implemented, flags); err != nil {
 		t.endCall(c)
 		return 0, err
 	}
@@ -117,14 +112,17 @@ func (t *Task) readWrite(ctx context.Context, fd int, p []byte, write, nowait bo
 
 // accessError is read(2)'s and write(2)'s check of a descriptor: EBADF
 // when its access mode forbids the operation, EINVAL when the driver
-// cannot do it. The call is registered before the check (one lock for
-// both), so a failed check unregisters it.
-func accessError(allowed, implemented bool) error {
-	if !allowed {
+// cannot do it, then EOPNOTSUPP for flags other than RWF_NOWAIT. The
+// call is registered before the check (one lock for both), so a failed
+// check unregisters it.
+func accessError(allowed, implemented bool, flags int) error {
+	switch {
+	case !allowed:
 		return EBADF
-	}
-	if !implemented {
+	case !implemented:
 		return EINVAL
+	case flags&^RWF_NOWAIT != 0:
+		return EOPNOTSUPP
 	}
 	return nil
 }

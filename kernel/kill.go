@@ -19,7 +19,9 @@ func mayKill(from, to Cred) bool {
 // main thread first (T2). sig 0 only checks that the target exists and
 // may be signalled. Errors: EINVAL for a signal outside 0..64; ESRCH
 // when no process matches; EPERM when t may signal none of them (the
-// permission rule); EAGAIN when a real-time signal finds a full queue.
+// permission rule). A real-time signal that finds the queue full
+// (Config.SigPendingMax) is still sent, its siginfo lost: it is pending
+// once, and delivered as SI_USER from pid 0.
 // For several targets it succeeds if any target got the signal, as
 // Linux does. A signal t sends its own thread is delivered before Kill
 // returns: Kill is a safe point, so a driver signalling the task it runs
@@ -28,6 +30,9 @@ func (t *Task) Kill(pid, sig int) (err error) {
 	defer t.safePoint()
 	if sc := t.sysEnter(sysKill, -1, pid, sig); sc != nil {
 		defer sc.exit(nil, &err)
+	}
+	if sig < 0 || sig >= NSIG {
+		return EINVAL // the arguments first, as Tgkill checks them
 	}
 	if !t.Alive() {
 		return ESRCH
@@ -42,16 +47,14 @@ func (t *Task) userInfo(sig, code int) SigInfo {
 
 // Sigqueue sends sig with value to process pid (sigqueue(3)): the
 // handler sees Code SI_QUEUE and the value. pid must name one process
-// (ESRCH otherwise); the other rules are Kill's.
+// (ESRCH otherwise); the other rules are Kill's, except that a real-time
+// signal finding the queue full fails with EAGAIN.
 func (t *Task) Sigqueue(pid, sig int, value any) error {
 	defer t.safePoint()
-	if !t.Alive() {
-		return ESRCH
-	}
-	if pid <= 0 {
-		if sig < 0 || sig >= NSIG {
-			return EINVAL
-		}
+	switch {
+	case sig < 0 || sig >= NSIG:
+		return EINVAL
+	case !t.Alive() || pid <= 0:
 		return ESRCH
 	}
 	info := t.userInfo(sig, SI_QUEUE)
@@ -112,6 +115,7 @@ func (t *Task) tkill(tgid, tid, sig int) (err error) {
 // Kill sends sig from the kernel itself (Code SI_KERNEL, Pid 0, no
 // permission check). pid selects targets as Task.Kill does, with no
 // calling task: pid 0 matches nothing (ESRCH) and -1 is every process.
+// A full real-time queue loses the siginfo, as for Task.Kill.
 func (k *Kernel) Kill(pid, sig int) error {
 	return k.kill(pid, SigInfo{Signo: sig, Code: SI_KERNEL}, nil, nil)
 }
@@ -226,7 +230,9 @@ func (k *Kernel) allProcessesBut(self *Task) []*Task {
 // should therefore not sleep again — and its handler runs at t's next
 // safe point, at the latest when that call returns. Signo 0 only checks
 // that t is alive. Errors: EINVAL for a signal outside 0..64, ESRCH for
-// a dead thread, EAGAIN for a real-time signal finding the queue full.
+// a dead thread, EAGAIN for a real-time signal finding the queue full
+// (unless its Code is SI_USER or SI_KERNEL, which loses the siginfo
+// instead, as Kill's does).
 func (t *Task) SendSigInfo(info SigInfo) error {
 	if info.Signo < 0 || info.Signo >= NSIG {
 		return EINVAL

@@ -10,11 +10,11 @@ type fown struct {
 	id   int  // pid, tid or pgid; 0 = no owner
 	cred Cred // credentials of the task that set the owner (SPEC A10)
 	sig  int  // F_SETSIG: 0 = plain SIGIO (SPEC A7, A12)
-	// task is the owning thread for F_OWNER_TID, and the thread a
-	// process-directed notification starts with for F_OWNER_PID,
-	// resolved at F_SETOWN time (pids are never reused, so it stays the
-	// id named; a dead one is skipped at send time, A6), sparing every
-	// notification a lookup in the kernel's table.
+	// task is the thread id named at F_SETOWN time (nil when only a
+	// group had it): the owning thread for F_OWNER_TID, and the thread a
+	// process-directed notification starts with for F_OWNER_PID. While
+	// it lives with that id it spares every notification a lookup in the
+	// kernel's table (ownerTask).
 	task *Task
 }
 
@@ -71,9 +71,12 @@ func (f *File) setown(by *Task, arg int) error {
 	return f.setOwner(by, F_OWNER_PID, arg)
 }
 
-// liveID is the owner's id as F_GETOWN and F_GETOWN_EX report it: 0 once
-// no task of that kind has it (the process has exited; the group has no
-// member left), as pid_task finds nothing for the pid Linux keeps.
+// liveID is the owner's id as F_GETOWN and F_GETOWN_EX report it, as
+// Linux's pid_task(pid, type) finds it: for F_OWNER_TID a live thread
+// with that id, or a live process's main thread that has exited; for
+// F_OWNER_PID a live process with that id (so 0 for another thread's
+// id, even while that thread lives); for a group one with a member
+// left; 0 otherwise.
 func (f *File) liveID(o fown) int {
 	switch {
 	case o.id == 0:
@@ -82,20 +85,40 @@ func (f *File) liveID(o fown) int {
 		if !f.k.groupExists(o.id) {
 			return 0
 		}
-	case o.task == nil:
-		return 0
-	case o.typ == F_OWNER_TID && !o.task.Alive():
-		return 0 // the thread has exited (T2)
-	case o.typ != F_OWNER_TID && o.id != o.task.Pid():
-		// F_SETOWN (F_OWNER_PID) of a thread's id that is not its
-		// process's: pid_task(pid, PIDTYPE_TGID) finds no process, so
-		// Linux reports 0, while notifications still reach the
-		// process through that thread (sendSigio).
-		return 0
-	case o.task.gone.Load():
+		return o.id
+	}
+	t := f.ownerTask(&o)
+	if t == nil && o.typ == F_OWNER_TID {
+		// A main thread that has exited lasts as long as its process
+		// (a zombie leader): pid_task still finds it, though it takes
+		// no signal (sendSigio finds nothing to send to).
+		if leader, ok := f.k.lookup(o.id); ok && leader.pid == o.id {
+			t = leader
+		}
+	}
+	if t == nil || (o.typ != F_OWNER_TID && t.pid != o.id) {
 		return 0
 	}
 	return o.id
+}
+
+// ownerTask returns the thread owner o's id names now, as pid_task(pid,
+// PIDTYPE_PID): the one resolved at F_SETOWN while it lives with that id
+// (the usual case, no lookup); once it has exited, or an exec has moved
+// ids (de_thread), whichever task has the id — for F_OWNER_TID a live
+// thread, otherwise also a live process whose main thread has exited —
+// or nil.
+func (f *File) ownerTask(o *fown) *Task {
+	if t := o.task; t != nil && t.Alive() && t.Tid() == o.id {
+		return t
+	}
+	var t *Task
+	if o.typ == F_OWNER_TID {
+		t, _ = f.k.Task(o.id)
+	} else {
+		t, _ = f.k.lookup(o.id)
+	}
+	return t
 }
 
 // getown is F_GETOWN: the owner's pid, minus its pgid for a group, or 0.
@@ -145,17 +168,14 @@ func (f *File) sendSigio(fd, sig, band int, mask int16) {
 		}
 		return
 	}
-	if o.task != nil { // nil: the id was only a process group's
-		// F_OWNER_TID names a thread; F_OWNER_PID and F_SETOWN a
-		// process, starting with the thread found (T2). Sending skips a
-		// dead target (A6); a process named by the id of one of its
-		// other threads is reached only while that thread lives, as
-		// Linux's pid lookup finds no task for the id after it exits.
-		if o.typ != F_OWNER_TID && o.id != o.task.Pid() && !o.task.Alive() {
-			return
-		}
-		sigioTo(f, o.task, o, fd, band, mask, o.typ != F_OWNER_TID)
+	t := f.ownerTask(o)
+	if t == nil { // the id names no task: only a group did, or it exited (A6)
+		traceSendSigio(f, fd, o, nil, o.sig, band, mask, verdictNoTask)
+		return
 	}
+	// F_OWNER_TID names a thread; F_OWNER_PID and F_SETOWN a process,
+	// starting with the thread found (T2).
+	sigioTo(f, t, o, fd, band, mask, o.typ != F_OWNER_TID)
 }
 
 // sigioSkipped is send_sigio's verdict when it sends nothing at all.

@@ -58,18 +58,24 @@ func (p *process) queueLocked(t *Task, info SigInfo, group bool) (after afterSen
 	if group {
 		pend = &p.shared
 	}
-	if sig >= 32 {
-		if p.nrt >= p.k.sigPendingMax {
-			traceSignalGenerateLocked(t, &info, group, genOverflow)
-			return sendDone, false, EAGAIN
+	var added bool
+	switch {
+	case sig < 32 || p.nrt < p.k.sigPendingMax:
+		added = pend.queue(info) // false: a standard signal already pending
+		if added && sig >= 32 {
+			p.nrt++
 		}
+	case info.Code != SI_USER && info.Code != SI_KERNEL:
+		traceSignalGenerateLocked(t, &info, group, genOverflow)
+		return sendDone, false, EAGAIN
+	default:
+		// kill(2) and the kernel's own signals are sent all the same,
+		// their siginfo lost (TRACE_SIGNAL_LOSE_INFO): pending once.
+		added = pend.raise(sig)
 	}
-	if !pend.queue(info) {
+	if !added {
 		traceSignalGenerateLocked(t, &info, group, genCoalesced)
-		return sendDone, false, nil // a standard signal already pending
-	}
-	if sig >= 32 {
-		p.nrt++
+		return sendDone, false, nil
 	}
 	target := p.pickLocked(t, sig, group)
 	if target == nil {

@@ -65,10 +65,22 @@ func (t *Task) Sigsuspend(ctx context.Context, mask Sigset) (err error) {
 	if ctx == nil {
 		return EINVAL
 	}
+	// The mask it replaces is saved as a handler's is, in a frame, so
+	// that goroutines sharing the thread may end their Sigsuspends in
+	// any order (popFrameLocked), and as the saved mask, which the first
+	// handler frame set up meanwhile restores when its handler returns.
+	fr := &sigFrame{}
 	t.mu.Lock()
+	fr.saved = t.mask
+	t.frames = append(t.frames, fr)
 	t.replaceMaskLocked(mask)
 	t.mu.Unlock()
-	defer t.restoreSavedMask()
+	defer func() {
+		t.mu.Lock()
+		t.restoreMask = false
+		t.popFrameLocked(fr)
+		t.mu.Unlock()
+	}()
 	return t.waitHandler(ctx)
 }
 

@@ -89,8 +89,10 @@ func TestPendingSignals(t *testing.T) {
 		if err := sender.Sigqueue(task.Pid(), SIGRTMIN, 4); err != EAGAIN {
 			t.Fatalf("Sigqueue beyond SigPendingMax = %v, want EAGAIN", err)
 		}
-		if err := sender.Kill(task.Pid(), SIGRTMIN); err != EAGAIN {
-			t.Fatalf("Kill beyond SigPendingMax = %v, want EAGAIN", err)
+		// kill(2) is not refused: its siginfo is lost, and SIGRTMIN is
+		// already pending.
+		if err := sender.Kill(task.Pid(), SIGRTMIN); err != nil {
+			t.Fatalf("Kill beyond SigPendingMax = %v, want success", err)
 		}
 		k.Kill(task.Pid(), SIGUSR2) // standard signals are not limited
 		want := []int{SIGUSR2, SIGRTMIN, SIGRTMIN + 1, SIGRTMIN + 1}
@@ -379,8 +381,8 @@ func TestProcessGroups(t *testing.T) {
 	if err := m2.Setpgid(0); err != nil || m2.Pgid() != m2.Pid() {
 		t.Fatalf("S4: Setpgid(0) = %v, pgid %d", err, m2.Pgid())
 	}
-	if err := m1.Setpgid(12345); err != ESRCH {
-		t.Fatalf("S4: joining a missing group = %v, want ESRCH", err)
+	if err := m1.Setpgid(12345); err != EPERM { // as setpgid(2) on Linux 6.18
+		t.Fatalf("S4: joining a missing group = %v, want EPERM", err)
 	}
 	if err := m1.Setpgid(-2); err != EINVAL {
 		t.Fatalf("Setpgid(-2) = %v, want EINVAL", err)

@@ -7,7 +7,8 @@ import "math/bits"
 // signals (1..31) coalesce: one pending instance, the first siginfo kept.
 // Real-time signals (32..64: the kernel's SIGRTMIN is 32, glibc reserves
 // 32 and 33) queue in arrival order; the process counts them against
-// Config.SigPendingMax.
+// Config.SigPendingMax. A real-time signal may also be in set with no
+// instance in rt (raise): one pending instance whose siginfo was lost.
 type sigPending struct {
 	set Sigset      // the signals with at least one pending instance
 	std [32]SigInfo // std[s] valid while s is in set
@@ -51,7 +52,20 @@ func (p *sigPending) next(allow Sigset) int {
 	return bits.TrailingZeros64(uint64(x)) + 1
 }
 
-// take removes sig's first instance, which must be pending.
+// raise makes real-time signal sig pending with no queued instance, its
+// siginfo lost (kill(2) beyond the queue limit), and reports whether sig
+// was not pending before.
+func (p *sigPending) raise(sig int) bool {
+	if p.set.Has(sig) {
+		return false
+	}
+	p.set.Add(sig)
+	return true
+}
+
+// take removes sig's first instance, which must be pending. A real-time
+// signal pending with no instance queued (raise) gives the siginfo Linux
+// gives for lost information: SI_USER from pid 0.
 func (p *sigPending) take(sig int) SigInfo {
 	if sig < 32 {
 		info := p.std[sig]
@@ -70,6 +84,10 @@ func (p *sigPending) take(sig int) SigInfo {
 			more = true
 			break
 		}
+	}
+	if i < 0 {
+		p.set.Del(sig)
+		return SigInfo{Signo: sig, Code: SI_USER}
 	}
 	info := p.rt[i]
 	p.rt = append(p.rt[:i], p.rt[i+1:]...)
@@ -127,10 +145,14 @@ func (p *sigPending) signals() []int {
 		if !p.set.Has(sig) {
 			continue
 		}
+		n := len(sigs)
 		for _, info := range p.rt {
 			if info.Signo == sig {
 				sigs = append(sigs, sig)
 			}
+		}
+		if len(sigs) == n { // raised with its siginfo lost
+			sigs = append(sigs, sig)
 		}
 	}
 	return sigs

@@ -14,7 +14,8 @@ import (
 // come to this thread (Linux's real_blocked), at most timeout (timeout <
 // 0 waits forever, 0 only looks). SIGKILL and SIGSTOP are never taken.
 // Errors: EAGAIN when the timeout passes; EINTR when a handler of a
-// signal outside set ran meanwhile (never restarted, as in Linux); ctx's
+// signal outside set ran meanwhile (never restarted, as in Linux) or the
+// process was stopped and continued (signal(7)); ctx's
 // error when ctx ends; EBADF when the thread exits. Set is normally
 // blocked beforehand (Sigprocmask): a signal of set that is not blocked
 // may be delivered before Sigtimedwait looks.
@@ -53,14 +54,17 @@ func (t *Task) Sigwaitinfo(ctx context.Context, set Sigset) (SigInfo, error) {
 }
 
 // takeSignal dequeues the next signal of set for t; with wait it first
-// ends a wait begun by sigwaitOnce, restoring the real mask.
+// ends the wait for set begun by sigwaitOnce (endWaitLocked). A thread
+// that has exited takes nothing: its process's signals are for the
+// threads that live.
 func (t *Task) takeSignal(set Sigset, wait bool) (SigInfo, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if wait && t.inWait {
-		t.inWait = false
-		t.setMaskLocked(t.realBlocked)
-		t.realBlocked = 0
+	if wait {
+		t.endWaitLocked(set)
+	}
+	if t.dead {
+		return SigInfo{}, false
 	}
 	info, ok := t.dequeueLocked(set)
 	if ok {
@@ -79,10 +83,9 @@ func (t *Task) sigwaitOnce(ctx context.Context, set Sigset, expired <-chan time.
 		t.mu.Unlock()
 		return SigInfo{}, false, EBADF
 	}
-	t.realBlocked = t.mask
-	t.inWait = true
-	t.setMaskLocked(t.mask &^ set)
+	t.beginWaitLocked(set)
 	c := t.registerLocked(ctx, nil, false)
+	stops := t.stops
 	t.mu.Unlock()
 	cancelled, done := c.sleepChans()
 	timedOut := false
@@ -104,10 +107,9 @@ func (t *Task) sigwaitOnce(ctx context.Context, set Sigset, expired <-chan time.
 	case timedOut:
 		return SigInfo{}, false, EAGAIN
 	}
-	// A stop ends the wait with EINTR once the process continues:
-	// sigtimedwait is never restarted after a stop (signal(7)).
-	stopped := t.stoppedNow()
-	if ran, _ := t.deliverSignals(); ran > 0 || (stopped && t.Alive()) {
+	// A handler ran, or the process stopped and went on: EINTR, as
+	// signal(7) says of sigtimedwait after SIGSTOP and SIGCONT.
+	if ran, _ := t.deliverSignals(); ran > 0 || t.stoppedSince(stops) {
 		return SigInfo{}, false, EINTR
 	}
 	if !t.Alive() {
@@ -116,12 +118,55 @@ func (t *Task) sigwaitOnce(ctx context.Context, set Sigset, expired <-chan time.
 	return SigInfo{}, false, nil
 }
 
-// stoppedNow reports whether t's process is stopped: a call woken then
-// was woken by the stop. Sigtimedwait and EpollWait return EINTR after
-// it once the process continues, as signal(7) lists them among the calls
-// never restarted after a stop.
-func (t *Task) stoppedNow() bool {
+// beginWaitLocked starts a wait for set: the mask found is saved as
+// realBlocked by the first wait in progress, and set is unblocked along
+// with the sets of the others. t.mu is held.
+func (t *Task) beginWaitLocked(set Sigset) {
+	if !t.inWait {
+		t.realBlocked = t.mask
+		t.inWait = true
+	}
+	t.waits = append(t.waits, set)
+	t.setMaskLocked(t.mask &^ set)
+}
+
+// endWaitLocked ends one wait for set: the mask becomes realBlocked
+// minus the sets still waited for, realBlocked itself after the last.
+// t.mu is held.
+func (t *Task) endWaitLocked(set Sigset) {
+	var waiting Sigset
+	found := false
+	kept := t.waits[:0]
+	for _, s := range t.waits {
+		if s == set && !found {
+			found = true
+			continue
+		}
+		kept = append(kept, s)
+		waiting |= s
+	}
+	if !found {
+		return
+	}
+	t.waits = kept
+	t.setMaskLocked(t.realBlocked &^ waiting)
+	if len(kept) == 0 {
+		t.inWait = false
+		t.realBlocked = 0
+	}
+}
+
+// stopCount returns the process's stop count, for stoppedSince.
+func (t *Task) stopCount() uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.process.stopped
+	return t.stops
+}
+
+// stoppedSince reports whether the process has begun a stop since its
+// stop count was stops.
+func (t *Task) stoppedSince(stops uint64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stops != stops
 }

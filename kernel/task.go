@@ -33,13 +33,16 @@ type Task struct {
 	nfree     int        // length of freeCalls
 	sigs      sigPending // thread-directed pending signals
 	mask      Sigset     // blocked signals (never SIGKILL or SIGSTOP)
-	// realBlocked is the mask a Sigtimedwait replaced (Linux's
-	// real_blocked), valid while inWait; the wait unblocks its set so
-	// that the signals it waits for are sent to this thread.
+	// realBlocked is the mask the Sigtimedwaits in progress replaced
+	// (Linux's real_blocked), valid while inWait; waits holds their sets,
+	// which stay unblocked (mask is realBlocked minus them) so that the
+	// signals they wait for are sent to this thread. Goroutines sharing
+	// the thread may wait at once, hence a list.
 	realBlocked Sigset
 	inWait      bool
-	// frames are the masks saved by the handlers running on the thread,
-	// innermost last (the signal frames' uc_sigmask).
+	waits       []Sigset
+	// frames are the masks saved by the handlers running on the thread
+	// (the signal frames' uc_sigmask) and by Sigsuspend, innermost last.
 	frames []*sigFrame
 	// savedMask is the mask a call waiting with another one (Sigsuspend,
 	// EpollPwait) replaced, valid while restoreMask: Linux's
@@ -105,8 +108,8 @@ func (t *Task) Alive() bool { return t.alive.Load() }
 
 // Setpgid moves the process to another process group: pgid 0 or the
 // process's own pid makes a new group led by it; any other pgid must name
-// an existing group (ESRCH otherwise). A negative pgid is EINVAL; a dead
-// process gets ESRCH.
+// an existing group (EPERM otherwise, as setpgid(2) gives it). A negative
+// pgid is EINVAL; a dead process gets ESRCH.
 func (t *Task) Setpgid(pgid int) error {
 	defer t.safePoint()
 	if pgid < 0 {
@@ -122,7 +125,7 @@ func (t *Task) Setpgid(pgid int) error {
 		pgid = t.pid
 	}
 	if pgid != t.pid && len(k.groups[pgid]) == 0 {
-		return ESRCH
+		return EPERM
 	}
 	k.joinGroupLocked(t.process, pgid)
 	return nil
@@ -161,6 +164,7 @@ type process struct {
 	leader  *Task      // the main thread (Tid == Pid), alive or not
 	stopped bool       // group stop: SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU
 	stopSig int        // the signal that stopped it
+	stops   uint64     // stops begun, for the calls a stop ends (Sigtimedwait)
 
 	// stopQ is woken when a stop ends or the process exits: stopped
 	// threads sleep on it at their safe points.

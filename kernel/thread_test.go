@@ -307,7 +307,7 @@ func TestRealtimeLimitPerProcess(t *testing.T) {
 	}{
 		{"S1/process-1", func() error { return k.Kill(main.Pid(), SIGRTMIN) }, nil},
 		{"S1/thread-2", func() error { return main.Tgkill(main.Pid(), th.Tid(), SIGRTMIN+1) }, nil},
-		{"S1/full", func() error { return k.Kill(main.Pid(), SIGRTMIN) }, EAGAIN},
+		{"S1/full", func() error { return main.Sigqueue(main.Pid(), SIGRTMIN, 1) }, EAGAIN},
 		{"S1/full-thread", func() error { return main.Tkill(main.Tid(), SIGRTMIN) }, EAGAIN},
 		{"S1/take-frees", func() error {
 			_, err := main.Sigtimedwait(context.Background(), set, 0)
@@ -315,7 +315,7 @@ func TestRealtimeLimitPerProcess(t *testing.T) {
 		}, nil},
 		{"S1/again", func() error { return k.Kill(main.Pid(), SIGRTMIN) }, nil},
 		{"S1/exit-frees", func() error { th.ExitThread(); return k.Kill(main.Pid(), SIGRTMIN) }, nil},
-		{"S1/full-again", func() error { return k.Kill(main.Pid(), SIGRTMIN) }, EAGAIN},
+		{"S1/full-again", func() error { return main.Tgkill(main.Pid(), main.Tid(), SIGRTMIN) }, EAGAIN},
 		{"S1/ignore-frees", func() error {
 			main.Sigaction(SIGRTMIN, Sigaction{Ignore: true})
 			main.Sigaction(SIGRTMIN, Sigaction{})
@@ -329,5 +329,55 @@ func TestRealtimeLimitPerProcess(t *testing.T) {
 	}
 	if got := main.Pending(); !reflect.DeepEqual(got, []int{SIGRTMIN + 1}) {
 		t.Errorf("pending %v, want [SIGRTMIN+1]", got)
+	}
+}
+
+// TestRealtimeLimitKillLosesInfo checks S1 as Linux's
+// __send_signal_locked treats a full queue (checked with a C program on
+// Linux 6.18 with RLIMIT_SIGPENDING 2): sigqueue, tgkill and an
+// F_SETSIG'd notification fail with EAGAIN, but kill(2) and the kernel's
+// own signals are sent all the same with their siginfo lost — pending
+// once however often sent, delivered as SI_USER from pid 0 — and take
+// no place in the queue.
+func TestRealtimeLimitKillLosesInfo(t *testing.T) {
+	ctx := context.Background()
+	k := newKernel(t, Config{SigPendingMax: 2})
+	task := k.NewTask("t", Cred{UID: 1000, EUID: 1000, SUID: 1000})
+	set := SigsetOf(SIGRTMIN, SIGRTMIN+1)
+	mustMask(t, task, SIG_BLOCK, set)
+	for range 2 {
+		if err := task.Sigqueue(task.Pid(), SIGRTMIN+1, 7); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := task.Sigqueue(task.Pid(), SIGRTMIN+1, 7); err != EAGAIN {
+		t.Fatalf("S1: Sigqueue on a full queue = %v, want EAGAIN", err)
+	}
+	for _, kill := range []func() error{
+		func() error { return task.Kill(task.Pid(), SIGRTMIN) },
+		func() error { return task.Kill(task.Pid(), SIGRTMIN) },
+		func() error { return k.Kill(task.Pid(), SIGRTMIN) },
+	} {
+		if err := kill(); err != nil {
+			t.Fatalf("S1: kill on a full queue = %v, want success", err)
+		}
+	}
+	want := []int{SIGRTMIN, SIGRTMIN + 1, SIGRTMIN + 1}
+	if got := task.Pending(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("S1: pending %v, want %v", got, want)
+	}
+	info, err := task.Sigtimedwait(ctx, set, 0)
+	if err != nil || info != (SigInfo{Signo: SIGRTMIN, Code: SI_USER}) {
+		t.Fatalf("S1: the lost-info signal = %+v, %v; want SI_USER from pid 0", info, err)
+	}
+	if _, err := task.Sigtimedwait(ctx, set, 0); err != nil {
+		t.Fatal(err)
+	}
+	// One queued instance taken: one place free, and only one.
+	if err := task.Sigqueue(task.Pid(), SIGRTMIN, 8); err != nil {
+		t.Fatalf("S1: Sigqueue after a queued instance was taken = %v", err)
+	}
+	if err := task.Sigqueue(task.Pid(), SIGRTMIN, 9); err != EAGAIN {
+		t.Fatalf("S1: Sigqueue on a full queue again = %v, want EAGAIN", err)
 	}
 }

@@ -45,9 +45,8 @@ type Tracer struct {
 	written uint64 // events recorded since NewTracer or Reset
 	// ids number the wait queues and kiocbs the trace has seen, in order
 	// of first sight, so that events name them without addresses.
-	wqIDs    map[*WaitQueue]int
-	kiocbIDs map[*Kiocb]int
-	lastID   int // the last number given to a wait queue or kiocb
+	ids    map[any]int // *WaitQueue or *Kiocb
+	lastID int         // the last number given to a wait queue or kiocb
 }
 
 // NewTracer returns a tracer that keeps the last capacity events
@@ -57,10 +56,9 @@ func NewTracer(capacity int) *Tracer {
 		capacity = DefaultTraceCapacity
 	}
 	return &Tracer{
-		start:    time.Now(),
-		ring:     make([]TraceEvent, capacity),
-		wqIDs:    make(map[*WaitQueue]int),
-		kiocbIDs: make(map[*Kiocb]int),
+		start: time.Now(),
+		ring:  make([]TraceEvent, capacity),
+		ids:   make(map[any]int),
 	}
 }
 
@@ -131,40 +129,31 @@ func (tr *Tracer) Reset() {
 	clear(tr.ring)
 	tr.written = 0
 	tr.start = time.Now()
-	clear(tr.wqIDs)
-	clear(tr.kiocbIDs)
+	clear(tr.ids)
 	tr.lastID = 0
 }
 
 // wqID returns q's number in this trace (1, 2, ... in order of first
 // sight).
-func (tr *Tracer) wqID(q *WaitQueue) int {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	id, ok := tr.wqIDs[q]
-	if !ok {
-		tr.lastID++
-		id = tr.lastID
-		tr.remember()
-		tr.wqIDs[q] = id
-	}
-	return id
-}
+func (tr *Tracer) wqID(q *WaitQueue) int { return tr.objID(q, false) }
 
 // kiocbID returns iocb's number in this trace; forget drops it (the
 // kiocb completed).
-func (tr *Tracer) kiocbID(iocb *Kiocb, forget bool) int {
+func (tr *Tracer) kiocbID(iocb *Kiocb, forget bool) int { return tr.objID(iocb, forget) }
+
+// objID numbers a wait queue or kiocb, wqID's and kiocbID's one counter.
+func (tr *Tracer) objID(obj any, forget bool) int {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	id, ok := tr.kiocbIDs[iocb]
+	id, ok := tr.ids[obj]
 	if !ok {
 		tr.lastID++
 		id = tr.lastID
 		tr.remember()
-		tr.kiocbIDs[iocb] = id
+		tr.ids[obj] = id
 	}
 	if forget {
-		delete(tr.kiocbIDs, iocb)
+		delete(tr.ids, obj)
 	}
 	return id
 }
@@ -174,8 +163,7 @@ func (tr *Tracer) kiocbID(iocb *Kiocb, forget bool) int {
 // the maps start over (numbers keep counting, so none is given twice).
 // tr.mu must be held.
 func (tr *Tracer) remember() {
-	if len(tr.wqIDs)+len(tr.kiocbIDs) >= len(tr.ring) {
-		clear(tr.wqIDs)
-		clear(tr.kiocbIDs)
+	if len(tr.ids) >= len(tr.ring) {
+		clear(tr.ids)
 	}
 }

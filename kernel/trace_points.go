@@ -159,7 +159,7 @@ const (
 	verdictNoOwner = "no_owner"    // F_SETOWN never set, or set to 0 (A6)
 	verdictSigurg  = "sigurg_skip" // SIGURG to a file without F_SETSIG
 	verdictNoGroup = "empty_group" // the owning process group has no member left
-	verdictNoTask  = "no_task"     // the owner id names no task (only a group did)
+	verdictNoTask  = "no_task"     // the owner id names no task (only a group did, or it has exited)
 )
 
 // traceSendSigio records send_sigio for f (descriptor fd): owner o, the
@@ -214,7 +214,7 @@ const (
 // process, group), and what became of it. t's lock is not held.
 func traceSignalGenerate(t *Task, info *SigInfo, group bool, result string) {
 	if tracing() {
-		traceSignalGenerateSlow(t, taskOf(t), info, group, result)
+		traceSignalGenerateSlow(t, false, info, group, result)
 	}
 }
 
@@ -222,14 +222,20 @@ func traceSignalGenerate(t *Task, info *SigInfo, group bool, result string) {
 // held (t's name is read under it).
 func traceSignalGenerateLocked(t *Task, info *SigInfo, group bool, result string) {
 	if tracing() {
-		traceSignalGenerateSlow(t, taskOfLocked(t), info, group, result)
+		traceSignalGenerateSlow(t, true, info, group, result)
 	}
 }
 
-func traceSignalGenerateSlow(t *Task, to TraceTask, info *SigInfo, group bool, result string) {
+func traceSignalGenerateSlow(t *Task, locked bool, info *SigInfo, group bool, result string) {
 	tr, ev := newEvent(t.k, "signal_generate", nil, nil)
 	if tr == nil {
 		return
+	}
+	var to TraceTask
+	if locked {
+		to = taskOfLocked(t)
+	} else {
+		to = taskOf(t)
 	}
 	ev.add(fSig("sig", info.Signo))
 	ev.add(fCode("code", info.Code))

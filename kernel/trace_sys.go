@@ -84,7 +84,7 @@ func (t *Task) sysEnter(call sysNo, fd, a1, a2 int) *sysCall {
 	if !tracing() {
 		return nil
 	}
-	return t.sysEnterSlow(call, fd, "", a1, a2)
+	return t.sysEnterSlow(call, fd, a1, a2)
 }
 
 // sysEnterPath is sysEnter for a call that names a device instead of a
@@ -93,11 +93,25 @@ func (t *Task) sysEnterPath(call sysNo, path string, a1 int) *sysCall {
 	if !tracing() {
 		return nil
 	}
-	return t.sysEnterSlow(call, -1, path, a1, 0)
+	return t.sysEnterPathSlow(call, path, a1)
 }
 
-// sysEnterSlow is sysEnter once some kernel is traced.
-func (t *Task) sysEnterSlow(call sysNo, fd int, path string, a1, a2 int) *sysCall {
+// sysEnterSlow and sysEnterPathSlow are sysEnter and sysEnterPath once
+// some kernel is traced. They stay calls, so that the fast paths are
+// small enough to be inlined into every system call.
+//
+//go:noinline
+func (t *Task) sysEnterSlow(call sysNo, fd, a1, a2 int) *sysCall {
+	return t.enterCall(call, fd, "", a1, a2)
+}
+
+//go:noinline
+func (t *Task) sysEnterPathSlow(call sysNo, path string, a1 int) *sysCall {
+	return t.enterCall(call, -1, path, a1, 0)
+}
+
+// enterCall records sys_enter and makes the call current.
+func (t *Task) enterCall(call sysNo, fd int, path string, a1, a2 int) *sysCall {
 	tr := t.k.tracer.Load()
 	if tr == nil {
 		return nil

@@ -72,6 +72,7 @@ func TestMknod(t *testing.T) {
 		{"fifo", kernel.S_IFIFO | 0o600, kernel.EEXIST},
 		{".", kernel.S_IFIFO, kernel.EEXIST},
 		{"", kernel.S_IFIFO, kernel.ENOENT},
+		{"", kernel.S_IFCHR, kernel.ENOENT}, // the path is looked up before the mode
 		{"dir/fifo", kernel.S_IFIFO, kernel.ENOENT},
 		{"reg", kernel.S_IFREG | 0o600, kernel.EPERM},
 		{"reg0", 0o600, kernel.EPERM},

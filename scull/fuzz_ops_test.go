@@ -73,7 +73,7 @@ func (h *fuzzHarness) step(op int, in *fuzzInput) string {
 		return fmt.Sprintf("SetSize(%d, %d) = %v", dev, size, h.pipes.Pipe(dev).SetSize(size))
 	case opSetpgid:
 		t, v := h.task(in), in.next()
-		pgid := []int{0, h.tasks[0].Pgid(), h.tasks[1].Pid(), 4242}[v%4] // 4242: ESRCH
+		pgid := []int{0, h.tasks[0].Pgid(), h.tasks[1].Pid(), 4242}[v%4] // 4242: EPERM (no such group)
 		return fmt.Sprintf("setpgid(%s, %d) = %v", t.Name(), pgid, t.Setpgid(pgid))
 	case opKill:
 		t, o, v := h.task(in), h.owner(in), in.next()

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/linux"
 )
 
 // A bandCase arms one real descriptor, makes the kernel signal it, and says
@@ -188,7 +190,7 @@ func TestArmAndRestore(t *testing.T) {
 			want := fdState{
 				flags: before.flags | unix.O_ASYNC,
 				sig:   int(w.Signal()),
-				owner: fOwnerEx{Type: F_OWNER_TID, Pid: int32(w.OwnerTID())},
+				owner: linux.FOwnerEx{Type: F_OWNER_TID, Pid: int32(w.OwnerTID())},
 			}
 			if armed != want {
 				t.Errorf("armed state %+v, want %+v", armed, want)
@@ -272,7 +274,7 @@ func drainConn(t *testing.T, c *net.TCPConn) {
 func TestTTYOwnerClaim(t *testing.T) {
 	t.Run("R1/O_ASYNC-first-tty-claims-the-process", func(t *testing.T) {
 		_, s := openPty(t)
-		if o := stateOf(t, s).owner; o != (fOwnerEx{}) {
+		if o := stateOf(t, s).owner; o != (linux.FOwnerEx{}) {
 			t.Fatalf("fresh pty has owner %+v", o)
 		}
 		fl := stateOf(t, s).flags
@@ -292,7 +294,7 @@ func TestTTYOwnerClaim(t *testing.T) {
 		if err := w.Watch(s); err != nil {
 			t.Fatal(err)
 		}
-		want := fOwnerEx{Type: F_OWNER_TID, Pid: int32(w.OwnerTID())}
+		want := linux.FOwnerEx{Type: F_OWNER_TID, Pid: int32(w.OwnerTID())}
 		if got := stateOf(t, s).owner; got != want {
 			t.Fatalf("owner after Watch %+v, want %+v", got, want)
 		}

@@ -27,8 +27,8 @@ func TestBridgedEventDecoding(t *testing.T) {
 		{"F3/POLL_OUT", bridgedSig(0x304, 7), 7, POLL_OUT, true},
 		{"F3/POLL_HUP", bridgedSig(0x18, 0), 0, POLL_HUP, true},
 		{"F3/unknown-mask", bridgedSig(0x3, 3), 0, 0, false},
-		{"F3/sigqueue", &unix.SignalfdSiginfo{Signo: 45, Code: siQUEUE, Pid: 0x41, Ptr: 3}, 0, 0, false},
-		{"F3/doorbell", &unix.SignalfdSiginfo{Signo: 45, Code: siQUEUE, Pid: 0x41, Ptr: 0x5349_4749_4f00_0001}, 0, 0, false},
+		{"F3/sigqueue", &unix.SignalfdSiginfo{Signo: 45, Code: linux.SI_QUEUE, Pid: 0x41, Ptr: 3}, 0, 0, false},
+		{"F3/doorbell", &unix.SignalfdSiginfo{Signo: 45, Code: linux.SI_QUEUE, Pid: 0x41, Ptr: 0x5349_4749_4f00_0001}, 0, 0, false},
 		{"F3/kernel-code", &unix.SignalfdSiginfo{Signo: 45, Code: int32(POLL_IN), Band: 0x41, Fd: 3}, 0, 0, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/linux"
 )
 
 // Classic is signal-driven I/O as LDD3's asynctest does it: the process is
@@ -59,7 +61,7 @@ func (c *Classic) Watch(fd int) error {
 		}
 		delete(c.fds, fd)
 	}
-	a, err := arm(fd, 0, fOwnerEx{Type: F_OWNER_PID, Pid: int32(unix.Getpid())})
+	a, err := arm(fd, 0, linux.FOwnerEx{Type: F_OWNER_PID, Pid: int32(unix.Getpid())})
 	if err != nil {
 		return fmt.Errorf("sigio: classic watch fd %d: %w", fd, err)
 	}

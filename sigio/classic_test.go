@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/linux"
 )
 
 // awaitSIGIO waits for a notification on c.C.
@@ -35,7 +37,7 @@ func TestClassic(t *testing.T) {
 	if err := c.Watch(r); err != nil {
 		t.Fatal(err)
 	}
-	want := fdState{flags: before.flags | unix.O_ASYNC, owner: fOwnerEx{Type: F_OWNER_PID, Pid: int32(unix.Getpid())}}
+	want := fdState{flags: before.flags | unix.O_ASYNC, owner: linux.FOwnerEx{Type: F_OWNER_PID, Pid: int32(unix.Getpid())}}
 	if s := stateOf(t, r); s != want {
 		t.Fatalf("armed %+v, want %+v", s, want)
 	}
@@ -82,7 +84,7 @@ func TestClassicInitialAndErrors(t *testing.T) {
 	}
 	before := stateOf(t, r)
 	before.flags &^= unix.O_ASYNC
-	before.owner = fOwnerEx{}
+	before.owner = linux.FOwnerEx{}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}

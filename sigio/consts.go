@@ -16,9 +16,6 @@ const (
 	F_OWNER_PGRP = linux.F_OWNER_PGRP // the owner is a process group
 )
 
-// fOwnerEx is struct f_owner_ex: the argument of F_SETOWN_EX and F_GETOWN_EX.
-type fOwnerEx = linux.FOwnerEx
-
 // A Band is the si_code of a signal-driven I/O signal: which kind of
 // readiness the descriptor reports (include/uapi/asm-generic/siginfo.h).
 type Band int32

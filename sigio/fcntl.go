@@ -21,16 +21,12 @@ func identify(fd int) (fileID, error) {
 	return fileID{st.Dev, st.Ino}, nil
 }
 
-func getOwnerEx(fd int) (fOwnerEx, error) { return linux.GetOwnEx(fd) }
-
-func setOwnerEx(fd int, o fOwnerEx) error { return linux.SetOwnEx(fd, o) }
-
 // An armed descriptor remembers what arming changed, so disarm can put it back.
 type armed struct {
 	fd    int
 	id    fileID
-	sig   int      // F_GETSIG before arming
-	owner fOwnerEx // F_GETOWN_EX before arming
+	sig   int            // F_GETSIG before arming
+	owner linux.FOwnerEx // F_GETOWN_EX before arming
 }
 
 // arm makes fd signal-driven: signal sig (0 = plain SIGIO) to owner.
@@ -48,7 +44,7 @@ type armed struct {
 // (SPEC R2), except on a device exported by devfs, whose bridge sends the
 // signals (SPEC F7, bridged.go). On any failure the descriptor is left as
 // it was.
-func arm(fd, sig int, owner fOwnerEx) (*armed, error) {
+func arm(fd, sig int, owner linux.FOwnerEx) (*armed, error) {
 	if fd < 0 {
 		return nil, unix.EBADF
 	}
@@ -67,7 +63,7 @@ func arm(fd, sig int, owner fOwnerEx) (*armed, error) {
 	// its sign of a subscriber (bridged.go).
 	viaBridge := bridged(fd)
 	if viaBridge {
-		if o, err := getOwnerEx(fd); err == nil && o.Pid != 0 {
+		if o, err := linux.GetOwnEx(fd); err == nil && o.Pid != 0 {
 			return nil, ErrAsyncBusy
 		}
 	}
@@ -75,13 +71,13 @@ func arm(fd, sig int, owner fOwnerEx) (*armed, error) {
 	if a.sig, err = unix.FcntlInt(uintptr(fd), unix.F_GETSIG, 0); err != nil {
 		return nil, err
 	}
-	if a.owner, err = getOwnerEx(fd); err != nil {
+	if a.owner, err = linux.GetOwnEx(fd); err != nil {
 		return nil, err
 	}
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETSIG, sig); err != nil {
 		return nil, fmt.Errorf("F_SETSIG %d: %w", sig, err)
 	}
-	if err := setOwnerEx(fd, owner); err != nil {
+	if err := linux.SetOwnEx(fd, owner); err != nil {
 		a.restoreSig()
 		return nil, fmt.Errorf("F_SETOWN_EX: %w", err)
 	}
@@ -125,10 +121,10 @@ func (a *armed) disarm() error {
 }
 
 func (a *armed) restoreOwner() error {
-	err := setOwnerEx(a.fd, a.owner)
+	err := linux.SetOwnEx(a.fd, a.owner)
 	if errors.Is(err, unix.ESRCH) {
 		// The previous owner has exited; no owner is the nearest state.
-		err = setOwnerEx(a.fd, fOwnerEx{Type: a.owner.Type})
+		err = linux.SetOwnEx(a.fd, linux.FOwnerEx{Type: a.owner.Type})
 	}
 	if err != nil {
 		return fmt.Errorf("F_SETOWN_EX: %w", err)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fasync-go/fasync/internal/linux"
 )
 
 // deadline bounds every wait in these tests; reaching it is a failure, never
@@ -165,7 +167,7 @@ func await(t testing.TB, ch <-chan Event, match func(Event) bool, what string) E
 type fdState struct {
 	flags int
 	sig   int
-	owner fOwnerEx
+	owner linux.FOwnerEx
 }
 
 func stateOf(t testing.TB, fd int) fdState {
@@ -178,7 +180,7 @@ func stateOf(t testing.TB, fd int) fdState {
 	if s.sig, err = unix.FcntlInt(uintptr(fd), unix.F_GETSIG, 0); err != nil {
 		t.Fatalf("F_GETSIG fd %d: %v", fd, err)
 	}
-	if s.owner, err = getOwnerEx(fd); err != nil {
+	if s.owner, err = linux.GetOwnEx(fd); err != nil {
 		t.Fatalf("F_GETOWN_EX fd %d: %v", fd, err)
 	}
 	return s

@@ -133,7 +133,7 @@ func (w *Watcher) dispatch(si *unix.SignalfdSiginfo) {
 	}
 	w.stats.signals.Add(1)
 	if unix.Signal(si.Signo) == unix.SIGIO {
-		if si.Code <= 0 && si.Pid != 0 && !(si.Code == siTKILL && int(si.Pid) == w.pid) {
+		if si.Code <= 0 && si.Pid != 0 && !(si.Code == linux.SI_TKILL && int(si.Pid) == w.pid) {
 			// Sent by a process (kill, tgkill, sigqueue), not the
 			// kernel's overflow fallback, which comes as SI_KERNEL (or
 			// as SI_USER from pid 0 when even SIGIO's siginfo could not
@@ -269,7 +269,7 @@ func (w *Watcher) watch(fd int) error {
 		// and fd now names another one: forget the old watch.
 		delete(w.watched, fd)
 	}
-	a, err := arm(fd, int(w.sig), fOwnerEx{Type: F_OWNER_TID, Pid: int32(w.tid)})
+	a, err := arm(fd, int(w.sig), linux.FOwnerEx{Type: F_OWNER_TID, Pid: int32(w.tid)})
 	if err != nil {
 		return err
 	}
@@ -316,7 +316,7 @@ func (w *Watcher) do(o op, fd int) error {
 // which the owner treats as a Resync, since it may have merged with a real
 // overflow SIGIO pending at the same time.
 func (w *Watcher) ring() {
-	info := sigqueueInfo{signo: int32(w.sig), code: siQUEUE, pid: int32(w.pid), uid: uint32(unix.Getuid()), value: w.cookie}
+	info := sigqueueInfo{signo: int32(w.sig), code: linux.SI_QUEUE, pid: int32(w.pid), uid: uint32(unix.Getuid()), value: w.cookie}
 	_, _, e := unix.Syscall6(unix.SYS_RT_TGSIGQUEUEINFO, uintptr(w.pid), uintptr(w.tid), uintptr(w.sig), uintptr(unsafe.Pointer(&info)), 0, 0)
 	if e != 0 {
 		unix.Tgkill(w.pid, w.tid, unix.SIGIO)
@@ -329,7 +329,7 @@ func (w *Watcher) ring() {
 
 // isDoorbell reports whether si is a wake-up sent by ring.
 func (w *Watcher) isDoorbell(si *unix.SignalfdSiginfo) bool {
-	return unix.Signal(si.Signo) == w.sig && si.Code == siQUEUE && int(si.Pid) == w.pid && si.Ptr == w.cookie
+	return unix.Signal(si.Signo) == w.sig && si.Code == linux.SI_QUEUE && int(si.Pid) == w.pid && si.Ptr == w.cookie
 }
 
 // sigqueueInfo is the head of siginfo_t for SI_QUEUE (the _rt member) as
@@ -341,12 +341,6 @@ type sigqueueInfo struct {
 	value                 uint64 // si_value: signalfd reports it as ssi_ptr
 	_                     [96]byte
 }
-
-// si_codes of signals sent by processes (internal/linux).
-const (
-	siQUEUE = linux.SI_QUEUE // sigqueue, rt_sigqueueinfo
-	siTKILL = linux.SI_TKILL // tkill, tgkill
-)
 
 // shutdown releases everything once the loop has ended. Requests that
 // arrived meanwhile are refused; Close callers are answered last, when the

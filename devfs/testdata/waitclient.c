@@ -2,7 +2,7 @@
  * signal without a handler (SPEC F1, F2, F3), the ways threaded servers
  * and event loops do.
  *
- *   waitclient sigwait|signalfd|tid|pending SIG DEV...
+ *   waitclient sigwait|signalfd|tid|pending|ignored SIG DEV...
  *
  * Each DEV is opened read-only and given F_SETSIG SIG, an owner and
  * O_ASYNC. SIG is blocked in every thread before anything else, and then
@@ -15,7 +15,9 @@
  *   pending   by nobody: the process (two threads) owns the files and the
  *             signal stays pending until a line "take" on standard input,
  *             after which the main thread prints "pending" if sigpending
- *             shows it and takes it with a zero sigtimedwait.
+ *             shows it and takes it with a zero sigtimedwait;
+ *   ignored   as pending, one thread, with SIG's action SIG_IGN: Linux
+ *             queues a blocked signal whatever its action.
  * Each signal taken prints one line:
  *   sig=N code=C fd=F band=0xB pid=P tid=T
  * (si_fd and si_band, or ssi_fd and ssi_band; T is the thread that took
@@ -82,7 +84,7 @@ static int input(int *take)
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: waitclient sigwait|signalfd|tid|pending SIG DEV...\n");
+		fprintf(stderr, "usage: waitclient sigwait|signalfd|tid|pending|ignored SIG DEV...\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -97,6 +99,8 @@ int main(int argc, char **argv)
 			usleep(1000);
 	} else if (strcmp(mode, "pending") == 0) {
 		pthread_create(&th, NULL, idle, NULL);
+	} else if (strcmp(mode, "ignored") == 0) {
+		signal(sig, SIG_IGN); /* blocked and ignored: queued all the same */
 	}
 	for (int i = 3; i < argc; i++) {
 		int fd = open(argv[i], O_RDONLY);

@@ -72,6 +72,7 @@ const (
 	FOPEN_DIRECT_IO   = 1 << 0
 	FOPEN_NONSEEKABLE = 1 << 2
 	FOPEN_STREAM      = 1 << 4
+	FOPEN_NOFLUSH     = 1 << 5 // closes of the file send no FLUSH
 )
 
 // FATTR_* bits of fuse_setattr_in.valid.

@@ -5,6 +5,7 @@
 // (include/uapi/asm-generic/siginfo.h, fcntl.h, poll.h, fs/fcntl.c).
 //
 // The model kernel (package kernel) imports nothing of the project and
-// keeps its own copy of the band table; a devfs test checks that the two
-// agree.
+// keeps its own copy of the band table: its tests and this package's pin
+// both to Linux's values, and a devfs test checks that the band codes
+// the model raises are these.
 package linux

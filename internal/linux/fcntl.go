@@ -40,14 +40,28 @@ func SetOwnEx(fd int, o FOwnerEx) error {
 	return nil
 }
 
-// GetSig returns fd's F_SETSIG signal (fcntl F_GETSIG); 0 is plain SIGIO.
-func GetSig(fd int) (int, error) {
-	r, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(fd), unix.F_GETSIG, 0)
-	if e != 0 {
-		return 0, e
+// F_GETOWNER_UIDS is the fcntl command that reads the real and
+// effective user ids F_SETOWN recorded for a file's owner: those of the
+// process that set it, which fs/fcntl.c's sigio_perm judges each signal
+// by (include/uapi/asm-generic/fcntl.h; Linux 3.6+, with
+// CONFIG_CHECKPOINT_RESTORE). golang.org/x/sys/unix does not have it.
+const F_GETOWNER_UIDS = 17
+
+// GetOwnerUids returns the real and effective user ids recorded when
+// fd's owner was last set (fcntl F_GETOWNER_UIDS), in this process's user
+// namespace. A file whose owner was never set reads 0 and 0; clearing the
+// owner (F_SETOWN 0) keeps the ids of the latest process that set one.
+func GetOwnerUids(fd int) (uid, euid uint32, err error) {
+	var ids [2]uint32
+	if _, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(fd), F_GETOWNER_UIDS, uintptr(unsafe.Pointer(&ids))); e != 0 {
+		return 0, 0, e
 	}
-	return int(r), nil
+	return ids[0], ids[1], nil
 }
+
+// KCMP_FILE is kcmp(2)'s type for "the same open file description"
+// (include/uapi/linux/kcmp.h); golang.org/x/sys/unix does not have it.
+const KCMP_FILE = 0
 
 // XattrSigio is the extended attribute devfs puts on exported device
 // files while its signal bridge runs, and sigio looks for when O_ASYNC

@@ -37,8 +37,7 @@ func TestPollSiginfoLayout(t *testing.T) {
 	}
 }
 
-// F1: F_SETOWN_EX and F_GETOWN_EX round-trip on a pipe; F_GETSIG reads 0
-// until F_SETSIG.
+// F1: F_SETOWN_EX and F_GETOWN_EX round-trip on a pipe.
 func TestOwnEx(t *testing.T) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
@@ -53,13 +52,59 @@ func TestOwnEx(t *testing.T) {
 	if got, err := GetOwnEx(p[0]); err != nil || got != o {
 		t.Fatalf("GetOwnEx = %+v %v, want %+v", got, err, o)
 	}
-	if sig, err := GetSig(p[0]); err != nil || sig != 0 {
-		t.Fatalf("GetSig = %d %v, want 0", sig, err)
-	}
 	if _, err := GetOwnEx(-1); err != unix.EBADF {
 		t.Fatalf("GetOwnEx(-1): %v, want EBADF", err)
 	}
-	if _, err := GetSig(-1); err != unix.EBADF {
-		t.Fatalf("GetSig(-1): %v, want EBADF", err)
+}
+
+// F4: F_GETOWNER_UIDS reads the ids of the process that set the owner.
+func TestOwnerUids(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	if err := SetOwnEx(p[0], FOwnerEx{Type: F_OWNER_PID, Pid: int32(unix.Getpid())}); err != nil {
+		t.Fatal(err)
+	}
+	uid, euid, err := GetOwnerUids(p[0])
+	if err == unix.EINVAL {
+		t.Skip("F_GETOWNER_UIDS: EINVAL (a kernel without CONFIG_CHECKPOINT_RESTORE)")
+	}
+	if err != nil || uid != uint32(unix.Getuid()) || euid != uint32(unix.Geteuid()) {
+		t.Fatalf("GetOwnerUids = %d %d %v, want %d %d", uid, euid, err, unix.Getuid(), unix.Geteuid())
+	}
+	if _, _, err := GetOwnerUids(-1); err != unix.EBADF {
+		t.Fatalf("GetOwnerUids(-1): %v, want EBADF", err)
+	}
+}
+
+// F5: kcmp KCMP_FILE tells a duplicate of an open file from another open
+// file of the same kind.
+func TestKcmpFile(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	dup, err := unix.FcntlInt(uintptr(p[0]), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dup)
+	pid := uintptr(unix.Getpid())
+	cmp := func(a, b int) (uintptr, unix.Errno) {
+		r, _, e := unix.Syscall6(unix.SYS_KCMP, pid, pid, KCMP_FILE, uintptr(a), uintptr(b), 0)
+		return r, e
+	}
+	if r, e := cmp(p[0], dup); e == unix.ENOSYS {
+		t.Skip("kcmp: ENOSYS (a kernel without CONFIG_KCMP)")
+	} else if e != 0 || r != 0 {
+		t.Fatalf("kcmp of a duplicate = %d %v, want 0", r, e)
+	}
+	if r, e := cmp(p[0], p[1]); e != 0 || r == 0 {
+		t.Fatalf("kcmp of the two ends of a pipe = %d %v, want nonzero", r, e)
 	}
 }

@@ -227,3 +227,22 @@ func TestSVGCollapse(t *testing.T) {
 		t.Error("the title does not say how many rows were collapsed")
 	}
 }
+
+// TestFromNilTracer: a kernel that is not traced has a nil Tracer, whose
+// trace is empty and renders as an empty text and diagram, not a panic
+// (X2).
+func TestFromNilTracer(t *testing.T) {
+	k := kernel.New(kernel.Config{})
+	defer k.Close()
+	tr := FromTracer(k.Tracer())
+	if len(tr.Events) != 0 || tr.Dropped != 0 {
+		t.Fatalf("FromTracer(nil) = %+v", tr)
+	}
+	var text, svg strings.Builder
+	if err := tr.WriteText(&text); err != nil || !strings.Contains(text.String(), "entries-written: 0/0") {
+		t.Errorf("WriteText of the empty trace: %v\n%s", err, text.String())
+	}
+	if err := tr.WriteSVG(&svg); err != nil || !strings.Contains(svg.String(), "<svg") {
+		t.Errorf("WriteSVG of the empty trace: %v\n%.80s", err, svg.String())
+	}
+}

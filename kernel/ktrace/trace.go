@@ -50,8 +50,12 @@ func (e *Event) Has(key string) bool {
 }
 
 // FromTracer returns the events tr holds, oldest first, and its dropped
-// count.
+// count; an empty trace for a nil tracer (Kernel.Tracer of a kernel not
+// traced).
 func FromTracer(tr *kernel.Tracer) *Trace {
+	if tr == nil {
+		return &Trace{}
+	}
 	return &Trace{Events: FromEvents(tr.Events()), Dropped: tr.Dropped()}
 }
 

@@ -1,0 +1,132 @@
+package aio
+
+import (
+	"math"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Trying a transfer without blocking first (SPEC C18).
+//
+// preadv2 and pwritev2 with RWF_NOWAIT move the data at once when the
+// page cache holds it (or has room for it) and fail with EAGAIN when they
+// would have to wait for the disk. A File makes that try on the caller's
+// goroutine, a system call like os.File's pread(2), and goes to the
+// engine only when the kernel says it would block. The try is worth it
+// only while it mostly succeeds, so each direction of each File keeps a
+// probe: after probeFailures failed tries in a row the next pause calls
+// skip the try and go straight to the engine; the pause doubles each
+// time the tries fail again (up to maxPause calls) and halves with each
+// success. A file the kernel cannot try (EOPNOTSUPP: a file system
+// without RWF_NOWAIT, such as buffered writes on ext4), a file that is
+// not regular, and an O_DIRECT file are never tried.
+//
+// The probe is read by every call and written only when a try fails, so
+// on a file the page cache serves its line stays shared by every core.
+
+const (
+	probeFailures = 4    // failed tries in a row that start a pause
+	minPause      = 16   // calls in the first pause
+	maxPause      = 4096 // calls in the longest pause
+)
+
+// A probe decides whether a File's reads (or writes) are tried without
+// blocking first.
+type probe struct {
+	// skip is how many calls are still to skip the try; math.MinInt32
+	// (after never) means every call does.
+	skip  atomic.Int32
+	fails atomic.Int32 // tries failed in a row
+	pause atomic.Int32 // the next pause, in calls (0: minPause)
+}
+
+// try reports whether this call makes the try.
+func (p *probe) try() bool {
+	s := p.skip.Load()
+	if s == 0 {
+		return true
+	}
+	if s > 0 {
+		p.skip.CompareAndSwap(s, s-1) // lost to another call: that one counted
+	}
+	return false
+}
+
+// succeeded records a try the kernel answered at once.
+func (p *probe) succeeded() {
+	if p.fails.Load() != 0 {
+		p.fails.Store(0)
+	}
+	if n := p.pause.Load(); n > minPause {
+		p.pause.CompareAndSwap(n, n/2)
+	}
+}
+
+// failed records a try that would have blocked, and starts a pause after
+// probeFailures of them in a row.
+func (p *probe) failed() {
+	if p.fails.Add(1) < probeFailures {
+		return
+	}
+	p.fails.Store(0)
+	n := max(p.pause.Load(), minPause)
+	p.pause.Store(min(2*n, maxPause))
+	p.skip.CompareAndSwap(0, n)
+}
+
+// never turns the tries off for good.
+func (p *probe) never() { p.skip.Store(math.MinInt32) }
+
+// tryRead reads what the page cache holds of p at off without blocking.
+// It reports the bytes read (0 at the end of the file) and ok, or ok
+// false when the read is for the engine: the probe said to skip it, or
+// the kernel would have blocked, or gave an error the engine's read will
+// give too.
+func (f *File) tryRead(p []byte, off int64) (n int, ok bool) {
+	if !f.rd.try() {
+		return 0, false
+	}
+	n, errno := nowait(unix.SYS_PREADV2, f.fd, p, off)
+	return n, f.rd.settle(errno)
+}
+
+// tryWrite is tryRead for a write: it reports the bytes written, or ok
+// false when the write is for the engine.
+func (f *File) tryWrite(p []byte, off int64) (n int, ok bool) {
+	if !f.wr.try() {
+		return 0, false
+	}
+	n, errno := nowait(unix.SYS_PWRITEV2, f.fd, p, off)
+	return n, f.wr.settle(errno) && n > 0
+}
+
+// settle records the outcome of a try and reports whether it answered.
+func (p *probe) settle(errno syscall.Errno) bool {
+	switch errno {
+	case 0:
+		p.succeeded()
+		return true
+	case syscall.EAGAIN:
+		p.failed()
+	case syscall.EOPNOTSUPP:
+		p.never()
+	}
+	return false
+}
+
+// nowait makes one preadv2 or pwritev2 (trap) of p at off with
+// RWF_NOWAIT, from a single iovec on the stack: no allocation.
+func nowait(trap uintptr, fd int, p []byte, off int64) (int, syscall.Errno) {
+	iov := unix.Iovec{Base: unsafe.SliceData(p)}
+	iov.SetLen(len(p))
+	// On 64-bit Linux the offset is the low word alone (pos_h is 0).
+	n, _, errno := unix.Syscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&iov)), 1,
+		uintptr(off), 0, unix.RWF_NOWAIT)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), 0
+}

@@ -1,0 +1,206 @@
+package aio
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// dropCache drops f's pages from the page cache (fsync, then
+// POSIX_FADV_DONTNEED) and reports whether none is left, as mincore(2)
+// sees them; a file system that keeps them (tmpfs) makes the test skip.
+func dropCache(t *testing.T, f *os.File) {
+	t.Helper()
+	fd := int(f.Fd())
+	if err := unix.Fsync(fd); err != nil {
+		t.Fatalf("fsync: %v", err)
+	}
+	if err := unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED); err != nil {
+		t.Skipf("posix_fadvise(DONTNEED) unavailable: %v", err)
+	}
+	if n := cachedPages(t, f); n != 0 {
+		t.Skipf("the file system keeps %d pages of the file in memory after POSIX_FADV_DONTNEED (tmpfs?)", n)
+	}
+}
+
+// cachedPages counts f's pages in the page cache (mincore(2)).
+func cachedPages(t *testing.T, f *os.File) int {
+	t.Helper()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatalf("mmap: %v", err)
+	}
+	defer unix.Munmap(m)
+	vec := make([]byte, (len(m)+4095)/4096)
+	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)),
+		uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatalf("mincore: %v", errno)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+// saturate fills e's in-flight limit of one with a read of an empty pipe
+// and returns the pipe's write end, which lets the read complete.
+func saturate(t *testing.T, e *Engine) (wfd int, held *Request) {
+	t.Helper()
+	rfd, wfd := pipe(t)
+	held = &Request{Fd: rfd, Buf: make([]byte, 1)}
+	if err := e.Read(held); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Write(wfd, []byte{1})
+		if err := Suspend(context.Background(), []*Request{held}, 10*time.Second); err != nil {
+			t.Errorf("the pipe read did not complete: %v", err)
+		}
+	})
+	return wfd, held
+}
+
+// C18: a read the page cache can serve is made on the caller's goroutine,
+// without the engine: it completes while the engine's in-flight limit is
+// taken by a read that waits on an empty pipe.
+func TestFileReadsPageCacheWithoutEngine(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
+		e := newEngine(t, WithMaxInFlight(1))
+		_, data := tempFile(t, 1<<16, os.O_RDONLY)
+		f, _ := newTestFile(t, e, data, os.O_RDWR) // just written: in the page cache
+		saturate(t, e)
+		p := make([]byte, 3*4096+100)
+		if n, err := f.ReadAt(p, 4000); n != len(p) || err != nil || !bytes.Equal(p, data[4000:4000+len(p)]) {
+			t.Fatalf("C18: cached ReadAt with the engine full = %d, %v", n, err)
+		}
+		p = make([]byte, 100)
+		if n, err := f.ReadAt(p, int64(len(data)-50)); n != 50 || err == nil || !bytes.Equal(p[:n], data[len(data)-50:]) {
+			t.Fatalf("C18: cached ReadAt across the end = %d, %v; want 50, io.EOF", n, err)
+		}
+		if e.InFlight() != 1 {
+			t.Fatalf("C18: %d requests in flight, want only the pipe read", e.InFlight())
+		}
+	})
+}
+
+// C18: a read whose start is in the page cache and whose rest is not is
+// continued through the engine for the rest: ReadAt returns the whole
+// of p, as os.File's does, never the short part the cache held.
+func TestFileShortNowaitReadContinues(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, newEngine newEngineFunc) {
+		e := newEngine(t)
+		osf, data := tempFile(t, 1<<20, os.O_RDONLY)
+		f, err := e.NewFile(dupFile(t, int(osf.Fd())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		dropCache(t, osf)
+		// The first page back in the cache, not what follows (random
+		// advice keeps readahead from bringing more).
+		unix.Fadvise(int(osf.Fd()), 0, 0, unix.FADV_RANDOM)
+		one := make([]byte, 4096)
+		if _, err := unix.Pread(int(osf.Fd()), one, 0); err != nil {
+			t.Fatal(err)
+		}
+		if n := cachedPages(t, osf); n == 0 || n > 4 {
+			t.Skipf("the page cache holds %d pages after one read; want the first alone", n)
+		}
+		p := make([]byte, 64<<10)
+		if n, err := f.ReadAt(p, 0); n != len(p) || err != nil || !bytes.Equal(p, data[:len(p)]) {
+			t.Fatalf("C18: ReadAt over a cached page and uncached ones = %d, %v (same bytes: %t); want %d, nil",
+				n, err, bytes.Equal(p[:n], data[:n]), len(p))
+		}
+	})
+}
+
+// C18: a File whose reads keep missing the page cache stops trying for a
+// while, and tries again after the pause; a file that cannot answer
+// without blocking (O_DIRECT, a pipe) is never tried; writes where the
+// file system has no RWF_NOWAIT stop trying after the first.
+func TestFileProbePauses(t *testing.T) {
+	e, err := New(WithBackend("threads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	osf, data := tempFile(t, 1<<20, os.O_RDWR)
+	f, err := e.NewFile(dupFile(t, int(osf.Fd())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	unix.Fadvise(int(osf.Fd()), 0, 0, unix.FADV_RANDOM)
+	p := make([]byte, 4096)
+	for i := range probeFailures {
+		dropCache(t, osf)
+		off := int64(i) * 64 << 10
+		if n, err := f.ReadAt(p, off); n != len(p) || err != nil || !bytes.Equal(p, data[off:off+4096]) {
+			t.Fatalf("C18: cold ReadAt = %d, %v", n, err)
+		}
+	}
+	if s := f.rd.skip.Load(); s != minPause {
+		t.Fatalf("C18: after %d reads missing the cache the probe skips %d calls, want %d", probeFailures, s, minPause)
+	}
+	for range minPause {
+		if n, err := f.ReadAt(p, 0); n != len(p) || err != nil {
+			t.Fatalf("ReadAt = %d, %v", n, err)
+		}
+	}
+	if s := f.rd.skip.Load(); s != 0 {
+		t.Fatalf("C18: the pause did not end after %d calls: %d left", minPause, s)
+	}
+	if n, err := f.ReadAt(p, 0); n != len(p) || err != nil { // cached now: a try that succeeds
+		t.Fatalf("ReadAt = %d, %v", n, err)
+	}
+	if got := f.rd.pause.Load(); got != minPause {
+		t.Fatalf("C18: after a success the next pause is %d calls, want %d", got, minPause)
+	}
+
+	if n, err := f.WriteAt([]byte("nowait"), 10); n != 6 || err != nil {
+		t.Fatalf("WriteAt = %d, %v", n, err)
+	}
+	if s := f.wr.skip.Load(); s != 0 && s != math.MinInt32 {
+		t.Fatalf("C18: after one write the write probe skips %d calls; want 0 (tried) or never", s)
+	}
+	if got := fileContents(t, osf)[10:16]; string(got) != "nowait" {
+		t.Fatalf("C18: WriteAt left %q", got)
+	}
+
+	rfd, _ := pipe(t)
+	pf, err := e.NewFile(dupFile(t, rfd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	if pf.rd.try() || pf.wr.try() {
+		t.Errorf("C18: a pipe's File tries RWF_NOWAIT transfers")
+	}
+	name := filepath.Join(t.TempDir(), "direct")
+	os.WriteFile(name, make([]byte, 4096), 0o600)
+	df, err := os.OpenFile(name, os.O_RDWR|syscall.O_DIRECT, 0)
+	if err != nil {
+		t.Skipf("O_DIRECT unavailable here: %v", err)
+	}
+	dfile, err := e.NewFile(df)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dfile.Close()
+	if dfile.rd.try() || dfile.wr.try() {
+		t.Errorf("C18: an O_DIRECT File tries RWF_NOWAIT transfers")
+	}
+}
