@@ -172,8 +172,8 @@ func isInterruption(err error) bool {
 
 // interrupted decides how a call whose context was cancelled with cause
 // ends: the caller's context error, EBADF, or, for a signal, EINTR once a
-// handler has run on this goroutine, unless every handler run had
-// SA_RESTART and the call is restartable. It reports restart=true when the
+// handler has run on this goroutine, unless the first signal taken for a
+// handler had SA_RESTART and the call is restartable. It reports restart=true when the
 // call should simply be made again (also when another goroutine of the
 // task ran the handler, which leaves this call undisturbed).
 func (t *Task) interrupted(ctx context.Context, cause error, restartable bool) (restart bool, err error) {

@@ -15,6 +15,15 @@ import "context"
 // restored when it returns. A safe point reached inside a handler (the
 // handler calls a Task method) delivers the signals that mask leaves
 // unblocked: handlers nest as in Linux.
+//
+// As Linux's exit to user mode does, a safe point sets up a frame for
+// each signal it takes, lowest number first, and takes the next under
+// the mask the frames so far left in force, before any handler runs: the
+// handler of the frame set up last runs first, and when it returns the
+// signals its frame's mask held back get frames of their own before the
+// handler below runs. Several signals unblocked at once therefore run
+// their handlers highest number first, unless an earlier one's sa_mask
+// blocks a later one.
 
 // safePoint delivers t's pending signals, if any, on the calling
 // goroutine. With nothing pending it is one atomic load.
@@ -27,9 +36,12 @@ func (t *Task) safePoint() {
 // deliverSignals takes t's deliverable signals one at a time, thread
 // pending first, until none is left, running each one's action; a
 // stopped process holds it until the stop ends. It reports how many
-// handlers ran and whether all of them had SA_RESTART.
+// handlers ran and whether the first signal taken for a handler had
+// SA_RESTART: as in Linux, that signal's frame decides whether an
+// interrupted call restarts (handle_signal), and the frames after it
+// find the decision made.
 func (t *Task) deliverSignals() (ran int, restart bool) {
-	restart = true
+	first := true
 	for {
 		info, disp, act, ok := t.dequeueForDelivery()
 		if !ok {
@@ -38,11 +50,20 @@ func (t *Task) deliverSignals() (ran int, restart bool) {
 		switch disp {
 		case dispHandle:
 			traceSignalDeliver(t, &info, "handler", act.Flags)
-			t.runHandler(info, act)
-			ran++
-			if act.Flags&SA_RESTART == 0 {
-				restart = false
+			if first {
+				first, restart = false, act.Flags&SA_RESTART != 0
 			}
+			fr := t.pushFrame(info.Signo, act)
+			// The signals this frame's mask leaves deliverable get
+			// their frames on top of it, and run, first.
+			above, _ := t.deliverSignals()
+			ran += above
+			if !t.Alive() { // a signal above ended the process
+				t.popFrame(fr)
+				return ran, restart
+			}
+			t.runHandler(fr, info, act)
+			ran++
 		case dispTerminate:
 			traceSignalDeliver(t, &info, "terminate", 0)
 			t.process.terminate(info.Signo)
@@ -105,25 +126,41 @@ func (t *Task) dequeueLocked(allow Sigset) (SigInfo, bool) {
 	return info, ok
 }
 
-// runHandler runs act's handler for info with the handler's mask in
-// force, and restores the mask it found when the handler returns (also
-// when it panics).
-func (t *Task) runHandler(info SigInfo, act Sigaction) {
+// pushFrame sets up the handler frame of sig: it saves the thread's mask
+// (the one a Sigsuspend or EpollPwait replaced, for the first frame set
+// up during the call) and adds act's sa_mask and, unless SA_NODEFER, sig.
+func (t *Task) pushFrame(sig int, act Sigaction) *sigFrame {
 	p := t.process
 	add := act.Mask
 	if act.Flags&SA_NODEFER == 0 {
-		add.Add(info.Signo)
+		add.Add(sig)
 	}
 	fr := &sigFrame{}
 	p.mu.Lock()
 	fr.saved = t.mask
+	if t.restoreMask { // the frame takes the mask a Sigsuspend replaced
+		fr.saved, t.restoreMask = t.savedMask, false
+	}
 	t.frames = append(t.frames, fr)
 	t.setMaskLocked(t.mask | add)
 	p.mu.Unlock()
+	return fr
+}
+
+// popFrame ends frame fr, restoring the mask it saved.
+func (t *Task) popFrame(fr *sigFrame) {
+	p := t.process
+	p.mu.Lock()
+	t.popFrameLocked(fr)
+	p.mu.Unlock()
+}
+
+// runHandler runs act's handler for info in frame fr, the handler's mask
+// in force, and ends the frame when the handler returns (also when it
+// panics).
+func (t *Task) runHandler(fr *sigFrame, info SigInfo, act Sigaction) {
 	defer func() {
-		p.mu.Lock()
-		t.popFrameLocked(fr)
-		p.mu.Unlock()
+		t.popFrame(fr)
 		t.handled.Add(1)
 		t.handledQ.wakeUp(0, wakeUntraced)
 	}()

@@ -68,14 +68,20 @@
 // delivers on return to user space: when an interrupted blocking call
 // unwinds, on return from any Task system-call method, and in Pause,
 // Sigsuspend and Sigtimedwait. A thread takes its own pending signals
-// first, then its process's, lowest number first. A handler runs with its
-// sa_mask and, unless SA_NODEFER, its own signal added to the thread's
+// first, then its process's, lowest number first (the synchronous ones,
+// SIGSYS among them, before the rest), and sets up a handler frame for
+// each it takes before any handler runs, each under the mask the frames
+// below it left: the frame set up last runs first, as on Linux, so
+// signals unblocked together run their handlers highest number first
+// unless an earlier one's sa_mask holds a later one back. A handler runs
+// with its sa_mask and, unless SA_NODEFER, its own signal added to the thread's
 // mask, restored when it returns; SA_RESETHAND resets the action as the
 // signal is delivered (S6). A safe point reached inside a handler (it
 // calls a Task method) delivers the signals its mask leaves unblocked, so
 // handlers nest as in Linux. After an interrupted call's handler ran, the
 // kernel returns EINTR, or restarts the call transparently when the
-// handler had SA_RESTART (SPEC S3); Poll, Pause, Sigsuspend and
+// handler had SA_RESTART (SPEC S3) — of several handlers, the first
+// signal taken's decides; Poll, Pause, Sigsuspend and
 // Sigtimedwait always return EINTR, as in Linux. A call interrupted by a
 // stop restarts once the process continues, since no handler ran, except
 // Sigtimedwait and EpollWait, which return EINTR as signal(7) says they
@@ -97,9 +103,15 @@
 //   - A stopped process's threads stop at their next safe point: a
 //     blocked call is interrupted and its caller held until SIGCONT (or
 //     SIGKILL); a thread computing between calls runs on until its next
-//     call returns. A goroutine cannot be stopped from outside.
+//     call returns. A goroutine cannot be stopped from outside. Wait4
+//     reports the stop when the stop signal is sent, before the threads
+//     reach it; Linux reports it once every thread has stopped.
 //   - The real-time queue limit (Config.SigPendingMax) is per process,
-//     not per user: a model kernel has no user accounting.
+//     not per user: a model kernel has no user accounting. Its default,
+//     1024, is a model's size, not the machine's RLIMIT_SIGPENDING
+//     (tens of thousands on a typical host): a program queueing more
+//     than 1024 gets EAGAIN sooner than on Linux unless its Config
+//     raises the limit.
 //   - A signal to a process is taken by the thread named or the first
 //     other thread that does not block it, in creation order; Linux also
 //     prefers a thread that is running or has nothing pending, which

@@ -54,14 +54,9 @@ func (t *Task) EpollPwait(ctx context.Context, epfd int, events []EpollEvent, ti
 	}
 	defer e.file.put()
 	t.mu.Lock()
-	saved := t.mask
-	t.setMaskLocked(*mask)
+	t.replaceMaskLocked(*mask)
 	t.mu.Unlock()
-	defer func() {
-		t.mu.Lock()
-		t.setMaskLocked(saved)
-		t.mu.Unlock()
-	}()
+	defer t.restoreSavedMask()
 	return t.epollWait(ctx, e, ep, events, timeout)
 }
 

@@ -67,17 +67,40 @@ func (t *Task) Sigsuspend(ctx context.Context, mask Sigset) (err error) {
 	}
 	// The mask it replaces is saved as a handler's is, in a frame, so
 	// that goroutines sharing the thread may end their Sigsuspends in
-	// any order (popFrameLocked).
+	// any order (popFrameLocked), and as the saved mask, which the first
+	// handler frame set up meanwhile restores when its handler returns.
 	fr := &sigFrame{}
 	t.mu.Lock()
 	fr.saved = t.mask
 	t.frames = append(t.frames, fr)
-	t.setMaskLocked(mask)
+	t.replaceMaskLocked(mask)
 	t.mu.Unlock()
 	defer func() {
 		t.mu.Lock()
+		t.restoreMask = false
 		t.popFrameLocked(fr)
 		t.mu.Unlock()
 	}()
 	return t.waitHandler(ctx)
+}
+
+// replaceMaskLocked puts mask in force for a call that waits with it
+// (Sigsuspend, EpollPwait) and keeps the thread's own as the saved mask:
+// the first handler frame set up meanwhile saves that one, so the mask
+// its handler's return restores is the thread's own, as Linux's
+// set_restore_sigmask has it. t.mu is held.
+func (t *Task) replaceMaskLocked(mask Sigset) {
+	t.savedMask, t.restoreMask = t.mask, true
+	t.setMaskLocked(mask)
+}
+
+// restoreSavedMask ends such a call: it puts the saved mask back unless a
+// handler frame took it (restore_saved_sigmask).
+func (t *Task) restoreSavedMask() {
+	t.mu.Lock()
+	if t.restoreMask {
+		t.restoreMask = false
+		t.setMaskLocked(t.savedMask)
+	}
+	t.mu.Unlock()
 }

@@ -30,7 +30,9 @@ type SignalfdSiginfo struct {
 
 // SignalfdSiginfoOf returns the record a signalfd gives for info, filled
 // as Linux's signalfd_copyinfo does by the siginfo's layout: pid and uid
-// for kill, tgkill, sigqueue (with the value, when it is an integer) and
+// for kill, tgkill, sigqueue (with the value, when it is an integer: one
+// that fits a C int is sival_int, its ssi_ptr the union's 64 bits with
+// the upper half zero; a larger one is sival_ptr) and
 // SIGCHLD (with the status); fd and band for a fasync notification with
 // a band (si_code POLL_IN.. or SI_SIGIO).
 func SignalfdSiginfoOf(info SigInfo) SignalfdSiginfo {
@@ -44,6 +46,12 @@ func SignalfdSiginfoOf(info SigInfo) SignalfdSiginfo {
 		r.Pid, r.Uid = uint32(info.Pid), uint32(info.Uid)
 		if v, ok := info.Value.(int); ok {
 			r.Int, r.Ptr = int32(v), uint64(v)
+			if v == int(int32(v)) {
+				// An int a sival_int holds: it fills the union's low
+				// half, the rest zero, as a C caller's zeroed union
+				// sigval with sival_int set reads back in ssi_ptr.
+				r.Ptr = uint64(uint32(v))
+			}
 		}
 	default:
 		r.Pid, r.Uid = uint32(info.Pid), uint32(info.Uid)

@@ -44,6 +44,12 @@ type Task struct {
 	// frames are the masks saved by the handlers running on the thread
 	// (the signal frames' uc_sigmask) and by Sigsuspend, innermost last.
 	frames []*sigFrame
+	// savedMask is the mask a call waiting with another one (Sigsuspend,
+	// EpollPwait) replaced, valid while restoreMask: Linux's
+	// saved_sigmask and TIF_RESTORE_SIGMASK. The first handler frame set
+	// up meanwhile saves it, so that handler's return restores it.
+	savedMask   Sigset
+	restoreMask bool
 
 	// alive mirrors !dead for lock-free readers (Alive, safe points).
 	alive atomic.Bool

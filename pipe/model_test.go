@@ -3,6 +3,7 @@ package pipe_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -84,7 +85,7 @@ func (m *modelSys) otherSignals() []sigRec {
 	defer m.mu.Unlock()
 	out := m.otherRecv
 	m.otherRecv = nil
-	return out
+	return dequeueOrder(out)
 }
 
 var bg = context.Background()
@@ -140,7 +141,23 @@ func (m *modelSys) signals() []sigRec {
 	defer m.mu.Unlock()
 	out := m.recv
 	m.recv = nil
-	return out
+	return dequeueOrder(out)
+}
+
+// dequeueOrder puts the signals handlers got in the order the real side's
+// signalfd reads them: the synchronous signals first (SIGSYS here), then
+// lowest number first, real-time ones in queue order. Handlers see them
+// in another order when several are delivered at once (the frame set up
+// last runs first, as on Linux).
+func dequeueOrder(recs []sigRec) []sigRec {
+	key := func(r sigRec) int {
+		if r.Signo == sigSYS {
+			return 0
+		}
+		return r.Signo
+	}
+	slices.SortStableFunc(recs, func(a, b sigRec) int { return key(a) - key(b) })
+	return recs
 }
 
 func (m *modelSys) ids() map[string]int { return m.ids_ }

@@ -185,7 +185,11 @@ func goid() uint64 {
 // parkedInKernel reports whether goroutine id is parked (on a channel or
 // a condition, not a mutex) inside the model kernel: asleep in a system
 // call, as /proc's state S is on the real side.
-func parkedInKernel(id uint64) bool {
+func parkedInKernel(id uint64) bool { return parkedAt(id, "fasync/kernel.") }
+
+// parkedAt is parkedInKernel with the place named: goroutine id is parked
+// with where (a function name) on its stack.
+func parkedAt(id uint64, where string) bool {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
 	head := []byte(fmt.Sprintf("goroutine %d [", id))
@@ -196,7 +200,7 @@ func parkedInKernel(id uint64) bool {
 		state := g[len(head):]
 		parked := bytes.HasPrefix(state, []byte("select")) || bytes.HasPrefix(state, []byte("chan receive")) ||
 			bytes.HasPrefix(state, []byte("sync.Cond.Wait"))
-		return parked && bytes.Contains(g, []byte("fasync/kernel.")) && !bytes.Contains(g, []byte("sync.(*Mutex)"))
+		return parked && bytes.Contains(g, []byte(where)) && !bytes.Contains(g, []byte("sync.(*Mutex)"))
 	}
 	return false
 }

@@ -45,6 +45,7 @@ const (
 	sigALRM  = 14
 	sigTERM  = 15
 	sigCONT  = 18
+	sigTSTP  = 20
 	siUser   = 0
 	siKernel = 0x80
 	siQueue  = -1

@@ -72,4 +72,4 @@ func TestConformanceProcesses(t *testing.T) {
 	}
 }
 
-var procScenarios = slices.Concat(sigTwins, procTwins, waitTwins, threadTwins, childTwins, miscTwins)
+var procScenarios = slices.Concat(sigTwins, procTwins, waitTwins, threadTwins, childTwins, miscTwins, edgeTwins, stopTwins)

@@ -36,7 +36,7 @@ const (
 // printed as their part in it, so bits a side's runtime keeps to itself
 // never show.
 var universe = func() uint64 {
-	m := sigs(sigKILL, sigSTOP, sigALRM, sigTERM, sigCONT)
+	m := sigs(sigKILL, sigSTOP, sigALRM, sigTERM, sigCONT, sigTSTP)
 	for _, s := range watched {
 		m |= sigs(s)
 	}

@@ -166,7 +166,7 @@ const char *fdn(int fd) {
 	return "fd?";
 }
 
-pid_t parent_pid, child_pid;
+pid_t parent_pid, child_pid, child2_pid;
 
 const char *pidn(pid_t pid) {
 	if (pid == 0)
@@ -177,6 +177,8 @@ const char *pidn(pid_t pid) {
 		return "parent";
 	if (pid == child_pid)
 		return "child";
+	if (pid == child2_pid)
+		return "child2";
 	return "pid?";
 }
 
@@ -393,7 +395,8 @@ void mkpipe(int p[2], const char *r, const char *w) {
 }
 
 extern const struct scenario scenarios_sig[], scenarios_proc[], scenarios_wait[], scenarios_thread[],
-    scenarios_child[], scenarios_misc[];
+    scenarios_child[], scenarios_misc[], scenarios_edge[],
+    scenarios_stop[];
 
 static int run(const struct scenario *list, int argc, char **argv) {
 	for (const struct scenario *s = list; s->name; s++)
@@ -409,11 +412,12 @@ int main(int argc, char **argv) {
 		return 2;
 	sigset_t none;
 	sigemptyset(&none);
-	if (strcmp(argv[1], "T4-after-exec") != 0) // exec keeps the mask
+	if (strcmp(argv[1], "T4-after-exec") != 0 && strcmp(argv[1], "T4-after-exec2") != 0) // exec keeps the mask
 		sigprocmask(SIG_SETMASK, &none, NULL);
 	name_thread(gettid(), "leader");
 	if (run(scenarios_sig, argc, argv) || run(scenarios_proc, argc, argv) || run(scenarios_wait, argc, argv) ||
-	    run(scenarios_thread, argc, argv) || run(scenarios_child, argc, argv) || run(scenarios_misc, argc, argv))
+	    run(scenarios_thread, argc, argv) || run(scenarios_child, argc, argv) || run(scenarios_misc, argc, argv) ||
+	    run(scenarios_edge, argc, argv) || run(scenarios_stop, argc, argv))
 		return 0;
 	fprintf(stderr, "no scenario %s\n", argv[1]);
 	return 2;

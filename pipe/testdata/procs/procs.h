@@ -49,5 +49,7 @@ const char *waitstr(int st);
 void waitline(const char *call, pid_t pid, int opts);
 void own(int fd, int type, pid_t who, int sig);
 void mkpipe(int p[2], const char *r, const char *w);
+pid_t waiter(int qq[2], int once, int loud);
+int asleep_pid(pid_t pid, int nr);
 
-extern pid_t parent_pid, child_pid;
+extern pid_t parent_pid, child_pid, child2_pid;
