@@ -18,7 +18,7 @@ type badCall struct {
 // badCalls calls every exported Task method that takes arguments with
 // arguments Linux refuses: descriptors not open or out of range, signals
 // outside 0..64, nil pointers and slices, flags and commands it does not
-// know (A14, issue 21 item 7).
+// know (A14).
 func badCalls(ctx context.Context) []badCall {
 	const huge = 1 << 40
 	full := ^Sigset(0)
@@ -70,7 +70,7 @@ func badCalls(ctx context.Context) []badCall {
 // TestTaskBadInput calls every exported Task method with bad input on a
 // live task, a thread that has exited, a process that has exited and a
 // closed kernel: each returns its errno within a bound, and none panics
-// or hangs (A14; issue 21 item 7). On a task that cannot run (the last
+// or hangs (A14). On a task that cannot run (the last
 // three) the calls that need a live caller give ESRCH or EBADF; the rest
 // check their arguments first, as Linux does.
 func TestTaskBadInput(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 )
 
 // TestNilContext checks that a nil ctx is EINVAL for every Task method
-// that takes one, never a panic (issue 21 item 7; A14's rule).
+// that takes one, never a panic (A14).
 func TestNilContext(t *testing.T) {
 	k := newKernel(t, Config{})
 	newPipe(t, k, "pipe")

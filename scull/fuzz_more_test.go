@@ -12,7 +12,7 @@ import (
 	"github.com/fasync-go/fasync/pipe"
 )
 
-// FuzzOps' operations of issue 21: signal masks, threads, fork and exec,
+// FuzzOps' operations of the model's user side: signal masks, threads, fork and exec,
 // epoll and FIFOs, with the invariants they add:
 //
 //   - S1, S5: every real-time signal a process accepted (Sigqueue
