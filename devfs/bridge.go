@@ -80,7 +80,7 @@ func checkSigio() error {
 	if err != nil {
 		return fmt.Errorf("devfs: signal bridge: pidfd_getfd (Linux 5.6+): %w", err)
 	}
-	same := sys{}.sameFile(self, pidfd, self, dup)
+	same := kcmpFile(self, pidfd, self, dup)
 	unix.Close(dup)
 	if !same {
 		return fmt.Errorf("devfs: signal bridge: kcmp (CONFIG_KCMP) is unavailable: %w", syscall.ENOSYS)
@@ -210,12 +210,19 @@ type bridge struct {
 	warnOnce sync.Map
 	rep      repeats // files whose latest POLL_IN or POLL_OUT may go again
 
+	// smu guards squeue, the files with signals for the sender; skick
+	// (cap 1) wakes the sender, which closes sdone when it ends.
+	smu    sync.Mutex
+	squeue []*watch
+	skick  chan struct{}
+	sdone  chan struct{}
+
 	stats struct{ sent, refused, unsafe, inline, wakes, checks atomic.Uint64 }
-	// inline makes the system calls of the inline path, counted in
-	// stats.inline; worker makes the worker's, its reads of clients'
-	// memory bounded by mem.
-	inline, worker sys
-	mem            memReads
+	// sender makes the sender's system calls, counted in stats.inline;
+	// worker makes the worker's. Both bound their calls on clients by
+	// calls (bridge_bound.go).
+	sender, worker sys
+	calls          bounded
 	closing        atomic.Int32 // closes of foreign duplicates under way (closeForeign)
 }
 
@@ -225,13 +232,54 @@ func newBridge(fsys *FS, dir string, logf func(string, ...any)) *bridge {
 		fs: fsys, dir: dir, logf: logf, self: os.Getpid(),
 		held: map[*watch]bool{}, dups: map[int]bool{}, kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
+		skick: make(chan struct{}, 1), sdone: make(chan struct{}),
 	}
-	b.inline = sys{n: &b.stats.inline}
-	b.worker = sys{mem: &b.mem}
+	b.sender = sys{n: &b.stats.inline, calls: &b.calls}
+	b.worker = sys{calls: &b.calls}
 	ready := make(chan struct{})
 	go b.run(ready)
+	go b.send()
 	<-ready
 	return b
+}
+
+// send is the sender: it sends the signals of files whose owner is
+// known, off the thread where the driver raised them (a FUSE transport
+// thread must never wait for a client), with calls that wait for a
+// client at most callPatience (bridge_bound.go); what it cannot send
+// goes to the worker.
+func (b *bridge) send() {
+	defer close(b.sdone)
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-b.skick:
+		}
+		b.smu.Lock()
+		q := b.squeue
+		b.squeue = nil
+		b.smu.Unlock()
+		for _, w := range q {
+			w.sending.Store(false)
+			w.sendKnown()
+		}
+	}
+}
+
+// toSender queues w for the sender unless it is queued already. It makes
+// no system call of its own: the wake-up is a channel send.
+func (b *bridge) toSender(w *watch) {
+	if w.sending.Swap(true) {
+		return
+	}
+	b.smu.Lock()
+	b.squeue = append(b.squeue, w)
+	b.smu.Unlock()
+	select {
+	case b.skick <- struct{}{}:
+	default:
+	}
 }
 
 // warn logs a problem once per kind.
@@ -320,6 +368,7 @@ func (b *bridge) close() {
 		close(b.stop)
 	}
 	b.mu.Unlock()
+	<-b.sdone
 	<-b.done
 }
 

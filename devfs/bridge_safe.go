@@ -128,8 +128,11 @@ func waitsFor(s sys, pid, fd, sig int) wait {
 		return waitNo
 	}
 	var line, again [256]byte
-	n, err := s.pread(fd, line[:])
+	n, err := s.preadOf(pid, fd, line[:])
 	if err != nil {
+		if s.inlinePath() && stuck(err) {
+			return waitAsk // the worker judges it, strictly if still stuck
+		}
 		return waitNo
 	}
 	addr, size, ok := sigwaitSet(line[:n])
@@ -143,7 +146,7 @@ func waitsFor(s sys, pid, fd, sig int) wait {
 	if s.readMem(pid, addr+uintptr((sig-1)/64*8), set[:]) != nil {
 		return waitNo
 	}
-	m, err := s.pread(fd, again[:])
+	m, err := s.preadOf(pid, fd, again[:])
 	if err != nil || !bytes.Equal(line[:n], again[:m]) {
 		return waitNo
 	}

@@ -54,10 +54,12 @@ type watch struct {
 	ino    uint64 // node id: the inode number clients see
 	opener int    // process that opened the file
 
-	lastPid atomic.Int32 // thread of the latest request on the file
-	queued  atomic.Bool  // in the worker's queue
-	pending [linux.POLL_HUP + 1]atomic.Int32
-	rep     repeater // bridge_repeat.go
+	lastPid atomic.Int32                     // thread of the latest request on the file
+	queued  atomic.Bool                      // in the worker's queue
+	pending [linux.POLL_HUP + 1]atomic.Int32 // for the worker
+	fast    [linux.POLL_HUP + 1]atomic.Int32 // for the sender
+	sending atomic.Bool                      // in the sender's queue
+	rep     repeater                         // bridge_repeat.go
 
 	// mu guards dup, gone and armed. The inline path holds it for
 	// reading while it uses them; the worker changes them under the write
@@ -143,39 +145,69 @@ func (w *watch) seen(tid uint32) {
 	}
 }
 
-// kill is the model file's hook: the driver raised band for this file.
+// kill is the model file's hook: the driver raised band for this file. It
+// runs where the driver raised it (a FUSE transport thread, say) and
+// makes no system call: a file whose owner is known goes to the sender,
+// any other to the worker.
 func (w *watch) kill(band int) {
 	if band < linux.POLL_IN || band > linux.POLL_HUP {
 		return
 	}
-	if w.sendInline(band) {
+	w.mu.RLock()
+	known := !w.gone && w.armed != nil && w.dup >= 0 && w.armed.target != nil
+	w.mu.RUnlock()
+	if known {
+		w.fast[band].Add(1)
+		w.b.toSender(w)
 		return
 	}
 	w.pending[band].Add(1)
 	w.b.enqueue(w)
 }
 
+// sendKnown is the sender's turn at w: it sends the signals counted for
+// a known owner since the last turn, at most 64 a band, and hands to the
+// worker what it cannot send itself.
+func (w *watch) sendKnown() {
+	for band := linux.POLL_IN; band <= linux.POLL_HUP; band++ {
+		n := w.fast[band].Swap(0)
+		for i := int32(0); i < n; i++ {
+			if i >= 64 {
+				break
+			}
+			if r := w.sendInline(band); r != sendDone {
+				w.pending[band].Add(n - i)
+				w.b.enqueue(w)
+				break
+			}
+		}
+	}
+}
+
 // sendInline sends band's signal at once when the owner is known and
-// unchanged. It reports false when the worker must do it. Its system
-// calls count into SigioStats.Inline.
-func (w *watch) sendInline(band int) bool {
+// unchanged, on the sender. It reports sendWorker when the worker must do
+// it, sendLater when a client did not answer in time. Its system calls
+// count into SigioStats.Inline.
+func (w *watch) sendInline(band int) sendResult {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.gone {
-		return true
+		return sendDone
 	}
 	a := w.armed
 	if a == nil || w.dup < 0 || a.target == nil {
-		return false
+		return sendWorker
 	}
-	s := w.b.inline
-	if !s.sameFile(w.b.self, w.dup, a.holderPid, a.holderFd) {
-		return false // closed there: the worker looks further
+	s := w.b.sender
+	if same, err := s.sameFile(w.b.self, w.dup, a.holderPid, a.holderFd); err != nil {
+		return sendLater
+	} else if !same {
+		return sendWorker // closed there: the worker looks further
 	}
 	// The owner, signal and ids are reread each time: another holder may
 	// have set the same owner again with ids of its own (F4).
 	if f, err := s.owner(w.dup); err != nil || f != a.fown {
-		return false
+		return sendWorker
 	}
 	return w.b.deliver(s, w, w.dup, a, a.target, band)
 }
@@ -234,26 +266,45 @@ func (w *watch) serve(b *bridge) (later bool) {
 		if a = w.arm(b, f); a == nil {
 			return false
 		}
-	} else if !b.worker.sameFile(b.self, dup, a.holderPid, a.holderFd) && !w.refresh(b, false) {
+	} else if same, err := b.worker.sameFile(b.self, dup, a.holderPid, a.holderFd); err != nil {
+		return w.retryLater(&counts)
+	} else if !same && !w.refresh(b, false) {
 		w.drop(b) // the last client close has happened
 		return false
 	}
-	w.sendCounted(b, dup, a, &counts)
-	return false
+	return w.sendCounted(b, dup, a, &counts)
+}
+
+// retryLater keeps counts for the worker's next look at w, callPatience
+// from now: a call on a client got no answer in time (bridge_bound.go).
+func (w *watch) retryLater(counts *[linux.POLL_HUP + 1]int32) bool {
+	for band, n := range counts {
+		if n > 0 {
+			w.pending[band].Add(n)
+		}
+	}
+	w.nextCheck = time.Now().Add(callPatience)
+	return true
 }
 
 // sendCounted sends owner a the signals counted for each band, at most
-// 64 a band.
-func (w *watch) sendCounted(b *bridge, dup int, a *armedOwner, counts *[linux.POLL_HUP + 1]int32) {
+// 64 a band. It reports true, keeping what is left, when a client did
+// not answer in time: the worker tries again later.
+func (w *watch) sendCounted(b *bridge, dup int, a *armedOwner, counts *[linux.POLL_HUP + 1]int32) bool {
 	for band := linux.POLL_IN; band <= linux.POLL_HUP; band++ {
 		for i := int32(0); i < min(counts[band], 64); i++ {
 			if a.own.Type == linux.F_OWNER_PGRP {
 				b.deliverGroup(w, dup, a, band)
-			} else if a.target != nil {
-				b.deliver(b.worker, w, dup, a, a.target, band)
+			} else if a.target != nil && b.deliver(b.worker, w, dup, a, a.target, band) == sendLater {
+				counts[band] -= i
+				for earlier := linux.POLL_IN; earlier < band; earlier++ {
+					counts[earlier] = 0
+				}
+				return w.retryLater(counts)
 			}
 		}
 	}
+	return false
 }
 
 // disarm forgets the owner.
@@ -277,9 +328,11 @@ func (w *watch) arm(b *bridge, f fown) *armedOwner {
 	w.mu.RLock()
 	dup := w.dup
 	w.mu.RUnlock()
-	found := b.scan(dup, nil, true, false)
+	found, unknown := b.scan(dup, nil, true, false)
 	if len(found) == 0 {
-		w.drop(b) // no client holds the file any more
+		if !unknown {
+			w.drop(b) // no client holds the file any more
+		}
 		return nil
 	}
 	w.scanned = time.Now()
@@ -398,11 +451,11 @@ func (w *watch) refresh(b *bridge, all bool) bool {
 	for _, h := range w.holders {
 		prefer = append(prefer, h.pid)
 	}
-	found := b.scan(dup, prefer, true, !all)
+	found, unknown := b.scan(dup, prefer, true, !all)
 	if len(found) == 0 {
-		return false
+		return unknown // a client that did not answer may hold it
 	}
-	if all {
+	if all && !unknown {
 		// Every holder: those not found hold the file no more.
 		w.scanned = time.Now()
 		w.holders = found
