@@ -115,10 +115,12 @@ type SigioStats struct {
 	// target: the thread that takes them neither catches, blocks nor
 	// ignores them, nor waits for them in sigwaitinfo (SPEC F2).
 	Unsafe uint64
-	// Inline counts system calls the bridge made where the driver raised
-	// the notification (a FUSE write on a transport thread, say): only
-	// for files whose owner it already knows. Each call is counted where
-	// it is made (bridge_sys.go). With nobody subscribed it stays 0.
+	// Inline counts the system calls of signals sent for files whose
+	// owner the bridge already knows: the wake-up of the sender where the
+	// driver raised the notification (a FUSE write on a transport
+	// thread, say; one eventfd write when the sender has nothing queued),
+	// and the sender's calls. Each call is counted where it is made
+	// (bridge_sys.go, bridge.go). With nobody subscribed it stays 0.
 	Inline uint64
 	// Wakes counts the times a notification woke the bridge's worker,
 	// which looks at files whose owner it does not know yet, at most once
@@ -210,12 +212,14 @@ type bridge struct {
 	warnOnce sync.Map
 	rep      repeats // files whose latest POLL_IN or POLL_OUT may go again
 
-	// smu guards squeue, the files with signals for the sender; skick
-	// (cap 1) wakes the sender, which closes sdone when it ends.
-	smu    sync.Mutex
-	squeue []*watch
-	skick  chan struct{}
-	sdone  chan struct{}
+	// smu guards squeue, the files with signals for the sender. The
+	// sender sleeps in a read of the eventfd swake, which a write wakes
+	// (see send); it closes sdone when it ends.
+	smu      sync.Mutex
+	squeue   []*watch
+	sstopped bool // the sender has been told to stop: nothing is queued
+	swake    int
+	sdone    chan struct{}
 
 	stats struct{ sent, refused, unsafe, inline, wakes, checks atomic.Uint64 }
 	// sender makes the sender's system calls, counted in stats.inline;
@@ -232,13 +236,22 @@ func newBridge(fsys *FS, dir string, logf func(string, ...any)) *bridge {
 		fs: fsys, dir: dir, logf: logf, self: os.Getpid(),
 		held: map[*watch]bool{}, dups: map[int]bool{}, kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
-		skick: make(chan struct{}, 1), sdone: make(chan struct{}),
+		sdone: make(chan struct{}), swake: -1,
 	}
 	b.sender = sys{n: &b.stats.inline, calls: &b.calls}
+	if fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC); err == nil {
+		b.swake = fd
+	} else {
+		b.warn("eventfd", "eventfd: %v: signals of owned files wait for the worker", err)
+	}
 	b.worker = sys{calls: &b.calls}
 	ready := make(chan struct{})
 	go b.run(ready)
-	go b.send()
+	if b.swake >= 0 {
+		go b.send()
+	} else {
+		close(b.sdone)
+	}
 	<-ready
 	return b
 }
@@ -248,13 +261,24 @@ func newBridge(fsys *FS, dir string, logf func(string, ...any)) *bridge {
 // thread must never wait for a client), with calls that wait for a
 // client at most callPatience (bridge_bound.go); what it cannot send
 // goes to the worker.
+//
+// It sleeps in a read of the eventfd swake rather than on a channel: a
+// goroutine readied by a transport thread would wait for that thread's
+// P, which the thread keeps while it sleeps in read(2) or io_uring_enter
+// (tens of microseconds, until sysmon takes it back), whereas the kernel
+// wakes the sender's own thread at once.
 func (b *bridge) send() {
 	defer close(b.sdone)
+	var buf [8]byte
 	for {
+		if _, err := unix.Read(b.swake, buf[:]); err != nil && err != unix.EINTR {
+			b.warn("eventfd-read", "reading the sender's eventfd: %v", err)
+			return
+		}
 		select {
 		case <-b.stop:
 			return
-		case <-b.skick:
+		default:
 		}
 		b.smu.Lock()
 		q := b.squeue
@@ -267,19 +291,29 @@ func (b *bridge) send() {
 	}
 }
 
-// toSender queues w for the sender unless it is queued already. It makes
-// no system call of its own: the wake-up is a channel send.
+// toSender queues w for the sender unless it is queued already, and
+// wakes the sender when the queue was empty: one write(2) of the eventfd,
+// counted in SigioStats.Inline.
 func (b *bridge) toSender(w *watch) {
 	if w.sending.Swap(true) {
 		return
 	}
 	b.smu.Lock()
-	b.squeue = append(b.squeue, w)
-	b.smu.Unlock()
-	select {
-	case b.skick <- struct{}{}:
-	default:
+	defer b.smu.Unlock()
+	if b.sstopped {
+		return
 	}
+	b.squeue = append(b.squeue, w)
+	if len(b.squeue) == 1 {
+		b.wakeSender()
+	}
+}
+
+// wakeSender adds 1 to the sender's eventfd; smu is held.
+func (b *bridge) wakeSender() {
+	b.sender.count()
+	one := [8]byte{1}
+	unix.Write(b.swake, one[:])
 }
 
 // warn logs a problem once per kind.
@@ -368,7 +402,17 @@ func (b *bridge) close() {
 		close(b.stop)
 	}
 	b.mu.Unlock()
-	<-b.sdone
+	b.smu.Lock()
+	first := !b.sstopped && b.swake >= 0
+	b.sstopped = true
+	if first {
+		b.wakeSender()
+	}
+	b.smu.Unlock()
+	if first {
+		<-b.sdone
+		unix.Close(b.swake) // nobody writes it once sstopped is set
+	}
 	<-b.done
 }
 

@@ -154,7 +154,7 @@ func (w *watch) kill(band int) {
 		return
 	}
 	w.mu.RLock()
-	known := !w.gone && w.armed != nil && w.dup >= 0 && w.armed.target != nil
+	known := w.b.swake >= 0 && !w.gone && w.armed != nil && w.dup >= 0 && w.armed.target != nil
 	w.mu.RUnlock()
 	if known {
 		w.fast[band].Add(1)
