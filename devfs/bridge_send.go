@@ -25,7 +25,7 @@ const (
 // it does not need (F2): the target's status is read now, the ids that set
 // the owner must be allowed to signal the target (sigio_perm), and a
 // target the signal would kill is skipped. On a full real-time queue
-// plain SIGIO goes instead (A7). s makes the system calls: the inline
+// plain SIGIO goes instead (A7). s makes the system calls: the
 // sender's reports sendWorker for a process whose threads must each be
 // looked at, which the worker then does; either reports sendLater when
 // the check that a client still holds the file gets no answer in time.
@@ -66,7 +66,7 @@ func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, ban
 		return sendLater
 	}
 	if !same {
-		if s.inlinePath() {
+		if s.onSender() {
 			return sendWorker // the worker looks further
 		}
 		if !w.refresh(b, false) {

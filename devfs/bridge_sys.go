@@ -22,9 +22,9 @@ type sys struct {
 	calls *bounded
 }
 
-// inlinePath reports whether s is the sender's: there the bridge leaves
+// onSender reports whether s is the sender's: there the bridge leaves
 // to the worker what takes more than a few system calls.
-func (s sys) inlinePath() bool { return s.n != nil }
+func (s sys) onSender() bool { return s.n != nil }
 
 func (s sys) count() {
 	if s.n != nil {

@@ -202,6 +202,7 @@ func (w *watch) probe(b *bridge, pid, fd int) bool {
 	}
 	w.mu.Lock()
 	w.dup = high
+	w.setKnown()
 	w.mu.Unlock()
 	w.candPid, w.candFd = pid, fd
 	return true

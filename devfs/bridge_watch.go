@@ -59,17 +59,19 @@ type watch struct {
 	pending [linux.POLL_HUP + 1]atomic.Int32 // for the worker
 	fast    [linux.POLL_HUP + 1]atomic.Int32 // for the sender
 	sending atomic.Bool                      // in the sender's queue
+	known   atomic.Bool                      // the sender may send: see setKnown
 	rep     repeater                         // bridge_repeat.go
 
-	// mu guards dup, gone and armed. The inline path holds it for
+	// mu guards dup, gone and armed. The sender holds it for
 	// reading while it uses them; the worker changes them under the write
 	// lock and closes what it replaced only afterwards, so no descriptor
 	// is closed (and its number reused) under a reader. The worker is
 	// the only writer of dup and armed (release sets only gone), so it
-	// reads them without the lock. Nothing holds mu across a system call
-	// that can sleep: the inline path's calls never wait (bridge_sys.go),
-	// and the worker makes its own calls (the probe's poll, which this
-	// server answers, among them) with mu released.
+	// reads them without the lock. The sender holds mu for reading
+	// across its calls on a client, which wait at most callPatience
+	// (bridge_bound.go); no transport thread takes mu (kill reads known);
+	// the worker makes its own calls (the probe's poll, which this server
+	// answers, among them) with mu released.
 	mu    sync.RWMutex
 	dup   int  // the bridge's duplicate of the client's file; -1 if none
 	gone  bool // no client holds the file any more (or the mount has ended)
@@ -153,16 +155,22 @@ func (w *watch) kill(band int) {
 	if band < linux.POLL_IN || band > linux.POLL_HUP {
 		return
 	}
-	w.mu.RLock()
-	known := w.b.swake >= 0 && !w.gone && w.armed != nil && w.dup >= 0 && w.armed.target != nil
-	w.mu.RUnlock()
-	if known {
+	if w.known.Load() {
 		w.fast[band].Add(1)
 		w.b.toSender(w)
 		return
 	}
 	w.pending[band].Add(1)
 	w.b.enqueue(w)
+}
+
+// setKnown records, with mu held for writing, whether the sender may
+// send w's signals: the owner is a process or thread the worker has
+// resolved, the duplicate is held, and a sender runs. kill reads it
+// without taking mu, which the sender holds while its calls wait for a
+// client.
+func (w *watch) setKnown() {
+	w.known.Store(w.b.swake >= 0 && !w.gone && w.armed != nil && w.dup >= 0 && w.armed.target != nil)
 }
 
 // sendKnown is the sender's turn at w: it sends the signals counted for
@@ -175,7 +183,7 @@ func (w *watch) sendKnown() {
 			if i >= 64 {
 				break
 			}
-			if r := w.sendInline(band); r != sendDone {
+			if r := w.sendNow(band); r != sendDone {
 				w.pending[band].Add(n - i)
 				w.b.enqueue(w)
 				break
@@ -184,11 +192,11 @@ func (w *watch) sendKnown() {
 	}
 }
 
-// sendInline sends band's signal at once when the owner is known and
+// sendNow sends band's signal at once when the owner is known and
 // unchanged, on the sender. It reports sendWorker when the worker must do
 // it, sendLater when a client did not answer in time. Its system calls
 // count into SigioStats.Inline.
-func (w *watch) sendInline(band int) sendResult {
+func (w *watch) sendNow(band int) sendResult {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.gone {
@@ -312,6 +320,7 @@ func (w *watch) disarm() {
 	w.mu.Lock()
 	a := w.armed
 	w.armed = nil
+	w.setKnown()
 	w.mu.Unlock()
 	a.release()
 }
@@ -362,6 +371,7 @@ func (w *watch) arm(b *bridge, f fown) *armedOwner {
 	w.mu.Lock()
 	old := w.armed
 	w.armed = a
+	w.setKnown()
 	w.mu.Unlock()
 	old.release()
 	b.hold(w)
@@ -373,6 +383,7 @@ func (w *watch) unhold(b *bridge) {
 	w.mu.Lock()
 	dup := w.dup
 	w.dup = -1
+	w.setKnown()
 	w.mu.Unlock()
 	b.mu.Lock()
 	delete(b.held, w)
@@ -438,7 +449,7 @@ func (w *watch) chooseFd(ownerPid int) int32 {
 // refresh looks for the processes holding w's file, the known ones
 // first, and stops at the first found (all of them with all): the
 // sweep's and the last check's look. It keeps the holders' descriptors
-// current for si_fd and the inline check, and reports false when nobody
+// current for si_fd and the sender's check, and reports false when nobody
 // holds the file.
 func (w *watch) refresh(b *bridge, all bool) bool {
 	w.mu.RLock()
@@ -467,6 +478,7 @@ func (w *watch) refresh(b *bridge, all bool) bool {
 		w.mu.Lock()
 		a.siFd = fd
 		a.holderPid, a.holderFd = found[0].pid, found[0].fds[0]
+		w.setKnown()
 		w.mu.Unlock()
 	}
 	return true
@@ -501,6 +513,7 @@ func (w *watch) drop(b *bridge) {
 	w.gone = true
 	dup, a := w.dup, w.armed
 	w.dup, w.armed = -1, nil
+	w.setKnown()
 	w.mu.Unlock()
 	b.mu.Lock()
 	delete(b.held, w)
@@ -519,5 +532,6 @@ func (w *watch) drop(b *bridge) {
 func (w *watch) release() {
 	w.mu.Lock()
 	w.gone = true
+	w.setKnown()
 	w.mu.Unlock()
 }
