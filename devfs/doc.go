@@ -241,9 +241,9 @@
 // FUSE path), and every such call runs on a goroutine of its own that
 // the bridge waits for at most 100 ms. A client that has not answered
 // by then is skipped, and every later call on it fails at once until
-// the sleeping call returns; its signals wait and are sent after
-// another 100 ms (the sender hands them to the worker, which tries
-// again then); a group member is skipped for that signal; a thread
+// the sleeping call returns; its signals wait (the sender hands them to
+// the worker, which tries again every 100 ms until the client answers);
+// a group member is skipped for that signal; a thread
 // whose wait cannot be read counts as not waiting. At most four calls
 // sleep in clients at once: beyond that every call on a client fails at
 // once and every owner's signals wait, until one returns. Other
