@@ -88,7 +88,9 @@ func mountStalled(t *testing.T) (s *stalled, file string, abort func()) {
 // F8: a client that owns a device's signals and execs while a
 // close-on-exec file of a FUSE file system that never answers FLUSH keeps
 // its exec asleep holds its exec lock for as long; the server's writes
-// and reads of the device, and the signals of other clients, go on.
+// and reads of the device, and the signals of other clients, go on. Once
+// the FLUSH fails (the stalled connection is aborted) and the exec ends,
+// the client's own signals, tried again meanwhile, arrive.
 func TestBridgeClientExecStalled(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tr devfs.Transport) {
 		fs, file, abort := mountStalled(t)
@@ -132,6 +134,9 @@ func TestBridgeClientExecStalled(t *testing.T) {
 		if got := run(t, "dd", "if="+e.dev(1), "bs=100", "count=1", "status=none", "iflag=nonblock"); got != "c" {
 			t.Fatalf("read %q, want c", got)
 		}
+		abort()
+		p.expect("after")
+		p.expect("sig=40 fd=3 band=0x41")
 	})
 }
 

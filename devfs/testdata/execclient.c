@@ -3,13 +3,16 @@
  * (SPEC F8).
  *
  *   execclient DEV FILE SIG
+ *   execclient -after SIG
  *
  * DEV is opened (O_RDONLY|O_NONBLOCK, kept across the exec), given a
  * handler for SIG, F_SETSIG SIG, F_SETOWN getpid() and O_ASYNC. FILE is
  * opened O_RDONLY|O_CLOEXEC. It prints "ready"; each signal prints
- * "sig=N fd=F band=0xB". A line "exec" on standard input makes it exec
- * sleep(1), whose close of FILE sends that file system a FLUSH; end of
- * input exits 0. */
+ * "sig=N fd=F band=0xB". A line "exec" on standard input makes it block
+ * SIG and exec itself as "execclient -after SIG", whose close of FILE
+ * sends that file system a FLUSH; the new image installs the handler,
+ * prints "after" and unblocks SIG (signals queued meanwhile, kept
+ * pending across the exec, then arrive). End of input exits 0. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
@@ -33,6 +36,22 @@ int main(int argc, char **argv)
 	char line[64];
 	int dev, sig;
 
+	if (argc == 3 && strcmp(argv[1], "-after") == 0) {
+		sigset_t set;
+		sig = atoi(argv[2]);
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = onsig;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigaction(sig, &sa, NULL);
+		setvbuf(stdout, NULL, _IONBF, 0);
+		printf("after\n");
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		while (fgets(line, sizeof line, stdin))
+			;
+		return 0;
+	}
 	if (argc != 4) {
 		fprintf(stderr, "usage: execclient DEV FILE SIG\n");
 		return 2;
@@ -56,8 +75,12 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	while (fgets(line, sizeof line, stdin)) {
 		if (strcmp(line, "exec\n") == 0) {
-			execlp("sleep", "sleep", "100000", (char *)NULL);
-			perror("exec sleep");
+			sigset_t set;
+			sigemptyset(&set);
+			sigaddset(&set, sig);
+			sigprocmask(SIG_BLOCK, &set, NULL);
+			execl("/proc/self/exe", "execclient", "-after", argv[3], (char *)NULL);
+			perror("exec");
 			return 1;
 		}
 	}
