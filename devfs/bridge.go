@@ -80,7 +80,7 @@ func checkSigio() error {
 	if err != nil {
 		return fmt.Errorf("devfs: signal bridge: pidfd_getfd (Linux 5.6+): %w", err)
 	}
-	same := sys{}.sameFile(self, pidfd, self, dup)
+	same := kcmpFile(self, pidfd, self, dup)
 	unix.Close(dup)
 	if !same {
 		return fmt.Errorf("devfs: signal bridge: kcmp (CONFIG_KCMP) is unavailable: %w", syscall.ENOSYS)
@@ -115,10 +115,12 @@ type SigioStats struct {
 	// target: the thread that takes them neither catches, blocks nor
 	// ignores them, nor waits for them in sigwaitinfo (SPEC F2).
 	Unsafe uint64
-	// Inline counts system calls the bridge made where the driver raised
-	// the notification (a FUSE write on a transport thread, say): only
-	// for files whose owner it already knows. Each call is counted where
-	// it is made (bridge_sys.go). With nobody subscribed it stays 0.
+	// Inline counts the system calls of signals sent for files whose
+	// owner the bridge already knows: the wake-up of the sender where the
+	// driver raised the notification (a FUSE write on a transport
+	// thread, say; one eventfd write when the sender has nothing queued),
+	// and the sender's calls. Each call is counted where it is made
+	// (bridge_sys.go, bridge.go). With nobody subscribed it stays 0.
 	Inline uint64
 	// Wakes counts the times a notification woke the bridge's worker,
 	// which looks at files whose owner it does not know yet, at most once
@@ -210,12 +212,21 @@ type bridge struct {
 	warnOnce sync.Map
 	rep      repeats // files whose latest POLL_IN or POLL_OUT may go again
 
+	// smu guards squeue, the files with signals for the sender. The
+	// sender sleeps in a read of the eventfd swake, which a write wakes
+	// (see send); it closes sdone when it ends.
+	smu      sync.Mutex
+	squeue   []*watch
+	sstopped bool // the sender has been told to stop: nothing is queued
+	swake    int
+	sdone    chan struct{}
+
 	stats struct{ sent, refused, unsafe, inline, wakes, checks atomic.Uint64 }
-	// inline makes the system calls of the inline path, counted in
-	// stats.inline; worker makes the worker's, its reads of clients'
-	// memory bounded by mem.
-	inline, worker sys
-	mem            memReads
+	// sender makes the sender's system calls, counted in stats.inline;
+	// worker makes the worker's. Both bound their calls on clients by
+	// calls (bridge_bound.go).
+	sender, worker sys
+	calls          bounded
 	closing        atomic.Int32 // closes of foreign duplicates under way (closeForeign)
 }
 
@@ -225,13 +236,84 @@ func newBridge(fsys *FS, dir string, logf func(string, ...any)) *bridge {
 		fs: fsys, dir: dir, logf: logf, self: os.Getpid(),
 		held: map[*watch]bool{}, dups: map[int]bool{}, kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
+		sdone: make(chan struct{}), swake: -1,
 	}
-	b.inline = sys{n: &b.stats.inline}
-	b.worker = sys{mem: &b.mem}
+	b.sender = sys{n: &b.stats.inline, calls: &b.calls}
+	if fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC); err == nil {
+		b.swake = fd
+	} else {
+		b.warn("eventfd", "eventfd: %v: signals of owned files wait for the worker", err)
+	}
+	b.worker = sys{calls: &b.calls}
 	ready := make(chan struct{})
 	go b.run(ready)
+	if b.swake >= 0 {
+		go b.send()
+	} else {
+		close(b.sdone)
+	}
 	<-ready
 	return b
+}
+
+// send is the sender: it sends the signals of files whose owner is
+// known, off the thread where the driver raised them (a FUSE transport
+// thread must never wait for a client), with calls that wait for a
+// client at most callPatience (bridge_bound.go); what it cannot send
+// goes to the worker.
+//
+// It sleeps in a read of the eventfd swake rather than on a channel: a
+// goroutine readied by a transport thread would wait for that thread's
+// P, which the thread keeps while it sleeps in read(2) or io_uring_enter
+// (tens of microseconds, until sysmon takes it back), whereas the kernel
+// wakes the sender's own thread at once.
+func (b *bridge) send() {
+	defer close(b.sdone)
+	var buf [8]byte
+	for {
+		if _, err := unix.Read(b.swake, buf[:]); err != nil && err != unix.EINTR {
+			b.warn("eventfd-read", "reading the sender's eventfd: %v", err)
+			return
+		}
+		select {
+		case <-b.stop:
+			return
+		default:
+		}
+		b.smu.Lock()
+		q := b.squeue
+		b.squeue = nil
+		b.smu.Unlock()
+		for _, w := range q {
+			w.sending.Store(false)
+			w.sendKnown()
+		}
+	}
+}
+
+// toSender queues w for the sender unless it is queued already, and
+// wakes the sender when the queue was empty: one write(2) of the eventfd,
+// counted in SigioStats.Inline.
+func (b *bridge) toSender(w *watch) {
+	if w.sending.Swap(true) {
+		return
+	}
+	b.smu.Lock()
+	defer b.smu.Unlock()
+	if b.sstopped {
+		return
+	}
+	b.squeue = append(b.squeue, w)
+	if len(b.squeue) == 1 {
+		b.wakeSender()
+	}
+}
+
+// wakeSender adds 1 to the sender's eventfd; smu is held.
+func (b *bridge) wakeSender() {
+	b.sender.count()
+	one := [8]byte{1}
+	unix.Write(b.swake, one[:])
 }
 
 // warn logs a problem once per kind.
@@ -320,6 +402,17 @@ func (b *bridge) close() {
 		close(b.stop)
 	}
 	b.mu.Unlock()
+	b.smu.Lock()
+	first := !b.sstopped && b.swake >= 0
+	b.sstopped = true
+	if first {
+		b.wakeSender()
+	}
+	b.smu.Unlock()
+	if first {
+		<-b.sdone
+		unix.Close(b.swake) // nobody writes it once sstopped is set
+	}
 	<-b.done
 }
 

@@ -133,10 +133,11 @@ const (
 	uffdRegMissing = 1
 )
 
-// F2: a read of a client's memory that sleeps on a page nobody fills (a
-// userfaultfd region here; a page of a stalled FUSE file is the same)
-// holds the worker up for memPatience at most; while it sleeps, other
-// reads fail at once; once the page comes, reads work again.
+// F2, F8: a read of a client's memory that sleeps on a page nobody fills
+// (a userfaultfd region here; a page of a stalled FUSE file is the same)
+// holds the worker up for callPatience at most; while it sleeps, other
+// reads of that process fail at once; once the page comes, reads work
+// again.
 func TestBridgeMemReadBounded(t *testing.T) {
 	uffd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|unix.O_NONBLOCK, 0, 0)
 	if e != 0 {
@@ -157,12 +158,12 @@ func TestBridgeMemReadBounded(t *testing.T) {
 	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uffd, uffdioReg, uintptr(unsafe.Pointer(&reg))); e != 0 {
 		t.Fatalf("UFFDIO_REGISTER: %v", e)
 	}
-	var m memReads
+	var m bounded
 	buf := make([]byte, 8)
-	if err := (sys{mem: &m}).readMem(os.Getpid(), addr, buf); err != unix.ETIMEDOUT {
+	if err := (sys{calls: &m}).readMem(os.Getpid(), addr, buf); err != unix.ETIMEDOUT {
 		t.Fatalf("read of a page nobody fills: %v, want ETIMEDOUT", err)
 	}
-	if err := (sys{mem: &m}).readMem(os.Getpid(), addr, buf); err != unix.EBUSY {
+	if err := (sys{calls: &m}).readMem(os.Getpid(), addr, buf); err != unix.EBUSY {
 		t.Fatalf("read while one sleeps: %v, want EBUSY", err)
 	}
 	// Fill the page: the sleeping read ends, and the next one works.
@@ -171,13 +172,13 @@ func TestBridgeMemReadBounded(t *testing.T) {
 		t.Fatalf("UFFDIO_ZEROPAGE: %v", e)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for m.busy.Load() {
+	for m.asleep() > 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the sleeping read did not end once the page came")
 		}
 		runtime.Gosched()
 	}
-	if err := (sys{mem: &m}).readMem(os.Getpid(), addr, buf); err != nil {
+	if err := (sys{calls: &m}).readMem(os.Getpid(), addr, buf); err != nil {
 		t.Fatalf("read of the filled page: %v", err)
 	}
 	unix.Munmap(mem)
@@ -200,7 +201,7 @@ func TestBridgeProbeRefusesForeign(t *testing.T) {
 	copies := func() int {
 		n := 0
 		for _, fd := range pids("/proc/self/fd") {
-			if (sys{}).sameFile(b.self, fd, b.self, p[0]) {
+			if kcmpFile(b.self, fd, b.self, p[0]) {
 				n++
 			}
 		}

@@ -37,9 +37,9 @@ const (
 // taken where it is delivered without its default action (blocked, or
 // waited for in sigwaitinfo), by the named thread or by every thread of
 // the process. An ignored signal goes only where Linux would queue it
-// (the thread blocks it or waits for it). On the inline path a process of
+// (the thread blocks it or waits for it). On the sender a process of
 // several threads, and a thread that waits in rt_sigtimedwait, are left
-// to the worker (safeAsk): the inline path never reads a client's memory.
+// to the worker (safeAsk): the sender never reads a client's memory.
 func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 	bit := sigBit(sig)
 	switch {
@@ -73,7 +73,7 @@ func (b *bridge) safe(s sys, t *target, st procStatus, sig int) safety {
 	switch {
 	case t.tid != 0 || st.threads <= 1:
 		return safeYes
-	case s.inlinePath():
+	case s.onSender():
 		return safeAsk
 	}
 	return everyThread(s, t.pid, sig)
@@ -118,7 +118,7 @@ const (
 
 // waitsFor reports whether the thread whose syscall file is fd (of
 // process pid) sleeps in rt_sigtimedwait for a set holding sig. The set
-// is in the thread's memory: the inline path stops at the syscall line
+// is in the thread's memory: the sender stops at the syscall line
 // (waitAsk), and only the worker reads it (sys.readMem). The syscall line
 // is read again after the set, and must not have changed.
 func waitsFor(s sys, pid, fd, sig int) wait {
@@ -128,22 +128,25 @@ func waitsFor(s sys, pid, fd, sig int) wait {
 		return waitNo
 	}
 	var line, again [256]byte
-	n, err := s.pread(fd, line[:])
+	n, err := s.preadOf(pid, fd, line[:])
 	if err != nil {
+		if s.onSender() && stuck(err) {
+			return waitAsk // the worker judges it, strictly if still stuck
+		}
 		return waitNo
 	}
 	addr, size, ok := sigwaitSet(line[:n])
 	if !ok || size < ((sig-1)/64+1)*8 {
 		return waitNo
 	}
-	if s.inlinePath() {
+	if s.onSender() {
 		return waitAsk
 	}
 	var set [8]byte
 	if s.readMem(pid, addr+uintptr((sig-1)/64*8), set[:]) != nil {
 		return waitNo
 	}
-	m, err := s.pread(fd, again[:])
+	m, err := s.preadOf(pid, fd, again[:])
 	if err != nil || !bytes.Equal(line[:n], again[:m]) {
 		return waitNo
 	}

@@ -11,27 +11,36 @@ import (
 // statusBufs are the buffers status files are read into.
 var statusBufs = sync.Pool{New: func() any { return new([statusBufSize]byte) }}
 
+// A sendResult is what became of one signal.
+type sendResult int
+
+const (
+	sendDone   sendResult = iota // sent, or not to be sent
+	sendWorker                   // the worker must judge it
+	sendLater                    // a call on a client gave no answer in time: try again later
+)
+
 // deliver sends owner a's signal for band to target t, as Linux's
 // send_sigio_to_task would, after the check Linux makes (F4) and the one
 // it does not need (F2): the target's status is read now, the ids that set
 // the owner must be allowed to signal the target (sigio_perm), and a
 // target the signal would kill is skipped. On a full real-time queue
-// plain SIGIO goes instead (A7). s makes the system calls: the inline
-// path's (where the driver raised the notification) reports false for a
-// process whose threads must each be looked at, which the worker then
-// does.
-func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, band int) bool {
+// plain SIGIO goes instead (A7). s makes the system calls: the
+// sender's reports sendWorker for a process whose threads must each be
+// looked at, which the worker then does; either reports sendLater when
+// the check that a client still holds the file gets no answer in time.
+func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, band int) sendResult {
 	buf := statusBufs.Get().(*[statusBufSize]byte)
 	defer statusBufs.Put(buf)
 	st, err := s.readStatusFd(t.statusFd, buf[:])
 	if err != nil {
-		return true // gone: nothing reaches it
+		return sendDone // gone: nothing reaches it
 	}
 	// The permission first: nothing more is read of a process the ids
 	// that set the owner may not signal (its syscall file, its memory).
 	if !a.mayKill(st.cred) {
 		b.stats.refused.Add(1)
-		return true
+		return sendDone
 	}
 	sig := a.sig
 	if sig == 0 {
@@ -40,11 +49,11 @@ func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, ban
 	switch b.safe(s, t, st, sig) {
 	case safeNo:
 		b.stats.unsafe.Add(1)
-		return true
+		return sendDone
 	case safeIgnored:
-		return true
+		return sendDone
 	case safeAsk:
-		return false
+		return sendWorker
 	}
 	info := linux.PollSiginfo{Signo: int32(sig), Code: linux.SI_SIGIO}
 	if a.sig != 0 {
@@ -52,12 +61,16 @@ func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, ban
 	}
 	// Last look that a client still holds the file, right before the
 	// signal goes (F5): the checks above took a while.
-	if !s.sameFile(b.self, dup, a.holderPid, a.holderFd) {
-		if s.inlinePath() {
-			return false // the worker looks further
+	same, err := s.sameFile(b.self, dup, a.holderPid, a.holderFd)
+	if err != nil {
+		return sendLater
+	}
+	if !same {
+		if s.onSender() {
+			return sendWorker // the worker looks further
 		}
 		if !w.refresh(b, false) {
-			return true
+			return sendDone
 		}
 	}
 	err = s.signal(t.pidfd, sig, &info, t.tid != 0)
@@ -66,9 +79,9 @@ func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, ban
 		// (where only the worker can tell, it sends both again).
 		switch b.safe(s, t, st, int(unix.SIGIO)) {
 		case safeAsk:
-			return false
+			return sendWorker
 		case safeNo, safeIgnored:
-			return true
+			return sendDone
 		}
 		info = linux.PollSiginfo{Signo: int32(unix.SIGIO), Code: linux.SI_SIGIO}
 		err = s.signal(t.pidfd, int(unix.SIGIO), &info, t.tid != 0)
@@ -77,7 +90,7 @@ func (b *bridge) deliver(s sys, w *watch, dup int, a *armedOwner, t *target, ban
 		b.stats.sent.Add(1)
 		b.sent(w, band)
 	}
-	return true
+	return sendDone
 }
 
 // deliverGroup sends a's signal for band to every member of the owning

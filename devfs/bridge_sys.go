@@ -2,7 +2,6 @@ package devfs
 
 import (
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -12,19 +11,20 @@ import (
 
 // A sys makes the system calls the signal bridge makes on a file's
 // behalf, and counts each one where it is made into n, when n is set: the
-// calls made where the driver raised a notification count into
-// SigioStats.Inline (bridge.inline), the worker's count nowhere
-// (bridge.worker). None of the inline path's calls makes a FUSE request
-// or touches a client's memory, so they may run on a transport thread;
-// readMem, which may fault on a client's page, is the worker's (mem).
+// calls of the sender, which sends for files whose owner is known
+// (bridge.sender), count into SigioStats.Inline, the worker's count
+// nowhere (bridge.worker). The calls that can sleep on a client (kcmp,
+// reads of its syscall file and memory) are bounded by calls
+// (bridge_bound.go); without calls they are made directly, for this
+// process's own descriptors only.
 type sys struct {
-	n   *atomic.Uint64
-	mem *memReads
+	n     *atomic.Uint64
+	calls *bounded
 }
 
-// inlinePath reports whether s is the inline path's: there the bridge
-// leaves to the worker what takes more than a few system calls.
-func (s sys) inlinePath() bool { return s.n != nil }
+// onSender reports whether s is the sender's: there the bridge leaves
+// to the worker what takes more than a few system calls.
+func (s sys) onSender() bool { return s.n != nil }
 
 func (s sys) count() {
 	if s.n != nil {
@@ -33,9 +33,19 @@ func (s sys) count() {
 }
 
 // sameFile reports whether descriptor fd1 of process pid1 and fd2 of
-// pid2 refer to the same open file description (kcmp KCMP_FILE).
-func (s sys) sameFile(pid1, fd1, pid2, fd2 int) bool {
+// pid2 refer to the same open file description (kcmp KCMP_FILE). The
+// answer is unknown (errStuck or ETIMEDOUT) when the call on pid2 sleeps
+// past callPatience: kcmp takes both processes' exec locks.
+func (s sys) sameFile(pid1, fd1, pid2, fd2 int) (bool, error) {
 	s.count()
+	if s.calls == nil {
+		return kcmpFile(pid1, fd1, pid2, fd2), nil
+	}
+	return boundedCall(s.calls, pid2, func() (bool, error) { return kcmpFile(pid1, fd1, pid2, fd2), nil }, nil)
+}
+
+// kcmpFile is kcmp(KCMP_FILE) == 0, made directly.
+func kcmpFile(pid1, fd1, pid2, fd2 int) bool {
 	r, _, e := unix.Syscall6(unix.SYS_KCMP, uintptr(pid1), uintptr(pid2), linux.KCMP_FILE, uintptr(fd1), uintptr(fd2), 0)
 	return e == 0 && r == 0
 }
@@ -60,21 +70,42 @@ func (s sys) owner(fd int) (fown, error) {
 }
 
 // pread reads a /proc file kept open from its start (a /proc file
-// regenerates at offset 0).
+// regenerates at offset 0). Only for files whose read takes no lock of
+// the process (its status).
 func (s sys) pread(fd int, buf []byte) (int, error) {
 	s.count()
 	return unix.Pread(fd, buf, 0)
 }
 
+// preadOf is pread of a file of process pid whose read takes its exec
+// lock (a thread's syscall file), bounded by s.calls.
+func (s sys) preadOf(pid, fd int, buf []byte) (int, error) {
+	s.count()
+	if s.calls == nil {
+		return unix.Pread(fd, buf, 0)
+	}
+	into, err := boundedCall(s.calls, pid, func() ([]byte, error) {
+		into := make([]byte, len(buf))
+		n, err := unix.Pread(fd, into, 0)
+		return into[:max(n, 0)], err
+	}, nil)
+	return copy(buf, into), err
+}
+
 // readMem reads len(buf) bytes at addr in process pid
-// (process_vm_readv: ptrace access, as pidfd_getfd needs). With s.mem
-// set it waits at most memPatience (see memReads).
+// (process_vm_readv: ptrace access, as pidfd_getfd needs), bounded by
+// s.calls: a client chooses what backs the address it waits on.
 func (s sys) readMem(pid int, addr uintptr, buf []byte) error {
 	s.count()
-	if s.mem == nil {
+	if s.calls == nil {
 		return readMem(pid, addr, buf)
 	}
-	return s.mem.read(pid, addr, buf)
+	into, err := boundedCall(s.calls, pid, func() ([]byte, error) {
+		into := make([]byte, len(buf))
+		return into, readMem(pid, addr, into)
+	}, nil)
+	copy(buf, into)
+	return err
 }
 
 func readMem(pid int, addr uintptr, buf []byte) error {
@@ -86,43 +117,6 @@ func readMem(pid int, addr uintptr, buf []byte) error {
 		err = unix.EFAULT
 	}
 	return err
-}
-
-// memPatience is how long the worker waits for a read of a client's
-// memory.
-const memPatience = 250 * time.Millisecond
-
-// memReads bounds the worker's reads of clients' memory. A client
-// chooses what backs the address it waits on: a page of a file on a FUSE
-// server that never answers (its own, or this one while it is busy) or
-// one a userfaultfd never fills makes process_vm_readv sleep until the
-// page comes, for good perhaps. Each read runs on a goroutine of its own,
-// the worker waits for it at most memPatience, and while one is still
-// asleep every other read fails at once (EBUSY): the worker never blocks
-// for long, and at most one thread sleeps in a client's page. A read that
-// fails leaves the thread judged as not waiting (the strict answer).
-type memReads struct{ busy atomic.Bool }
-
-func (m *memReads) read(pid int, addr uintptr, buf []byte) error {
-	if !m.busy.CompareAndSwap(false, true) {
-		return unix.EBUSY
-	}
-	into := make([]byte, len(buf))
-	done := make(chan error, 1)
-	go func() {
-		err := readMem(pid, addr, into)
-		m.busy.Store(false)
-		done <- err
-	}()
-	timer := time.NewTimer(memPatience)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		copy(buf, into)
-		return err
-	case <-timer.C:
-		return unix.ETIMEDOUT
-	}
 }
 
 // signal queues sig with si to the process (or, with thread, the thread)

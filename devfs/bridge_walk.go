@@ -81,15 +81,24 @@ type holder struct {
 
 // scan returns the processes holding the open file that the bridge's
 // duplicate dup is (kcmp): those in prefer, and with rest every other
-// one; with first it stops at the first found.
-func (b *bridge) scan(dup int, prefer []int, rest, first bool) []holder {
-	var hs []holder
+// one; with first it stops at the first found. unknown reports that the
+// kcmps of some process got no answer in time (bridge_bound.go): it may
+// hold the file too.
+func (b *bridge) scan(dup int, prefer []int, rest, first bool) (hs []holder, unknown bool) {
 	walk(prefer, rest, func(pid int) bool {
-		var mine []int
-		for _, fd := range b.fdsOf(pid) {
-			if b.worker.sameFile(b.self, dup, pid, fd) {
-				mine = append(mine, fd)
+		fds := b.fdsOf(pid)
+		mine, err := boundedCall(&b.calls, pid, func() ([]int, error) {
+			var mine []int
+			for _, fd := range fds {
+				if kcmpFile(b.self, dup, pid, fd) {
+					mine = append(mine, fd)
+				}
 			}
+			return mine, nil
+		}, nil)
+		if err != nil {
+			unknown = true
+			return false
 		}
 		if len(mine) == 0 {
 			return false
@@ -97,7 +106,7 @@ func (b *bridge) scan(dup int, prefer []int, rest, first bool) []holder {
 		hs = append(hs, holder{pid: pid, fds: mine})
 		return first
 	})
-	return hs
+	return hs, unknown
 }
 
 // discover finds a client descriptor for w's file and keeps a duplicate
@@ -154,8 +163,12 @@ func (w *watch) probe(b *bridge, pid, fd int) bool {
 	if err != nil {
 		return false
 	}
-	low, err := unix.PidfdGetfd(pidfd, fd, 0)
-	unix.Close(pidfd)
+	// pidfd_getfd takes the client's exec lock: bounded, and a
+	// duplicate that comes too late is closed as a foreign one.
+	low, err := boundedCall(&b.calls, pid, func() (int, error) {
+		defer unix.Close(pidfd)
+		return unix.PidfdGetfd(pidfd, fd, 0)
+	}, b.closeForeign)
 	if err != nil {
 		if err == unix.EPERM {
 			b.warn("getfd-perm", "no access to the descriptors of process %d (pidfd_getfd: %v): its files get no signals", pid, err)
@@ -189,6 +202,7 @@ func (w *watch) probe(b *bridge, pid, fd int) bool {
 	}
 	w.mu.Lock()
 	w.dup = high
+	w.setKnown()
 	w.mu.Unlock()
 	w.candPid, w.candFd = pid, fd
 	return true

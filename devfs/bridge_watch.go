@@ -54,20 +54,24 @@ type watch struct {
 	ino    uint64 // node id: the inode number clients see
 	opener int    // process that opened the file
 
-	lastPid atomic.Int32 // thread of the latest request on the file
-	queued  atomic.Bool  // in the worker's queue
-	pending [linux.POLL_HUP + 1]atomic.Int32
-	rep     repeater // bridge_repeat.go
+	lastPid atomic.Int32                     // thread of the latest request on the file
+	queued  atomic.Bool                      // in the worker's queue
+	pending [linux.POLL_HUP + 1]atomic.Int32 // for the worker
+	fast    [linux.POLL_HUP + 1]atomic.Int32 // for the sender
+	sending atomic.Bool                      // in the sender's queue
+	known   atomic.Bool                      // the sender may send: see setKnown
+	rep     repeater                         // bridge_repeat.go
 
-	// mu guards dup, gone and armed. The inline path holds it for
+	// mu guards dup, gone and armed. The sender holds it for
 	// reading while it uses them; the worker changes them under the write
 	// lock and closes what it replaced only afterwards, so no descriptor
 	// is closed (and its number reused) under a reader. The worker is
 	// the only writer of dup and armed (release sets only gone), so it
-	// reads them without the lock. Nothing holds mu across a system call
-	// that can sleep: the inline path's calls never wait (bridge_sys.go),
-	// and the worker makes its own calls (the probe's poll, which this
-	// server answers, among them) with mu released.
+	// reads them without the lock. The sender holds mu for reading
+	// across its calls on a client, which wait at most callPatience
+	// (bridge_bound.go); no transport thread takes mu (kill reads known);
+	// the worker makes its own calls (the probe's poll, which this server
+	// answers, among them) with mu released.
 	mu    sync.RWMutex
 	dup   int  // the bridge's duplicate of the client's file; -1 if none
 	gone  bool // no client holds the file any more (or the mount has ended)
@@ -143,39 +147,75 @@ func (w *watch) seen(tid uint32) {
 	}
 }
 
-// kill is the model file's hook: the driver raised band for this file.
+// kill is the model file's hook: the driver raised band for this file. It
+// runs where the driver raised it (a FUSE transport thread, say) and
+// makes no system call: a file whose owner is known goes to the sender,
+// any other to the worker.
 func (w *watch) kill(band int) {
 	if band < linux.POLL_IN || band > linux.POLL_HUP {
 		return
 	}
-	if w.sendInline(band) {
+	if w.known.Load() {
+		w.fast[band].Add(1)
+		w.b.toSender(w)
 		return
 	}
 	w.pending[band].Add(1)
 	w.b.enqueue(w)
 }
 
-// sendInline sends band's signal at once when the owner is known and
-// unchanged. It reports false when the worker must do it. Its system
-// calls count into SigioStats.Inline.
-func (w *watch) sendInline(band int) bool {
+// setKnown records, with mu held for writing, whether the sender may
+// send w's signals: the owner is a process or thread the worker has
+// resolved, the duplicate is held, and a sender runs. kill reads it
+// without taking mu, which the sender holds while its calls wait for a
+// client.
+func (w *watch) setKnown() {
+	w.known.Store(w.b.swake >= 0 && !w.gone && w.armed != nil && w.dup >= 0 && w.armed.target != nil)
+}
+
+// sendKnown is the sender's turn at w: it sends the signals counted for
+// a known owner since the last turn, at most 64 a band, and hands to the
+// worker what it cannot send itself.
+func (w *watch) sendKnown() {
+	for band := linux.POLL_IN; band <= linux.POLL_HUP; band++ {
+		n := w.fast[band].Swap(0)
+		for i := int32(0); i < n; i++ {
+			if i >= 64 {
+				break
+			}
+			if r := w.sendNow(band); r != sendDone {
+				w.pending[band].Add(n - i)
+				w.b.enqueue(w)
+				break
+			}
+		}
+	}
+}
+
+// sendNow sends band's signal at once when the owner is known and
+// unchanged, on the sender. It reports sendWorker when the worker must do
+// it, sendLater when a client did not answer in time. Its system calls
+// count into SigioStats.Inline.
+func (w *watch) sendNow(band int) sendResult {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.gone {
-		return true
+		return sendDone
 	}
 	a := w.armed
 	if a == nil || w.dup < 0 || a.target == nil {
-		return false
+		return sendWorker
 	}
-	s := w.b.inline
-	if !s.sameFile(w.b.self, w.dup, a.holderPid, a.holderFd) {
-		return false // closed there: the worker looks further
+	s := w.b.sender
+	if same, err := s.sameFile(w.b.self, w.dup, a.holderPid, a.holderFd); err != nil {
+		return sendLater
+	} else if !same {
+		return sendWorker // closed there: the worker looks further
 	}
 	// The owner, signal and ids are reread each time: another holder may
 	// have set the same owner again with ids of its own (F4).
 	if f, err := s.owner(w.dup); err != nil || f != a.fown {
-		return false
+		return sendWorker
 	}
 	return w.b.deliver(s, w, w.dup, a, a.target, band)
 }
@@ -234,26 +274,45 @@ func (w *watch) serve(b *bridge) (later bool) {
 		if a = w.arm(b, f); a == nil {
 			return false
 		}
-	} else if !b.worker.sameFile(b.self, dup, a.holderPid, a.holderFd) && !w.refresh(b, false) {
+	} else if same, err := b.worker.sameFile(b.self, dup, a.holderPid, a.holderFd); err != nil {
+		return w.retryLater(&counts)
+	} else if !same && !w.refresh(b, false) {
 		w.drop(b) // the last client close has happened
 		return false
 	}
-	w.sendCounted(b, dup, a, &counts)
-	return false
+	return w.sendCounted(b, dup, a, &counts)
+}
+
+// retryLater keeps counts for the worker's next look at w, callPatience
+// from now: a call on a client got no answer in time (bridge_bound.go).
+func (w *watch) retryLater(counts *[linux.POLL_HUP + 1]int32) bool {
+	for band, n := range counts {
+		if n > 0 {
+			w.pending[band].Add(n)
+		}
+	}
+	w.nextCheck = time.Now().Add(callPatience)
+	return true
 }
 
 // sendCounted sends owner a the signals counted for each band, at most
-// 64 a band.
-func (w *watch) sendCounted(b *bridge, dup int, a *armedOwner, counts *[linux.POLL_HUP + 1]int32) {
+// 64 a band. It reports true, keeping what is left, when a client did
+// not answer in time: the worker tries again later.
+func (w *watch) sendCounted(b *bridge, dup int, a *armedOwner, counts *[linux.POLL_HUP + 1]int32) bool {
 	for band := linux.POLL_IN; band <= linux.POLL_HUP; band++ {
 		for i := int32(0); i < min(counts[band], 64); i++ {
 			if a.own.Type == linux.F_OWNER_PGRP {
 				b.deliverGroup(w, dup, a, band)
-			} else if a.target != nil {
-				b.deliver(b.worker, w, dup, a, a.target, band)
+			} else if a.target != nil && b.deliver(b.worker, w, dup, a, a.target, band) == sendLater {
+				counts[band] -= i
+				for earlier := linux.POLL_IN; earlier < band; earlier++ {
+					counts[earlier] = 0
+				}
+				return w.retryLater(counts)
 			}
 		}
 	}
+	return false
 }
 
 // disarm forgets the owner.
@@ -261,6 +320,7 @@ func (w *watch) disarm() {
 	w.mu.Lock()
 	a := w.armed
 	w.armed = nil
+	w.setKnown()
 	w.mu.Unlock()
 	a.release()
 }
@@ -277,9 +337,11 @@ func (w *watch) arm(b *bridge, f fown) *armedOwner {
 	w.mu.RLock()
 	dup := w.dup
 	w.mu.RUnlock()
-	found := b.scan(dup, nil, true, false)
+	found, unknown := b.scan(dup, nil, true, false)
 	if len(found) == 0 {
-		w.drop(b) // no client holds the file any more
+		if !unknown {
+			w.drop(b) // no client holds the file any more
+		}
 		return nil
 	}
 	w.scanned = time.Now()
@@ -309,6 +371,7 @@ func (w *watch) arm(b *bridge, f fown) *armedOwner {
 	w.mu.Lock()
 	old := w.armed
 	w.armed = a
+	w.setKnown()
 	w.mu.Unlock()
 	old.release()
 	b.hold(w)
@@ -320,6 +383,7 @@ func (w *watch) unhold(b *bridge) {
 	w.mu.Lock()
 	dup := w.dup
 	w.dup = -1
+	w.setKnown()
 	w.mu.Unlock()
 	b.mu.Lock()
 	delete(b.held, w)
@@ -385,7 +449,7 @@ func (w *watch) chooseFd(ownerPid int) int32 {
 // refresh looks for the processes holding w's file, the known ones
 // first, and stops at the first found (all of them with all): the
 // sweep's and the last check's look. It keeps the holders' descriptors
-// current for si_fd and the inline check, and reports false when nobody
+// current for si_fd and the sender's check, and reports false when nobody
 // holds the file.
 func (w *watch) refresh(b *bridge, all bool) bool {
 	w.mu.RLock()
@@ -398,11 +462,11 @@ func (w *watch) refresh(b *bridge, all bool) bool {
 	for _, h := range w.holders {
 		prefer = append(prefer, h.pid)
 	}
-	found := b.scan(dup, prefer, true, !all)
+	found, unknown := b.scan(dup, prefer, true, !all)
 	if len(found) == 0 {
-		return false
+		return unknown // a client that did not answer may hold it
 	}
-	if all {
+	if all && !unknown {
 		// Every holder: those not found hold the file no more.
 		w.scanned = time.Now()
 		w.holders = found
@@ -414,6 +478,7 @@ func (w *watch) refresh(b *bridge, all bool) bool {
 		w.mu.Lock()
 		a.siFd = fd
 		a.holderPid, a.holderFd = found[0].pid, found[0].fds[0]
+		w.setKnown()
 		w.mu.Unlock()
 	}
 	return true
@@ -448,6 +513,7 @@ func (w *watch) drop(b *bridge) {
 	w.gone = true
 	dup, a := w.dup, w.armed
 	w.dup, w.armed = -1, nil
+	w.setKnown()
 	w.mu.Unlock()
 	b.mu.Lock()
 	delete(b.held, w)
@@ -466,5 +532,6 @@ func (w *watch) drop(b *bridge) {
 func (w *watch) release() {
 	w.mu.Lock()
 	w.gone = true
+	w.setKnown()
 	w.mu.Unlock()
 }

@@ -118,14 +118,16 @@
 //     A file nobody owns is let go again, and looked at again after a
 //     later notification, at most once per millisecond: the write path of
 //     an unsubscribed file makes no system call of the bridge's.
-//   - An owned file's duplicate is kept. Its notifications are sent where
-//     the driver raises them (a FUSE write on a transport thread, say):
-//     kcmp checks that a client still holds the file, the owner and
-//     signal are reread, the target's /proc status (kept open, tied to
-//     that process) gives its disposition and credentials, and
-//     pidfd_send_signal queues the signal (a thread pidfd for
-//     F_OWNER_TID). A process group's members are found per signal from
-//     /proc by the worker.
+//   - An owned file's duplicate is kept. Where the driver raises a
+//     notification for it (a FUSE write on a transport thread, say) it is
+//     counted and handed to the bridge's sender goroutine, with no system
+//     call: a transport thread never calls into a client (F8). The sender
+//     checks with kcmp that a client still holds the file, rereads the
+//     owner and signal, reads the target's /proc status (kept open, tied
+//     to that process) for its disposition and credentials, and queues
+//     the signal with pidfd_send_signal (a thread pidfd for F_OWNER_TID).
+//     A process group's members are found per signal from /proc by the
+//     worker.
 //   - The signal is F_SETSIG's with si_code SI_SIGIO, si_band the band's
 //     poll mask (A8) and si_fd the owner's lowest descriptor for the file
 //     (Linux reports the one O_ASYNC was set through, which cannot be
@@ -152,10 +154,9 @@
 //     sigtimedwait has the signals it waits for out of its blocked mask
 //     for the wait, so its syscall file (/proc/PID/task/TID/syscall) is
 //     read too, and the set it waits for from its memory
-//     (process_vm_readv, by the bridge's worker only, waiting at most a
-//     quarter second and one read at a time: a client may back the set
-//     with a page that never comes, and the bridge then judges the
-//     thread as not waiting). A process-directed signal is judged for every
+//     (process_vm_readv, by the bridge's worker only, bounded as below:
+//     a client may back the set with a page that never comes, and the
+//     bridge then judges the thread as not waiting). A process-directed signal is judged for every
 //     thread, an F_OWNER_TID one for the named thread; a signal that
 //     every thread blocks is sent and stays pending. /proc does not show
 //     whether a waiting thread blocked the signal before the wait (the
@@ -225,12 +226,28 @@
 // Without it, SigioAuto serves without signals and logs why once;
 // SigioOn fails the mount. Write-to-handler latency is in docs/PERFORMANCE.md.
 //
-// One wait the bridge cannot bound: kcmp, pidfd_getfd and the syscall
-// file take the client's exec lock for reading, and a client in execve(2)
-// holds it while it closes its close-on-exec descriptors. A close that
-// sends a FLUSH to a FUSE server that does not answer keeps it held, and
-// the bridge's call on that client, on the transport thread that raised
-// the notification or on the worker, waits as long.
+// Calls that wait for a client (F8): kcmp, pidfd_getfd and reads of
+// /proc/PID/task/TID/syscall take the client's exec lock
+// (exec_update_lock) for reading, and process_vm_readv takes it too and
+// may fault on a page the client chose. execve(2) holds that lock for
+// writing from the moment it replaces the memory map until the new
+// program is set up, across the closes of the close-on-exec
+// descriptors; a close that sends a FLUSH to a FUSE server that never
+// answers (any user may mount one with fusermount3) sleeps, without
+// interruption, and keeps the lock held for as long. Unbounded, a call
+// of the bridge on such a client would hang the thread that made it: a
+// FUSE transport thread, so the device's writes and reads, and unmount.
+// So no transport thread calls into a client (the sender does, off the
+// FUSE path), and every such call runs on a goroutine of its own that
+// the bridge waits for at most 100 ms. A client that has not answered
+// by then is skipped, and every later call on it fails at once until
+// the sleeping call returns; its signals wait (the sender hands them to
+// the worker, which tries again every 100 ms until the client answers);
+// a group member is skipped for that signal; a thread
+// whose wait cannot be read counts as not waiting. At most four calls
+// sleep in clients at once: beyond that every call on a client fails at
+// once and every owner's signals wait, until one returns. Other
+// clients' signals, and the device's reads and writes, go on.
 //
 // # Serving
 //
@@ -266,7 +283,10 @@
 // percent. A read that has to wait is a kiocb in the driver, completed
 // on the writer's own transport thread, so no goroutine hand-off lies on
 // the round trip: a goroutine woken there would wait for a P while that
-// thread sleeps in read(2) or io_uring_enter.
+// thread sleeps in read(2) or io_uring_enter. A bridged signal does take
+// a hand-off (F8: the transport thread never calls into a client), to
+// the sender's thread, which an eventfd write wakes for that reason; it
+// costs the signal about as much again as the poll wake-up.
 //
 // Stopping (R4): Mount.Close unmounts; while clients still hold files open
 // it detaches the mount lazily and returns once they have closed them. If

@@ -379,7 +379,7 @@ func cclient(t testing.TB, name string) string {
 		if clientsErr != nil {
 			return
 		}
-		for _, c := range []string{"devclient", "fbench", "asynctest", "sigclient", "privclient", "waitclient", "ldd3asynctest", "ldd3polltest", "ldd3nbtest"} {
+		for _, c := range []string{"devclient", "fbench", "asynctest", "sigclient", "privclient", "waitclient", "ldd3asynctest", "ldd3polltest", "ldd3nbtest", "execclient"} {
 			out, err := exec.Command("gcc", "-O2", "-Wall", "-pthread", "-o", filepath.Join(clientsDir, c),
 				filepath.Join("testdata", c+".c")).CombinedOutput()
 			if err != nil {
