@@ -120,6 +120,10 @@
 //     is reaped when it exits and its Getppid is 0: the model has no init
 //     or subreaper to adopt it. A zombie leaves its process group at
 //     exit, so kill(-pgid) no longer counts it.
+//   - There are no sessions or terminals, so no process group is
+//     orphaned: SIGTSTP, SIGTTIN and SIGTTOU stop a process by default
+//     wherever it is, where Linux discards them for a member of an
+//     orphaned process group.
 //   - The default action of the core-dumping signals (SIGQUIT, SIGSEGV
 //     ...) terminates without a core: WCOREDUMP is never set (Linux with
 //     RLIMIT_CORE 0 does the same).
