@@ -319,11 +319,13 @@ void wstop(struct worker *w) {
 		usleep(100); // polling interval of a bounded wait
 }
 
-// asleep_in waits (10 s at most) until thread tid sleeps in system call nr.
-int asleep_in(pid_t tid, int nr) {
-	char path[64], buf[256];
+// asleep_at waits (10 s at most) until the task whose /proc directory is
+// dir sleeps in system call nr (or, with restart, in restart_syscall,
+// which continues a poll or select interrupted by a stop).
+static int asleep_at(const char *dir, int nr, int restart) {
+	char path[96], buf[256];
 	for (int i = 0; i < 100000; i++) {
-		snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+		snprintf(path, sizeof path, "%s/syscall", dir);
 		FILE *f = fopen(path, "r");
 		int got = -1;
 		if (f) {
@@ -331,7 +333,7 @@ int asleep_in(pid_t tid, int nr) {
 				got = -1;
 			fclose(f);
 		}
-		snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+		snprintf(path, sizeof path, "%s/stat", dir);
 		f = fopen(path, "r");
 		char state = 0;
 		if (f) {
@@ -342,11 +344,26 @@ int asleep_in(pid_t tid, int nr) {
 			if (p && p[1] && p[2])
 				state = p[2];
 		}
-		if (got == nr && state == 'S')
+		if ((got == nr || (restart && got == SYS_restart_syscall)) && state == 'S')
 			return 1;
 		usleep(100); // polling interval of a bounded wait
 	}
 	return 0;
+}
+
+// asleep_in waits (10 s at most) until thread tid sleeps in system call nr.
+int asleep_in(pid_t tid, int nr) {
+	char dir[64];
+	snprintf(dir, sizeof dir, "/proc/self/task/%d", tid);
+	return asleep_at(dir, nr, 0);
+}
+
+// asleep_pid waits (10 s at most) until process pid sleeps in system
+// call nr, or in restart_syscall.
+int asleep_pid(pid_t pid, int nr) {
+	char dir[64];
+	snprintf(dir, sizeof dir, "/proc/%d", pid);
+	return asleep_at(dir, nr, 1);
 }
 
 // waitstr spells a wait status as the Go side does.

@@ -45,38 +45,6 @@ pid_t waiter(int qq[2], int once, int loud) {
 	return pid;
 }
 
-// asleep_pid waits (10 s at most) until process pid sleeps in system
-// call nr, or in restart_syscall, which continues a poll or select
-// interrupted by a stop.
-int asleep_pid(pid_t pid, int nr) {
-	char path[64], buf[256];
-	for (int i = 0; i < 100000; i++) {
-		snprintf(path, sizeof path, "/proc/%d/syscall", pid);
-		FILE *f = fopen(path, "r");
-		int got = -1;
-		if (f) {
-			if (fscanf(f, "%d", &got) != 1)
-				got = -1;
-			fclose(f);
-		}
-		snprintf(path, sizeof path, "/proc/%d/stat", pid);
-		f = fopen(path, "r");
-		char state = 0;
-		if (f) {
-			size_t n = fread(buf, 1, sizeof buf - 1, f);
-			buf[n] = 0;
-			fclose(f);
-			char *p = strrchr(buf, ')');
-			if (p && p[1] && p[2])
-				state = p[2];
-		}
-		if ((got == nr || got == SYS_restart_syscall) && state == 'S')
-			return 1;
-		usleep(100); // polling interval of a bounded wait
-	}
-	return 0;
-}
-
 static int q[2], q2[2];
 
 static void kill_stopped(int argc, char **argv) {
