@@ -11,34 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fasync-go/fasync/devfs"
+	"github.com/fasync-go/fasync/internal/fusetest"
 	"github.com/fasync-go/fasync/kernel"
 )
-
-// mountsAt returns how many mounts this process sees on dir (a path
-// as given: relative, or through a symbolic link): a mount on top of
-// another adds one. Other tests on the machine mount and unmount
-// elsewhere meanwhile; only dir's count says what a refused mount did.
-func mountsAt(t *testing.T, dir string) int {
-	t.Helper()
-	abs, err := filepath.Abs(dir)
-	if err == nil {
-		abs, err = filepath.EvalSymlinks(abs)
-	}
-	if err != nil {
-		return 0 // nothing can be mounted on a path that does not resolve
-	}
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == abs {
-			n++
-		}
-	}
-	return n
-}
 
 // U5: Mount and MountWith refuse every mount point fasync mount refuses,
 // before anything is mounted, with a *MountDirError naming the directory
@@ -82,7 +57,7 @@ func TestMountDirRefusals(t *testing.T) {
 		{"/dev", true, syscall.EPERM, "/dev, which the server itself reads"},
 		{"/dev/shm", true, syscall.EPERM, "/dev, which the server itself reads"},
 	} {
-		before := mountsAt(t, c.dir)
+		before := fusetest.MountsAt(t, c.dir)
 		_, err := devfs.CheckMountDir(c.dir, c.nonEmpty)
 		k := kernel.New(kernel.Config{})
 		_, merr := devfs.New(k, devfs.Options{}).MountWith(c.dir, devfs.MountOptions{NonEmpty: c.nonEmpty})
@@ -95,7 +70,7 @@ func TestMountDirRefusals(t *testing.T) {
 					c.dir, c.nonEmpty, e, c.why, c.errno)
 			}
 		}
-		if after := mountsAt(t, c.dir); after != before {
+		if after := fusetest.MountsAt(t, c.dir); after != before {
 			t.Errorf("U5: %q (nonempty %v): refused, yet %d mounts became %d", c.dir, c.nonEmpty, before, after)
 		}
 	}

@@ -128,32 +128,6 @@ func isMounted(t *testing.T, dir string) bool {
 	return ok
 }
 
-// mountsAt returns how many mounts this process sees on dir (a path
-// as given: relative, or through a symbolic link): a mount on top of
-// another adds one. Other tests on the machine mount and unmount
-// elsewhere meanwhile; only dir's count says what a refused mount did.
-func mountsAt(t *testing.T, dir string) int {
-	t.Helper()
-	abs, err := filepath.Abs(dir)
-	if err == nil {
-		abs, err = filepath.EvalSymlinks(abs)
-	}
-	if err != nil {
-		return 0 // nothing can be mounted on a path that does not resolve
-	}
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == abs {
-			n++
-		}
-	}
-	return n
-}
-
 // blockedIn waits until pid sleeps in one of the system calls nrs.
 func blockedIn(t *testing.T, pid int, nrs ...string) {
 	t.Helper()
@@ -486,13 +460,13 @@ func testMountDirChecks(t *testing.T, bin string) {
 		{"/sys/fs/fuse/connections", "/sys, which the server itself reads", []string{"--nonempty"}},
 		{"/dev", "/dev, which the server itself reads", []string{"--nonempty"}},
 	} {
-		mounts := mountsAt(t, c.dir)
+		mounts := fusetest.MountsAt(t, c.dir)
 		out, err := exec.Command(bin, append(append([]string{"mount", "--transport", "classic"}, c.flags...), "--", c.dir)...).CombinedOutput()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), c.why) {
 			t.Errorf("mount %s %q: %v %q; want status 2 and %q", c.flags, c.dir, err, out, c.why)
 		}
-		if n := mountsAt(t, c.dir); n != mounts {
+		if n := fusetest.MountsAt(t, c.dir); n != mounts {
 			t.Errorf("mount %q: refused, yet %d mounts became %d", c.dir, mounts, n)
 		}
 	}

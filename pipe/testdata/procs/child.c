@@ -66,17 +66,7 @@ static void signalfd_fork(int argc, char **argv) {
 static int q[2];
 
 static pid_t waiting_child(void) {
-	if (pipe(q) < 0)
-		_exit(1);
-	pid_t pid = fork();
-	if (pid == 0) {
-		char c;
-		close(q[1]);
-		while (read(q[0], &c, 1) < 0 && errno == EINTR) {
-		}
-		_exit(3);
-	}
-	close(q[0]);
+	pid_t pid = waiter(q, 0, 0);
 	child_pid = pid;
 	return pid;
 }

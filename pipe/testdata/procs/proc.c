@@ -174,17 +174,7 @@ static void threads_share_handlers(int argc, char **argv) {
 
 // A child waits for a byte on q before it exits with status 3.
 static pid_t child_waiting(void) {
-	if (pipe(q) < 0)
-		exit(1);
-	pid_t pid = fork();
-	if (pid == 0) {
-		char c;
-		close(q[1]);
-		while (read(q[0], &c, 1) < 0 && errno == EINTR) {
-		}
-		_exit(3);
-	}
-	close(q[0]);
+	pid_t pid = waiter(q, 0, 0);
 	child_pid = pid;
 	return pid;
 }
