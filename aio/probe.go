@@ -2,6 +2,7 @@ package aio
 
 import (
 	"math"
+	"math/rand/v2"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -24,13 +25,29 @@ import (
 // without RWF_NOWAIT, such as buffered writes on ext4), a file that is
 // not regular, and an O_DIRECT file are never tried.
 //
-// The probe is read by every call and written only when a try fails, so
-// on a file the page cache serves its line stays shared by every core.
+// A try costs the kernel more than pread(2) does (preadv2 imports an
+// iovec and goes through vfs_readv: about 5% of a cached 4 KiB read).
+// So a probe whose tries keep succeeding turns hot: about hotWins ×
+// winSample successes with no failure between them, counted by a sample
+// of them so that the count is rarely written. A hot probe's calls make
+// the plain pread(2) or pwrite(2) that os.File makes, on the caller's
+// goroutine, and one call in hotSample, drawn at random, still makes the
+// try; the first try that fails cools the probe. A call that misses the
+// cache while the probe is hot waits in the kernel on its own thread, as
+// os.File's call would.
+//
+// The probe is read by every call and written only when a try fails or
+// a sampled success is counted, so on a file the page cache serves its
+// line stays shared by every core.
 
 const (
 	probeFailures = 4    // failed tries in a row that start a pause
 	minPause      = 16   // calls in the first pause
 	maxPause      = 4096 // calls in the longest pause
+
+	winSample = 16 // one success in winSample is counted toward hot
+	hotWins   = 8  // counted successes in a row that make a probe hot
+	hotSample = 16 // a hot probe's calls: one in hotSample still tries
 )
 
 // A probe decides whether a File's reads (or writes) are tried without
@@ -41,6 +58,29 @@ type probe struct {
 	skip  atomic.Int32
 	fails atomic.Int32 // tries failed in a row
 	pause atomic.Int32 // the next pause, in calls (0: minPause)
+	wins  atomic.Int32 // counted successes since the last failed try
+	hot   atomic.Bool  // calls make the plain transfer (see above)
+}
+
+// How a call moves its data, as its probe decides (probe.how).
+const (
+	viaEngine = iota // the engine: the probe is pausing, or never tries
+	viaTry           // a try without blocking (RWF_NOWAIT)
+	viaPlain         // the plain pread(2) or pwrite(2), the probe being hot
+)
+
+// how decides how this call moves its data.
+func (p *probe) how() int {
+	if p.hot.Load() {
+		if rand.Uint32()%hotSample != 0 {
+			return viaPlain
+		}
+		return viaTry
+	}
+	if p.try() {
+		return viaTry
+	}
+	return viaEngine
 }
 
 // try reports whether this call makes the try.
@@ -63,11 +103,20 @@ func (p *probe) succeeded() {
 	if n := p.pause.Load(); n > minPause {
 		p.pause.CompareAndSwap(n, n/2)
 	}
+	if !p.hot.Load() && rand.Uint32()%winSample == 0 && p.wins.Add(1) >= hotWins {
+		p.hot.Store(true)
+	}
 }
 
 // failed records a try that would have blocked, and starts a pause after
 // probeFailures of them in a row.
 func (p *probe) failed() {
+	if p.hot.Load() {
+		p.hot.Store(false)
+	}
+	if p.wins.Load() != 0 {
+		p.wins.Store(0)
+	}
 	if p.fails.Add(1) < probeFailures {
 		return
 	}
@@ -78,29 +127,41 @@ func (p *probe) failed() {
 }
 
 // never turns the tries off for good.
-func (p *probe) never() { p.skip.Store(math.MinInt32) }
+func (p *probe) never() {
+	p.hot.Store(false)
+	p.skip.Store(math.MinInt32)
+}
 
-// tryRead reads what the page cache holds of p at off without blocking.
-// It reports the bytes read (0 at the end of the file) and ok, or ok
-// false when the read is for the engine: the probe said to skip it, or
-// the kernel would have blocked, or gave an error the engine's read will
-// give too.
+// tryRead reads p at off on the caller's goroutine, as the probe says:
+// what the page cache holds of it, without blocking, or, the probe being
+// hot, the whole of it with pread(2). It reports the bytes read (0 at the
+// end of the file) and ok, or ok false when the read is for the engine:
+// the probe said to skip it, or the kernel would have blocked, or gave an
+// error the engine's read will give too.
 func (f *File) tryRead(p []byte, off int64) (n int, ok bool) {
-	if !f.rd.try() {
-		return 0, false
+	switch f.rd.how() {
+	case viaPlain:
+		n, errno := plain(unix.SYS_PREAD64, f.fd, p, off)
+		return n, errno == 0
+	case viaTry:
+		n, errno := nowait(unix.SYS_PREADV2, f.fd, p, off)
+		return n, f.rd.settle(errno)
 	}
-	n, errno := nowait(unix.SYS_PREADV2, f.fd, p, off)
-	return n, f.rd.settle(errno)
+	return 0, false
 }
 
 // tryWrite is tryRead for a write: it reports the bytes written, or ok
 // false when the write is for the engine.
 func (f *File) tryWrite(p []byte, off int64) (n int, ok bool) {
-	if !f.wr.try() {
-		return 0, false
+	switch f.wr.how() {
+	case viaPlain:
+		n, errno := plain(unix.SYS_PWRITE64, f.fd, p, off)
+		return n, errno == 0 && n > 0
+	case viaTry:
+		n, errno := nowait(unix.SYS_PWRITEV2, f.fd, p, off)
+		return n, f.wr.settle(errno) && n > 0
 	}
-	n, errno := nowait(unix.SYS_PWRITEV2, f.fd, p, off)
-	return n, f.wr.settle(errno) && n > 0
+	return 0, false
 }
 
 // settle records the outcome of a try and reports whether it answered.
@@ -135,6 +196,17 @@ func nowait(trap uintptr, fd int, p []byte, off int64) (int, syscall.Errno) {
 	// On 64-bit Linux the offset is the low word alone (pos_h is 0).
 	n, _, errno := unix.Syscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(&iov)), 1,
 		uintptr(off), 0, unix.RWF_NOWAIT)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), 0
+}
+
+// plain makes one pread64 or pwrite64 (trap) of p at off, the call
+// os.File makes.
+func plain(trap uintptr, fd int, p []byte, off int64) (int, syscall.Errno) {
+	n, _, errno := unix.Syscall6(trap, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))),
+		uintptr(len(p)), uintptr(off), 0, 0)
 	if errno != 0 {
 		return 0, errno
 	}

@@ -225,3 +225,54 @@ func TestFileProbePauses(t *testing.T) {
 		t.Errorf("C18: an O_DIRECT File tries RWF_NOWAIT transfers")
 	}
 }
+
+// C18: a File whose tries keep succeeding turns hot and reads with the
+// plain pread(2), sampling a try now and then; the first try that fails
+// cools it, and a read that misses the cache while it is hot still
+// returns the file's bytes.
+func TestFileProbeHot(t *testing.T) {
+	e, err := New(WithBackend("threads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	osf, data := tempFile(t, 1<<20, os.O_RDWR)
+	f, err := e.NewFile(dupFile(t, int(osf.Fd())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := make([]byte, 4096)
+	// A counted success is one in winSample: after 100 × hotWins ×
+	// winSample cached reads the chance of not being hot is below 1e-300.
+	for i := 0; i < 100*hotWins*winSample && !f.rd.hot.Load(); i++ {
+		off := int64(i%256) * 4096
+		if n, err := f.ReadAt(p, off); n != len(p) || err != nil || !bytes.Equal(p, data[off:off+4096]) {
+			t.Fatalf("C18: cached ReadAt = %d, %v", n, err)
+		}
+	}
+	if !f.rd.hot.Load() {
+		t.Fatalf("C18: %d cached reads in a row did not make the read probe hot", 100*hotWins*winSample)
+	}
+	if got := f.rd.how(); got != viaPlain && got != viaTry {
+		t.Fatalf("C18: a hot probe sends a call to %d", got)
+	}
+	dropCache(t, osf)
+	for i := range 4 {
+		off := int64(i) * 64 << 10
+		if n, err := f.ReadAt(p, off); n != len(p) || err != nil || !bytes.Equal(p, data[off:off+4096]) {
+			t.Fatalf("C18: ReadAt of a dropped page while hot = %d, %v", n, err)
+		}
+	}
+	f.rd.settle(syscall.EAGAIN)
+	if f.rd.hot.Load() || f.rd.wins.Load() != 0 {
+		t.Fatalf("C18: a failed try left the probe hot (%t) or its wins counted (%d)", f.rd.hot.Load(), f.rd.wins.Load())
+	}
+	if got := f.rd.how(); got == viaPlain {
+		t.Fatalf("C18: after a failed try the next call makes the plain read")
+	}
+	f.rd.never()
+	if f.rd.hot.Load() || f.rd.how() != viaEngine {
+		t.Fatalf("C18: a probe told never still reads on the caller's goroutine")
+	}
+}
