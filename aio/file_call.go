@@ -150,6 +150,7 @@ func (f *File) get() *fileCall {
 		c = &fileCall{done: make(chan struct{}, 1)}
 		c.r.Fd = f.fd
 		c.r.Notify = Sigevent{Notify: SIGEV_INLINE, Func: c.wake}
+		c.r.readies = true
 	}
 	return c
 }

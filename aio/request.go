@@ -123,6 +123,10 @@ type Request struct {
 	fdNext *Request   // list of in-flight requests on r.fd, in submission order
 	fdPrev *Request
 	held   bool // held back by the engine, not yet given to the backend
+	// readies says r's completion makes a goroutine runnable even when
+	// its notification is SIGEV_INLINE: a File's call (its callback wakes
+	// the caller). Set once, before r is first submitted.
+	readies bool
 	// linked says r goes on its descriptor's list; set at submission,
 	// false for a read on a tracker backend (see track.go).
 	linked bool

@@ -306,7 +306,14 @@ func (q *uringRing) handle(tag uint64, res int32, _ uint32) {
 	q.slots.give(r)
 	r.bkState.Store(ubIdle)
 	r.pin.Unpin()
+	// Every notification but an inline callback of the program's may
+	// make a goroutine runnable: a channel consumer, a waiter in Suspend
+	// or Wait, a File's caller.
+	readies := r.sigev.Notify != SIGEV_INLINE || r.readies
 	q.b.done(r, n, errno) // last use of r: it is its owner's again
+	if readies {
+		q.loop.Readied()
+	}
 	if q.waiting.Load() > 0 {
 		q.drain()
 	}

@@ -78,7 +78,7 @@ func parseAIOFlags(args []string, stdout, stderr io.Writer) (_ *aioFlags, status
 	fs.StringVar(&a.svg, "svg", "", "with --compare, also draw the rows (IOPS and latency) as an SVG chart in this file")
 	fs.StringVar(&j.Engine, "engine", "uring", "uring (aio Engine on io_uring), threads (aio Engine on its thread pool), file (IODEPTH goroutines calling aio.File's ReadAt/WriteAt, on io_uring), file-threads (the same on the thread pool), linuxaio and file-linuxaio (the Engine and aio.File on Linux's native AIO, run in a child process whose seccomp filter refuses io_uring with EPERM, as container profiles do), or goroutines (IODEPTH goroutines calling os.File's ReadAt/WriteAt)")
 	fs.IntVar(&j.Fsync, "fsync", 0, "write jobs: Sync after every N-th write of the job, like fio's --fsync=N (engines file, file-threads, file-linuxaio and goroutines)")
-	fs.IntVar(&j.Rings, "rings", 0, "io_uring rings for --engine uring (0: one per CPU)")
+	fs.IntVar(&j.Rings, "rings", 0, "io_uring rings for --engine uring and file (0: one per CPU; --engine file --direct: one ring with a thread, the engine aio.NewFile gives an O_DIRECT file)")
 	fs.IntVar(&j.Batch, "batch", 0, "submit with ListIO in lists of this many requests, one notification per list (fio's iodepth_batch_submit); 0: one Read or Write per request")
 	fs.BoolVar(&j.FixedBufs, "fixedbufs", false, "take the engine's buffers from its arena (aio.WithBufferArena), which io_uring registers: reads and writes go as READ_FIXED/WRITE_FIXED, like fio's --fixedbufs (the row is named \"fasync aio fixedbufs\"); with --compare and --engine uring the other variant runs as a row too")
 	fs.BoolVar(&a.json, "json", false, "print the result as JSON")

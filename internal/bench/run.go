@@ -142,6 +142,13 @@ func Run(job *Job) (Result, error) {
 	if d.backend == "linuxaio" && !inRefusedClient() && Reexec {
 		return runRefused(job)
 	}
+	if job.Engine == "file" && job.Direct && job.Rings == 0 && !job.RingThreads {
+		// The engine aio.NewFile gives an O_DIRECT file by default: one
+		// ring with a thread.
+		direct := *job
+		direct.Rings, direct.RingThreads = 1, true
+		job = &direct
+	}
 	r := &run{job: job}
 	var err error
 	if r.f, err = openJobFile(job); err != nil {

@@ -206,6 +206,7 @@ func (l *Loop) park(deadline time.Time) {
 			return
 		}
 		l.stats.idles.Add(1)
+		l.readied = false // the channel wait gives the P up
 		<-l.wakeCh
 		l.state.Store(loopRunning)
 		l.mode.idleWoken()

@@ -73,9 +73,15 @@ func (m *threadMode) start() error {
 	if err := m.l.enableRing(); err != nil {
 		return err
 	}
+	threadLoops.Add(1)
 	m.armWake()
 	return nil
 }
+
+// threadLoops counts the process's Loops with a thread whose loop
+// goroutine runs (from start to finish): each holds a P whenever it is
+// not asleep in the scheduler (see wait).
+var threadLoops atomic.Int32
 
 // do queues fn for the loop goroutine, where the kernel accepts
 // io_uring_register, and waits for its result.
@@ -119,7 +125,10 @@ func (*threadMode) idleWoken() {}
 
 // finish answers a Do that queued its call before Close marked the Loop
 // closed (none can queue after).
-func (m *threadMode) finish() { m.runCalls() }
+func (m *threadMode) finish() {
+	threadLoops.Add(-1)
+	m.runCalls()
+}
 
 // afterSubmit arms the eventfd poll if an earlier try found no SQE: it is
 // entered on the next round. Reap first, or a full CQ could keep the SQ
@@ -199,6 +208,12 @@ func (m *threadMode) handleOwn(c *CQE) bool {
 // locked thread hands the P to another thread and back, two wake-ups:
 // once every few milliseconds, while the kernel works, that is cheap.
 //
+// A Handler that woke a goroutine (Readied) also makes the loop go
+// through the scheduler before it sleeps, so that the goroutine gets the
+// P, when the process's Loops with threads are as many as the Ps: with
+// fewer, a P left over takes the goroutine at once, and the yield would
+// cost two thread wake-ups for nothing.
+//
 // A wait the kernel refuses (not a timeout, a signal or a busy kernel)
 // fails the Loop (loop_fail.go).
 func (m *threadMode) wait(deadline time.Time) {
@@ -208,8 +223,16 @@ func (m *threadMode) wait(deadline time.Time) {
 		l.state.Store(loopRunning)
 		return
 	}
+	readied := l.readied && int(threadLoops.Load()) >= runtime.GOMAXPROCS(0)
+	if l.readied {
+		l.readied = false
+		if readied {
+			l.stats.handoffs.Add(1)
+		}
+		l.stats.readiedWaits.Add(1)
+	}
 	l.stats.parks.Add(1)
-	if now := time.Now(); now.Sub(m.yielded) >= yieldEvery {
+	if now := time.Now(); readied || now.Sub(m.yielded) >= yieldEvery {
 		m.yielded = now
 		runtime.Gosched()
 	}

@@ -2,9 +2,11 @@ package uring
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
+	"github.com/fasync-go/fasync/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -108,5 +110,62 @@ func TestLoopThreadDoRacingClose(t *testing.T) {
 				t.Fatal("a Do racing Close never returned")
 			}
 		}
+	}
+}
+
+// A Loop with a thread whose Handler wakes a goroutine (Readied) goes
+// through the Go scheduler before it waits in the kernel when the
+// process has no P to spare beside its Loops with threads, and only then:
+// the woken goroutine would otherwise wait for the loop thread's P until
+// sysmon took it back.
+func TestLoopThreadReadiedHandsOff(t *testing.T) {
+	res := newResults()
+	var l *Loop
+	l = newThreadLoop(t, 8, func(ud uint64, r int32, flags uint32) {
+		l.Readied()
+		res.handle(ud, r, flags)
+	})
+	r1, w1 := pipe(t)
+	r2, w2 := pipe(t)
+	buf := pageBuf(t, 4096)
+	// round completes one read while another stays in the kernel, so the
+	// loop waits again right after the Handler's Readied, and reports
+	// the handoffs that wait made.
+	round := func(ud uint64) uint64 {
+		t.Helper()
+		waits := l.stats.readiedWaits.Load()
+		handoffs := l.stats.handoffs.Load()
+		submitRead(t, l, r1, buf[:8], -1, ud, 0)
+		submitRead(t, l, r2, buf[8:16], -1, ud+1, 0)
+		if err := l.Barrier(); err != nil { // both reads wait in the kernel
+			t.Fatal(err)
+		}
+		unix.Write(w1, []byte("readied!"))
+		if got := res.wait(t, ud); got != 8 {
+			t.Fatalf("pipe read: res %d", got)
+		}
+		testutil.WaitFor(t, "the loop's wait after the Handler's Readied", func() bool {
+			return l.stats.readiedWaits.Load() > waits
+		})
+		n := l.stats.handoffs.Load() - handoffs
+		unix.Write(w2, []byte("readied!"))
+		if got := res.wait(t, ud+1); got != 8 {
+			t.Fatalf("pipe read: res %d", got)
+		}
+		return n
+	}
+
+	procs := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(procs)
+	runtime.GOMAXPROCS(int(threadLoops.Load()) + 1) // a P to spare
+	if n := round(1); n != 0 {
+		t.Fatalf("with a P to spare the loop handed its P off %d times, want 0", n)
+	}
+	runtime.GOMAXPROCS(int(threadLoops.Load())) // none to spare
+	if n := round(3); n != 1 {
+		t.Fatalf("with no P to spare the loop handed its P off %d times after its Handler woke a goroutine, want 1", n)
+	}
+	if h := l.Stats().Handoffs; h == 0 {
+		t.Fatalf("LoopStats.Handoffs = 0 after a handoff")
 	}
 }
