@@ -113,7 +113,7 @@ func TestLoopThreadDoRacingClose(t *testing.T) {
 	}
 }
 
-// A Loop with a thread whose Handler wakes a goroutine (Readied) goes
+// C16: a Loop with a thread whose Handler wakes a goroutine (Readied) goes
 // through the Go scheduler before it waits in the kernel when the
 // process has no P to spare beside its Loops with threads, and only then:
 // the woken goroutine would otherwise wait for the loop thread's P until
