@@ -23,9 +23,9 @@
 // Sync, Stat or Fd would serve (SPEC C15–C18, C20, C21). What the page
 // cache can serve at once is read (or written) on the caller's goroutine
 // with preadv2/pwritev2 and RWF_NOWAIT, and, once those keep succeeding,
-// with the pread(2) os.File makes, trying RWF_NOWAIT on a sample of calls
-// to notice when the cache stops serving; what would block goes to the
-// engine, where the calling
+// with the pread(2) or pwrite(2) os.File makes, trying RWF_NOWAIT on a
+// sample of calls to notice when the cache stops serving; what would
+// block goes to the engine, where the calling
 // goroutine waits in the scheduler holding no OS thread, and the calls
 // of many goroutines reach io_uring together, one io_uring_enter per
 // batch. So a File is never much slower than os.File, and 1024

@@ -20,15 +20,21 @@ import (
 // A read (or write) of a regular file that the page cache can serve at
 // once is made on the caller's goroutine, with preadv2 (pwritev2) and
 // RWF_NOWAIT, which the kernel refuses with EAGAIN instead of waiting
-// for the disk: it costs what os.File's pread(2) costs (SPEC C18). Only
-// what would block goes to the engine: data not in memory, O_DIRECT
-// transfers (never tried that way), syncs, and streams (pipes, sockets).
-// A short answer is continued, for the rest, the same way. A File whose
-// tries keep failing (a file not in memory, read at random) stops trying
-// for a while, longer each time they fail again, so that it pays for
-// almost no try; a try that succeeds shortens the pause again. File
-// systems without RWF_NOWAIT (buffered writes on ext4, for one) are
-// tried once per File.
+// for the disk (SPEC C18). Only what would block goes to the engine:
+// data not in memory, O_DIRECT transfers (never tried that way), syncs,
+// and streams (pipes, sockets). A short answer is continued, for the
+// rest, the same way. A File whose tries keep failing (a file not in
+// memory, read at random) stops trying for a while, longer each time
+// they fail again, so that it pays for almost no try; a try that
+// succeeds shortens the pause again. A File whose tries keep succeeding
+// (about a hundred in a row) turns hot: its calls make the pread(2) or
+// pwrite(2) that os.File makes, which cost the kernel a little less than
+// a try, and one call in sixteen still tries, so that the first miss it
+// meets cools the File. A miss that a hot File's plain call meets waits
+// on the caller's OS thread, as os.File's would: a file the page cache
+// serves almost wholly may stay hot, and its rare misses then hold a
+// thread each. File systems without RWF_NOWAIT (buffered writes on ext4,
+// for one) are tried once per File.
 //
 // What goes to the engine waits for it holding no OS thread: the
 // goroutine parks in the Go scheduler while the backend performs the

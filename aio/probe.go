@@ -71,6 +71,9 @@ const (
 
 // how decides how this call moves its data.
 func (p *probe) how() int {
+	if p.skip.Load() == math.MinInt32 {
+		return viaEngine // never: even if a success raced never() and made it hot
+	}
 	if p.hot.Load() {
 		if rand.Uint32()%hotSample != 0 {
 			return viaPlain

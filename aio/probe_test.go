@@ -3,6 +3,8 @@ package aio
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -228,8 +230,11 @@ func TestFileProbePauses(t *testing.T) {
 
 // C18: a File whose tries keep succeeding turns hot and reads with the
 // plain pread(2), sampling a try now and then; the first try that fails
-// cools it, and a read that misses the cache while it is hot still
-// returns the file's bytes.
+// cools it, and never() keeps calls off the caller's goroutine even if a
+// success made the probe hot after it; a hot File's plain reads and
+// writes give what os.File gives (the whole of p, io.EOF at and across
+// the end, errors through the engine); a read that misses the cache
+// while it is hot still returns the file's bytes.
 func TestFileProbeHot(t *testing.T) {
 	e, err := New(WithBackend("threads"))
 	if err != nil {
@@ -254,16 +259,42 @@ func TestFileProbeHot(t *testing.T) {
 	if !f.rd.hot.Load() {
 		t.Fatalf("C18: %d cached reads in a row did not make the read probe hot", 100*hotWins*winSample)
 	}
-	if got := f.rd.how(); got != viaPlain && got != viaTry {
-		t.Fatalf("C18: a hot probe sends a call to %d", got)
-	}
-	dropCache(t, osf)
-	for i := range 4 {
-		off := int64(i) * 64 << 10
-		if n, err := f.ReadAt(p, off); n != len(p) || err != nil || !bytes.Equal(p, data[off:off+4096]) {
-			t.Fatalf("C18: ReadAt of a dropped page while hot = %d, %v", n, err)
+
+	// The plain calls of a hot probe, through ReadAt and WriteAt.
+	f.wr.hot.Store(true)
+	for range 4 * hotSample { // most of these take the plain path
+		tail := make([]byte, 100)
+		if n, err := f.ReadAt(tail, int64(len(data))-50); n != 50 || err != io.EOF || !bytes.Equal(tail[:50], data[len(data)-50:]) {
+			t.Fatalf("C18: hot ReadAt across the end = %d, %v; want 50, io.EOF", n, err)
+		}
+		if n, err := f.ReadAt(tail, int64(len(data))); n != 0 || err != io.EOF {
+			t.Fatalf("C18: hot ReadAt at the end = %d, %v; want 0, io.EOF", n, err)
+		}
+		if n, err := f.WriteAt([]byte("plain"), 20); n != 5 || err != nil {
+			t.Fatalf("C18: hot WriteAt = %d, %v", n, err)
 		}
 	}
+	if got := fileContents(t, osf)[20:25]; string(got) != "plain" {
+		t.Fatalf("C18: hot WriteAt left %q", got)
+	}
+	copy(data[20:], "plain")
+	rof, err := os.Open(osf.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := e.NewFile(rof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	ro.wr.hot.Store(true)
+	for range 4 * hotSample {
+		if n, err := ro.WriteAt([]byte("x"), 0); n != 0 || !errors.Is(err, syscall.EBADF) {
+			t.Fatalf("C18: hot WriteAt on a read-only file = %d, %v; want 0, EBADF", n, err)
+		}
+	}
+
+	// Cooling, and never.
 	f.rd.settle(syscall.EAGAIN)
 	if f.rd.hot.Load() || f.rd.wins.Load() != 0 {
 		t.Fatalf("C18: a failed try left the probe hot (%t) or its wins counted (%d)", f.rd.hot.Load(), f.rd.wins.Load())
@@ -271,8 +302,21 @@ func TestFileProbeHot(t *testing.T) {
 	if got := f.rd.how(); got == viaPlain {
 		t.Fatalf("C18: after a failed try the next call makes the plain read")
 	}
-	f.rd.never()
-	if f.rd.hot.Load() || f.rd.how() != viaEngine {
-		t.Fatalf("C18: a probe told never still reads on the caller's goroutine")
+	var never probe
+	never.never()
+	never.hot.Store(true) // a success racing never()
+	for range 4 * hotSample {
+		if got := never.how(); got != viaEngine {
+			t.Fatalf("C18: a probe told never sends a call to %d, want the engine (%d)", got, viaEngine)
+		}
+	}
+
+	f.rd.hot.Store(true)
+	dropCache(t, osf)
+	for i := range 4 {
+		off := int64(i) * 64 << 10
+		if n, err := f.ReadAt(p, off); n != len(p) || err != nil || !bytes.Equal(p, data[off:off+4096]) {
+			t.Fatalf("C18: ReadAt of a dropped page while hot = %d, %v", n, err)
+		}
 	}
 }

@@ -308,7 +308,10 @@ func (q *uringRing) handle(tag uint64, res int32, _ uint32) {
 	r.pin.Unpin()
 	// Every notification but an inline callback of the program's may
 	// make a goroutine runnable: a channel consumer, a waiter in Suspend
-	// or Wait, a File's caller.
+	// or Wait, a File's caller. It is a hint for the ring's thread (see
+	// uring.Loop.Readied), not an account: an inline callback's request
+	// may still wake a Suspend waiter, a File call waiting for room or
+	// a LIO_WAIT caller, and those wait for sysmon as before.
 	readies := r.sigev.Notify != SIGEV_INLINE || r.readies
 	q.b.done(r, n, errno) // last use of r: it is its owner's again
 	if readies {

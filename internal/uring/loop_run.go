@@ -206,7 +206,6 @@ func (l *Loop) park(deadline time.Time) {
 			return
 		}
 		l.stats.idles.Add(1)
-		l.readied = false // the channel wait gives the P up
 		<-l.wakeCh
 		l.state.Store(loopRunning)
 		l.mode.idleWoken()

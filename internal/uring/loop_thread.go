@@ -47,6 +47,9 @@ type threadMode struct {
 	// Go scheduler (wait).
 	wakeUnarmed bool
 	yielded     time.Time
+	// procs is GOMAXPROCS as wait last read it, at most yieldEvery ago:
+	// reading it takes the scheduler's global lock.
+	procs int
 
 	// calls are functions Do runs on the loop goroutine; pendingCalls
 	// counts them, for the loop's look for work.
@@ -79,8 +82,11 @@ func (m *threadMode) start() error {
 }
 
 // threadLoops counts the process's Loops with a thread whose loop
-// goroutine runs (from start to finish): each holds a P whenever it is
-// not asleep in the scheduler (see wait).
+// goroutine runs (from start to finish). Each holds a P while it runs Go
+// code or waits in io_uring_enter (see wait); one idle on its channel
+// holds none but still counts, so an idle Loop with a thread (an idle
+// O_DIRECT engine, say) makes the others hand off where a P might be
+// free.
 var threadLoops atomic.Int32
 
 // do queues fn for the loop goroutine, where the kernel accepts
@@ -223,7 +229,12 @@ func (m *threadMode) wait(deadline time.Time) {
 		l.state.Store(loopRunning)
 		return
 	}
-	readied := l.readied && int(threadLoops.Load()) >= runtime.GOMAXPROCS(0)
+	now := time.Now()
+	periodic := now.Sub(m.yielded) >= yieldEvery
+	if periodic || m.procs == 0 {
+		m.procs = runtime.GOMAXPROCS(0)
+	}
+	readied := l.readied && int(threadLoops.Load()) >= m.procs
 	if l.readied {
 		l.readied = false
 		if readied {
@@ -232,7 +243,7 @@ func (m *threadMode) wait(deadline time.Time) {
 		l.stats.readiedWaits.Add(1)
 	}
 	l.stats.parks.Add(1)
-	if now := time.Now(); readied || now.Sub(m.yielded) >= yieldEvery {
+	if readied || periodic {
 		m.yielded = now
 		runtime.Gosched()
 	}
