@@ -129,6 +129,26 @@ func TestFileShortNowaitReadContinues(t *testing.T) {
 	})
 }
 
+// probeFile makes a File over a 1 MiB file of random bytes on an engine of
+// its own (the thread pool), for the probe's tests, which read its probes
+// directly; it returns the engine, the File, the *os.File it duplicated
+// and the file's bytes. Both close when t ends.
+func probeFile(t *testing.T) (*Engine, *File, *os.File, []byte) {
+	t.Helper()
+	e, err := New(WithBackend("threads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	osf, data := tempFile(t, 1<<20, os.O_RDWR)
+	f, err := e.NewFile(dupFile(t, int(osf.Fd())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return e, f, osf, data
+}
+
 // C18: a File whose reads keep missing the page cache stops trying for a
 // while, and tries again after the pause; a file that cannot answer
 // without blocking (O_DIRECT, a pipe) is never tried; writes where the
@@ -141,17 +161,7 @@ func TestFileShortNowaitReadContinues(t *testing.T) {
 // and the misses that start a pause are recorded as the kernel's EAGAIN
 // would record them.
 func TestFileProbePauses(t *testing.T) {
-	e, err := New(WithBackend("threads"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	osf, data := tempFile(t, 1<<20, os.O_RDWR)
-	f, err := e.NewFile(dupFile(t, int(osf.Fd())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	e, f, osf, data := probeFile(t)
 	unix.Fadvise(int(osf.Fd()), 0, 0, unix.FADV_RANDOM)
 	p := make([]byte, 4096)
 	for i := range probeFailures {
@@ -236,17 +246,7 @@ func TestFileProbePauses(t *testing.T) {
 // the end, errors through the engine); a read that misses the cache
 // while it is hot still returns the file's bytes.
 func TestFileProbeHot(t *testing.T) {
-	e, err := New(WithBackend("threads"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	osf, data := tempFile(t, 1<<20, os.O_RDWR)
-	f, err := e.NewFile(dupFile(t, int(osf.Fd())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	e, f, osf, data := probeFile(t)
 	p := make([]byte, 4096)
 	// A counted success is one in winSample: after 100 × hotWins ×
 	// winSample cached reads the chance of not being hot is below 1e-300.
