@@ -33,8 +33,9 @@ import (
 // meets cools the File. A miss that a hot File's plain call meets waits
 // on the caller's OS thread, as os.File's would: a file the page cache
 // serves almost wholly may stay hot, and its rare misses then hold a
-// thread each. File systems without RWF_NOWAIT (buffered writes on ext4,
-// for one) are tried once per File.
+// thread each. On a file system without RWF_NOWAIT (buffered writes on
+// ext4, for one) the first try settles the File on the plain call too:
+// the engine cannot do such a transfer more cheaply than os.File does.
 //
 // What goes to the engine waits for it holding no OS thread: the
 // goroutine parks in the Go scheduler while the backend performs the

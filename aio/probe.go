@@ -21,9 +21,14 @@ import (
 // probe: after probeFailures failed tries in a row the next pause calls
 // skip the try and go straight to the engine; the pause doubles each
 // time the tries fail again (up to maxPause calls) and halves with each
-// success. A file the kernel cannot try (EOPNOTSUPP: a file system
-// without RWF_NOWAIT, such as buffered writes on ext4), a file that is
-// not regular, and an O_DIRECT file are never tried.
+// success. A file that is not regular and an O_DIRECT file are never
+// tried: their transfers go to the engine. A file the kernel cannot try
+// (EOPNOTSUPP: a file system without RWF_NOWAIT, such as buffered writes
+// on ext4) cannot say what would block, so after that first answer its
+// calls make the plain pread(2) or pwrite(2) on the caller's goroutine,
+// as os.File's do: on the engine they would cost more than os.File
+// (io_uring hands such a write to a kernel worker: 0.50× os.File's
+// buffered 4 KiB random writes on ext4).
 //
 // A try costs the kernel more than pread(2) does (preadv2 imports an
 // iovec and goes through vfs_readv: about 5% of a cached 4 KiB read).
@@ -53,8 +58,9 @@ const (
 // A probe decides whether a File's reads (or writes) are tried without
 // blocking first.
 type probe struct {
-	// skip is how many calls are still to skip the try; math.MinInt32
-	// (after never) means every call does.
+	// skip is how many calls are still to skip the try, or skipNever
+	// (every call goes to the engine) or skipPlain (every call makes the
+	// plain transfer).
 	skip  atomic.Int32
 	fails atomic.Int32 // tries failed in a row
 	pause atomic.Int32 // the next pause, in calls (0: minPause)
@@ -62,17 +68,26 @@ type probe struct {
 	hot   atomic.Bool  // calls make the plain transfer (see above)
 }
 
+// The probe's settled states, in skip.
+const (
+	skipNever = math.MinInt32     // never tried: O_DIRECT, not a regular file
+	skipPlain = math.MinInt32 + 1 // no RWF_NOWAIT on this file system
+)
+
 // How a call moves its data, as its probe decides (probe.how).
 const (
 	viaEngine = iota // the engine: the probe is pausing, or never tries
 	viaTry           // a try without blocking (RWF_NOWAIT)
-	viaPlain         // the plain pread(2) or pwrite(2), the probe being hot
+	viaPlain         // the plain pread(2) or pwrite(2): the probe is hot, or no try is possible
 )
 
 // how decides how this call moves its data.
 func (p *probe) how() int {
-	if p.skip.Load() == math.MinInt32 {
-		return viaEngine // never: even if a success raced never() and made it hot
+	switch p.skip.Load() {
+	case skipNever:
+		return viaEngine // even if a success raced never() and made it hot
+	case skipPlain:
+		return viaPlain
 	}
 	if p.hot.Load() {
 		if rand.Uint32()%hotSample != 0 {
@@ -129,11 +144,15 @@ func (p *probe) failed() {
 	p.skip.CompareAndSwap(0, n)
 }
 
-// never turns the tries off for good.
+// never sends every call to the engine, for good.
 func (p *probe) never() {
 	p.hot.Store(false)
-	p.skip.Store(math.MinInt32)
+	p.skip.Store(skipNever)
 }
+
+// unsupported makes every call the plain transfer, for good: the file
+// system has no RWF_NOWAIT.
+func (p *probe) unsupported() { p.skip.Store(skipPlain) }
 
 // tryRead reads p at off on the caller's goroutine, as the probe says:
 // what the page cache holds of it, without blocking, or, the probe being
@@ -176,7 +195,7 @@ func (p *probe) settle(errno syscall.Errno) bool {
 	case syscall.EAGAIN:
 		p.failed()
 	case syscall.EOPNOTSUPP:
-		p.never()
+		p.unsupported()
 	}
 	return false
 }
