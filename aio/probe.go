@@ -26,9 +26,9 @@ import (
 // (EOPNOTSUPP: a file system without RWF_NOWAIT, such as buffered writes
 // on ext4) cannot say what would block, so after that first answer its
 // calls make the plain pread(2) or pwrite(2) on the caller's goroutine,
-// as os.File's do: on the engine they would cost more than os.File
-// (io_uring hands such a write to a kernel worker: 0.50× os.File's
-// buffered 4 KiB random writes on ext4).
+// as os.File's do: on the engine they would cost more than os.File's
+// (io_uring hands such a write to a kernel worker, at about half
+// os.File's rate for buffered 4 KiB random writes on ext4).
 //
 // A try costs the kernel more than pread(2) does (preadv2 imports an
 // iovec and goes through vfs_readv: about 5% of a cached 4 KiB read).
