@@ -93,16 +93,17 @@ const (
 
 // io_uring_register opcodes.
 const (
-	IORING_REGISTER_BUFFERS       = 0
-	IORING_UNREGISTER_BUFFERS     = 1
-	IORING_REGISTER_FILES         = 2
-	IORING_UNREGISTER_FILES       = 3
-	IORING_REGISTER_EVENTFD       = 4
-	IORING_UNREGISTER_EVENTFD     = 5
-	IORING_REGISTER_FILES_UPDATE  = 6
-	IORING_REGISTER_ENABLE_RINGS  = 12
-	IORING_REGISTER_FILES_SKIP    = -2 // io_uring_files_update: leave this slot alone
-	ioringRegisterFilesSparseFlag = 1  // IORING_RSRC_REGISTER_SPARSE
+	IORING_REGISTER_BUFFERS          = 0
+	IORING_UNREGISTER_BUFFERS        = 1
+	IORING_REGISTER_FILES            = 2
+	IORING_UNREGISTER_FILES          = 3
+	IORING_REGISTER_EVENTFD          = 4
+	IORING_UNREGISTER_EVENTFD        = 5
+	IORING_REGISTER_FILES_UPDATE     = 6
+	IORING_REGISTER_ENABLE_RINGS     = 12
+	IORING_REGISTER_IOWQ_MAX_WORKERS = 19
+	IORING_REGISTER_FILES_SKIP       = -2 // io_uring_files_update: leave this slot alone
+	ioringRegisterFilesSparseFlag    = 1  // IORING_RSRC_REGISTER_SPARSE
 )
 
 // SQE is struct io_uring_sqe, 64 bytes, as the kernel reads it from the

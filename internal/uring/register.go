@@ -93,3 +93,18 @@ func (r *Ring) UnregisterFiles() error {
 func (r *Ring) EnableRings() error {
 	return r.register(IORING_REGISTER_ENABLE_RINGS, nil, 0)
 }
+
+// SetMaxWorkers sets how many kernel workers (io-wq) may run the ring's
+// requests that cannot complete inline at once, per submitting task:
+// bounded ones (regular files: an fsync, a buffered write the file system
+// cannot do without blocking) and unbounded ones (a read of a pipe or a
+// socket); 0 leaves a limit as it is (IORING_REGISTER_IOWQ_MAX_WORKERS).
+// It returns the limits in force before. The kernel's default for bounded
+// work is min(SQ entries, 4 × CPUs). Linux 5.15.
+func (r *Ring) SetMaxWorkers(bounded, unbounded uint32) (prevBounded, prevUnbounded uint32, err error) {
+	lim := [2]uint32{bounded, unbounded}
+	if err := r.register(IORING_REGISTER_IOWQ_MAX_WORKERS, unsafe.Pointer(&lim[0]), 2); err != nil {
+		return 0, 0, err
+	}
+	return lim[0], lim[1], nil
+}

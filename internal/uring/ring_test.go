@@ -304,3 +304,31 @@ func TestRingWaitAndMultishotPoll(t *testing.T) {
 		unix.Read(efd, buf[:])
 	}
 }
+
+// SetMaxWorkers sets the ring's io-wq limits and reports the ones before;
+// 0 leaves a limit as it is.
+func TestRingSetMaxWorkers(t *testing.T) {
+	needUring(t)
+	// The limits the kernel reports are those of the calling thread's
+	// workers: keep to the thread that set the ring up.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	r, err := Setup(Config{Entries: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, _, err := r.SetMaxWorkers(48, 0); err != nil {
+		if errors.Is(err, unix.EINVAL) {
+			t.Skipf("kernel without IORING_REGISTER_IOWQ_MAX_WORKERS (5.15): %v", err)
+		}
+		t.Fatal(err)
+	}
+	bounded, unbounded, err := r.SetMaxWorkers(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bounded != 48 || unbounded == 0 {
+		t.Fatalf("SetMaxWorkers(0, 0) after (48, 0) reports %d bounded, %d unbounded; want 48 and the unchanged default", bounded, unbounded)
+	}
+}
