@@ -42,9 +42,7 @@ var stopTwins = []procScenario{
 		}()
 		g := <-ids
 		pid := c.Pid()
-		p.say("child asleep in epoll_wait: %d", b2i(waitFor(func() bool { return parkedInKernel(g) })))
-		p.say("kill(child, SIGSTOP) -> %s", errStr(t.Kill(pid, sigSTOP)))
-		p.waitLine(t, "wait4(child, WUNTRACED)", pid, kernel.WUNTRACED)
+		p.stopAsleep(t, pid, g, "epoll_wait")
 		// As in firstDecides: on Linux the child has stopped when wait4
 		// returns.
 		waitFor(func() bool { return parkedAt(g, "kernel.(*Task).dequeueForDelivery") })
@@ -73,9 +71,7 @@ var stopTwins = []procScenario{
 		}()
 		g := <-ids
 		pid := c.Pid()
-		p.say("child asleep in rt_sigtimedwait: %d", b2i(waitFor(func() bool { return parkedInKernel(g) })))
-		p.say("kill(child, SIGSTOP) -> %s", errStr(t.Kill(pid, sigSTOP)))
-		p.waitLine(t, "wait4(child, WUNTRACED)", pid, kernel.WUNTRACED)
+		p.stopAsleep(t, pid, g, "rt_sigtimedwait")
 		// As in firstDecides: on Linux the child has stopped when wait4
 		// returns.
 		waitFor(func() bool { return parkedAt(g, "kernel.(*Task).dequeueForDelivery") })
@@ -143,9 +139,7 @@ var stopTwins = []procScenario{
 		t := p.leader
 		c, q, g := p.waiter(t, "child", true, true)
 		pid := c.Pid()
-		p.say("child asleep in read: %d", b2i(waitFor(func() bool { return parkedInKernel(g) })))
-		p.say("kill(child, SIGSTOP) -> %s", errStr(t.Kill(pid, sigSTOP)))
-		p.waitLine(t, "wait4(child, WUNTRACED)", pid, kernel.WUNTRACED)
+		p.stopAsleep(t, pid, g, "read")
 		p.say("kill(child, SIGCONT) -> %s", errStr(t.Kill(pid, sigCONT)))
 		p.waitLine(t, "wait4(child, WCONTINUED)", pid, kernel.WCONTINUED)
 		p.say("child asleep in read: %d", b2i(waitFor(func() bool { return parkedInKernel(g) })))
@@ -164,14 +158,21 @@ var stopTwins = []procScenario{
 		c, _, g := p.waiter(t, "child", true, true)
 		_, _ = t.Sigaction(sigCONT, kernel.Sigaction{})
 		pid := c.Pid()
-		p.say("child asleep in read: %d", b2i(waitFor(func() bool { return parkedInKernel(g) })))
-		p.say("kill(child, SIGSTOP) -> %s", errStr(t.Kill(pid, sigSTOP)))
-		p.waitLine(t, "wait4(child, WUNTRACED)", pid, kernel.WUNTRACED)
+		p.stopAsleep(t, pid, g, "read")
 		p.say("kill(child, SIGCONT)")
 		err := t.Kill(pid, sigCONT)
 		p.waitLine(t, "wait4(child, 0)", pid, 0)
 		p.say("kill(child, SIGCONT) -> %s", errStr(err))
 	}},
+}
+
+// stopAsleep waits until the child (pid, on goroutine g) sleeps in the
+// system call named call, stops it with SIGSTOP and waits until wait4
+// with WUNTRACED reports the stop.
+func (p *pt) stopAsleep(t *kernel.Task, pid int, g uint64, call string) {
+	p.say("child asleep in %s: %d", call, b2i(waitFor(func() bool { return parkedInKernel(g) })))
+	p.say("kill(child, SIGSTOP) -> %s", errStr(t.Kill(pid, sigSTOP)))
+	p.waitLine(t, "wait4(child, WUNTRACED)", pid, kernel.WUNTRACED)
 }
 
 // waiter is stop.c's waiter: it forks a child, named name, that reads a
