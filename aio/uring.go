@@ -95,10 +95,10 @@ func newUringBackend(cfg backendConfig, done doneFunc) (backend, error) {
 		}
 		q.loop = loop
 		if depth > 4*runtime.NumCPU() {
-			// Every request the ring holds may have a kernel worker: the
-			// kernel's default, 4 per CPU, queued fsyncs behind each
-			// other (0.75× os.File's rate for 32 goroutines that each
-			// write and fsync, on two cores). Kernels before 5.15 keep
+			// Every request the ring holds may have a kernel worker: with
+			// the kernel's default, 4 per CPU, the fsyncs of many File
+			// callers wait for each other where os.File's callers sync
+			// at once (docs/PERFORMANCE.md). Kernels before 5.15 keep
 			// their default.
 			loop.Do(func(r *uring.Ring) error { _, _, err := r.SetMaxWorkers(uint32(depth), 0); return err })
 		}

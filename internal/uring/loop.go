@@ -72,9 +72,8 @@ type Loop struct {
 	// readied says a Handler woke a goroutine since the loop last waited
 	// in the kernel (Readied). An idle wait on wakeCh does not clear it:
 	// the P the loop thread gets back when it wakes from there may carry
-	// the goroutines queued on it meanwhile (cleared there, the File's
-	// reads on two rings with threads on two cores fell back to 31k a
-	// second). Loop goroutine only.
+	// the goroutines queued on it meanwhile, which the next wait must
+	// still hand over. Loop goroutine only.
 	readied bool
 
 	// failed says the kernel refused the ring with an errno that is not
