@@ -37,15 +37,24 @@ import (
 // ext4, for one) the first try settles the File on the plain call too:
 // the engine cannot do such a transfer more cheaply than os.File does.
 //
-// What goes to the engine waits for it holding no OS thread: the
-// goroutine parks in the Go scheduler while the backend performs the
+// What goes to io_uring waits for it holding no OS thread: the
+// goroutine parks in the Go scheduler while the kernel performs the
 // call, and the completion wakes it. Calls that many goroutines make at
-// once are submitted together: on io_uring, every call that arrives
-// while a ring's loop is busy goes to the kernel in the loop's next
-// io_uring_enter. On the thread pool each call is a pread(2) or
-// pwrite(2) on a worker. When the engine's in-flight limit is reached a
-// call waits for a completion to free a place, again holding no thread
-// (SPEC C20). A call allocates nothing in steady state.
+// once are submitted together: every call that arrives while a ring's
+// loop is busy goes to the kernel in the loop's next io_uring_enter. On
+// the thread pool a call makes its pread(2), pwrite(2), fsync(2) or
+// fdatasync(2) on its own goroutine, in the place of an idle worker,
+// which stays asleep until the call gives its place back: a hand-off to
+// the worker and a wake-up from it would cost more than the call, and
+// the pool's size still bounds the threads that wait in the kernel.
+// When no worker is idle the call queues for one, holding no thread
+// while it waits (and a call on a pipe or socket always goes to a
+// worker, where Close can stop it). On linuxaio, a read or write of a
+// regular file without O_DIRECT that would block is made the same way,
+// in the place of a worker of the pool the kernel's refusal would send
+// it to. When the engine's in-flight limit is reached a call waits for a
+// completion to free a place, again holding no thread (SPEC C20). A call
+// allocates nothing in steady state.
 //
 // ReadAt and WriteAt behave as os.File's do: ReadAt fills p or returns
 // why not (io.EOF at the end of the file), looping over short reads;
@@ -66,6 +75,14 @@ type File struct {
 	mayRegister bool
 	regTried    atomic.Bool
 	registered  atomic.Bool
+	// pool, when not nil, is the thread pool whose idle places the File's
+	// calls for the engine borrow, to make their system calls on their
+	// own goroutines (runHere): the thread pool's, for a regular file or
+	// block device; linuxaio's, for a regular file without O_DIRECT,
+	// whose transfers that would block go to that pool anyway. poolSyncs
+	// says syncs borrow too (the thread pool; linuxaio has its own).
+	pool      *threadBackend
+	poolSyncs bool
 
 	// rd and wr decide whether reads and writes are tried without
 	// blocking first (see probe.go). They are written only when a try
@@ -170,11 +187,22 @@ func (e *Engine) NewFile(f *os.File) (*File, error) {
 	af := &File{f: f, fd: fd, name: f.Name(), e: e, appendMode: fl&unix.O_APPEND != 0,
 		mayRegister: e.Backend() == "uring"}
 	af.idle.L = &af.mu
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || fl&unix.O_DIRECT != 0 {
+	regular, direct := st.Mode&unix.S_IFMT == unix.S_IFREG, fl&unix.O_DIRECT != 0
+	if !regular || direct {
 		// Only the page cache of a regular file answers RWF_NOWAIT the
 		// way the probe needs; O_DIRECT always goes to the device.
 		af.rd.never()
 		af.wr.never()
+	}
+	switch bk := e.bk.(type) {
+	case *threadBackend:
+		if regular || st.Mode&unix.S_IFMT == unix.S_IFBLK {
+			af.pool, af.poolSyncs = bk, true
+		}
+	case *linuxAIOBackend:
+		if regular && !direct {
+			af.pool = bk.pool
+		}
 	}
 	return af, nil
 }

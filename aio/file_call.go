@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // A fileCall is the request of one File call that goes to the engine,
@@ -85,8 +87,12 @@ func (f *File) writeAt(ctx context.Context, p []byte, off int64) (n int, err err
 // in the page cache.
 func (f *File) transfer(ctx context.Context, o op, name string, p []byte, off int64, done int) (n int, err error) {
 	n = done
-	c := f.get()
-	defer f.put(c)
+	var c *fileCall // taken for the first transfer that goes to the engine
+	defer func() {
+		if c != nil {
+			f.put(c)
+		}
+	}()
 	engine := true
 	for len(p) > 0 {
 		q := p[:min(len(p), maxRW)]
@@ -100,7 +106,7 @@ func (f *File) transfer(ctx context.Context, o op, name string, p []byte, off in
 			engine = !engine
 		}
 		if engine {
-			if m, err = f.run(ctx, c, o, name, q, off); err != nil {
+			if m, err = f.engine(ctx, &c, o, name, q, off); err != nil {
 				return n + m, err
 			}
 		}
@@ -124,10 +130,29 @@ func (f *File) sync(name string, o op) error {
 		return err
 	}
 	defer f.release()
-	c := f.get()
-	defer f.put(c)
-	_, err := f.run(context.Background(), c, o, name, nil, 0)
+	var c *fileCall
+	_, err := f.engine(context.Background(), &c, o, name, nil, 0)
+	if c != nil {
+		f.put(c)
+	}
 	return err
+}
+
+// engine moves p at off as o through the engine: on the caller's
+// goroutine in a borrowed worker's place where f.pool lends one
+// (runHere), else as the request of *c (run), taking a call from the free
+// list into *c first if it is nil.
+func (f *File) engine(ctx context.Context, c **fileCall, o op, name string, p []byte, off int64) (int, error) {
+	if f.pool != nil && (o == opRead || o == opWrite || f.poolSyncs) && f.e.reserve(1) == nil {
+		if f.pool.borrow() {
+			return f.runHere(ctx, o, name, p, off)
+		}
+		f.e.release(1)
+	}
+	if *c == nil {
+		*c = f.get()
+	}
+	return f.run(ctx, *c, o, name, p, off)
 }
 
 // get takes a call from the free list, or makes one. The first call of
@@ -238,4 +263,46 @@ func (f *File) run(ctx context.Context, c *fileCall, o op, name string, p []byte
 		return 0, &os.PathError{Op: name, Path: f.name, Err: err}
 	}
 	return n, nil
+}
+
+// runHere makes the system call of a call for the engine on the caller's
+// goroutine, in a worker's place that it borrowed from f.pool and a place
+// it reserved under the engine's in-flight limit (so that the limit,
+// InFlight and the engine's Close count it as a request), and gives both
+// back. Its result is run's: the byte count, or the error as an
+// *os.PathError, or ctx's error when ctx ended before the whole of p was
+// transferred. The call itself is not stopped when ctx ends, as a
+// worker's read or write of a regular file is not.
+func (f *File) runHere(ctx context.Context, o op, name string, p []byte, off int64) (int, error) {
+	n, errno := callHere(o, f.fd, p, off)
+	f.pool.giveBack()
+	f.e.release(1)
+	switch {
+	case ctx.Done() != nil && ctx.Err() != nil && (errno != 0 || n < len(p)):
+		return n, ctx.Err()
+	case errno != 0:
+		return 0, &os.PathError{Op: name, Path: f.name, Err: errno}
+	}
+	return n, nil
+}
+
+// callHere makes o's system call on fd, as a worker of the thread pool
+// does (perform): again when a signal interrupted it before anything
+// moved.
+func callHere(o op, fd int, p []byte, off int64) (n int, errno syscall.Errno) {
+	for {
+		switch o {
+		case opRead:
+			n, errno = plain(unix.SYS_PREAD64, fd, p, off)
+		case opWrite:
+			n, errno = plain(unix.SYS_PWRITE64, fd, p, off)
+		case opFsync:
+			_, _, errno = unix.Syscall(unix.SYS_FSYNC, uintptr(fd), 0, 0)
+		case opFdatasync:
+			_, _, errno = unix.Syscall(unix.SYS_FDATASYNC, uintptr(fd), 0, 0)
+		}
+		if errno != syscall.EINTR {
+			return n, errno
+		}
+	}
 }

@@ -229,7 +229,7 @@ func (b *linuxAIOBackend) toPool(r *Request) {
 	p := b.pool
 	p.mu.Lock()
 	p.push(r)
-	if p.idle > 0 {
+	if p.idle > p.lent {
 		p.work.Signal()
 	}
 	p.mu.Unlock()
@@ -387,7 +387,8 @@ func (b *linuxAIOBackend) adopt(r *Request) bool {
 		return false
 	}
 	p.queue.push(r)
-	if p.idle > 0 {
+	p.queued++
+	if p.idle > p.lent {
 		p.work.Signal()
 	}
 	b.stats.pooled.Add(1)
