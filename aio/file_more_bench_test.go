@@ -42,7 +42,7 @@ func BenchmarkFileCold1024(b *testing.B) {
 		b.Run(row, func(b *testing.B) {
 			var res coldResult
 			for range b.N {
-				res = runCold(b, kind, coldGoroutines, 8*coldGoroutines, name, "")
+				res = runCold(b, kind, coldGoroutines, 8*coldGoroutines, name, "", 0)
 			}
 			b.ReportMetric(float64(res.Reads)/res.Seconds, "iops")
 			b.ReportMetric(res.CPUNS, "cpu-ns/read")
