@@ -155,6 +155,9 @@ func TestFileCallsQueueWhenPlacesTaken(t *testing.T) {
 	}
 	pool.giveBack()
 	waitIdle(t, pool, 2)
+	if n := pool.spare.Load(); n != 2 {
+		t.Errorf("with both workers idle and no place lent, the pool counts %d spare places, want 2", n)
+	}
 	if err := f.Sync(); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}

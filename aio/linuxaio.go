@@ -229,7 +229,7 @@ func (b *linuxAIOBackend) toPool(r *Request) {
 	p := b.pool
 	p.mu.Lock()
 	p.push(r)
-	if p.idle > p.lent {
+	if p.free() > 0 {
 		p.work.Signal()
 	}
 	p.mu.Unlock()
@@ -386,9 +386,8 @@ func (b *linuxAIOBackend) adopt(r *Request) bool {
 		r.bkState.Store(tbIdle)
 		return false
 	}
-	p.queue.push(r)
-	p.queued++
-	if p.idle > p.lent {
+	p.enqueue(r)
+	if p.free() > 0 {
 		p.work.Signal()
 	}
 	b.stats.pooled.Add(1)

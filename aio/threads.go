@@ -50,12 +50,15 @@ type threadBackend struct {
 	queue  prioQueue // requests no worker has taken yet
 	queued int       // how many
 	idle   int       // workers waiting on work
-	// lent counts the idle workers whose places File calls have borrowed
-	// to make their system calls themselves (borrow): those workers stay
-	// asleep, so that running workers and borrowers together are never
-	// more than the pool's workers.
-	lent   int
 	closed bool
+
+	// spare is idle, less the idle workers whose places File calls have
+	// borrowed to make their system calls themselves (borrow), less
+	// queued: the places borrow may still take. A lent worker stays
+	// asleep, so running workers and borrowers together are never more
+	// than the pool's workers. It changes with idle and queued under mu,
+	// and with borrow and giveBack without it.
+	spare atomic.Int64
 
 	// slots holds, per worker, the request it is performing (see
 	// workerSlot).
@@ -112,14 +115,14 @@ func (b *threadBackend) start(batch []*Request) error {
 		return syscall.EBADF
 	}
 	for _, r := range batch {
-		if b.interruptible && b.queued >= b.idle-b.lent {
+		if b.interruptible && b.spare.Load() <= 0 {
 			// No idle worker is left to take r at once: it waits in
 			// the queue, keeping its own reference to the file (pin.go).
 			r.pinFd()
 		}
 		b.push(r)
 	}
-	wake := min(len(batch), b.idle-b.lent)
+	wake := min(len(batch), b.free())
 	for range wake {
 		b.work.Signal()
 	}
@@ -130,37 +133,60 @@ func (b *threadBackend) start(batch []*Request) error {
 // borrow takes the place of an idle worker that no queued request is
 // waiting for, so that a File call makes its system call on its own
 // goroutine instead of handing it to that worker and waiting to be woken
-// (two goroutine hand-offs: about a fifth of an O_DIRECT read's rate
-// beside os.File's pread on two cores). The borrowed place counts as a
-// busy worker until giveBack, so the pool's worker count still bounds the
+// (two goroutine hand-offs, which cost an O_DIRECT read a fifth of its
+// rate beside os.File's pread). The borrowed place counts as a busy
+// worker until giveBack, so the pool's worker count still bounds the
 // threads that wait in the kernel for it. It reports false, and the call
-// goes to the queue, when no such place is free or the pool is closed.
+// goes to the queue, when no such place is free; once the pool is
+// closed, none is (its workers have left).
 func (b *threadBackend) borrow() bool {
-	b.mu.Lock()
-	ok := !b.closed && b.idle-b.lent > b.queued
-	if ok {
-		b.lent++
+	for {
+		n := b.spare.Load()
+		if n <= 0 {
+			return false
+		}
+		if b.spare.CompareAndSwap(n, n-1) {
+			return true
+		}
 	}
-	b.mu.Unlock()
-	return ok
 }
 
-// giveBack returns a place borrow took, and wakes a worker for a request
-// that waited for it meanwhile.
+// giveBack returns a place borrow took and, if a queued request waits
+// for it (no place is spare), wakes a worker for that request.
 func (b *threadBackend) giveBack() {
+	if b.spare.Add(1) > 0 {
+		return
+	}
 	b.mu.Lock()
-	b.lent--
 	if b.queued > 0 {
 		b.work.Signal()
 	}
 	b.mu.Unlock()
 }
 
+// free is how many idle workers are not lent (see spare): those a queued
+// request may wake. b.mu is held.
+func (b *threadBackend) free() int { return int(b.spare.Load()) + b.queued }
+
+// enqueue puts r, in its tbQueued stage, on its priority's queue. b.mu
+// is held.
+func (b *threadBackend) enqueue(r *Request) {
+	b.queue.push(r)
+	b.queued++
+	b.spare.Add(-1)
+}
+
+// dequeue takes r off its queue. b.mu is held.
+func (b *threadBackend) dequeue(r *Request) {
+	b.queue.remove(r)
+	b.queued--
+	b.spare.Add(1)
+}
+
 // push queues r at its priority. b.mu is held.
 func (b *threadBackend) push(r *Request) {
 	r.bkState.Store(tbQueued)
-	b.queue.push(r)
-	b.queued++
+	b.enqueue(r)
 }
 
 // next waits for a request and takes the most urgent one, recording it
@@ -175,11 +201,12 @@ func (b *threadBackend) next(slot *workerSlot) *Request {
 			return nil
 		}
 		b.idle++
+		b.spare.Add(1)
 		b.work.Wait()
 		b.idle--
+		b.spare.Add(-1)
 	}
-	b.queue.remove(r)
-	b.queued--
+	b.dequeue(r)
 	r.bkState.Store(tbRunning)
 	slot.r.Store(r)
 	return r
@@ -245,8 +272,7 @@ func (b *threadBackend) cancel(r *Request) bool {
 	b.mu.Lock()
 	switch r.bkState.Load() {
 	case tbQueued:
-		b.queue.remove(r)
-		b.queued--
+		b.dequeue(r)
 		r.bkState.Store(tbIdle)
 		b.mu.Unlock()
 		b.done(r, 0, syscall.ECANCELED)
