@@ -474,7 +474,11 @@ func TestFileBatchesCalls(t *testing.T) {
 				}
 			})
 		}
-		testutil.WaitFor(t, "every call to be submitted", func() bool { return e.InFlight() == calls })
+		// InFlight counts a call from its reservation, before its SQE is
+		// in the ring: wait for the SQEs themselves.
+		testutil.WaitFor(t, "every call's SQE to be in the ring", func() bool {
+			return e.InFlight() == calls && loop.Ring().Pending() == calls
+		})
 		close(gate)
 		wg.Wait()
 		after := loop.Stats()
