@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // A fileCall is the request of one File call that goes to the engine,
@@ -269,40 +267,24 @@ func (f *File) run(ctx context.Context, c *fileCall, o op, name string, p []byte
 // goroutine, in a worker's place that it borrowed from f.pool and a place
 // it reserved under the engine's in-flight limit (so that the limit,
 // InFlight and the engine's Close count it as a request), and gives both
-// back. Its result is run's: the byte count, or the error as an
-// *os.PathError, or ctx's error when ctx ended before the whole of p was
-// transferred. The call itself is not stopped when ctx ends, as a
-// worker's read or write of a regular file is not.
+// back. It makes the call again when a signal interrupted it before
+// anything moved, as a worker does (perform). Its result is run's: the
+// byte count, or the error as an *os.PathError, or ctx's error when ctx
+// ended before the whole of p was transferred. The call itself is not
+// stopped when ctx ends, as a worker's read or write of a regular file
+// is not.
 func (f *File) runHere(ctx context.Context, o op, name string, p []byte, off int64) (int, error) {
-	n, errno := callHere(o, f.fd, p, off)
+	n, err := opCall(o, f.fd, p, off)
+	for err == syscall.EINTR {
+		n, err = opCall(o, f.fd, p, off)
+	}
 	f.pool.giveBack()
 	f.e.release(1)
 	switch {
-	case ctx.Done() != nil && ctx.Err() != nil && (errno != 0 || n < len(p)):
-		return n, ctx.Err()
-	case errno != 0:
-		return 0, &os.PathError{Op: name, Path: f.name, Err: errno}
+	case ctx.Done() != nil && ctx.Err() != nil && (err != nil || n < len(p)):
+		return max(n, 0), ctx.Err()
+	case err != nil:
+		return 0, &os.PathError{Op: name, Path: f.name, Err: err}
 	}
 	return n, nil
-}
-
-// callHere makes o's system call on fd, as a worker of the thread pool
-// does (perform): again when a signal interrupted it before anything
-// moved.
-func callHere(o op, fd int, p []byte, off int64) (n int, errno syscall.Errno) {
-	for {
-		switch o {
-		case opRead:
-			n, errno = plain(unix.SYS_PREAD64, fd, p, off)
-		case opWrite:
-			n, errno = plain(unix.SYS_PWRITE64, fd, p, off)
-		case opFsync:
-			_, _, errno = unix.Syscall(unix.SYS_FSYNC, uintptr(fd), 0, 0)
-		case opFdatasync:
-			_, _, errno = unix.Syscall(unix.SYS_FDATASYNC, uintptr(fd), 0, 0)
-		}
-		if errno != syscall.EINTR {
-			return n, errno
-		}
-	}
 }

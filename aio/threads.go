@@ -133,8 +133,8 @@ func (b *threadBackend) start(batch []*Request) error {
 // borrow takes the place of an idle worker that no queued request is
 // waiting for, so that a File call makes its system call on its own
 // goroutine instead of handing it to that worker and waiting to be woken
-// (two goroutine hand-offs, which cost an O_DIRECT read a fifth of its
-// rate beside os.File's pread). The borrowed place counts as a busy
+// (two goroutine hand-offs, measured in docs/PERFORMANCE.md). The
+// borrowed place counts as a busy
 // worker until giveBack, so the pool's worker count still bounds the
 // threads that wait in the kernel for it. It reports false, and the call
 // goes to the queue, when no such place is free; once the pool is
@@ -249,16 +249,20 @@ func perform(r *Request, w *workerSlot) (n int, errno syscall.Errno) {
 }
 
 // syscallOf makes r's system call once.
-func syscallOf(r *Request) (int, error) {
-	switch r.op {
+func syscallOf(r *Request) (int, error) { return opCall(r.op, r.ioFd(), r.buf, r.off) }
+
+// opCall makes o's system call on fd once: pread(2) or pwrite(2) of p at
+// off, fsync(2) or fdatasync(2).
+func opCall(o op, fd int, p []byte, off int64) (int, error) {
+	switch o {
 	case opRead:
-		return unix.Pread(r.ioFd(), r.buf, r.off)
+		return unix.Pread(fd, p, off)
 	case opWrite:
-		return unix.Pwrite(r.ioFd(), r.buf, r.off)
+		return unix.Pwrite(fd, p, off)
 	case opFsync:
-		return 0, unix.Fsync(r.ioFd())
+		return 0, unix.Fsync(fd)
 	case opFdatasync:
-		return 0, unix.Fdatasync(r.ioFd())
+		return 0, unix.Fdatasync(fd)
 	}
 	panic("aio: threadBackend: request with unknown op")
 }
