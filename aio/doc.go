@@ -25,12 +25,14 @@
 // with preadv2/pwritev2 and RWF_NOWAIT, and, once those keep succeeding,
 // with the pread(2) or pwrite(2) os.File makes, trying RWF_NOWAIT on a
 // sample of calls to notice when the cache stops serving; what would
-// block goes to the engine: on io_uring and native AIO the calling
-// goroutine waits in the scheduler holding no OS thread, and the calls
-// of many goroutines reach io_uring together, one io_uring_enter per
-// batch; on the thread pool the call makes its system call itself in
-// the place of an idle worker, sparing the two hand-offs a worker would
-// cost, while the pool's size still bounds the threads in the kernel.
+// block goes to the engine: on io_uring (and for O_DIRECT files on
+// native AIO) the calling goroutine waits in the scheduler holding no OS
+// thread, and the calls of many goroutines reach io_uring together, one
+// io_uring_enter per batch; on the thread pool, and for buffered files
+// on native AIO, whose pool serves what would block, the call makes its
+// system call itself in the place of an idle worker, sparing the two
+// hand-offs a worker would cost, while the pool's size still bounds the
+// threads in the kernel.
 // So a File is never much slower than os.File, and on io_uring 1024
 // goroutines reading a file not in memory hold a handful of threads
 // instead of one each. NewFile without options uses the package's

@@ -44,9 +44,9 @@ import (
 // loop is busy goes to the kernel in the loop's next io_uring_enter. On
 // the thread pool a call makes its pread(2), pwrite(2), fsync(2) or
 // fdatasync(2) on its own goroutine, in the place of an idle worker,
-// which stays asleep until the call gives its place back: a hand-off to
-// the worker and a wake-up from it would cost more than the call, and
-// the pool's size still bounds the threads that wait in the kernel.
+// which does not run until the call gives its place back: so the call
+// costs no hand-off to a worker and no wake-up from it, and the pool's
+// size still bounds the threads that wait in the kernel.
 // When no worker is idle the call queues for one, holding no thread
 // while it waits (and a call on a pipe or socket always goes to a
 // worker, where Close can stop it). On linuxaio, a read or write of a
@@ -187,8 +187,8 @@ func (e *Engine) NewFile(f *os.File) (*File, error) {
 	af := &File{f: f, fd: fd, name: f.Name(), e: e, appendMode: fl&unix.O_APPEND != 0,
 		mayRegister: e.Backend() == "uring"}
 	af.idle.L = &af.mu
-	regular, direct := st.Mode&unix.S_IFMT == unix.S_IFREG, fl&unix.O_DIRECT != 0
-	if !regular || direct {
+	regular, odirect := st.Mode&unix.S_IFMT == unix.S_IFREG, fl&unix.O_DIRECT != 0
+	if !regular || odirect {
 		// Only the page cache of a regular file answers RWF_NOWAIT the
 		// way the probe needs; O_DIRECT always goes to the device.
 		af.rd.never()
@@ -200,7 +200,7 @@ func (e *Engine) NewFile(f *os.File) (*File, error) {
 			af.pool, af.poolSyncs = bk, true
 		}
 	case *linuxAIOBackend:
-		if regular && !direct {
+		if regular && !odirect {
 			af.pool = bk.pool
 		}
 	}

@@ -139,13 +139,15 @@ func (f *File) sync(name string, o op) error {
 // engine moves p at off as o through the engine: on the caller's
 // goroutine in a borrowed worker's place where f.pool lends one
 // (runHere), else as the request of *c (run), taking a call from the free
-// list into *c first if it is nil.
+// list into *c first if it is nil. A File that Close has begun to close,
+// or a ctx that has ended, goes to run, which answers them.
 func (f *File) engine(ctx context.Context, c **fileCall, o op, name string, p []byte, off int64) (int, error) {
-	if f.pool != nil && (o == opRead || o == opWrite || f.poolSyncs) && f.e.reserve(1) == nil {
-		if f.pool.borrow() {
+	if f.pool != nil && (o == opRead || o == opWrite || f.poolSyncs) && !f.closing() &&
+		(ctx.Done() == nil || ctx.Err() == nil) && f.pool.borrow() {
+		if f.e.reserve(1) == nil {
 			return f.runHere(ctx, o, name, p, off)
 		}
-		f.e.release(1)
+		f.pool.giveBack()
 	}
 	if *c == nil {
 		*c = f.get()

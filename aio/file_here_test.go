@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/fasync-go/fasync/internal/testutil"
 )
@@ -115,7 +117,7 @@ func TestFileCallsHere(t *testing.T) {
 	}
 }
 
-// C21: a File call takes a worker's place only when a worker is idle and
+// C16: a File call takes a worker's place only when a worker is idle and
 // no queued request waits for it; with every place taken it queues for a
 // worker (holding no thread) and runs once a place is given back, so the
 // pool's size bounds the threads in the kernel.
@@ -132,26 +134,29 @@ func TestFileCallsQueueWhenPlacesTaken(t *testing.T) {
 
 	for i := range 2 {
 		if !pool.borrow() {
-			t.Fatalf("C21: two idle workers lent %d places", i)
+			t.Fatalf("C16: two idle workers lent %d places", i)
 		}
 	}
 	if pool.borrow() {
-		t.Fatal("C21: a pool of two workers lent a third place")
+		t.Fatal("C16: a pool of two workers lent a third place")
 	}
-	var wg sync.WaitGroup
-	var syncErr error
-	wg.Go(func() { syncErr = f.Sync() })
+	synced := make(chan error, 1)
+	go func() { synced <- f.Sync() }()
 	waitQueued(t, pool, 1)
 	if pool.borrow() {
-		t.Fatal("C21: a place was lent ahead of a queued request")
+		t.Fatal("C16: a place was lent ahead of a queued request")
 	}
 	pool.giveBack()
-	wg.Wait()
-	if syncErr != nil {
-		t.Fatalf("C21: queued Sync: %v", syncErr)
+	select {
+	case err := <-synced:
+		if err != nil {
+			t.Fatalf("C16: queued Sync: %v", err)
+		}
+	case <-time.After(testutil.Patience):
+		t.Fatal("C16: a Sync queued behind lent places never ran after one was given back")
 	}
 	if n := performed.Load(); n != 1 {
-		t.Errorf("C21: workers performed %d calls, want the queued Sync", n)
+		t.Errorf("C16: workers performed %d calls, want the queued Sync", n)
 	}
 	pool.giveBack()
 	waitIdle(t, pool, 2)
@@ -162,13 +167,14 @@ func TestFileCallsQueueWhenPlacesTaken(t *testing.T) {
 		t.Fatalf("Sync: %v", err)
 	}
 	if n := performed.Load(); n != 1 {
-		t.Errorf("C21: with places free again, workers performed %d calls, want still 1", n)
+		t.Errorf("C16: with places free again, workers performed %d calls, want still 1", n)
 	}
 }
 
-// The linuxaio backend lends its pool's places to reads and writes of a
-// regular file without O_DIRECT (which would go to that pool), and to no
-// others.
+// C16: the linuxaio backend lends its pool's places to reads and writes
+// of a regular file without O_DIRECT (which would go to that pool): such
+// a read that goes to the engine is neither submitted to the kernel nor
+// performed by a worker. An O_DIRECT File borrows nothing.
 func TestFileLinuxAIOLendsPoolForBufferedFiles(t *testing.T) {
 	if err := linuxAIOAvailable(); err != nil {
 		t.Skipf("linuxaio unavailable here: %v", err)
@@ -178,9 +184,22 @@ func TestFileLinuxAIOLendsPoolForBufferedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	f, name := newTestFile(t, e, []byte("buffered"), os.O_RDWR)
-	if f.pool != e.bk.(*linuxAIOBackend).pool || f.poolSyncs {
-		t.Errorf("a buffered File on linuxaio: pool %p, syncs %v; want the backend's pool, no syncs", f.pool, f.poolSyncs)
+	bk := e.bk.(*linuxAIOBackend)
+	performed := countWorkerCalls(bk.pool)
+	waitIdle(t, bk.pool, len(bk.pool.slots))
+	data := bytes.Repeat([]byte("buffered"), 1024)
+	f, name := newTestFile(t, e, data, os.O_RDWR)
+	f.rd.never() // every read goes to the engine, as a read that would block does
+	submits, pooled := bk.stats.submits.Load(), bk.stats.pooled.Load()
+	buf := make([]byte, 4096)
+	if n, err := f.ReadAt(buf, 8); n != len(buf) || err != nil || !bytes.Equal(buf, data[8:8+4096]) {
+		t.Fatalf("C16: ReadAt = %d, %v", n, err)
+	}
+	if s, p, w := bk.stats.submits.Load()-submits, bk.stats.pooled.Load()-pooled, performed.Load(); s != 0 || p != 0 || w != 0 {
+		t.Errorf("C16: a buffered read on linuxaio made %d io_submit calls, went %d times to the pool, %d times to a worker; want it made in a lent place", s, p, w)
+	}
+	if f.poolSyncs {
+		t.Error("a buffered File on linuxaio lends places to syncs, which the kernel does (IOCB_CMD_FSYNC) or the pool does")
 	}
 	osf, err := os.OpenFile(filepath.Clean(name), os.O_RDWR|syscall.O_DIRECT, 0)
 	if err != nil {
@@ -226,5 +245,57 @@ func TestLinuxAIOPoolCountsAdopted(t *testing.T) {
 		}
 		waitDoneT(t, r)
 		mustReturn(t, r, 4)
+	}
+}
+
+// C16: a worker whose place a File call holds does not run, even when a
+// signal meant for another worker wakes it: two requests queued one
+// after the other while one of two places is lent leave one worker
+// running and the other request queued until the place is given back.
+func TestPoolLentWorkerStaysAsleep(t *testing.T) {
+	e, err := New(WithBackend("threads"), WithWorkers(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	pool := e.bk.(*threadBackend)
+	var running atomic.Int32
+	gate := make(chan struct{})
+	var open sync.Once
+	release := func() { open.Do(func() { close(gate) }) }
+	defer release() // before Close, which waits for the gated requests
+	run := pool.run
+	pool.run = func(r *Request, w *workerSlot) (int, syscall.Errno) {
+		running.Add(1)
+		defer running.Add(-1)
+		<-gate
+		return run(r, w)
+	}
+	waitIdle(t, pool, 2)
+	osf, _ := tempFile(t, 64, os.O_RDONLY)
+	if !pool.borrow() {
+		t.Fatal("C16: two idle workers lent no place")
+	}
+	// One P: both requests are queued, and both signals sent, before
+	// either woken worker runs.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	reqs := []*Request{{Fd: int(osf.Fd()), Buf: make([]byte, 8)}, {Fd: int(osf.Fd()), Buf: make([]byte, 8)}}
+	for _, r := range reqs {
+		if err := e.Read(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.WaitFor(t, "the workers to settle", func() bool {
+		return int(running.Load())+poolCount(pool, func() int { return pool.queued }) == 2 && running.Load() >= 1
+	})
+	if n := running.Load(); n != 1 {
+		t.Fatalf("C16: %d workers run while one of two places is lent", n)
+	}
+	pool.giveBack()
+	testutil.WaitFor(t, "the second worker to take the queued request", func() bool { return running.Load() == 2 })
+	release()
+	waitDoneT(t, reqs...)
+	for _, r := range reqs {
+		mustReturn(t, r, 8)
 	}
 }

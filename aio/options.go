@@ -78,7 +78,9 @@ const (
 
 // WithWorkers sets the thread pool's number of worker goroutines (default
 // twice the queue depth, at most 4096). Each worker runs one request at a
-// time. It must be 1 to 4096.
+// time, or lends its place to a File call that makes its system call
+// itself (see File): the workers bound the threads the pool keeps in the
+// kernel. It must be 1 to 4096.
 func WithWorkers(n int) Option {
 	return func(c *config) error {
 		if n <= 0 || n > maxWorkers {

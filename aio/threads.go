@@ -115,12 +115,12 @@ func (b *threadBackend) start(batch []*Request) error {
 		return syscall.EBADF
 	}
 	for _, r := range batch {
-		if b.interruptible && b.spare.Load() <= 0 {
+		if b.push(r) < 0 && b.interruptible {
 			// No idle worker is left to take r at once: it waits in
-			// the queue, keeping its own reference to the file (pin.go).
+			// the queue, keeping its own reference to the file
+			// (pin.go). No worker takes it before mu is let go.
 			r.pinFd()
 		}
-		b.push(r)
 	}
 	wake := min(len(batch), b.free())
 	for range wake {
@@ -134,10 +134,10 @@ func (b *threadBackend) start(batch []*Request) error {
 // waiting for, so that a File call makes its system call on its own
 // goroutine instead of handing it to that worker and waiting to be woken
 // (two goroutine hand-offs, measured in docs/PERFORMANCE.md). The
-// borrowed place counts as a busy
-// worker until giveBack, so the pool's worker count still bounds the
-// threads that wait in the kernel for it. It reports false, and the call
-// goes to the queue, when no such place is free; once the pool is
+// borrowed place counts as a busy worker until giveBack, and the worker
+// does not run meanwhile (next), so the pool's worker count still bounds
+// the threads that wait in the kernel for it. It reports false, and the
+// call goes to the queue, when no such place is free; once the pool is
 // closed, none is (its workers have left).
 func (b *threadBackend) borrow() bool {
 	for {
@@ -168,12 +168,13 @@ func (b *threadBackend) giveBack() {
 // request may wake. b.mu is held.
 func (b *threadBackend) free() int { return int(b.spare.Load()) + b.queued }
 
-// enqueue puts r, in its tbQueued stage, on its priority's queue. b.mu
-// is held.
-func (b *threadBackend) enqueue(r *Request) {
+// enqueue puts r, in its tbQueued stage, on its priority's queue, and
+// returns spare after it: negative when no idle worker was left for r
+// beyond the queued requests and the lent places. b.mu is held.
+func (b *threadBackend) enqueue(r *Request) int64 {
 	b.queue.push(r)
 	b.queued++
-	b.spare.Add(-1)
+	return b.spare.Add(-1)
 }
 
 // dequeue takes r off its queue. b.mu is held.
@@ -183,21 +184,34 @@ func (b *threadBackend) dequeue(r *Request) {
 	b.spare.Add(1)
 }
 
-// push queues r at its priority. b.mu is held.
-func (b *threadBackend) push(r *Request) {
+// push queues r at its priority and returns spare after it (enqueue).
+// b.mu is held.
+func (b *threadBackend) push(r *Request) int64 {
 	r.bkState.Store(tbQueued)
-	b.enqueue(r)
+	return b.enqueue(r)
 }
 
 // next waits for a request and takes the most urgent one, recording it
 // in the worker's slot. It returns nil when the pool is closed and every
 // queue is empty.
+//
+// A worker takes a request only while the idle workers still cover the
+// lent places (free() >= 0, counted without itself): a signal meant for
+// another worker, or one sent while that worker was already on its way,
+// may wake a worker whose place a File call holds, and that worker goes
+// back to sleep until the call gives the place back (giveBack signals).
+// A closed pool has no place lent (its engine's Close waited for every
+// call) and drains its queue.
 func (b *threadBackend) next(slot *workerSlot) *Request {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	r := b.queue.first()
-	for ; r == nil; r = b.queue.first() {
-		if b.closed {
+	var r *Request
+	for {
+		r = b.queue.first()
+		if r != nil && (b.free() >= 0 || b.closed) {
+			break
+		}
+		if r == nil && b.closed {
 			return nil
 		}
 		b.idle++
