@@ -50,18 +50,27 @@ func waitIdle(t *testing.T, p *threadBackend, n int) {
 	})
 }
 
-// C16: on the thread pool a File call on a regular file makes its system
-// call on its own goroutine, in an idle worker's place, so no worker
-// performs it; a call on a pipe goes to a worker, where Close can stop it.
-func TestFileCallsHere(t *testing.T) {
+// newIdlePool returns an engine on a thread pool of two workers, once
+// both wait for work, and the pool. The engine is closed at the test's
+// end.
+func newIdlePool(t *testing.T) (*Engine, *threadBackend) {
+	t.Helper()
 	e, err := New(WithBackend("threads"), WithWorkers(2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
+	t.Cleanup(func() { e.Close() })
 	pool := e.bk.(*threadBackend)
-	performed := countWorkerCalls(pool)
 	waitIdle(t, pool, 2)
+	return e, pool
+}
+
+// C16: on the thread pool a File call on a regular file makes its system
+// call on its own goroutine, in an idle worker's place, so no worker
+// performs it; a call on a pipe goes to a worker, where Close can stop it.
+func TestFileCallsHere(t *testing.T) {
+	e, pool := newIdlePool(t)
+	performed := countWorkerCalls(pool)
 
 	data := bytes.Repeat([]byte("here!!!!"), 1024)
 	f, name := newTestFile(t, e, data, os.O_RDWR)
@@ -122,14 +131,8 @@ func TestFileCallsHere(t *testing.T) {
 // worker (holding no thread) and runs once a place is given back, so the
 // pool's size bounds the threads in the kernel.
 func TestFileCallsQueueWhenPlacesTaken(t *testing.T) {
-	e, err := New(WithBackend("threads"), WithWorkers(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	pool := e.bk.(*threadBackend)
+	e, pool := newIdlePool(t)
 	performed := countWorkerCalls(pool)
-	waitIdle(t, pool, 2)
 	f, _ := newTestFile(t, e, []byte("queued"), os.O_RDWR)
 
 	for i := range 2 {
@@ -253,12 +256,7 @@ func TestLinuxAIOPoolCountsAdopted(t *testing.T) {
 // after the other while one of two places is lent leave one worker
 // running and the other request queued until the place is given back.
 func TestPoolLentWorkerStaysAsleep(t *testing.T) {
-	e, err := New(WithBackend("threads"), WithWorkers(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	pool := e.bk.(*threadBackend)
+	e, pool := newIdlePool(t)
 	var running atomic.Int32
 	gate := make(chan struct{})
 	var open sync.Once
@@ -271,7 +269,6 @@ func TestPoolLentWorkerStaysAsleep(t *testing.T) {
 		<-gate
 		return run(r, w)
 	}
-	waitIdle(t, pool, 2)
 	osf, _ := tempFile(t, 64, os.O_RDONLY)
 	if !pool.borrow() {
 		t.Fatal("C16: two idle workers lent no place")
