@@ -104,10 +104,10 @@ func testAsynctestOnDevice(t *testing.T, bin, targ string) {
 // F1, F3: an SA_SIGINFO client gets its F_SETSIG signal with its own
 // descriptor and POLLIN|POLLRDNORM; si_code is SI_SIGIO.
 func testSiginfoClient(t *testing.T, bin, sigclient, targ string) {
-	_, dir := startServer(t, bin, targ)
+	srv, dir := startServer(t, bin, targ)
 	goAhead, tell, _ := os.Pipe()
 	defer tell.Close()
-	c := startChild(t, goAhead, sigclient, "-s", "44", filepath.Join(dir, "scullpipe1"), filepath.Join(dir, "scullpipe2"))
+	c := startClient(t, srv, goAhead, sigclient, "-s", "44", filepath.Join(dir, "scullpipe1"), filepath.Join(dir, "scullpipe2"))
 	goAhead.Close()
 	c.expectPrefix("ready")
 	if out, err := exec.Command("sh", "-c", "echo x > "+filepath.Join(dir, "scullpipe2")).CombinedOutput(); err != nil {
@@ -126,14 +126,14 @@ func testKilledWithOwners(t *testing.T, bin, sigclient, targ string) {
 	srv, dir := startServer(t, bin, targ)
 	goAhead, tell, _ := os.Pipe()
 	defer tell.Close()
-	owner := startChild(t, goAhead, sigclient, "-s", "44", filepath.Join(dir, "scullpipe0"))
+	owner := startClient(t, srv, goAhead, sigclient, "-s", "44", filepath.Join(dir, "scullpipe0"))
 	goAhead.Close()
 	owner.expectPrefix("ready")
 	if out, err := exec.Command("sh", "-c", "echo x > "+filepath.Join(dir, "scullpipe0")).CombinedOutput(); err != nil {
 		t.Fatalf("echo: %v %s", err, out)
 	}
 	owner.expectPrefix("sig=44 ") // the bridge holds the owner's file now
-	reader := startChild(t, nil, "cat", filepath.Join(dir, "scullpipe1"))
+	reader := startClient(t, srv, nil, "cat", filepath.Join(dir, "scullpipe1"))
 	blockedIn(t, reader.cmd.Process.Pid, "0")
 
 	srv.cmd.Process.Kill()
