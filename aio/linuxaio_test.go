@@ -143,7 +143,7 @@ func TestLinuxAIORouting(t *testing.T) {
 		if err := unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED); err != nil {
 			t.Fatal(err)
 		}
-		if resident(t, f) {
+		if cachedPages(t, f) != 0 {
 			t.Skip("the kernel kept the file in the page cache after FADV_DONTNEED")
 		}
 		pooled := b.stats.pooled.Load()
@@ -282,25 +282,6 @@ func TestLinuxAIORouting(t *testing.T) {
 		mustReturn(t, w, len(msg))
 		mustEqual(t, "bytes through the pipe", got[held-1000:], msg)
 	})
-}
-
-// resident reports whether any page of f is in the page cache (mincore).
-func resident(t *testing.T, f *os.File) bool {
-	t.Helper()
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Munmap(m)
-	vec := make([]byte, (len(m)+os.Getpagesize()-1)/os.Getpagesize())
-	if _, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&m[0])), uintptr(len(m)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
-		t.Fatal(errno)
-	}
-	return slices.ContainsFunc(vec, func(b byte) bool { return b&1 != 0 })
 }
 
 // directFile creates a file of size random bytes and opens it O_DIRECT,
